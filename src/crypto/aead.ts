@@ -1,0 +1,104 @@
+import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
+import { assertBytes, toBufferSource } from './bytes.js';
+import { getSubtle } from './env.js';
+import { assertKey } from './keys.js';
+
+/** AES-GCM IV length used throughout: 96 bits. */
+export const AES_GCM_IV_LENGTH = 12;
+/** AES-GCM authentication tag length: 128 bits, appended to the ciphertext. */
+export const AES_GCM_TAG_LENGTH = 16;
+/** AES-256 key length in bytes. */
+export const AES_256_KEY_LENGTH = 32;
+
+const EMPTY = new Uint8Array(0);
+
+/** Arguments of {@link encryptBytes}. */
+export interface EncryptBytesOptions {
+  /** An AES-GCM key with the `encrypt` usage. */
+  key: CryptoKey;
+  /** 12-byte IV; must never repeat under the same key (use `randomBytes(12)` or a counter). */
+  iv: Uint8Array;
+  plaintext: Uint8Array;
+  /** Additional authenticated data: bound to the ciphertext, not encrypted. */
+  aad?: Uint8Array;
+}
+
+/** Arguments of {@link decryptBytes}. */
+export interface DecryptBytesOptions {
+  /** An AES-GCM key with the `decrypt` usage. */
+  key: CryptoKey;
+  /** 12-byte IV the sender used. */
+  iv: Uint8Array;
+  /** Ciphertext followed by the 16-byte tag. */
+  ciphertext: Uint8Array;
+  /** The additional authenticated data the sender bound; must match exactly. */
+  aad?: Uint8Array;
+}
+
+/**
+ * Imports 32 raw bytes as a non-extractable AES-256-GCM key.
+ *
+ * @throws KeyFormatError when `raw` is not 32 bytes.
+ */
+export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
+  assertBytes(raw, 'AES key');
+  if (raw.length !== AES_256_KEY_LENGTH) {
+    throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
+  }
+  return getSubtle().importKey('raw', toBufferSource(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+/**
+ * AES-256-GCM encryption with an explicit IV and optional AAD; returns
+ * ciphertext ‖ 16-byte tag.
+ *
+ * @throws KeyFormatError for a wrong key or an IV that is not 12 bytes.
+ * @example
+ * const ct = await encryptBytes({ key, iv: randomBytes(12), plaintext, aad: header });
+ */
+export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { key, iv, plaintext, aad = EMPTY } = options;
+  assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
+  assertBytes(iv, 'IV');
+  if (iv.length !== AES_GCM_IV_LENGTH) {
+    throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
+  }
+  assertBytes(plaintext, 'plaintext');
+  assertBytes(aad, 'additional data');
+  const subtle = getSubtle();
+  try {
+    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
+    return new Uint8Array(await subtle.encrypt(params, key, toBufferSource(plaintext)));
+  } catch (err) {
+    throw new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause: err });
+  }
+}
+
+/**
+ * AES-256-GCM decryption and authentication. Every failure — wrong key type,
+ * IV not 12 bytes, ciphertext shorter than the tag, tag mismatch — rejects with
+ * the same {@link DecryptError}; the original error is its `cause`.
+ *
+ * @example
+ * const plaintext = await decryptBytes({ key, iv, ciphertext, aad: header });
+ */
+export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const subtle = getSubtle();
+  try {
+    const { key, iv, ciphertext, aad = EMPTY } = options;
+    assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'decrypt' });
+    assertBytes(iv, 'IV');
+    assertBytes(ciphertext, 'ciphertext');
+    assertBytes(aad, 'additional data');
+    if (iv.length !== AES_GCM_IV_LENGTH) {
+      throw new KeyFormatError(`IV is ${iv.length} bytes; expected ${AES_GCM_IV_LENGTH}`);
+    }
+    if (ciphertext.length < AES_GCM_TAG_LENGTH) {
+      throw new KeyFormatError(`ciphertext is ${ciphertext.length} bytes, shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
+    }
+    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
+    return new Uint8Array(await subtle.decrypt(params, key, toBufferSource(ciphertext)));
+  } catch (err) {
+    throw new DecryptError({ cause: err });
+  }
+}

@@ -1,0 +1,60 @@
+import { KeyFormatError } from '../errors.js';
+import { describeBase64Problem, selectBase64Codec } from './base64-codecs.js';
+
+// Chosen once: native Uint8Array base64 where the engine has it, Node's Buffer, else the table codec.
+const codec = selectBase64Codec(globalThis as { Uint8Array?: unknown; Buffer?: unknown });
+
+/**
+ * Standard padded base64 (RFC 4648 §4) of `bytes`.
+ *
+ * @example
+ * bytesToBase64(new Uint8Array([1, 2, 3])); // 'AQID'
+ */
+export function bytesToBase64(bytes: Uint8Array): string {
+  return codec.encode(bytes);
+}
+
+/**
+ * Decodes strict standard base64: alphabet `A-Z a-z 0-9 + /`, '=' padding to a
+ * multiple of 4, no whitespace, zero unused bits in the last character.
+ * The result owns its `ArrayBuffer`.
+ *
+ * @param what - names the value in the error message, e.g. `'server public key'`.
+ * @throws KeyFormatError naming what was wrong.
+ * @example
+ * base64ToBytes('AQID'); // Uint8Array [1, 2, 3]
+ */
+export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<ArrayBuffer> {
+  if (typeof base64 !== 'string') {
+    throw new KeyFormatError(`${what} must be a base64 string, got ${base64 === null ? 'null' : typeof base64}`);
+  }
+  const bytes = codec.decode(base64);
+  if (bytes === undefined) {
+    throw new KeyFormatError(
+      `${what} is not valid base64: ${describeBase64Problem(base64)}; send standard base64 with '=' padding (RFC 4648 §4)`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Standard padded base64 of an `ArrayBuffer` (seed-compatible name).
+ *
+ * @example
+ * arrayBufferToBase64(new Uint8Array([255]).buffer); // '/w=='
+ */
+export function arrayBufferToBase64(buffer: ArrayBuffer): string {
+  return codec.encode(new Uint8Array(buffer));
+}
+
+/**
+ * Decodes strict standard base64 into a fresh `ArrayBuffer` (seed-compatible name).
+ *
+ * @throws KeyFormatError when the text is not canonical standard base64.
+ */
+export function base64ToArrayBuffer(base64: string): ArrayBuffer {
+  return base64ToBytes(base64).buffer;
+}
+
+/** Which base64 implementation this runtime uses: `'native'`, `'buffer'` or `'fallback'`. */
+export const base64Implementation: 'native' | 'buffer' | 'fallback' = codec.name;

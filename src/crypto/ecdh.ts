@@ -1,0 +1,108 @@
+import { KeyFormatError } from '../errors.js';
+import { bytesToBase64 } from './base64.js';
+import { assertBytes, toBufferSource } from './bytes.js';
+import { getSubtle } from './env.js';
+import { assertKey } from './keys.js';
+
+/** Length of a raw uncompressed P-256 public key: 0x04 ‖ X (32 bytes) ‖ Y (32 bytes). */
+export const P256_PUBLIC_KEY_LENGTH = 65;
+
+const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const;
+
+/** An ephemeral ECDH P-256 key pair plus its public key as base64 of the raw 65-byte point. */
+export interface IECDHKeyPair {
+  /** The key pair; the private key is non-extractable. */
+  keyPair: CryptoKeyPair;
+  /** Standard base64 of the 65-byte uncompressed public point. */
+  publicKeyB64: string;
+}
+
+function describePrefix(first: number | undefined): string {
+  if (first === 0x02 || first === 0x03) return ' (a compressed point; send the uncompressed 0x04 form)';
+  if (first === 0x06 || first === 0x07) return ' (a hybrid point; send the uncompressed 0x04 form)';
+  return '';
+}
+
+/**
+ * Throws KeyFormatError unless `raw` is exactly 65 bytes starting with 0x04.
+ * Some WebCrypto implementations (Node's among them) also accept compressed and
+ * hybrid points; this library accepts only the uncompressed form the protocols use.
+ */
+export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
+  assertBytes(raw, what);
+  if (raw.length !== P256_PUBLIC_KEY_LENGTH) {
+    throw new KeyFormatError(
+      `${what} is ${raw.length} bytes${describePrefix(raw[0])}; expected the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`,
+    );
+  }
+  if (raw[0] !== 0x04) {
+    const prefix = `0x${(raw[0] as number).toString(16).padStart(2, '0')}`;
+    throw new KeyFormatError(`${what} starts with ${prefix}${describePrefix(raw[0])}; expected 0x04 (uncompressed P-256 point)`);
+  }
+}
+
+/**
+ * Generates an ephemeral ECDH P-256 key pair with a non-extractable private key.
+ *
+ * @example
+ * const { keyPair, publicKeyB64 } = await generateECDHKeyPair();
+ */
+export async function generateECDHKeyPair(): Promise<IECDHKeyPair> {
+  const keyPair = await getSubtle().generateKey(ECDH_P256, false, ['deriveBits']);
+  const raw = await exportPublicKeyRaw(keyPair.publicKey);
+  return { keyPair, publicKeyB64: bytesToBase64(raw) };
+}
+
+/**
+ * Imports a peer's raw ECDH P-256 public key after a strict format check; the
+ * platform then rejects points that are not on the curve.
+ *
+ * @param what - names the key in error messages.
+ * @throws KeyFormatError when the key is not a 65-byte uncompressed point on P-256.
+ * @example
+ * const peerKey = await importPeerPublicKey(base64ToBytes(peer.publicKey, 'peer public key'));
+ */
+export async function importPeerPublicKey(raw: Uint8Array, what = 'peer public key'): Promise<CryptoKey> {
+  assertRawP256PublicKey(raw, what);
+  const subtle = getSubtle();
+  try {
+    return await subtle.importKey('raw', toBufferSource(raw), ECDH_P256, true, []);
+  } catch (err) {
+    throw new KeyFormatError(`${what} is not a point on the P-256 curve; the peer must send a valid P-256 public key`, { cause: err });
+  }
+}
+
+/**
+ * The raw 65-byte uncompressed form of an EC P-256 public key (ECDH or ECDSA).
+ *
+ * @throws KeyFormatError when `publicKey` is not an EC P-256 public key.
+ */
+export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  if (typeof publicKey !== 'object' || publicKey === null || publicKey.type !== 'public') {
+    throw new KeyFormatError('exportPublicKeyRaw needs a public CryptoKey');
+  }
+  const algorithm = publicKey.algorithm as { name?: string; namedCurve?: string };
+  if ((algorithm.name !== 'ECDH' && algorithm.name !== 'ECDSA') || algorithm.namedCurve !== 'P-256') {
+    throw new KeyFormatError(`exportPublicKeyRaw needs an ECDH or ECDSA P-256 public key, got ${algorithm.name ?? '?'} ${algorithm.namedCurve ?? ''}`.trimEnd());
+  }
+  return new Uint8Array(await getSubtle().exportKey('raw', publicKey));
+}
+
+/**
+ * The 32-byte ECDH P-256 shared secret of a local private key and a peer public
+ * key. Use it only as HKDF input keying material, never directly as a key.
+ *
+ * @throws KeyFormatError when either key has the wrong type, algorithm or usage.
+ * @example
+ * const ikm = await deriveSharedBits(keyPair.privateKey, await importPeerPublicKey(raw));
+ */
+export async function deriveSharedBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  assertKey(privateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
+  assertKey(publicKey, 'ECDH public key', { type: 'public', algorithm: 'ECDH', namedCurve: 'P-256' });
+  const subtle = getSubtle();
+  try {
+    return new Uint8Array(await subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
+  } catch (err) {
+    throw new KeyFormatError('ECDH key agreement failed; check that both keys are valid P-256 keys', { cause: err });
+  }
+}

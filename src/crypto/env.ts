@@ -1,0 +1,44 @@
+import { InvalidArgumentError, UnsupportedEnvironmentError } from '../errors.js';
+
+/**
+ * The platform's WebCrypto `SubtleCrypto`.
+ *
+ * @throws UnsupportedEnvironmentError when `crypto.subtle` is missing, which in a
+ *   browser means the page is not a secure context.
+ */
+export function getSubtle(): SubtleCrypto {
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (subtle === undefined || subtle === null) {
+    throw new UnsupportedEnvironmentError(
+      'WebCrypto (crypto.subtle) is not available: browsers only expose it in secure contexts; ' +
+        'serve the page over https:// (or http://localhost), or run on Node 20+, Deno or Bun',
+    );
+  }
+  return subtle;
+}
+
+// getRandomValues refuses requests above 65536 bytes, so larger ones are filled piecewise.
+const MAX_RANDOM_CHUNK = 65536;
+
+/**
+ * `n` cryptographically secure random bytes.
+ *
+ * @example
+ * const userToken = bytesToBase64(randomBytes(16));
+ */
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`randomBytes: n must be a non-negative safe integer, got ${String(n)}`);
+  }
+  const crypto = (globalThis as { crypto?: Crypto }).crypto;
+  if (crypto === undefined || typeof crypto.getRandomValues !== 'function') {
+    throw new UnsupportedEnvironmentError(
+      'crypto.getRandomValues is not available; run on a browser, Node 20+, Deno or Bun',
+    );
+  }
+  const out = new Uint8Array(n);
+  for (let offset = 0; offset < n; offset += MAX_RANDOM_CHUNK) {
+    crypto.getRandomValues(out.subarray(offset, Math.min(n, offset + MAX_RANDOM_CHUNK)));
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+import { InvalidArgumentError, KeyFormatError } from '../errors.js';
+import { assertBytes, toBufferSource } from './bytes.js';
+import { getSubtle } from './env.js';
+
+/** Largest HKDF-SHA-256 output: 255 × 32 bytes (RFC 5869 §2.3). */
+export const HKDF_SHA256_MAX_BYTES = 255 * 32;
+
+function asBytes(value: Uint8Array | ArrayBuffer, what: string): Uint8Array {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  assertBytes(value, what);
+  return value;
+}
+
+async function importIkm(ikm: Uint8Array | ArrayBuffer, usage: KeyUsage): Promise<CryptoKey> {
+  const bytes = asBytes(ikm, 'HKDF input keying material');
+  try {
+    return await getSubtle().importKey('raw', toBufferSource(bytes), 'HKDF', false, [usage]);
+  } catch (err) {
+    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass non-empty key material', { cause: err });
+  }
+}
+
+function hkdfParams(salt: Uint8Array, info: Uint8Array): HkdfParams {
+  assertBytes(salt, 'HKDF salt');
+  assertBytes(info, 'HKDF info');
+  return { name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) };
+}
+
+/**
+ * HKDF-SHA-256 (RFC 5869): `lengthBits / 8` bytes of output keying material.
+ * An empty salt means HashLen zero bytes, as in the RFC.
+ *
+ * @param lengthBits - a positive multiple of 8, at most 255 × 256.
+ * @throws InvalidArgumentError for a bad length; KeyFormatError for unusable key material.
+ * @example
+ * const okm = await hkdf(sharedSecret, salt, utf8Encode('my-app v1'), 512);
+ */
+export async function hkdf(
+  ikm: Uint8Array | ArrayBuffer,
+  salt: Uint8Array,
+  info: Uint8Array,
+  lengthBits: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!Number.isSafeInteger(lengthBits) || lengthBits <= 0 || lengthBits % 8 !== 0 || lengthBits > HKDF_SHA256_MAX_BYTES * 8) {
+    throw new InvalidArgumentError(
+      `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
+    );
+  }
+  const params = hkdfParams(salt, info);
+  const key = await importIkm(ikm, 'deriveBits');
+  return new Uint8Array(await getSubtle().deriveBits(params, key, lengthBits));
+}
+
+/**
+ * An AES-256-GCM key (non-extractable, encrypt + decrypt) derived with
+ * HKDF-SHA-256 from input keying material such as an ECDH shared secret.
+ *
+ * @example
+ * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
+ */
+export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
+  const params = hkdfParams(salt, info);
+  const key = await importIkm(ikm, 'deriveKey');
+  return getSubtle().deriveKey(params, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}

@@ -1,0 +1,90 @@
+/**
+ * The Signal protocol's crypto API (PROTOCOL.md §2): ECDH P-256 → HKDF-SHA-256
+ * → AES-256-GCM `{iv, ct}` envelopes with base64 fields. Same names and shapes
+ * as the original `signal-crypto.ts`, with strict input checks.
+ */
+import { DecryptError, InvalidArgumentError } from '../errors.js';
+import { base64ToBytes, bytesToBase64 } from './base64.js';
+import { utf8Decode, utf8Encode } from './bytes.js';
+import { AES_GCM_IV_LENGTH, decryptBytes, encryptBytes } from './aead.js';
+import { deriveSharedBits, importPeerPublicKey } from './ecdh.js';
+import { randomBytes } from './env.js';
+import { deriveAesGcmKey } from './hkdf.js';
+
+/** An AES-GCM envelope as it travels in an `encrypted` event. */
+export interface IEncryptedPayload {
+  /** Standard base64 of the 12-byte IV. */
+  iv: string;
+  /** Standard base64 of ciphertext ‖ 16-byte tag. */
+  ct: string;
+}
+
+/**
+ * Derives the session's AES-256-GCM key: ECDH(clientPrivateKey, server public
+ * key) as HKDF-SHA-256 input, with the base64 `saltB64` and the UTF-8 bytes of
+ * `ecdhInfo`. The key is non-extractable.
+ *
+ * @throws KeyFormatError when the server public key (not 65-byte uncompressed
+ *   P-256, not on the curve, bad base64), the salt (bad base64) or the client
+ *   private key is wrong — the message says which.
+ * @example
+ * const aesKey = await deriveAESKey({ clientPrivateKey: keyPair.privateKey, serverPublicKeyB64, saltB64, ecdhInfo: 'app-v1' });
+ */
+export async function deriveAESKey(opts: {
+  clientPrivateKey: CryptoKey;
+  serverPublicKeyB64: string;
+  saltB64: string;
+  ecdhInfo: string;
+}): Promise<CryptoKey> {
+  const { clientPrivateKey, serverPublicKeyB64, saltB64, ecdhInfo } = opts;
+  if (typeof ecdhInfo !== 'string') {
+    throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${typeof ecdhInfo}`);
+  }
+  const serverKeyRaw = base64ToBytes(serverPublicKeyB64, 'server public key (serverPublicKeyB64)');
+  const salt = base64ToBytes(saltB64, 'HKDF salt (saltB64)');
+  const serverKey = await importPeerPublicKey(serverKeyRaw, 'server public key (serverPublicKeyB64)');
+  const sharedSecret = await deriveSharedBits(clientPrivateKey, serverKey);
+  try {
+    return await deriveAesGcmKey(sharedSecret, salt, utf8Encode(ecdhInfo));
+  } finally {
+    sharedSecret.fill(0);
+  }
+}
+
+/**
+ * Encrypts a string with AES-256-GCM under a fresh random 12-byte IV.
+ *
+ * @throws KeyFormatError when `aesKey` is not an AES-GCM encryption key.
+ * @example
+ * socket.send(JSON.stringify({ event: 'encrypted', data: await encrypt({ plaintext, aesKey }) }));
+ */
+export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): Promise<IEncryptedPayload> {
+  const { plaintext, aesKey } = opts;
+  if (typeof plaintext !== 'string') {
+    throw new InvalidArgumentError(`plaintext must be a string, got ${typeof plaintext}`);
+  }
+  const iv = randomBytes(AES_GCM_IV_LENGTH);
+  const ct = await encryptBytes({ key: aesKey, iv, plaintext: utf8Encode(plaintext) });
+  return { iv: bytesToBase64(iv), ct: bytesToBase64(ct) };
+}
+
+/**
+ * Decrypts and authenticates an `{iv, ct}` envelope back to its string.
+ * Whatever is wrong — payload shape, base64, IV length, short ciphertext, tag
+ * mismatch, invalid UTF-8 — rejects with the one fixed {@link DecryptError}
+ * (original error as `cause`), so the failure reveals nothing to a sender.
+ *
+ * @example
+ * const json = await decrypt({ payload: frame.data, aesKey });
+ */
+export async function decrypt(opts: { payload: IEncryptedPayload; aesKey: CryptoKey }): Promise<string> {
+  try {
+    const { payload, aesKey } = opts;
+    const iv = base64ToBytes(payload.iv, 'iv');
+    const ct = base64ToBytes(payload.ct, 'ct');
+    const plaintext = await decryptBytes({ key: aesKey, iv, ciphertext: ct });
+    return utf8Decode(plaintext);
+  } catch (err) {
+    throw err instanceof DecryptError ? err : new DecryptError({ cause: err });
+  }
+}
