@@ -17,6 +17,7 @@ export type WssErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_NOT_CONNECTED'
+  | 'ERR_INVALID_STATE'
   | 'ERR_UNSUPPORTED_ENVIRONMENT'
   | 'ERR_DECRYPT'
   | 'ERR_KEY_FORMAT'
@@ -125,6 +126,11 @@ export class NotConnectedError extends WssError {
   constructor(operation: string, state: string) {
     super(`${operation} needs a connected session, but the state is '${state}'; await connect() first`);
   }
+}
+
+/** The call does not fit the current state (for example `connect()` while already connected). */
+export class InvalidStateError extends WssError {
+  readonly code = 'ERR_INVALID_STATE';
 }
 
 /** The runtime lacks something the library needs (WebSocket, fetch, WebCrypto). */

@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from '../errors.js';
+
+/** Checks a private ID argument. */
+export function checkPrivateId(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'${name}' must be a non-empty private ID string, got ${describe(value)}`);
+  return value;
+}
+
+/** Checks a list of private IDs; a single string is a list of one. */
+export function checkRecipients(name: string, value: unknown, allowEmpty: boolean): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
+    throw new InvalidArgumentError(`'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of private IDs, got ${describe(value)}`);
+  }
+  list.forEach((id, i) => checkPrivateId(`${name}[${i}]`, id));
+  return list as string[];
+}
+
+/** Checks a method name for a raw request. */
+export function checkMethod(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'method' must be a non-empty string, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  return Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+}

@@ -1,0 +1,178 @@
+import { JSONRPCClient, createJSONRPCErrorResponse, createJSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError } from '../errors.js';
+import { parseFrame, type Push, type Response } from '../protocol/validate.js';
+import type { Logger } from '../util/logger.js';
+import type { CloseInfo } from './transport.js';
+
+/** Per-call options of a JSON-RPC request. */
+export interface RequestOptions {
+  /** Cancels the request; it rejects with `AbortError`. */
+  signal?: AbortSignal;
+  /** Overrides the channel's timeout for this request, in ms. */
+  timeoutMs?: number;
+}
+
+/** What a channel needs from its owner. */
+export interface RpcChannelOptions {
+  /** Sends one text frame; throws `ConnectionClosedError` when the socket is gone. */
+  send(frame: string): void;
+  /** Default per-request timeout, in ms. */
+  timeoutMs: number;
+  /** A validated server push arrived. */
+  onPush(push: Push): void;
+  /** Something arrived that breaks the protocol; the channel stays usable. */
+  onProtocolError(error: ProtocolError): void;
+  logger: Logger;
+}
+
+interface Pending {
+  method: string;
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+/**
+ * JSON-RPC 2.0 request/response over one connection, on top of the
+ * `json-rpc-2.0` client: adds per-request timeouts, `AbortSignal`, typed
+ * rejection of every pending request on close, and routing of WSS pushes
+ * (results with no `id`) away from responses. Dispatch is one map lookup.
+ */
+export class RpcChannel {
+  readonly #client: JSONRPCClient;
+  readonly #pending = new Map<string, Pending>();
+  readonly #options: RpcChannelOptions;
+  #seq = 0;
+  #closed: CloseInfo | null = null;
+
+  constructor(options: RpcChannelOptions) {
+    this.#options = options;
+    this.#client = new JSONRPCClient((payload: unknown) => this.#sendPayload(payload));
+  }
+
+  /** Number of requests awaiting an answer. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Sends a request and resolves with its validated result.
+   * @param parse validates the raw `result`; a throw rejects the request.
+   */
+  request<T>(method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new ConnectionClosedError(method, this.#closed.code, this.#closed.reason));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError(method, { cause: signal.reason }));
+    // The legacy client uses string ids; servers echo them as sent.
+    const id = String(++this.#seq);
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        method,
+        resolve: (result) => resolve(parse(result)),
+        reject,
+        timer: setTimeout(() => this.#fail(id, new TimeoutError(method, timeoutMs)), timeoutMs),
+        signal,
+        onAbort: () => this.#fail(id, new AbortError(method, { cause: signal?.reason })),
+      };
+      signal?.addEventListener('abort', pending.onAbort, { once: true });
+      this.#pending.set(id, pending);
+      void this.#client
+        .requestAdvanced(createJSONRPCRequest(id, method, params as Record<string, unknown>))
+        .then((response) => this.#settle(id, response));
+    });
+  }
+
+  /** Feeds one received text frame to the channel. Never throws. */
+  receive(frame: string): void {
+    let messages;
+    try {
+      messages = parseFrame(frame);
+    } catch (error) {
+      this.#options.onProtocolError(error as ProtocolError);
+      return;
+    }
+    for (const message of messages) {
+      if (message.kind === 'push') this.#options.onPush(message.push);
+      else this.#receiveResponse(message.response);
+    }
+  }
+
+  /** Rejects every pending request with its own `ConnectionClosedError`; later requests reject at once. */
+  close(info: CloseInfo): void {
+    if (this.#closed) return;
+    this.#closed = info;
+    for (const [id] of this.#pending) {
+      const method = this.#pending.get(id)?.method ?? 'request';
+      this.#fail(id, new ConnectionClosedError(method, info.code, info.reason));
+    }
+  }
+
+  #receiveResponse(response: Response): void {
+    const { id } = response;
+    if (typeof id === 'string' && this.#pending.has(id)) {
+      this.#client.receive(
+        response.kind === 'result'
+          ? { jsonrpc: '2.0', id, result: response.result }
+          : { jsonrpc: '2.0', id, error: response.error },
+      );
+    } else if (response.kind === 'error' && id === null) {
+      this.#options.onProtocolError(
+        new ProtocolError(`the server could not read a request and answered error ${response.error.code}: ${response.error.message}`),
+      );
+    } else {
+      // Normal after a timeout or abort: the answer came too late to matter.
+      this.#options.logger.warn(`wss-sessions: dropped a response for id ${JSON.stringify(id)}: no request with that id is pending`);
+    }
+  }
+
+  #settle(id: string, response: JSONRPCResponse): void {
+    const pending = this.#take(id);
+    if (!pending) return;
+    if (response.error) {
+      pending.reject(new RpcError(pending.method, response.error.code, response.error.message, response.error.data));
+      return;
+    }
+    try {
+      pending.resolve(response.result);
+    } catch (error) {
+      pending.reject(error as Error);
+    }
+  }
+
+  #fail(id: string, error: Error): void {
+    const pending = this.#take(id);
+    if (!pending) return;
+    pending.reject(error);
+    // Release the json-rpc-2.0 client's own record of the request; #settle then finds nothing to do.
+    this.#client.receive(createJSONRPCErrorResponse(id, 0, 'released'));
+  }
+
+  #take(id: string): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.signal?.removeEventListener('abort', pending.onAbort);
+    return pending;
+  }
+
+  #sendPayload(payload: unknown): void {
+    const id = (payload as { id: string }).id;
+    const method = this.#pending.get(id)?.method ?? 'request';
+    let frame: string;
+    try {
+      frame = JSON.stringify(payload);
+    } catch (cause) {
+      this.#fail(id, new InvalidArgumentError(`the params of ${method} cannot be serialised as JSON (BigInt or a cycle?); send plain JSON data`, { cause }));
+      return;
+    }
+    try {
+      this.#options.send(frame);
+    } catch (error) {
+      this.#fail(id, error instanceof ConnectionClosedError ? error : new ConnectionClosedError(method, undefined, undefined, { cause: error }));
+    }
+  }
+}
