@@ -1,0 +1,144 @@
+/**
+ * The JSON-RPC 2.0 layer of the WSS endpoint: parses a frame or HTTP body,
+ * checks the envelope, splits batches and dispatches to the method handlers
+ * through `json-rpc-2.0`'s `JSONRPCServer`.
+ *
+ * Glue around the library, and why: it answers bad JSON, bad envelopes and
+ * unknown methods with its own texts ("Parse error", "Invalid Request",
+ * "Method not found"), while the WSS wire uses the legacy texts of
+ * messages.ts; and it answers a batch whose only response is one object with
+ * that bare object, where JSON-RPC 2.0 wants an array. So parsing, envelope
+ * checks and batching happen here, and the library only maps a valid request
+ * to its handler, echoes the id and suppresses responses to notifications.
+ */
+import {
+  createJSONRPCErrorResponse,
+  createJSONRPCSuccessResponse,
+  JSONRPCServer,
+  type JSONRPCID,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+} from 'json-rpc-2.0';
+import { isRecord, snippet } from '../../protocol/guards.js';
+import { WssErrorCodes, WssMethods } from '../../protocol/wss.js';
+import { handleConnect } from './connect.js';
+import { handleHandshake } from './handshake.js';
+import { batchTooLargeMessage, methodNotFoundMessage, WSS_ERRORS, type WssErrorEntry } from './messages.js';
+import { handleSend } from './send.js';
+import { handleSession } from './session.js';
+import { failure, type CallContext, type MethodHandler, type Outcome, type WssState } from './state.js';
+
+const METHODS: Readonly<Record<string, MethodHandler>> = {
+  [WssMethods.HANDSHAKE]: handleHandshake,
+  [WssMethods.CONNECT]: handleConnect,
+  [WssMethods.SEND]: handleSend,
+  [WssMethods.SESSION]: handleSession,
+};
+
+type Envelope = { readonly request: JSONRPCRequest } | { readonly response: JSONRPCResponse };
+
+const isId = (id: unknown): id is JSONRPCID => typeof id === 'string' || typeof id === 'number' || id === null;
+
+function errorResponse(id: JSONRPCID, error: WssErrorEntry, data?: unknown): JSONRPCResponse {
+  return createJSONRPCErrorResponse(id, error.code, error.message, data);
+}
+
+/** Checks one request object against JSON-RPC 2.0; invalid ones get their error response. */
+function checkEnvelope(value: unknown): Envelope {
+  if (!isRecord(value)) return { response: errorResponse(null, WSS_ERRORS.notAnObject) };
+  const id = isId(value.id) ? value.id : null;
+  const invalid = (error: WssErrorEntry): Envelope => ({ response: errorResponse(id, error) });
+  if (value.jsonrpc === undefined) return invalid(WSS_ERRORS.missingJsonrpc);
+  if (value.jsonrpc !== '2.0') return invalid(WSS_ERRORS.wrongJsonrpc);
+  if (value.method === undefined) return invalid(WSS_ERRORS.missingMethod);
+  if (typeof value.method !== 'string' || value.method.trim() === '') return invalid(WSS_ERRORS.badMethod);
+  if (value.id !== undefined && !isId(value.id)) return invalid(WSS_ERRORS.badId);
+  if (value.params !== undefined && typeof value.params !== 'object') return invalid(WSS_ERRORS.badParams);
+  if (value.params === null) return invalid(WSS_ERRORS.badParams);
+  return { request: value as unknown as JSONRPCRequest };
+}
+
+function parse(text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } {
+  if (text.trim() === '') return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Answers WSS JSON-RPC traffic for one endpoint. */
+export class WssRpc {
+  readonly #server: JSONRPCServer<CallContext>;
+  readonly #state: WssState;
+
+  constructor(state: WssState) {
+    this.#state = state;
+    this.#server = new JSONRPCServer<CallContext>({
+      errorListener: (message, data) => state.logger.error(`wss: ${message}`, data),
+    });
+    this.#server.handleMethodNotFound = async (request) =>
+      request.id === undefined ? null : createJSONRPCErrorResponse(request.id, WssErrorCodes.METHOD_NOT_FOUND_ERROR, methodNotFoundMessage(request.method));
+    for (const [name, handler] of Object.entries(METHODS)) {
+      this.#server.addMethodAdvanced(name, async (request, call) => this.#respond(request, handler, call));
+    }
+  }
+
+  /**
+   * Answers one frame or HTTP body. Resolves with the text to send back, or
+   * `null` when nothing is due (notifications only).
+   */
+  async handle(text: string, call: CallContext): Promise<string | null> {
+    const parsed = parse(text);
+    if (!parsed.ok) {
+      this.#state.logger.debug(`wss: unparsable request from ${call.ipKey}: ${snippet(text, 80)}`);
+      return JSON.stringify(errorResponse(null, WSS_ERRORS.parse));
+    }
+    if (!Array.isArray(parsed.value)) {
+      const response = await this.#handleOne(parsed.value, call);
+      return response === null ? null : JSON.stringify(response);
+    }
+    return this.#handleBatch(parsed.value, call);
+  }
+
+  async #handleBatch(batch: unknown[], call: CallContext): Promise<string | null> {
+    const max = this.#state.options.maxBatch;
+    if (batch.length === 0) return JSON.stringify(errorResponse(null, WSS_ERRORS.emptyBatch));
+    if (batch.length > max) {
+      const message = batchTooLargeMessage(max, batch.length);
+      return JSON.stringify(createJSONRPCErrorResponse(null, WssErrorCodes.REQUEST_ERROR, message));
+    }
+    const responses = await Promise.all(batch.map((item) => this.#handleOne(item, call)));
+    const due = responses.filter((r): r is JSONRPCResponse => r !== null);
+    return due.length === 0 ? null : JSON.stringify(due);
+  }
+
+  async #handleOne(value: unknown, call: CallContext): Promise<JSONRPCResponse | null> {
+    const envelope = checkEnvelope(value);
+    if ('response' in envelope) {
+      this.#state.logger.debug(`wss: invalid request from ${call.ipKey}: ${envelope.response.error?.message}`);
+      return envelope.response;
+    }
+    return this.#server.receive(envelope.request, call);
+  }
+
+  #respond(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): JSONRPCResponse | null {
+    const outcome = this.#run(request, handler, call);
+    if (!outcome.ok) {
+      this.#state.logger.debug(`wss: ${request.method} from ${call.ipKey} refused: ${outcome.error.message}`);
+    }
+    if (request.id === undefined) return null;
+    return outcome.ok
+      ? createJSONRPCSuccessResponse(request.id, outcome.result)
+      : errorResponse(request.id, outcome.error, outcome.data);
+  }
+
+  #run(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): Outcome {
+    try {
+      return handler(request.params, call, this.#state);
+    } catch (err) {
+      this.#state.logger.error(`wss: ${request.method} failed inside the server`, err);
+      return failure(WSS_ERRORS.internal);
+    }
+  }
+}
