@@ -1,0 +1,171 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { KeyFormatError } from '../../src/errors.js';
+import {
+  type Base64Codec,
+  type BufferLike,
+  base64Fallback,
+  createBufferBase64,
+  createNativeBase64,
+  selectBase64Codec,
+} from '../../src/crypto/base64-codecs.js';
+import {
+  arrayBufferToBase64,
+  base64Implementation,
+  base64ToArrayBuffer,
+  base64ToBytes,
+  bytesToBase64,
+} from '../../src/crypto/base64.js';
+
+const nodeBuffer = globalThis.Buffer as unknown as BufferLike;
+const hasNative = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function';
+if (!hasNative) console.warn('[base64] this runtime has no Uint8Array.fromBase64: native codec tests are skipped');
+
+const codecs: Array<[string, Base64Codec | undefined]> = [
+  ['fallback', base64Fallback],
+  ['buffer', createBufferBase64(nodeBuffer)],
+  ['native', hasNative ? createNativeBase64(Uint8Array as never) : undefined],
+];
+
+/** Reference strict check: regex + canonical last character, then Node's decoder. */
+function referenceDecode(text: string): Uint8Array | undefined {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  const out = Buffer.from(text, 'base64');
+  return out.toString('base64') === text ? new Uint8Array(out) : undefined;
+}
+
+const badInputs: Array<[string, string]> = [
+  ['trailing space', 'QUFB '],
+  ['inner space', 'QU FBQUE='],
+  ['trailing newline', 'QUFBQUE\n'],
+  ['tab', 'QUFB\tUFB'],
+  ['url-safe -', 'QUF-'],
+  ['url-safe _', 'QUF_'],
+  ['missing padding', 'QUE'],
+  ['missing double padding', 'QQ'],
+  ['length 5', 'QUFBQ'],
+  ['short padding', 'QQ='],
+  ['triple padding', 'Q==='],
+  ['four =', '===='],
+  ['padding in the middle', 'QQ==QUFB'],
+  ['padding at the start', '=QUF'],
+  ['too much padding after full quantum', 'QUFB===='],
+  ['non-canonical 2-char tail', 'QR=='],
+  ['non-canonical 3-char tail', 'QUF='],
+  ['non-ASCII whose low byte is A', '\u0141AAA'],
+  ['non-ASCII at the end', 'AAA\u0141'],
+  ['Latin-1 letter', 'QUF\u00c1'],
+  ['NUL', '\u0000AAA'],
+  ['emoji', 'QUFB\u{1F600}AA'],
+];
+
+for (const [name, codec] of codecs) {
+  describe.skipIf(!codec)(`base64 codec: ${name}`, () => {
+    const c = codec as Base64Codec;
+
+    it('round-trips every size 0..300 identically to Buffer', () => {
+      for (let size = 0; size <= 300; size++) {
+        const bytes = new Uint8Array(nodeRandomBytes(size));
+        const text = c.encode(bytes);
+        expect(text).toBe(Buffer.from(bytes).toString('base64'));
+        expect(c.decode(text)).toEqual(bytes);
+      }
+    });
+
+    it('round-trips 1 MiB of random bytes identically to Buffer', () => {
+      const bytes = new Uint8Array(nodeRandomBytes(1 << 20));
+      const text = c.encode(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64'));
+      const back = c.decode(text);
+      expect(back?.length).toBe(bytes.length);
+      expect(Buffer.compare(Buffer.from(back as Uint8Array), Buffer.from(bytes))).toBe(0);
+    });
+
+    it('encodes a view into a larger buffer using only the viewed bytes', () => {
+      const whole = Uint8Array.from({ length: 40 }, (_, i) => i);
+      expect(c.encode(whole.subarray(5, 12))).toBe(Buffer.from(whole.subarray(5, 12)).toString('base64'));
+    });
+
+    it.each(badInputs)('rejects %s', (_label, text) => {
+      expect(c.decode(text)).toBeUndefined();
+    });
+
+    it('returns plain Uint8Arrays that own their whole ArrayBuffer', () => {
+      const out = c.decode('AQID') as Uint8Array;
+      expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+      expect(out.byteOffset).toBe(0);
+      expect(out.buffer.byteLength).toBe(3);
+    });
+
+    it('agrees with a regex-based reference on 3000 random mutations of valid text', () => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n\t.\u0141\u00e9';
+      for (let i = 0; i < 3000; i++) {
+        const chars = [...Buffer.from(nodeRandomBytes(1 + (i % 13))).toString('base64')];
+        const edits = 1 + (i % 3);
+        for (let e = 0; e < edits; e++) {
+          const pos = Math.floor(Math.random() * (chars.length + 1));
+          const ch = alphabet[Math.floor(Math.random() * alphabet.length)] as string;
+          const op = Math.floor(Math.random() * 3);
+          if (op === 0) chars.splice(pos, 1, ch);
+          else if (op === 1) chars.splice(pos, 0, ch);
+          else chars.splice(pos, 1);
+        }
+        const text = chars.join('');
+        expect(c.decode(text), JSON.stringify(text)).toEqual(referenceDecode(text));
+      }
+    });
+  });
+}
+
+describe('base64 codec selection', () => {
+  const fakeNative = Object.assign(function FakeUint8Array() {}, {
+    fromBase64: () => new Uint8Array(0),
+    prototype: { toBase64: () => '' },
+  });
+
+  it('prefers native Uint8Array base64, then Buffer, then the table codec', () => {
+    expect(selectBase64Codec({ Uint8Array: fakeNative, Buffer: nodeBuffer }).name).toBe('native');
+    expect(selectBase64Codec({ Uint8Array, Buffer: nodeBuffer }).name).toBe(hasNative ? 'native' : 'buffer');
+    expect(selectBase64Codec({ Uint8Array: class {}, Buffer: undefined }).name).toBe('fallback');
+    expect(selectBase64Codec({}).name).toBe('fallback');
+  });
+
+  it('uses the fastest path on this runtime', () => {
+    expect(base64Implementation).toBe(hasNative ? 'native' : 'buffer');
+  });
+});
+
+describe('public base64 helpers', () => {
+  it('bytesToBase64 / base64ToBytes round-trip', () => {
+    expect(bytesToBase64(new Uint8Array([1, 2, 3]))).toBe('AQID');
+    expect(base64ToBytes('AQID')).toEqual(new Uint8Array([1, 2, 3]));
+    expect(base64ToBytes('')).toEqual(new Uint8Array(0));
+  });
+
+  it('arrayBufferToBase64 / base64ToArrayBuffer keep the seed signatures and return an exact ArrayBuffer', () => {
+    expect(arrayBufferToBase64(new Uint8Array([255]).buffer)).toBe('/w==');
+    const buffer = base64ToArrayBuffer('/w==');
+    expect(buffer).toBeInstanceOf(ArrayBuffer);
+    expect(buffer.byteLength).toBe(1);
+    expect(new Uint8Array(buffer)[0]).toBe(255);
+  });
+
+  it.each([
+    ['QUFB ', /whitespace at index 4/],
+    ['QUF-', /URL-safe character '-' at index 3/],
+    ['QUF_', /URL-safe character '_' at index 3/],
+    ['QUE', /length 3 is not a multiple of 4/],
+    ['QQ==QUFB', /'=' padding appears at index 2/],
+    ['QR==', /non-zero unused bits/],
+    ['\u0141AAA', /U\+0141 at index 0/],
+  ])('base64ToBytes(%j) throws KeyFormatError naming the problem', (text, pattern) => {
+    expect(() => base64ToBytes(text, 'peer public key')).toThrow(KeyFormatError);
+    expect(() => base64ToBytes(text, 'peer public key')).toThrow(pattern);
+    expect(() => base64ToBytes(text, 'peer public key')).toThrow(/^peer public key is not valid base64/);
+  });
+
+  it('rejects non-string input with KeyFormatError', () => {
+    expect(() => base64ToBytes(42 as unknown as string, 'salt')).toThrow(/salt must be a base64 string, got number/);
+    expect(() => base64ToArrayBuffer(null as unknown as string)).toThrow(KeyFormatError);
+  });
+});
