@@ -51,14 +51,14 @@ export default [
   ...browserEntries.map((name) => ({
     input: entries[name],
     plugins: browserPlugins(),
-    output: { file: `dist/browser/${name}.js`, format: 'es' },
+    output: { file: `dist/browser/${name}.js`, format: 'es', inlineDynamicImports: true },
   })),
   // The legacy drop-in: a classic script that assigns exactly one global, WSSClient.
   ...(existsSync('build/legacy-compat/browser.js')
     ? [{
         input: 'build/legacy-compat/browser.js',
         plugins: browserPlugins(),
-        output: { file: 'dist/legacy/wssclient.js', format: 'iife' },
+        output: { file: 'dist/legacy/wssclient.js', format: 'iife', inlineDynamicImports: true },
       }]
     : []),
 ];
