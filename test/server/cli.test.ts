@@ -71,8 +71,9 @@ describe('wss-sessions CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await talkThenStop();
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
     }
     expect(await exited).toBe(0);
 
