@@ -101,36 +101,41 @@ function fallbackEncode(bytes: Uint8Array): string {
   return asciiDecoder.decode(out);
 }
 
+const asciiEncoder = new TextEncoder();
+
 function fallbackDecode(text: string): Uint8Array<ArrayBuffer> | undefined {
-  const n = text.length;
   const size = expectedLength(text);
   if (size < 0) return undefined;
+  // One native pass turns the string into bytes; typed-array reads beat charCodeAt.
+  // Any non-ASCII character becomes 2-4 bytes, so a length change exposes it.
+  const n = text.length;
+  const src = new Uint8Array(n);
+  const { read, written } = asciiEncoder.encodeInto(text, src);
+  if (read !== n || written !== n) return undefined;
   const out = new Uint8Array(size);
   const pad = paddingOf(text);
   const full = pad === 0 ? n : n - 4;
   let invalid = 0;
   let o = 0;
   for (let i = 0; i < full; i += 4) {
-    const a = valueOf(text.charCodeAt(i));
-    const b = valueOf(text.charCodeAt(i + 1));
-    const c = valueOf(text.charCodeAt(i + 2));
-    const d = valueOf(text.charCodeAt(i + 3));
-    // INVALID (0xff) is the only value with bit 7 set, so one OR catches any bad character.
+    const a = DECODE_TABLE[src[i] as number] as number;
+    const b = DECODE_TABLE[src[i + 1] as number] as number;
+    const c = DECODE_TABLE[src[i + 2] as number] as number;
+    const d = DECODE_TABLE[src[i + 3] as number] as number;
+    // INVALID (0xff) is the only table value with bit 7 set, so one OR catches any bad character.
     invalid |= a | b | c | d;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    out[o] = v >>> 16;
-    out[o + 1] = (v >>> 8) & 0xff;
-    out[o + 2] = v & 0xff;
+    out[o] = (a << 2) | (b >>> 4);
+    out[o + 1] = ((b & 15) << 4) | (c >>> 2);
+    out[o + 2] = ((c & 3) << 6) | d;
     o += 3;
   }
   if (pad > 0) {
-    const a = valueOf(text.charCodeAt(full));
-    const b = valueOf(text.charCodeAt(full + 1));
-    const c = pad === 1 ? valueOf(text.charCodeAt(full + 2)) : 0;
+    const a = DECODE_TABLE[src[full] as number] as number;
+    const b = DECODE_TABLE[src[full + 1] as number] as number;
+    const c = pad === 1 ? (DECODE_TABLE[src[full + 2] as number] as number) : 0;
     invalid |= a | b | c;
-    const v = (a << 18) | (b << 12) | (c << 6);
-    out[o] = v >>> 16;
-    if (pad === 1) out[o + 1] = (v >>> 8) & 0xff;
+    out[o] = (a << 2) | (b >>> 4);
+    if (pad === 1) out[o + 1] = ((b & 15) << 4) | (c >>> 2);
   }
   return (invalid & 0x80) === 0 ? out : undefined;
 }
