@@ -1,5 +1,5 @@
 import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
-import { assertBytes, toBufferSource } from './bytes.js';
+import { assertBytes, assertOptions, toBufferSource } from './bytes.js';
 import { getSubtle } from './env.js';
 import { assertKey } from './keys.js';
 
@@ -57,6 +57,7 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
  * const ct = await encryptBytes({ key, iv: randomBytes(12), plaintext, aad: header });
  */
 export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
+  assertOptions(options, 'encryptBytes');
   const { key, iv, plaintext, aad = EMPTY } = options;
   assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
   assertBytes(iv, 'IV');

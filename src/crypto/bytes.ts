@@ -60,3 +60,10 @@ export function assertBytes(value: unknown, what: string): asserts value is Uint
     throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${value === null ? 'null' : typeof value}`);
   }
 }
+
+/** Throws unless `value` is an options object (the message names the function). */
+export function assertOptions(value: unknown, fn: string): asserts value is object {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(`${fn} expects an options object, got ${value === null ? 'null' : typeof value}`);
+  }
+}

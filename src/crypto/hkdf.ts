@@ -16,7 +16,7 @@ async function importIkm(ikm: Uint8Array | ArrayBuffer, usage: KeyUsage): Promis
   try {
     return await getSubtle().importKey('raw', toBufferSource(bytes), 'HKDF', false, [usage]);
   } catch (err) {
-    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass non-empty key material', { cause: err });
+    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause: err });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { DecryptError, InvalidArgumentError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
-import { utf8Decode, utf8Encode } from './bytes.js';
+import { assertOptions, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, decryptBytes, encryptBytes } from './aead.js';
 import { deriveSharedBits, importPeerPublicKey } from './ecdh.js';
 import { randomBytes } from './env.js';
@@ -36,6 +36,7 @@ export async function deriveAESKey(opts: {
   saltB64: string;
   ecdhInfo: string;
 }): Promise<CryptoKey> {
+  assertOptions(opts, 'deriveAESKey');
   const { clientPrivateKey, serverPublicKeyB64, saltB64, ecdhInfo } = opts;
   if (typeof ecdhInfo !== 'string') {
     throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${typeof ecdhInfo}`);
@@ -59,6 +60,7 @@ export async function deriveAESKey(opts: {
  * socket.send(JSON.stringify({ event: 'encrypted', data: await encrypt({ plaintext, aesKey }) }));
  */
 export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): Promise<IEncryptedPayload> {
+  assertOptions(opts, 'encrypt');
   const { plaintext, aesKey } = opts;
   if (typeof plaintext !== 'string') {
     throw new InvalidArgumentError(`plaintext must be a string, got ${typeof plaintext}`);

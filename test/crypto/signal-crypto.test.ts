@@ -214,6 +214,12 @@ describe('encrypt argument checks', () => {
     const ecdh = await generateECDHKeyPair();
     await expect(encrypt({ plaintext: 'x', aesKey: ecdh.keyPair.privateKey })).rejects.toThrow(/AES-GCM key must be a secret AES-GCM key/);
   });
+
+  it('rejects a missing options object with InvalidArgumentError, not a TypeError', async () => {
+    await expect(encrypt(undefined as never)).rejects.toThrow(/^encrypt expects an options object, got undefined/);
+    await expect(deriveAESKey(null as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(encryptBytes('x' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
 });
 
 describe('without WebCrypto (insecure context)', () => {
