@@ -38,7 +38,7 @@ export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<
 }
 
 /**
- * Standard padded base64 of an `ArrayBuffer` (seed-compatible name).
+ * Standard padded base64 of an `ArrayBuffer` (same signature as in signal-crypto.ts).
  *
  * @example
  * arrayBufferToBase64(new Uint8Array([255]).buffer); // '/w=='
@@ -48,7 +48,7 @@ export function arrayBufferToBase64(buffer: ArrayBuffer): string {
 }
 
 /**
- * Decodes strict standard base64 into a fresh `ArrayBuffer` (seed-compatible name).
+ * Decodes strict standard base64 into a fresh `ArrayBuffer` (same signature as in signal-crypto.ts).
  *
  * @throws KeyFormatError when the text is not canonical standard base64.
  */

@@ -142,7 +142,7 @@ describe('public base64 helpers', () => {
     expect(base64ToBytes('')).toEqual(new Uint8Array(0));
   });
 
-  it('arrayBufferToBase64 / base64ToArrayBuffer keep the seed signatures and return an exact ArrayBuffer', () => {
+  it('arrayBufferToBase64 / base64ToArrayBuffer keep the signal-crypto.ts signatures and return an exact ArrayBuffer', () => {
     expect(arrayBufferToBase64(new Uint8Array([255]).buffer)).toBe('/w==');
     const buffer = base64ToArrayBuffer('/w==');
     expect(buffer).toBeInstanceOf(ArrayBuffer);
