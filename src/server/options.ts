@@ -69,8 +69,21 @@ export const serverDefaults = Object.freeze({
   hooks: Object.freeze({}) as ServerHooks,
 });
 
+/** Options that have a default in {@link serverDefaults}. */
+type DefaultedOption = keyof typeof serverDefaults;
+
+/**
+ * Options without a default (an endpoint that is off unless configured, for
+ * example). Such an option is added to {@link ServerOptions} and named here;
+ * the component it switches on validates its value.
+ */
+const OPTIONAL_OPTIONS: readonly Exclude<keyof ServerOptions, DefaultedOption>[] = [];
+
 /** {@link ServerOptions} with every default filled in. */
-export type ResolvedServerOptions = Required<ServerOptions>;
+export type ResolvedServerOptions = { [K in DefaultedOption]-?: NonNullable<ServerOptions[K]> } & Omit<
+  ServerOptions,
+  DefaultedOption
+>;
 
 const MIN_PAYLOAD = 1024;
 const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -109,7 +122,7 @@ function checkHooks(hooks: unknown): void {
  */
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
   if (!isRecord(options)) fail('options', 'an object', options);
-  const known = new Set(Object.keys(serverDefaults));
+  const known = new Set<string>([...Object.keys(serverDefaults), ...OPTIONAL_OPTIONS]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) fail(key, `one of ${[...known].join(', ')} (unknown option)`, key);
   }

@@ -135,15 +135,18 @@ describe('WSS_Handshake over HTTP POST', () => {
     const plain = await fx.start({ cors: false });
     const res = await post(plain, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'c' }, id: 1 }));
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    expect((await fetch(plain.httpUrl, { method: 'OPTIONS' })).status).toBe(405);
+    const noPreflight = await fetch(plain.httpUrl, { method: 'OPTIONS' });
+    expect(noPreflight.status).toBe(405);
+    expect(noPreflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('answers 404 for unknown paths (HTTP and WebSocket) and 405 for GET on /', async () => {
+  it('answers 404 for unknown paths (HTTP and WebSocket) and 405 for a method / does not serve', async () => {
     const server = await fx.start();
     expect((await fetch(`${server.httpUrl}/nothing`)).status).toBe(404);
-    const get = await fetch(server.httpUrl);
-    expect(get.status).toBe(405);
-    expect(get.headers.get('allow')).toContain('POST');
+    expect((await fetch(`${server.httpUrl}/nothing?x=1`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const put = await fetch(server.httpUrl, { method: 'PUT', body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toContain('POST');
     const { WebSocket } = await import('ws');
     const ws = new WebSocket(`${server.url}/nothing`);
     const error = await new Promise<Error>((resolve) => ws.once('error', resolve));
