@@ -21,8 +21,7 @@ import { WssEndpoint } from './wss/endpoint.js';
 
 export { serverDefaults } from './options.js';
 export type { FrameParty, ServerHooks, ServerOptions } from './options.js';
-export type { HttpHandler, ServerComponent, UpgradeRoute } from './routes.js';
-export { RouteTable } from './routes.js';
+export type { HttpHandler, RouteTable, ServerComponent, UpgradeRoute } from './routes.js';
 export { WSS_ERRORS } from './wss/messages.js';
 
 /** A running server. */
@@ -54,7 +53,11 @@ export interface WssSessionsServer {
 /** Milliseconds a socket gets to answer the closing handshake before it is cut. */
 const CLOSE_GRACE_MS = 2000;
 
-/** The components served on the shared port. New endpoints are added here. */
+/**
+ * The components served on the shared port. A new endpoint is a
+ * {@link ServerComponent} added to this list (for example, when its option is
+ * set); its `mount` registers its WebSocket paths and HTTP routes.
+ */
 function buildComponents(options: ResolvedServerOptions): { components: ServerComponent[]; wss: WssEndpoint } {
   const wss = new WssEndpoint(options);
   return { components: [wss], wss };

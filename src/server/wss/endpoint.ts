@@ -39,7 +39,6 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   readonly #logger: Logger;
   readonly #registry = new SessionRegistry<WssConnection>();
   readonly #rpc: WssRpc;
-  readonly #connections = new Set<WssConnection>();
 
   constructor(options: ResolvedServerOptions) {
     this.#options = options;
@@ -74,7 +73,6 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   onConnection(ws: WebSocket, req: IncomingMessage): void {
     const { ipKey, label } = clientOf(req);
     const conn = new WssConnection(ws, ipKey, label);
-    this.#connections.add(conn);
     const call: CallContext = { transport: 'socket', ipKey, conn };
     const onMessage = (data: RawData): void => this.#onFrame(conn, call, rawToText(data));
     const onError = (err: Error): void => this.#logger.warn(`wss: socket ${label} error: ${err.message}`);
@@ -92,7 +90,6 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
 
   close(): void {
     this.#registry.clear();
-    this.#connections.clear();
   }
 
   #onFrame(conn: WssConnection, call: CallContext, raw: string): void {
@@ -144,7 +141,6 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
 
   #onClose(conn: WssConnection, code: number): void {
     conn.closed = true;
-    this.#connections.delete(conn);
     for (const record of conn.pendingHandshakes) this.#registry.removeHandshake(record);
     conn.pendingHandshakes.clear();
     const session = conn.session;

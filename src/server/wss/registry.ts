@@ -32,7 +32,11 @@ export interface SessionRecord<C> {
   readonly options: Record<string, unknown>;
 }
 
-/** Lowercase hex SHA-256 of `server_token + ":" + user_token`, as PROTOCOL.md defines the private ID. */
+/**
+ * Lowercase hex SHA-256 of `server_token + ":" + user_token`, as PROTOCOL.md
+ * defines the private ID. Synchronous (node:crypto, not WebCrypto) so that a
+ * handler runs to its end in one turn and pushes keep their order.
+ */
 export function derivePrivateId(serverToken: string, userToken: string): string {
   return createHash('sha256').update(`${serverToken}:${userToken}`, 'utf8').digest('hex');
 }
