@@ -1,0 +1,307 @@
+/**
+ * A drop-in replacement for the 0.4.1 `WSSClient` class, built on the typed
+ * `WSSClient`: it translates calls, results and events and holds no protocol
+ * logic of its own.
+ */
+import { WSSClient as TypedClient } from '../src/client/wss-client.js';
+import { InvalidArgumentError, NotConnectedError, RpcError } from '../src/errors.js';
+import type { ConnectOptions } from '../src/protocol/wss.js';
+import type { FetchFunction } from '../src/transport/http.js';
+import { resolveWebSocket, type WebSocketConstructor } from '../src/transport/websocket.js';
+import type { Logger } from '../src/util/logger.js';
+import { sha256Hex } from '../src/util/random.js';
+import { resolveAddresses } from './addresses.js';
+import { EventDispatcher } from './event-dispatcher.js';
+import {
+  legacyEvent,
+  responseEvent,
+  type LegacyCloseEvent,
+  type LegacyErrorEvent,
+  type LegacyEventMap,
+  type LegacyPeerPidEvent,
+  type LegacyPrivateIdEvent,
+  type LegacyPushData,
+  type LegacyPushEvent,
+  type LegacyResponse,
+  type LegacyResultEvent,
+} from './events.js';
+import { capturingConstructor, socketClosed, type CapturedSocket } from './socket-capture.js';
+
+/** What the page cannot pass to the old one-argument constructor: all optional. */
+export interface LegacyClientEnvironment {
+  /** WebSocket constructor. Default: `globalThis.WebSocket`, else the `ws` package in Node. */
+  WebSocket?: WebSocketConstructor;
+  /** `fetch` for the HTTP handshake. Default: `globalThis.fetch`. */
+  fetch?: FetchFunction;
+  /** Where warnings and throwing listeners are reported. Default: `console`. */
+  logger?: Logger;
+  /** Per-request timeout in ms (0.4.1 waited forever). Default: 10000. */
+  requestTimeout?: number;
+}
+
+/** `connectData` of `connect()`. */
+export interface LegacyConnectData {
+  /** Connect options relayed to peers; `wss`/`webrtc`/`ortc` default to `true`/`false`/`false`. */
+  options?: ConnectOptions | null;
+  /** `false`: dispatch no push or `close` events (for subclasses that listen on `webSocket` themselves). Default: `true`. */
+  listeners?: boolean | null;
+  [key: string]: unknown;
+}
+
+/** A recipient list as 0.4.1 took it: an array of private IDs or `{rcp: [...]}`. */
+export type LegacyRecipients = readonly string[] | { rcp: readonly string[] };
+
+/** A raw JSON-RPC request for `request()`. */
+export interface LegacyRequest {
+  jsonrpc?: '2.0';
+  method: string;
+  params?: unknown;
+  id?: string | number | null;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** `{rcp}` or an array, as a list; `undefined` when it is neither. */
+function recipientList(recipients: object): readonly string[] | undefined {
+  if (Array.isArray(recipients)) return recipients as string[];
+  const rcp = (recipients as { rcp?: unknown }).rcp;
+  return Array.isArray(rcp) ? (rcp as string[]) : undefined;
+}
+
+/**
+ * The 0.4.1 `WSSClient`, same constructor, methods, getters and events.
+ *
+ * @example
+ * const client = new WSSClient('ws://127.0.0.1:8090');
+ * client.addEventListener('message', function (event) { this.show(event.data.result.data); }, view);
+ * await client.connect();
+ * await client.broadcast('hello');
+ */
+export class WSSClient extends EventDispatcher<LegacyEventMap> {
+  /** Environment for every instance (merged under the constructor's second argument). */
+  static defaults: LegacyClientEnvironment = {};
+
+  readonly #environment: LegacyClientEnvironment;
+  #hsa: string | null;
+  #ssa: string | null = null;
+  #inner: TypedClient | null = null;
+  #socket: CapturedSocket | null = null;
+  #responseSeq = 0;
+
+  /**
+   * @param handshakeServerAddress where to handshake; without it, `connect()`'s socket address is used for both.
+   * @param environment optional WebSocket, fetch, logger and timeout, for Node or tests.
+   */
+  constructor(handshakeServerAddress?: string | null, environment: LegacyClientEnvironment = {}) {
+    super((type, error) => this.#logger().error(`WSSClient: a '${type}' listener threw`, error));
+    this.#hsa = typeof handshakeServerAddress === 'string' ? handshakeServerAddress : null;
+    this.#environment = environment;
+  }
+
+  /** The handshake server address, or `null`. */
+  get handshakeServerAddr(): string | null {
+    return this.#hsa;
+  }
+
+  /** The socket server address given to `connect()`, or `null`. */
+  get socketServerAddr(): string | null {
+    return this.#ssa;
+  }
+
+  /** The WebSocket of the session, `null` before `connect()` and after `disconnect()`. Listen with `addEventListener`; its `on*` handlers belong to the client. */
+  get webSocket(): CapturedSocket | null {
+    return this.#socket;
+  }
+
+  /** This session's private ID, `null` before the first connect. */
+  get privateID(): string | null {
+    return this.#inner?.privateId ?? null;
+  }
+
+  /** The user token of the last handshake (128 random bits as hex). */
+  get userToken(): string | null {
+    return this.#inner?.userToken ?? null;
+  }
+
+  /** The server token of the last handshake. */
+  get serverToken(): string | null {
+    return this.#inner?.serverToken ?? null;
+  }
+
+  /** Private IDs of the connected peers, in connection order (a fresh array each time). */
+  get peers(): string[] {
+    return this.#inner ? [...this.#inner.peers.keys()] : [];
+  }
+
+  /** Each connected peer's connect options, by private ID (a fresh object each time). */
+  get peerOptions(): Record<string, ConnectOptions> {
+    return this.#inner ? Object.fromEntries(this.#inner.peers) : {};
+  }
+
+  /** Lowercase hex SHA-256 of `input`'s UTF-8 bytes. */
+  SHA256(input: string): Promise<string> {
+    return sha256Hex(String(input));
+  }
+
+  /**
+   * Handshakes and connects; resolves with the `WSS_Connect` response as a `message` event
+   * (`JSON.parse(result.data).result.private_id`).
+   * @throws {InvalidArgumentError} when there is no address; other `WssError`s when the server refuses or the socket fails.
+   */
+  async connect(socketServerAddress: string | null = null, useHTTPHandshake = false, connectData: LegacyConnectData | null = null): Promise<LegacyResultEvent> {
+    if (typeof socketServerAddress === 'string') {
+      this.#ssa = socketServerAddress;
+      if (this.#hsa === null) this.#hsa = socketServerAddress;
+    }
+    const addresses = resolveAddresses(this.#hsa, this.#ssa, useHTTPHandshake);
+    await this.#teardown();
+    const env = { ...WSSClient.defaults, ...this.#environment };
+    const Ctor = await resolveWebSocket(env.WebSocket);
+    const inner = new TypedClient({
+      ...addresses,
+      connectOptions: connectData?.options ?? undefined,
+      requestTimeout: env.requestTimeout,
+      fetch: env.fetch,
+      logger: this.#logger(),
+      WebSocket: capturingConstructor(Ctor, (socket) => (this.#socket = socket)),
+    });
+    this.#inner = inner;
+    this.#bind(inner, connectData?.listeners !== false);
+    const { privateId, peers } = await inner.connect();
+    const options = peers.map((pid) => inner.peers.get(pid) ?? {});
+    return this.#result({ message: 'open', private_id: privateId, connect: peers, options });
+  }
+
+  /** Changes this session's private ID; resolves `true` and dispatches `privateid`. Rejects with the server's `RpcError` if refused. */
+  async changePrivateID(newPrivateID: string): Promise<true> {
+    await this.#client('changePrivateID').setPrivateId(newPrivateID);
+    return true;
+  }
+
+  /**
+   * Broadcasts `data` to every peer but `excludeRecipients` (an array or `{rcp}`).
+   * Resolves with the response as a `message` event; a server error response resolves too, as before.
+   */
+  async broadcast(data: unknown, excludeRecipients: LegacyRecipients | null = null): Promise<LegacyResultEvent> {
+    let exclude: readonly string[] | undefined;
+    if (excludeRecipients != null) {
+      exclude = typeof excludeRecipients === 'object' ? recipientList(excludeRecipients) : undefined;
+      if (!exclude) throw new InvalidArgumentError('"excludeRecipients" must be an array of private IDs or {rcp: [...]}');
+    }
+    const client = this.#client('broadcast');
+    return this.#respond(null, () => client.broadcast(data, { exclude }).then(() => ({ message: 'ok' })));
+  }
+
+  /**
+   * Sends `data` to `recipients` (an array or `{rcp}`).
+   * Resolves with the response as a `message` event; a server error response resolves too, as before.
+   * @throws {InvalidArgumentError} `"recipients" parameter must be an array!` for a non-object.
+   */
+  async send(data: unknown, recipients: LegacyRecipients): Promise<LegacyResultEvent> {
+    if (typeof recipients !== 'object' || recipients === null) throw new InvalidArgumentError('"recipients" parameter must be an array!');
+    const to = recipientList(recipients);
+    if (!to) throw new InvalidArgumentError('"recipients" parameter must be an array! (or an object with an "rcp" array)');
+    const client = this.#client('send');
+    return this.#respond(null, () => client.send(to, data).then(() => ({ message: 'ok' })));
+  }
+
+  /**
+   * Sends a raw JSON-RPC request over the session's socket and resolves with its response as a
+   * `message` event. The response is matched by the request, so `responseMsgID` only names the
+   * `id` the result carries when `requestObj` has none.
+   */
+  async request(requestObj: LegacyRequest, responseMsgID: string | number | null = null): Promise<LegacyResultEvent> {
+    if (!isRecord(requestObj) || typeof requestObj.method !== 'string') {
+      throw new InvalidArgumentError('request(requestObj): requestObj must be a JSON-RPC request object with a string "method"');
+    }
+    const client = this.#client('request');
+    return this.#respond(requestObj.id ?? responseMsgID, () => client.request(requestObj.method, requestObj.params));
+  }
+
+  /** Closes the session (no `close` event, as before). Resolves `true`; never rejects. */
+  async disconnect(code = 1000, reason = 'Session terminated by client'): Promise<true> {
+    try {
+      await this.#inner?.disconnect(code, reason);
+    } catch (error) {
+      this.#logger().warn('WSSClient: disconnect failed', error);
+    }
+    this.#socket = null;
+    return true;
+  }
+
+  /**
+   * Full teardown: closes the session (or abandons a connect in progress), waits for the socket to
+   * close and removes every listener. Resolves `true`; the instance can connect again.
+   */
+  async destroy(): Promise<true> {
+    await this.#teardown();
+    this.removeAllEventListeners();
+    return true;
+  }
+
+  /** `"WSSClient"`, as before. */
+  override toString(): string {
+    return 'WSSClient';
+  }
+
+  async #teardown(): Promise<void> {
+    const inner = this.#inner;
+    const socket = this.#socket;
+    this.#inner = null;
+    this.#socket = null;
+    if (!inner) return;
+    inner.removeAllListeners();
+    await inner.disconnect(1000, 'Session terminated by client');
+    await socketClosed(socket);
+  }
+
+  #client(operation: string): TypedClient {
+    if (!this.#inner) throw new NotConnectedError(operation, 'disconnected');
+    return this.#inner;
+  }
+
+  #logger(): Logger {
+    return this.#environment.logger ?? WSSClient.defaults.logger ?? console;
+  }
+
+  #result(result: unknown, id: string | number | null = String(++this.#responseSeq)): LegacyResultEvent {
+    return responseEvent({ jsonrpc: '2.0', id, result }, this.#socket);
+  }
+
+  /** Server error responses resolve, as 0.4.1's did; everything else (timeout, closed socket) rejects. */
+  async #respond(id: string | number | null, call: () => Promise<unknown>): Promise<LegacyResultEvent> {
+    const responseId = id ?? String(++this.#responseSeq);
+    try {
+      return this.#result(await call(), responseId);
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      const body: LegacyResponse = {
+        jsonrpc: '2.0',
+        id: responseId,
+        error: { code: error.rpcCode, message: error.serverMessage, ...(error.data === undefined ? {} : { data: error.data }) },
+      };
+      return responseEvent(body, this.#socket);
+    }
+  }
+
+  #bind(inner: TypedClient, pushEvents: boolean): void {
+    const push = (type: 'message' | 'update' | 'peerconnect' | 'peerdisconnect') => (event: { raw: unknown }) =>
+      this.dispatchEvent(legacyEvent<LegacyPushEvent>(type, { data: event.raw as LegacyPushData }));
+    inner.on('privateid', ({ privateId }) => this.dispatchEvent(legacyEvent<LegacyPrivateIdEvent>('privateid', { privateID: privateId })));
+    inner.on('error', (error) => this.dispatchEvent(legacyEvent<LegacyErrorEvent>('error', { error })));
+    inner.on('close', ({ code, reason, requested }) => {
+      this.#socket = null;
+      if (pushEvents && !requested) this.dispatchEvent(legacyEvent<LegacyCloseEvent>('close', { code, reason }));
+    });
+    if (!pushEvents) return;
+    inner.on('message', push('message'));
+    inner.on('update', push('update'));
+    inner.on('peerconnect', push('peerconnect'));
+    inner.on('peerdisconnect', push('peerdisconnect'));
+    inner.on('peerpid', ({ oldPrivateId, newPrivateId, raw }) =>
+      this.dispatchEvent(
+        legacyEvent<LegacyPeerPidEvent>('peerpid', { data: raw as unknown as LegacyPushData, oldPrivateID: oldPrivateId, newPrivateID: newPrivateId }),
+      ),
+    );
+  }
+}
