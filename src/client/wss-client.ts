@@ -20,6 +20,11 @@ import type { ClientState, WSSClientEvents } from './events.js';
 import { PeerRegistry } from './peers.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WSSClientOptions } from './options.js';
 
+/** Validates a `WSS_Send` result; callers get nothing back but success. */
+const acceptSend = (result: unknown): void => {
+  parseSendResult(result);
+};
+
 /** What `connect()` resolves with. */
 export interface ConnectInfo {
   /** This session's private ID. */
@@ -130,13 +135,13 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   async broadcast(data: unknown, options: BroadcastOptions = {}): Promise<void> {
     const exclude = options.exclude === undefined ? undefined : checkRecipients('exclude', options.exclude, true);
     const params = { ...this.#tokens('broadcast'), type: 'broadcast', data, ...(exclude ? { exclude: { rcp: exclude } } : {}) };
-    await this.#call(WssMethods.SEND, params, parseSendResult, options);
+    return this.#call(WssMethods.SEND, params, acceptSend, options);
   }
 
   /** Sends a direct message to one or more peers. Resolves when the server accepted it (not delivered). */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
     const rcp = checkRecipients('to', to, false);
-    await this.#call(WssMethods.SEND, { ...this.#tokens('send'), type: 'direct', to: { rcp }, data }, parseSendResult, options);
+    return this.#call(WssMethods.SEND, { ...this.#tokens('send'), type: 'direct', to: { rcp }, data }, acceptSend, options);
   }
 
   /** Changes this session's private ID; peers see a `peerpid` event. */

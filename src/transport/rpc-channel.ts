@@ -29,9 +29,13 @@ interface Pending {
   method: string;
   resolve(result: unknown): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** When the request times out (ms since epoch). */
+  deadline: number;
+  timeoutMs: number;
+  /** Own timer, only for a request whose timeout differs from the channel's. */
+  timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
-  onAbort: () => void;
+  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -46,6 +50,11 @@ export class RpcChannel {
   readonly #options: RpcChannelOptions;
   #seq = 0;
   #closed: CloseInfo | null = null;
+  /**
+   * One timer for all requests on the default timeout: the map keeps insertion
+   * order, which is deadline order for them, so only the oldest needs watching.
+   */
+  #sweep: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: RpcChannelOptions) {
     this.#options = options;
@@ -69,16 +78,20 @@ export class RpcChannel {
     const id = String(++this.#seq);
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     return new Promise<T>((resolve, reject) => {
+      const custom = timeoutMs !== this.#options.timeoutMs;
       const pending: Pending = {
         method,
         resolve: (result) => resolve(parse(result)),
         reject,
-        timer: setTimeout(() => this.#fail(id, new TimeoutError(method, timeoutMs)), timeoutMs),
+        deadline: Date.now() + timeoutMs,
+        timeoutMs,
+        timer: custom ? setTimeout(() => this.#fail(id, new TimeoutError(method, timeoutMs)), timeoutMs) : undefined,
         signal,
-        onAbort: () => this.#fail(id, new AbortError(method, { cause: signal?.reason })),
+        onAbort: signal && (() => this.#fail(id, new AbortError(method, { cause: signal.reason }))),
       };
-      signal?.addEventListener('abort', pending.onAbort, { once: true });
+      if (pending.onAbort) signal?.addEventListener('abort', pending.onAbort, { once: true });
       this.#pending.set(id, pending);
+      if (!custom) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
       void this.#client
         .requestAdvanced(createJSONRPCRequest(id, method, params as Record<string, unknown>))
         .then((response) => this.#settle(id, response));
@@ -154,9 +167,29 @@ export class RpcChannel {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    pending.signal?.removeEventListener('abort', pending.onAbort);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    if (this.#pending.size === 0 && this.#sweep !== undefined) {
+      clearTimeout(this.#sweep);
+      this.#sweep = undefined;
+    }
     return pending;
+  }
+
+  /** Times out every default-timeout request whose deadline passed, then re-arms for the oldest left. */
+  #expire(): void {
+    this.#sweep = undefined;
+    const now = Date.now();
+    let next: Pending | undefined;
+    for (const [id, pending] of this.#pending) {
+      if (pending.timer !== undefined) continue;
+      if (pending.deadline > now) {
+        next = pending;
+        break;
+      }
+      this.#fail(id, new TimeoutError(pending.method, pending.timeoutMs));
+    }
+    if (next) this.#sweep = setTimeout(() => this.#expire(), next.deadline - now);
   }
 
   #sendPayload(payload: unknown): void {

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, RpcError, WSSClient, type MessageEvent, type WSSClientOptions } from '../../src/index.js';
+import { ConnectionClosedError, RpcError, WSSClient, type WSSClientEvents, type WSSClientOptions } from '../../src/index.js';
 import { createServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
-import { collect, nextEvent } from '../helpers/events.js';
+import { eventsOf } from '../helpers/events.js';
+
+const { next: nextEvent, collect } = eventsOf<WSSClientEvents>();
 
 let server: WssSessionsServer;
 const clients: WSSClient[] = [];
@@ -41,14 +43,14 @@ describe('WSSClient against the reference server', () => {
     const [a, b, c] = [client({ connectOptions: { name: 'a' } }), client({ connectOptions: { name: 'b' } }), client({ connectOptions: { name: 'c', webrtc: true } })];
     const ia = await a.connect();
     const ib = await b.connect();
-    const aSeesC = nextEvent<{ options: { name?: string } }>(a, 'peerconnect', (e) => e.options.name === 'c');
+    const aSeesC = nextEvent(a, 'peerconnect', (e) => e.options.name === 'c');
     const ic = await c.connect();
     expect((await aSeesC)).toMatchObject({ privateId: ic.privateId, options: { name: 'c', webrtc: true, wss: true, ortc: false } });
     expect(c.peers.get(ia.privateId)).toEqual({ wss: true, webrtc: false, ortc: false, name: 'a' });
     expect([...c.peers.keys()]).toEqual([ia.privateId, ib.privateId]);
 
-    const aMessages = collect<MessageEvent>(a, 'message');
-    const cMessages = collect<MessageEvent>(c, 'message');
+    const aMessages = collect(a, 'message');
+    const cMessages = collect(c, 'message');
     const cGotOne = nextEvent(c, 'message');
     const aGotOne = nextEvent(a, 'message');
     await b.broadcast({ n: 1 }, { exclude: [ic.privateId] });
@@ -65,7 +67,7 @@ describe('WSSClient against the reference server', () => {
     expect(b.privateId).toBe('bee');
     for (const e of await Promise.all(seen)) expect(e).toMatchObject({ oldPrivateId: ib.privateId, newPrivateId: 'bee' });
     expect(a.peers.get('bee')).toMatchObject({ name: 'b' });
-    const fromBee = nextEvent<MessageEvent>(a, 'message');
+    const fromBee = nextEvent(a, 'message');
     await b.send([ia.privateId, ic.privateId], 'renamed');
     expect((await fromBee).from).toBe('bee');
 
@@ -118,7 +120,7 @@ describe('WSSClient against the reference server', () => {
   it('when the server drops the socket, pending requests reject and close is reported', async () => {
     const a = client();
     await a.connect();
-    const closed = nextEvent<{ code: number; requested: boolean }>(a, 'close');
+    const closed = nextEvent(a, 'close');
     server.dropConnections(4000);
     expect(await closed).toMatchObject({ code: 4000, requested: false });
     await expect(a.getPrivateId()).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
