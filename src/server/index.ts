@@ -17,12 +17,26 @@ import { InvalidArgumentError } from '../errors.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS, reply } from './http.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { RouteTable, type ServerComponent } from './routes.js';
+import { SignalEndpoint, type SignalServer } from './signal/index.js';
 import { WssEndpoint } from './wss/endpoint.js';
 
 export { serverDefaults } from './options.js';
 export type { FrameParty, ServerHooks, ServerOptions } from './options.js';
 export type { HttpHandler, RouteTable, ServerComponent, UpgradeRoute } from './routes.js';
 export { WSS_ERRORS } from './wss/messages.js';
+export {
+  SIGNAL_PATH,
+  SIGNAL_ERRORS,
+  SIGNAL_CLOSE,
+  signalServerDefaults,
+  type SignalServerOptions,
+  type SignalServer,
+  type SignalClientInfo,
+  type SignalContext,
+  type SignalHandler,
+  type SignalErrorCode,
+  type PublishOptions,
+} from './signal/index.js';
 
 /** A running server. */
 export interface WssSessionsServer {
@@ -34,6 +48,8 @@ export interface WssSessionsServer {
   readonly port: number;
   /** Private IDs of the connected WSS sessions, in connection order (a fresh copy). */
   readonly sessions: readonly string[];
+  /** The Signal endpoint's application API (at `/stream`); present when the `signal` option was given. */
+  readonly signal: SignalServer | undefined;
   /**
    * For tests: sends `frame` to the session as is (no outgoing hook).
    * Returns `false` when no open session has that private ID.
@@ -58,9 +74,12 @@ const CLOSE_GRACE_MS = 2000;
  * {@link ServerComponent} added to this list (for example, when its option is
  * set); its `mount` registers its WebSocket paths and HTTP routes.
  */
-function buildComponents(options: ResolvedServerOptions): { components: ServerComponent[]; wss: WssEndpoint } {
+async function buildComponents(
+  options: ResolvedServerOptions,
+): Promise<{ components: ServerComponent[]; wss: WssEndpoint; signal: SignalEndpoint | undefined }> {
   const wss = new WssEndpoint(options);
-  return { components: [wss], wss };
+  const signal = options.signal ? await SignalEndpoint.create(options.signal, options.logger) : undefined;
+  return { components: signal ? [wss, signal] : [wss], wss, signal };
 }
 
 function listen(http: HttpServer, port: number, host: string): Promise<void> {
@@ -87,7 +106,7 @@ function formatHost(host: string): string {
 export async function createServer(options: ServerOptions = {}): Promise<WssSessionsServer> {
   const opts = resolveServerOptions(options);
   const routes = new RouteTable();
-  const { components, wss: endpoint } = buildComponents(opts);
+  const { components, wss: endpoint, signal } = await buildComponents(opts);
   for (const component of components) component.mount(routes);
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
@@ -166,6 +185,7 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
     url: `ws://${hostPart}`,
     httpUrl: `http://${hostPart}`,
     port,
+    signal,
     get sessions() {
       return endpoint.sessionIds();
     },

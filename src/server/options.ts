@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import type { SignalServerOptions } from './signal/options.js';
 
 /** Who a frame goes to or comes from: the session's current private ID, or `null` before `WSS_Connect`. */
 export interface FrameParty {
@@ -53,6 +54,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Fault-injection hooks for tests. Default: none. */
   hooks?: ServerHooks;
+  /** Serve the Signal encrypted event protocol at '/stream' (see {@link SignalServerOptions}). Default: off. */
+  signal?: SignalServerOptions;
 }
 
 /** The defaults of every {@link ServerOptions} member. */
@@ -77,7 +80,7 @@ type DefaultedOption = keyof typeof serverDefaults;
  * example). Such an option is added to {@link ServerOptions} and named here;
  * the component it switches on validates its value.
  */
-const OPTIONAL_OPTIONS: readonly Exclude<keyof ServerOptions, DefaultedOption>[] = [];
+const OPTIONAL_OPTIONS: readonly Exclude<keyof ServerOptions, DefaultedOption>[] = ['signal'];
 
 /** {@link ServerOptions} with every default filled in. */
 export type ResolvedServerOptions = { [K in DefaultedOption]-?: NonNullable<ServerOptions[K]> } & Omit<

@@ -1,0 +1,96 @@
+/** One socket on the Signal endpoint: its session key, rooms, timers and ordered output. */
+import type { WebSocket } from 'ws';
+import { encrypt } from '../../crypto/signal-crypto.js';
+import { encodeFrame } from '../../signal/frames.js';
+import { ReplayGuard } from '../../signal/replay-guard.js';
+import { SerialQueue } from '../../signal/serial.js';
+import type { SignalErrorCode } from './codes.js';
+
+/** The authenticated identity of a connection. */
+export interface SignalSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly aesKey: CryptoKey;
+}
+
+// setTimeout refuses longer delays (they fire at once).
+const MAX_TIMER = 2 ** 31 - 1;
+
+/** A Signal socket; every timer it starts is cleared by {@link SignalConnection.release}. */
+export class SignalConnection {
+  readonly rooms = new Set<string>();
+  readonly inbox = new SerialQueue();
+  readonly #outbox = new SerialQueue();
+  readonly replay: ReplayGuard;
+  session: SignalSession | null = null;
+  closed = false;
+  #idleTimer: ReturnType<typeof setTimeout> | null;
+  #expiryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly ws: WebSocket,
+    /** `address:port` for log lines. */
+    readonly label: string,
+    replayWindow: number,
+    idleTimeout: number,
+    onIdle: () => void,
+  ) {
+    this.replay = new ReplayGuard(replayWindow);
+    this.#idleTimer = setTimeout(onIdle, idleTimeout);
+  }
+
+  /** The client was heard from: restart the idle countdown. */
+  touch(): void {
+    this.#idleTimer?.refresh();
+  }
+
+  /** Calls `onExpire` when the token expires (at `expiresAt`, ms since the epoch). */
+  expireAt(expiresAt: number, onExpire: () => void): void {
+    this.#expiryTimer = setTimeout(onExpire, Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER));
+  }
+
+  /** Sends a plaintext frame if the socket is open. */
+  sendPlain(event: string, data?: unknown): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeFrame(event, data));
+  }
+
+  /** Sends an `error` event `{code, message}`. */
+  sendError(code: SignalErrorCode, message: string): void {
+    this.sendPlain('error', { code, message });
+  }
+
+  /**
+   * Encrypts `{event, data}` under this connection's key and sends it, in
+   * order with the connection's other encrypted frames. Resolves `false` when
+   * the connection is not authenticated or closed before it could be sent.
+   */
+  sendEncrypted(event: string, data: unknown): Promise<boolean> {
+    const plaintext = JSON.stringify({ event, data });
+    return this.#outbox.run(async () => {
+      const aesKey = this.session?.aesKey;
+      if (!aesKey || this.closed) return false;
+      const payload = await encrypt({ plaintext, aesKey });
+      if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+      this.replay.add(payload.iv);
+      this.ws.send(encodeFrame('encrypted', payload));
+      return true;
+    });
+  }
+
+  /** Sends an error event, then closes the socket with `code`. */
+  refuse(code: SignalErrorCode, message: string, closeCode: number): void {
+    this.sendError(code, message);
+    if (!this.closed) this.ws.close(closeCode, code);
+  }
+
+  /** Drops every timer and the key; called once the socket has closed. */
+  release(): void {
+    this.closed = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+    this.#idleTimer = this.#expiryTimer = null;
+    this.session = null;
+    this.replay.clear();
+  }
+}

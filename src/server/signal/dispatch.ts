@@ -1,0 +1,185 @@
+/**
+ * Routing of one Signal client's frames: `authenticate` first, then control
+ * events, then encrypted application events (`echo`, `publish`, registered
+ * handlers). Every problem becomes an `error` event to that client only.
+ */
+import { KeyFormatError } from '../../errors.js';
+import { decryptBytes } from '../../crypto/aead.js';
+import { utf8Decode } from '../../crypto/bytes.js';
+import { isRecord } from '../../protocol/guards.js';
+import { isEventName, parseEnvelope, parseFrame, parseInner, parseRooms, type SignalFrame } from '../../signal/frames.js';
+import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
+import { randomHex } from '../../util/random.js';
+import type { Logger } from '../../util/logger.js';
+import type { SignalContext, SignalHandler } from './api.js';
+import { verifyBearer } from './auth.js';
+import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
+import type { SignalConnection } from './connection.js';
+import { parseAuthenticate, serverHandshake } from './handshake.js';
+import type { ResolvedSignalOptions } from './options.js';
+import type { RoomRegistry } from './rooms.js';
+
+/** What frame handling needs from the endpoint. */
+export interface SignalState {
+  readonly options: ResolvedSignalOptions;
+  readonly logger: Logger;
+  readonly rooms: RoomRegistry<SignalConnection>;
+  readonly handlers: ReadonlyMap<string, SignalHandler>;
+  /** Records a newly authenticated connection. */
+  authenticated(conn: SignalConnection): void;
+  /** Sends to every member of `room` except `except`. */
+  publish(room: string, event: string, data: unknown, except?: SignalConnection): Promise<number>;
+}
+
+/** Handles one text frame of `conn`; never rejects. */
+export async function handleFrame(state: SignalState, conn: SignalConnection, raw: string): Promise<void> {
+  if (conn.closed) return;
+  let frame: SignalFrame;
+  try {
+    frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
+  } catch (err) {
+    conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+    return;
+  }
+  if (!conn.session) {
+    if (frame.event === 'authenticate') await authenticate(state, conn, frame.data);
+    else conn.refuse(SIGNAL_ERRORS.notAuthenticated, `'${frame.event}' before 'authenticate'; authenticate first`, SIGNAL_CLOSE.policy);
+    return;
+  }
+  switch (frame.event) {
+    case 'heartbeat':
+      return;
+    case 'join':
+    case 'leave':
+      return rooms(state, conn, frame.event, frame.data);
+    case 'encrypted':
+      return encrypted(state, conn, frame.data);
+    case 'authenticate':
+      return conn.sendError(SIGNAL_ERRORS.alreadyAuthenticated, 'this connection is already authenticated');
+    case 'connected':
+    case 'error':
+      return conn.sendError(SIGNAL_ERRORS.badFrame, `clients do not send '${frame.event}'`);
+    default:
+      return plaintext(state, conn, frame);
+  }
+}
+
+async function authenticate(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
+  let request;
+  try {
+    request = parseAuthenticate(data);
+  } catch (err) {
+    return conn.refuse(SIGNAL_ERRORS.authFailed, (err as Error).message, SIGNAL_CLOSE.policy);
+  }
+  const claims = await verifyBearer(request.token, state.options.jwtSecret);
+  if ('kind' in claims) {
+    const code = claims.kind === 'expired' ? SIGNAL_ERRORS.tokenExpired : SIGNAL_ERRORS.authFailed;
+    state.logger.debug(`signal: ${conn.label} refused: ${claims.message}`);
+    return conn.refuse(code, claims.message, SIGNAL_CLOSE.policy);
+  }
+  let keys;
+  try {
+    keys = await serverHandshake(request.clientPublicKey, state.options);
+  } catch (err) {
+    if (err instanceof KeyFormatError) return conn.refuse(SIGNAL_ERRORS.badKey, err.message, SIGNAL_CLOSE.policy);
+    throw err;
+  }
+  if (conn.closed) return;
+  const id = randomHex(16);
+  conn.session = { id, userId: claims.userId, aesKey: keys.aesKey };
+  if (claims.expiresAt !== undefined) {
+    conn.expireAt(claims.expiresAt, () => conn.refuse(SIGNAL_ERRORS.tokenExpired, 'token has expired; reconnect with a fresh token', SIGNAL_CLOSE.tokenExpired));
+  }
+  const { aesKey: _key, ...offer } = keys;
+  conn.sendPlain('connected', { id, userId: claims.userId, time: new Date().toISOString(), ...offer });
+  state.authenticated(conn);
+}
+
+function rooms(state: SignalState, conn: SignalConnection, event: 'join' | 'leave', data: unknown): void {
+  let names: string[];
+  try {
+    names = parseRooms(event, data);
+  } catch (err) {
+    return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+  }
+  if (event === 'leave') {
+    for (const room of names) state.rooms.leave(conn, room);
+    return;
+  }
+  const added = new Set(names.filter((room) => !conn.rooms.has(room)));
+  if (conn.rooms.size + added.size > state.options.maxRoomsPerClient) {
+    return conn.sendError(SIGNAL_ERRORS.tooManyRooms, `joining would put this client in more than ${state.options.maxRoomsPerClient} rooms; nothing was joined`);
+  }
+  for (const room of added) state.rooms.join(conn, room);
+}
+
+function plaintext(state: SignalState, conn: SignalConnection, frame: SignalFrame): void {
+  if (frame.event === 'echo' && state.options.allowPlaintextEcho) return conn.sendPlain('echo', frame.data);
+  conn.sendError(SIGNAL_ERRORS.encryptionRequired, `plaintext application event '${frame.event}' refused; application events must be encrypted`);
+}
+
+async function encrypted(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
+  const session = conn.session;
+  if (!session) return;
+  let envelope;
+  try {
+    envelope = parseEnvelope(data);
+  } catch (err) {
+    return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+  }
+  if (conn.replay.has(envelope.iv)) {
+    return conn.sendError(SIGNAL_ERRORS.replay, "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped");
+  }
+  let text: string;
+  try {
+    text = utf8Decode(await decryptBytes({ key: session.aesKey, iv: envelope.ivBytes, ciphertext: envelope.ct }));
+  } catch {
+    return conn.sendError(SIGNAL_ERRORS.decryptFailed, "'encrypted' frame failed authentication (wrong key or tampered); dropped");
+  }
+  if (conn.closed) return;
+  conn.replay.add(envelope.iv);
+  let inner: SignalFrame;
+  try {
+    inner = parseInner(text);
+  } catch (err) {
+    return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+  }
+  await route(state, conn, inner);
+}
+
+async function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> {
+  if (inner.event === 'echo') {
+    await conn.sendEncrypted('echo', inner.data);
+    return;
+  }
+  if (inner.event === 'publish') return publishFromClient(state, conn, inner.data);
+  const handler = state.handlers.get(inner.event);
+  if (!handler) return conn.sendError(SIGNAL_ERRORS.unknownEvent, `no route for event '${inner.event}' on this server`);
+  try {
+    await handler(contextOf(state, conn), inner.data);
+  } catch (err) {
+    state.logger.error(`signal: handler for '${inner.event}' failed`, err);
+    conn.sendError(SIGNAL_ERRORS.handlerFailed, `the server's handler for '${inner.event}' failed`);
+  }
+}
+
+async function publishFromClient(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
+  const valid = isRecord(data) && typeof data.room === 'string' && isEventName(data.event);
+  if (!valid) return conn.sendError(SIGNAL_ERRORS.badFrame, "'publish' data must be {room: string, event: string, data}");
+  const { room, event } = data as { room: string; event: string };
+  if (!conn.rooms.has(room)) return conn.sendError(SIGNAL_ERRORS.notInRoom, `'publish' to room '${room.slice(0, 80)}', which this client has not joined`);
+  if (RESERVED_INNER_EVENTS.has(event)) return conn.sendError(SIGNAL_ERRORS.badFrame, `'publish' cannot carry the reserved event '${event}'`);
+  await state.publish(room, event, data.data, conn);
+}
+
+/** The handler context of a connection. */
+export function contextOf(state: SignalState, conn: SignalConnection): SignalContext {
+  const session = conn.session;
+  return {
+    id: session?.id ?? '',
+    userId: session?.userId ?? '',
+    rooms: [...conn.rooms],
+    send: (event, data) => conn.sendEncrypted(event, data),
+    publish: (room, event, data) => state.publish(room, event, data, conn),
+  };
+}
