@@ -30,7 +30,7 @@ export function scriptedSockets(script: Script) {
     onerror: ((e: unknown) => void) | null = null;
     readonly requests: Json[] = [];
     closeCalls: Array<[number | undefined, string | undefined]> = [];
-    readonly #closeListeners: Array<() => void> = [];
+    readonly closeListeners: Array<() => void> = [];
 
     constructor(readonly url: string) {
       sockets.push(this);
@@ -59,12 +59,12 @@ export function scriptedSockets(script: Script) {
       queueMicrotask(() => {
         this.readyState = 3;
         this.onclose?.({ code: code ?? 1005, reason: reason ?? '' });
-        for (const listener of this.#closeListeners.splice(0)) listener();
+        for (const listener of this.closeListeners.splice(0)) listener();
       });
     }
 
     addEventListener(type: string, listener: () => void): void {
-      if (type === 'close') this.#closeListeners.push(listener);
+      if (type === 'close') this.closeListeners.push(listener);
     }
   }
   return { sockets, ScriptedSocket };
