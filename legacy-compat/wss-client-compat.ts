@@ -4,7 +4,7 @@
  * logic of its own.
  */
 import { WSSClient as TypedClient } from '../src/client/wss-client.js';
-import { InvalidArgumentError, NotConnectedError, RpcError } from '../src/errors.js';
+import { ConnectionClosedError, InvalidArgumentError, NotConnectedError, RpcError } from '../src/errors.js';
 import type { ConnectOptions } from '../src/protocol/wss.js';
 import type { FetchFunction } from '../src/transport/http.js';
 import { resolveWebSocket, type WebSocketConstructor } from '../src/transport/websocket.js';
@@ -154,19 +154,24 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
       if (this.#hsa === null) this.#hsa = socketServerAddress;
     }
     const addresses = resolveAddresses(this.#hsa, this.#ssa, useHTTPHandshake);
-    await this.#teardown();
     const env = { ...WSSClient.defaults, ...this.#environment };
     const Ctor = await resolveWebSocket(env.WebSocket);
-    const inner = new TypedClient({
+    // Swapped in synchronously, so that concurrent calls never leave a session nobody owns.
+    const previous = this.#release();
+    const inner: TypedClient = new TypedClient({
       ...addresses,
       connectOptions: connectData?.options ?? undefined,
       requestTimeout: env.requestTimeout,
       fetch: env.fetch,
       logger: this.#logger(),
-      WebSocket: capturingConstructor(Ctor, (socket) => (this.#socket = socket)),
+      WebSocket: capturingConstructor(Ctor, (socket) => {
+        if (this.#inner === inner) this.#socket = socket;
+      }),
     });
     this.#inner = inner;
     this.#bind(inner, connectData?.listeners !== false);
+    await previous;
+    if (this.#inner !== inner) throw new ConnectionClosedError('connect', undefined, 'a later connect() or destroy() replaced this one');
     const { privateId, peers } = await inner.connect();
     const options = peers.map((pid) => inner.peers.get(pid) ?? {});
     return this.#result({ message: 'open', private_id: privateId, connect: peers, options });
@@ -234,7 +239,7 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    * close and removes every listener. Resolves `true`; the instance can connect again.
    */
   async destroy(): Promise<true> {
-    await this.#teardown();
+    await this.#release();
     this.removeAllEventListeners();
     return true;
   }
@@ -244,15 +249,15 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     return 'WSSClient';
   }
 
-  async #teardown(): Promise<void> {
+  /** Detaches the current session at once and resolves when its socket has closed. */
+  #release(): Promise<void> {
     const inner = this.#inner;
     const socket = this.#socket;
     this.#inner = null;
     this.#socket = null;
-    if (!inner) return;
+    if (!inner) return Promise.resolve();
     inner.removeAllListeners();
-    await inner.disconnect(1000, 'Session terminated by client');
-    await socketClosed(socket);
+    return inner.disconnect(1000, 'Session terminated by client').then(() => socketClosed(socket));
   }
 
   #client(operation: string): TypedClient {

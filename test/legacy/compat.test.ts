@@ -198,6 +198,38 @@ describe('legacy WSSClient surface', () => {
     await legacy.destroy();
   });
 
+  it('a second connect() replaces the first, in progress or not, and closes its socket', async () => {
+    let heard!: () => void;
+    const handshakeSent = new Promise<void>((resolve) => (heard = resolve));
+    const { legacy, sockets } = client((request) => (heard(), acceptAll(request)));
+    // Both before any socket exists.
+    const early = legacy.connect();
+    const first = legacy.connect();
+    await expect(early).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    // And once the first has a socket.
+    await handshakeSent;
+    const second = legacy.connect();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    await second;
+    expect(sockets.map((s) => s.readyState)).toEqual([3, 1]);
+    expect(legacy.webSocket).toBe(sockets[1]);
+    await legacy.destroy();
+    expect(sockets.map((s) => s.readyState)).toEqual([3, 3]);
+  });
+
+  it('takes its environment from the static defaults when the page cannot pass it', async () => {
+    const { sockets, ScriptedSocket } = scriptedSockets(acceptAll);
+    WSSClient.defaults = { WebSocket: ScriptedSocket as unknown as WebSocketConstructor, logger: silentLogger };
+    try {
+      const legacy = new WSSClient('ws://defaults.test');
+      await legacy.connect();
+      expect(sockets.map((s) => s.url)).toEqual(['ws://defaults.test']);
+      await legacy.destroy();
+    } finally {
+      WSSClient.defaults = {};
+    }
+  });
+
   it('responseEvent carries the response as JSON text', () => {
     const socket = {};
     const event = responseEvent({ jsonrpc: '2.0', id: '7', result: { message: 'ok' } }, socket);
