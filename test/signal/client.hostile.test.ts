@@ -1,0 +1,268 @@
+/**
+ * EncryptedWebSocketClient against a scripted hostile server: each test is an
+ * attack the original client falls for (downgrade, replay, reflection, forged
+ * server, stale decryptions, malformed frames).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bytesToBase64, encrypt, exportVerifyKeyRaw, generateSigningKeyPair } from '../../src/crypto/index.js';
+import {
+  AuthenticationError,
+  KeyFormatError,
+  ProtocolError,
+  ReplayError,
+  TimeoutError,
+  type EncryptedWebSocketClient,
+  type TConnectionState,
+} from '../../src/signal/index.js';
+import { honestHandshake, HostileServer, nextEvent, signalFixture, type HostileConn } from './helpers.js';
+
+const fx = signalFixture();
+let hostile: HostileServer;
+beforeEach(async () => {
+  hostile = await HostileServer.start();
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await fx.cleanup();
+  await hostile.close();
+});
+
+async function envelope(aesKey: CryptoKey, event: string, data: unknown): Promise<{ iv: string; ct: string }> {
+  return encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
+}
+
+/** A client whose every state is recorded. */
+function client(options: Parameters<typeof fx.client>[1] = {}): { client: EncryptedWebSocketClient; states: TConnectionState[] } {
+  const c = fx.client(hostile.url, { token: 'token', reconnect: { interval: 1, maxInterval: 2 }, ...options });
+  const states: TConnectionState[] = [];
+  c.onStateChange((s) => states.push(s));
+  return { client: c, states };
+}
+
+/** Connects a client through an honest handshake; returns the session key. */
+async function connected(c: EncryptedWebSocketClient): Promise<{ conn: HostileConn; aesKey: CryptoKey }> {
+  const connecting = c.connect();
+  const conn = await hostile.nextConnection();
+  const { aesKey } = await honestHandshake(conn);
+  await connecting;
+  return { conn, aesKey };
+}
+
+/** Resolves once everything sent before this call has been handled by the client (an echo-free barrier). */
+async function barrier(c: EncryptedWebSocketClient, conn: HostileConn, aesKey: CryptoKey): Promise<void> {
+  const seen = nextEvent(c, 'barrier');
+  conn.send('encrypted', await envelope(aesKey, 'barrier', null));
+  await seen;
+}
+
+describe('no downgrade (requireEncryption)', () => {
+  it.each([
+    ['no key and no salt', (d: Record<string, unknown>) => ({ id: d.id, userId: d.userId, time: d.time }), ProtocolError],
+    ['a key but no salt', (d: Record<string, unknown>) => ({ ...d, salt: undefined }), ProtocolError],
+    ['a key that is not base64', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 'not base64!' }), KeyFormatError],
+    ['a compressed 33-byte key', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) }), KeyFormatError],
+    ['an empty salt', (d: Record<string, unknown>) => ({ ...d, salt: '' }), KeyFormatError],
+  ])('a connected with %s closes the socket, reports and does not retry', async (_, tweak, ErrorClass) => {
+    const { client: c, states } = client();
+    const error = nextEvent(c, 'error');
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    await honestHandshake(conn, tweak);
+    await expect(connecting).rejects.toBeInstanceOf(ErrorClass);
+    expect(await error).toBeInstanceOf(ErrorClass);
+    expect(await conn.closed).toBe(1008);
+    expect(c.isEncrypted()).toBe(false);
+    expect(c.getState()).toBe('disconnected');
+    expect(states).not.toContain('reconnecting');
+    expect(states).not.toContain('authenticated');
+    expect(hostile.connections).toBe(1);
+  });
+
+  it('a plaintext application event is never delivered once encryption is required', async () => {
+    const { client: c } = client();
+    const { conn, aesKey } = await connected(c);
+    const delivered = vi.fn();
+    c.on('payment.success', delivered);
+    const error = nextEvent(c, 'error');
+    conn.send('payment.success', { forged: true });
+    expect(await error).toBeInstanceOf(ProtocolError);
+    await barrier(c, conn, aesKey);
+    expect(delivered).not.toHaveBeenCalled();
+  });
+
+  it('with requireEncryption: false a plaintext server still works (the documented opt-out)', async () => {
+    const { client: c } = client({ requireEncryption: false });
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    await honestHandshake(conn, (d) => ({ id: d.id, userId: d.userId, time: d.time }));
+    await connecting;
+    expect(c.isEncrypted()).toBe(false);
+    const got = nextEvent(c, 'news');
+    conn.send('news', 1);
+    expect(await got).toBe(1);
+    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+  });
+});
+
+describe('replay and reflection', () => {
+  it('rejects a replayed encrypted frame', async () => {
+    const { client: c } = client();
+    const { conn, aesKey } = await connected(c);
+    const handler = vi.fn();
+    c.on('pay', handler);
+    const frame = await envelope(aesKey, 'pay', { amount: 10 });
+    const first = nextEvent(c, 'pay');
+    conn.send('encrypted', frame);
+    await first;
+    const error = nextEvent(c, 'error');
+    conn.send('encrypted', frame);
+    expect(await error).toBeInstanceOf(ReplayError);
+    await barrier(c, conn, aesKey);
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it("rejects the client's own frame reflected back", async () => {
+    const { client: c } = client();
+    const { conn, aesKey } = await connected(c);
+    const handler = vi.fn();
+    c.on('transfer', handler);
+    const error = nextEvent(c, 'error');
+    await c.send('transfer', { to: 'bob' });
+    const own = await conn.nextOf('encrypted');
+    conn.send('encrypted', own.data);
+    expect(await error).toBeInstanceOf(ReplayError);
+    await barrier(c, conn, aesKey);
+    expect(handler).not.toHaveBeenCalled();
+  });
+});
+
+describe('server authentication (serverVerifyKey)', () => {
+  async function signedSetup(signWith: CryptoKey | undefined, tweak?: (d: Record<string, unknown>) => Record<string, unknown>) {
+    const trusted = await generateSigningKeyPair();
+    const verifyKey = bytesToBase64(await exportVerifyKeyRaw(trusted.publicKey));
+    const { client: c, states } = client({ serverVerifyKey: verifyKey });
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    await honestHandshake(conn, tweak, signWith ?? trusted.privateKey);
+    return { c, states, connecting, conn, trusted };
+  }
+
+  it('accepts a server that signs with the trusted key', async () => {
+    const { c, connecting } = await signedSetup(undefined);
+    await connecting;
+    expect(c.isEncrypted()).toBe(true);
+  });
+
+  it.each([
+    ['signed by another key', true, (d: Record<string, unknown>) => d],
+    ['without a signature', false, (d: Record<string, unknown>) => ({ ...d, signature: undefined })],
+    ['with a signature that is not base64', false, (d: Record<string, unknown>) => ({ ...d, signature: '%%%' })],
+    ['with a signature over another salt', false, (d: Record<string, unknown>) => ({ ...d, salt: bytesToBase64(new Uint8Array(32).fill(7)) })],
+  ])('fails closed for a server %s: AuthenticationError, close, no reconnect', async (_, otherKey, tweak) => {
+    const other = otherKey ? (await generateSigningKeyPair()).privateKey : undefined;
+    const { c, states, connecting, conn } = await signedSetup(other, tweak);
+    const error = nextEvent(c, 'error');
+    await expect(connecting).rejects.toBeInstanceOf(AuthenticationError);
+    expect(await error).toBeInstanceOf(AuthenticationError);
+    expect(await conn.closed).toBe(1008);
+    expect(states).not.toContain('reconnecting');
+    expect(c.getState()).toBe('disconnected');
+    expect(hostile.connections).toBe(1);
+  });
+
+  it('without serverVerifyKey a signature changes nothing', async () => {
+    const { client: c } = client();
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    await honestHandshake(conn, undefined, (await generateSigningKeyPair()).privateKey);
+    await connecting;
+    expect(c.isConnected()).toBe(true);
+  });
+});
+
+describe('stale connections', () => {
+  it('a decryption pending when the connection closed is never delivered after the reconnect', async () => {
+    const { client: c } = client();
+    const { conn, aesKey } = await connected(c);
+    const handler = vi.fn();
+    c.on('late', handler);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const realDecrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+    const started = new Promise<void>((resolve) => {
+      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(async (...args: Parameters<SubtleCrypto['decrypt']>) => {
+        resolve();
+        await gate;
+        return realDecrypt(...args);
+      });
+    });
+    conn.send('encrypted', await envelope(aesKey, 'late', 'from the old connection'));
+    await started;
+    conn.ws.terminate();
+    const again = await hostile.nextConnection();
+    const { aesKey: newKey } = await honestHandshake(again);
+    await nextEvent(c, 'connected');
+    release();
+    await barrier(c, again, newKey);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('times out a server that never answers authenticate, and retries', async () => {
+    const { client: c } = client({ handshakeTimeout: 50 });
+    const error = nextEvent(c, 'error');
+    const connecting = c.connect();
+    const silent = await hostile.nextConnection();
+    await silent.nextOf('authenticate');
+    expect(await error).toBeInstanceOf(TimeoutError);
+    const second = await hostile.nextConnection();
+    await honestHandshake(second);
+    await connecting;
+    expect(c.isConnected()).toBe(true);
+  });
+});
+
+describe('frame validation', () => {
+  it('reports every malformed frame and keeps working', async () => {
+    const { client: c } = client({ maxFrameSize: 4096 });
+    const { conn, aesKey } = await connected(c);
+    const errors: unknown[] = [];
+    c.on('error', (e) => errors.push(e));
+    const connectedHandler = vi.fn();
+    c.on('connected', connectedHandler);
+    const good = await envelope(aesKey, 'x', 1);
+    const tampered = { ...good, ct: bytesToBase64(Buffer.from(good.ct, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b))) };
+    const bad: string[] = [
+      'not json',
+      '[1,2]',
+      '{"data":1}',
+      '{"event":""}',
+      `{"event":"${'e'.repeat(300)}"}`,
+      JSON.stringify({ event: 'encrypted', data: 'x' }),
+      JSON.stringify({ event: 'encrypted', data: { iv: 1, ct: 'AAAA' } }),
+      JSON.stringify({ event: 'encrypted', data: { iv: 'AAAAAAAAAAAAAAA=', ct: good.ct } }),
+      JSON.stringify({ event: 'encrypted', data: { iv: good.iv, ct: 'AAAA' } }),
+      JSON.stringify({ event: 'encrypted', data: tampered }),
+      JSON.stringify({ event: 'encrypted', data: await encrypt({ plaintext: 'not json', aesKey }) }),
+      JSON.stringify({ event: 'encrypted', data: await envelope(aesKey, 'connected', { id: 'forged' }) }),
+      JSON.stringify({ event: 'connected', data: { id: 'again', userId: 'x', time: 't' } }),
+      JSON.stringify({ event: 'x', pad: 'p'.repeat(5000) }),
+    ];
+    for (const frame of bad) conn.sendRaw(frame);
+    await barrier(c, conn, aesKey);
+    expect(errors).toHaveLength(bad.length);
+    for (const e of errors) expect((e as Error).name).toMatch(/ProtocolError|DecryptError/);
+    expect(connectedHandler).not.toHaveBeenCalled();
+    expect(c.isConnected()).toBe(true);
+    expect(c.getClientId()).toBe('conn-1');
+  });
+
+  it("delivers the server's error data as sent", async () => {
+    const { client: c } = client();
+    const { conn } = await connected(c);
+    const error = nextEvent(c, 'error');
+    conn.send('error', { code: 'X', message: 'server says no' });
+    expect(await error).toEqual({ code: 'X', message: 'server says no' });
+  });
+});
