@@ -1,60 +1,20 @@
 /**
- * The classic-script build of the legacy client (what rollup.config.mjs makes into
- * dist/legacy/wssclient.js), built from the current sources into a temporary directory and
- * evaluated in isolated global scopes, as a page would load it.
+ * The classic-script build of the legacy client, dist/legacy/wssclient.js, as `npm test`
+ * builds it, evaluated in isolated global scopes as a page would load it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import vm from 'node:vm';
-import { rollup, type RollupOptions } from 'rollup';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createServer } from '../../src/server/index.js';
 
-const root = resolve(import.meta.dirname, '../..');
 const DIST_SCRIPT = 'dist/legacy/wssclient.js';
-let outDir = '';
-let script = '';
-
-/** Emits the sources with tsc into a temporary directory and bundles browser.ts with the rollup config's own plugins and format. */
-async function buildScript(): Promise<string> {
-  // Inside the project, so that the bundler resolves dependencies from its node_modules.
-  const cache = join(root, 'node_modules/.cache');
-  await mkdir(cache, { recursive: true });
-  outDir = await mkdtemp(join(cache, 'wss-legacy-'));
-  const tsc = join(root, 'node_modules/.bin/tsc');
-  const entry = join(outDir, 'legacy-compat/browser.js');
-  try {
-    await promisify(execFile)(tsc, ['-p', 'tsconfig.json', '--outDir', outDir, '--declaration', 'false'], { cwd: root });
-  } catch (error) {
-    // Type errors are the typecheck step's business; only a missing emit stops this test.
-    if (!existsSync(entry)) throw error;
-  }
-  const configs = ((await import(join(root, 'rollup.config.mjs'))) as { default: RollupOptions[] }).default;
-  const config = configs.find((c) => !Array.isArray(c.output) && c.output?.file === DIST_SCRIPT);
-  if (!config || Array.isArray(config.output) || !config.output) throw new Error(`rollup.config.mjs has no ${DIST_SCRIPT} build`);
-  const bundle = await rollup({ input: entry, plugins: config.plugins, onwarn: (warning) => { throw new Error(warning.message); } });
-  try {
-    const { file: _file, ...outputOptions } = config.output;
-    const { output } = await bundle.generate(outputOptions);
-    return output[0].code;
-  } finally {
-    await bundle.close();
-  }
-}
+const scriptPath = resolve(import.meta.dirname, '../..', DIST_SCRIPT);
+if (!existsSync(scriptPath)) throw new Error(`${DIST_SCRIPT} is missing: run \`npm run build\` (npm test does it first)`);
+const script = readFileSync(scriptPath, 'utf8');
 
 const ownKeys = (context: vm.Context): string[] => vm.runInContext('Object.getOwnPropertyNames(globalThis)', context) as string[];
-
-beforeAll(async () => {
-  script = await buildScript();
-}, 60_000);
-
-afterAll(async () => {
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-});
 
 describe(`the classic script ${DIST_SCRIPT}`, () => {
   it('is an unnamed IIFE that defines exactly one global, WSSClient', () => {
