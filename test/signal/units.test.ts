@@ -1,0 +1,170 @@
+/** Unit tests of the Signal client's parts: backoff, replay guard, options, and the reconnect schedule under fake timers. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EncryptedWebSocketClient, ReplayGuard, reconnectDelay, signalClientDefaults } from '../../src/signal/index.js';
+import type { WebSocketLike } from '../../src/transport/websocket.js';
+import { recordingLogger } from './helpers.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('reconnectDelay', () => {
+  const opts = { interval: 1000, backoffMultiplier: 2, maxInterval: 5000 };
+
+  it('grows exponentially, caps at maxInterval and jitters to [d/2, 3d/2)', () => {
+    expect(reconnectDelay(1, opts, () => 0.5)).toBe(1000);
+    expect(reconnectDelay(2, opts, () => 0.5)).toBe(2000);
+    expect(reconnectDelay(3, opts, () => 0.5)).toBe(4000);
+    expect(reconnectDelay(4, opts, () => 0.5)).toBe(5000);
+    expect(reconnectDelay(2, opts, () => 0)).toBe(1000);
+    expect(reconnectDelay(2, opts, () => 0.999999)).toBe(3000);
+    expect(reconnectDelay(10, opts, () => 0)).toBe(2500);
+  });
+
+  it('spreads clients out: many draws are not all equal', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => reconnectDelay(1, opts)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const d of delays) expect(d >= 500 && d < 1500).toBe(true);
+  });
+});
+
+describe('ReplayGuard', () => {
+  it('remembers at most its capacity, evicting the oldest first', () => {
+    const guard = new ReplayGuard(3);
+    for (const iv of ['a', 'b', 'c']) guard.add(iv);
+    expect(['a', 'b', 'c'].every((iv) => guard.has(iv))).toBe(true);
+    guard.add('d');
+    expect(guard.size).toBe(3);
+    expect(guard.has('a')).toBe(false);
+    expect(guard.has('d')).toBe(true);
+    guard.add('b'); // already present: no eviction
+    expect(guard.has('b') && guard.has('c')).toBe(true);
+    guard.clear();
+    expect(guard.size).toBe(0);
+  });
+
+  it('stays bounded under a long stream of IVs', () => {
+    const guard = new ReplayGuard(signalClientDefaults.replayWindow);
+    for (let i = 0; i < 20_000; i++) guard.add(String(i));
+    expect(guard.size).toBe(4096);
+    expect(guard.has('19999')).toBe(true);
+    expect(guard.has(String(20_000 - 4097))).toBe(false);
+  });
+});
+
+describe('options', () => {
+  const base = { url: 'ws://127.0.0.1:1/stream', ecdhInfo: 'i', token: 't' };
+
+  it('has the seed defaults', () => {
+    expect(signalClientDefaults.reconnect).toEqual({ enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30_000 });
+    expect(signalClientDefaults.heartbeatInterval).toBe(30_000);
+    expect(signalClientDefaults.autoJoinRooms).toEqual([]);
+    expect(signalClientDefaults.requireEncryption).toBe(true);
+  });
+
+  it.each([
+    [{ url: 1 }],
+    [{ token: '' }],
+    [{ reconnect: { maxRetries: -1 } }],
+    [{ reconnect: { backoffMultiplier: 0.5 } }],
+    [{ heartbeatInterval: 0 }],
+    [{ autoJoinRooms: [''] }],
+    [{ replayWindow: 0 }],
+    [{ requireEncryption: 'yes' }],
+    [{ logger: {} }],
+  ])('rejects %j', (bad) => {
+    expect(() => new EncryptedWebSocketClient({ ...base, ...(bad as object) } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('rejects a malformed serverVerifyKey up front', () => {
+    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: 'AAAA' })).toThrow(expect.objectContaining({ code: 'ERR_KEY_FORMAT' }));
+  });
+
+  it('updateToken rejects a non-string', () => {
+    const client = new EncryptedWebSocketClient(base);
+    expect(() => client.updateToken('' as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+});
+
+/** A WebSocket whose server is always unreachable: it closes (1006) right after construction. */
+class UnreachableWebSocket implements WebSocketLike {
+  static created = 0;
+  readyState = 0;
+  onopen: WebSocketLike['onopen'] = null;
+  onmessage: WebSocketLike['onmessage'] = null;
+  onclose: WebSocketLike['onclose'] = null;
+  onerror: WebSocketLike['onerror'] = null;
+  constructor(_url: string) {
+    UnreachableWebSocket.created++;
+    queueMicrotask(() => {
+      this.readyState = 3;
+      this.onerror?.({});
+      this.onclose?.({ code: 1006, reason: '' });
+    });
+  }
+  send(): void {
+    throw new Error('not open');
+  }
+  close(): void {}
+}
+
+describe('reconnect schedule (fake timers)', () => {
+  it('retries with jittered exponential delays, then gives up and leaves no timer behind', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // jitter factor 1: the delays are the un-jittered ones
+    UnreachableWebSocket.created = 0;
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://unreachable/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: UnreachableWebSocket,
+      logger: recordingLogger(),
+      reconnect: { maxRetries: 3, interval: 100, backoffMultiplier: 2, maxInterval: 1000 },
+    });
+    const failed = vi.fn();
+    client.on('reconnect_failed', failed);
+    const errors = vi.fn();
+    client.on('error', errors);
+    const connecting = client.connect();
+    const until = async (n: number): Promise<void> => {
+      while (UnreachableWebSocket.created < n || vi.getTimerCount() === 0) await vi.advanceTimersByTimeAsync(0);
+    };
+    await until(1);
+    expect(client.getState()).toBe('reconnecting');
+    for (const [delay, attempt] of [[100, 2], [200, 3], [400, 4]] as const) {
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      expect(UnreachableWebSocket.created).toBe(attempt - 1);
+      await vi.advanceTimersByTimeAsync(1);
+      if (attempt < 4) await until(attempt);
+      else while (client.getState() !== 'disconnected') await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(UnreachableWebSocket.created).toBe(4);
+    await expect(connecting).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED', closeCode: 1006 });
+    expect(failed).toHaveBeenCalledWith({ retries: 3 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('disconnect() while reconnecting cancels the pending retry', async () => {
+    vi.useFakeTimers();
+    UnreachableWebSocket.created = 0;
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://unreachable/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: UnreachableWebSocket,
+      logger: recordingLogger(),
+      reconnect: { interval: 100 },
+    });
+    const connecting = client.connect();
+    while (vi.getTimerCount() === 0) await vi.advanceTimersByTimeAsync(0);
+    expect(client.getState()).toBe('reconnecting');
+    await expect(client.send('x')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+    client.disconnect();
+    await expect(connecting).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(UnreachableWebSocket.created).toBe(1);
+    expect(client.getState()).toBe('disconnected');
+  });
+});
