@@ -1,4 +1,7 @@
-import { JSONRPCClient, createJSONRPCErrorResponse, createJSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+// The client and models modules only: the package index also pulls in its server, and as
+// CommonJS it cannot be tree-shaken out of browser bundles.
+import { JSONRPCClient } from 'json-rpc-2.0/dist/client.js';
+import { createJSONRPCErrorResponse, createJSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0/dist/models.js';
 import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError } from '../errors.js';
 import { parseFrame, type Push, type Response } from '../protocol/validate.js';
 import type { Logger } from '../util/logger.js';
