@@ -1,6 +1,7 @@
 /** Shared set-up for SecureSession tests: a reference server on loopback and sessions that are closed afterwards. */
 import { SecureSession, type SecureSessionEvents, type SecureSessionOptions } from '../../src/secure/index.js';
 import { createServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
+import { WebSocket as WsWebSocket } from 'ws';
 import { eventsOf } from '../helpers/events.js';
 
 /** Typed `next(emitter, event, match?)` and `collect(emitter, event)` for SecureSession events. */
@@ -67,4 +68,23 @@ export function untilPeer(session: SecureSession, id: () => string | null): Prom
 export function untilState(session: SecureSession, state: SecureSession['state']): Promise<unknown> {
   if (session.state === state) return Promise.resolve();
   return next(session, 'state', (e) => e.state === state);
+}
+
+/** A `ws` WebSocket constructor that remembers every socket it opens, so a test can cut one session's connection. */
+export function trackedWebSocket(): { WebSocket: typeof WsWebSocket; sockets: WsWebSocket[] } {
+  const sockets: WsWebSocket[] = [];
+  class Tracked extends WsWebSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+  }
+  return { WebSocket: Tracked, sockets };
+}
+
+/** Counts of `process.getActiveResourcesInfo()` by resource type. */
+export function activeResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
 }
