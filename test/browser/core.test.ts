@@ -1,0 +1,109 @@
+/**
+ * WSSClient from the built browser bundle (dist/browser/index.js) in real Chromium pages,
+ * against the reference server: an HTTP (fetch, cross-origin) and a socket handshake,
+ * broadcast and direct messages between two browser contexts, setPrivateId and leaving.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type WssSessionsServer } from '../../src/server/index.js';
+import { AssetServer, eventsOf, launchChromium, openRecordingPage, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+
+type CoreModule = typeof import('../../src/index.js');
+type Client = InstanceType<CoreModule['WSSClient']>;
+
+let browser: Browser;
+let assets: AssetServer;
+let server: WssSessionsServer;
+const pages: TestPage[] = [];
+
+beforeAll(async () => {
+  [browser, assets, server] = await Promise.all([launchChromium(), AssetServer.start(), createServer({ port: 0, host: '127.0.0.1' })]);
+});
+
+afterAll(async () => {
+  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
+});
+
+afterEach(async () => {
+  const open = pages.splice(0);
+  for (const { errors } of open) expect(errors).toEqual([]);
+  await Promise.all(open.map(({ context }) => context.close()));
+});
+
+async function page(): Promise<TestPage> {
+  const p = await openRecordingPage(browser, `${assets.origin}/`);
+  pages.push(p);
+  return p;
+}
+
+/** Creates a WSSClient in the page from the bundle and connects it; resolves with what `connect()` gave and the page's facts. */
+function connectClient(p: TestPage, options: { url: string; handshakeUrl?: string; name: string }) {
+  return p.page.evaluate(
+    async ({ mod, options }) => {
+      const w = window as unknown as PageGlobals;
+      const { WSSClient } = (await w.loadModule(mod)) as CoreModule;
+      const client = new WSSClient({ url: options.url, handshakeUrl: options.handshakeUrl, connectOptions: { name: options.name } });
+      w.record(client, ['message', 'peerconnect', 'peerdisconnect', 'peerpid', 'privateid', 'error', 'close'], 'client');
+      w.objects.client = client;
+      const result = await client.connect();
+      return { ...result, verified: client.privateIdVerified, state: client.state, secure: isSecureContext };
+    },
+    { mod: `${assets.origin}/dist/browser/index.js`, options },
+  );
+}
+
+describe('WSSClient in Chromium (dist/browser/index.js)', () => {
+  it('handshakes over HTTP and over the socket, then broadcasts, sends direct, changes a private ID and leaves', async () => {
+    const [ann, bob] = await Promise.all([page(), page()]);
+    const a = await connectClient(ann, { url: server.url, handshakeUrl: server.httpUrl, name: 'ann' });
+    expect(a).toMatchObject({ peers: [], verified: true, state: 'connected', secure: true });
+    const b = await connectClient(bob, { url: server.url, name: 'bob' });
+    expect(b).toMatchObject({ peers: [a.privateId], verified: true, state: 'connected' });
+    expect(server.sessions).toEqual([a.privateId, b.privateId]);
+
+    const joined = await waitForEvent(ann.page, 'client', 'peerconnect', { privateId: b.privateId });
+    expect(joined.options).toMatchObject({ name: 'bob', wss: true });
+    expect(await ann.page.evaluate(() => [...((window as unknown as PageGlobals).objects.client as Client).peers.keys()])).toEqual([b.privateId]);
+
+    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).broadcast({ text: 'hi all', n: 1 }));
+    expect(await waitForEvent(ann.page, 'client', 'message', { type: 'broadcast' })).toMatchObject({ from: b.privateId, data: { text: 'hi all', n: 1 } });
+
+    await ann.page.evaluate((to) => ((window as unknown as PageGlobals).objects.client as Client).send(to, 'just you'), b.privateId);
+    expect(await waitForEvent(bob.page, 'client', 'message', { type: 'direct' })).toMatchObject({ from: a.privateId, data: 'just you' });
+
+    const renamed = await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).setPrivateId('ann-in-chromium'));
+    expect(renamed).toBe('ann-in-chromium');
+    expect(await waitForEvent(bob.page, 'client', 'peerpid', { newPrivateId: 'ann-in-chromium' })).toMatchObject({ oldPrivateId: a.privateId });
+    await waitForEvent(ann.page, 'client', 'privateid', { privateId: 'ann-in-chromium' });
+    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).send('ann-in-chromium', 'to the new id'));
+    await waitForEvent(ann.page, 'client', 'message', { type: 'direct', data: 'to the new id' });
+
+    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect());
+    await waitForEvent(ann.page, 'client', 'peerdisconnect', { privateId: b.privateId });
+    expect(await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).peers.size)).toBe(0);
+
+    // Nothing arrived twice, and no client reported bad input from the network.
+    expect(await eventsOf(ann.page, 'client', 'message')).toHaveLength(2);
+    expect(await eventsOf(bob.page, 'client', 'message')).toHaveLength(1);
+    for (const p of [ann, bob]) expect(await eventsOf(p.page, 'client', 'error')).toEqual([]);
+    await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect());
+  });
+
+  it('rejects a request the server refuses with a typed RpcError in the page', async () => {
+    const [dan, eve] = await Promise.all([page(), page()]);
+    const d = await connectClient(dan, { url: server.url, name: 'dan' });
+    await connectClient(eve, { url: server.url, name: 'eve' });
+    const failure = await eve.page.evaluate(async (taken) => {
+      const client = (window as unknown as PageGlobals).objects.client as Client;
+      try {
+        await client.setPrivateId(taken);
+        return null;
+      } catch (error) {
+        const e = error as { code: string; rpcCode?: number; method?: string };
+        return { code: e.code, rpcCode: e.rpcCode, method: e.method, isError: error instanceof Error };
+      }
+    }, d.privateId);
+    expect(failure).toMatchObject({ code: 'ERR_RPC', rpcCode: -32602, isError: true });
+    await Promise.all([dan, eve].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect())));
+  });
+});
