@@ -1,0 +1,155 @@
+/**
+ * SecureSession from the built browser bundle (dist/browser/secure.js) in two Chromium
+ * contexts against the reference server: an end-to-end encrypted conversation with signed
+ * identities, equal safety numbers at both ends, setPrivateId, and a reconnect after the
+ * server cuts every socket. Also: private keys made in the browser are not extractable.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type WssSessionsServer } from '../../src/server/index.js';
+import { AssetServer, eventsOf, launchChromium, openRecordingPage, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+
+type SecureModule = typeof import('../../src/secure/index.js');
+type CryptoModule = typeof import('../../src/crypto/index.js');
+type Session = InstanceType<SecureModule['SecureSession']>;
+
+const SECRET_TEXT = 'the relay must never read this';
+
+let browser: Browser;
+let assets: AssetServer;
+let server: WssSessionsServer;
+/** Every frame the server received, to show the relay only ever saw ciphertext. */
+const relayed: string[] = [];
+const pages: TestPage[] = [];
+
+beforeAll(async () => {
+  const hooks = { incoming: (frame: string) => (relayed.push(frame), frame) };
+  [browser, assets, server] = await Promise.all([launchChromium(), AssetServer.start(), createServer({ port: 0, host: '127.0.0.1', hooks })]);
+});
+
+afterAll(async () => {
+  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
+});
+
+afterEach(async () => {
+  const open = pages.splice(0);
+  for (const { errors } of open) expect(errors).toEqual([]);
+  await Promise.all(open.map(({ context }) => context.close()));
+});
+
+async function page(): Promise<TestPage> {
+  const p = await openRecordingPage(browser, `${assets.origin}/`);
+  pages.push(p);
+  return p;
+}
+
+/** Starts a SecureSession with a fresh signing identity in the page; resolves with its private ID. */
+function startSession(p: TestPage, options: { url: string; handshakeUrl?: string; name: string }): Promise<string> {
+  return p.page.evaluate(
+    async ({ mod, options }) => {
+      const w = window as unknown as PageGlobals;
+      const { SecureSession, generateSigningKeyPair } = (await w.loadModule(mod)) as SecureModule;
+      const session = new SecureSession({
+        url: options.url,
+        handshakeUrl: options.handshakeUrl,
+        connectOptions: { name: options.name },
+        identity: await generateSigningKeyPair(),
+        reconnect: { interval: 20, maxInterval: 20, jitter: 0 },
+      });
+      const names = ['message', 'peerconnect', 'peerdisconnect', 'peerpid', 'privateid', 'state', 'peerkey', 'reconnecting', 'reconnected', 'reconnect_failed', 'decrypt_error', 'error'];
+      w.record(session, names, 'session');
+      w.objects.session = session;
+      return (await session.connect()).privateId;
+    },
+    { mod: `${assets.origin}/dist/browser/secure.js`, options },
+  );
+}
+
+/** What the page's session says about itself and its peers right now. */
+function status(page: Page) {
+  return page.evaluate(() => {
+    const session = (window as unknown as PageGlobals).objects.session as Session;
+    const peers = [...session.peers.values()].map((peer) => ({ ...peer, safety: session.fingerprint(peer.privateId) }));
+    return { privateId: session.privateId, state: session.state, encrypted: session.encrypted, peers };
+  });
+}
+
+/** Waits until the page's session is connected and has a usable key for `count` peers. */
+async function waitForUsablePeers(page: Page, count: number): Promise<void> {
+  await page.waitForFunction((count) => {
+    const session = (window as unknown as PageGlobals).objects.session as Session;
+    const usable = [...session.peers.values()].filter((peer) => peer.usable && session.fingerprint(peer.privateId) !== null);
+    return session.state === 'connected' && usable.length === count;
+  }, count);
+}
+
+describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
+  it('holds an encrypted conversation with matching safety numbers, through setPrivateId and a reconnect', async () => {
+    const [ann, bob] = await Promise.all([page(), page()]);
+    const annId = await startSession(ann, { url: server.url, handshakeUrl: server.httpUrl, name: 'ann' });
+    const bobId = await startSession(bob, { url: server.url, name: 'bob' });
+    await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
+
+    const [annView, bobView] = await Promise.all([status(ann.page), status(bob.page)]);
+    expect(annView.peers).toEqual([expect.objectContaining({ privateId: bobId, verified: true, usable: true, options: expect.objectContaining({ name: 'bob' }) })]);
+    expect(bobView.peers).toEqual([expect.objectContaining({ privateId: annId, verified: true, usable: true })]);
+    expect(annView.peers[0]?.safety).toMatch(/\d/);
+    expect(annView.peers[0]?.safety).toBe(bobView.peers[0]?.safety);
+
+    await bob.page.evaluate(({ to, text }) => ((window as unknown as PageGlobals).objects.session as Session).send(to, { text }), { to: annId, text: SECRET_TEXT });
+    expect(await waitForEvent(ann.page, 'session', 'message', { type: 'direct' })).toMatchObject({ from: bobId, encrypted: true, data: { text: SECRET_TEXT } });
+    const result = await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).broadcast({ text: 'to everyone, encrypted' }));
+    expect(result).toMatchObject({ recipients: [bobId] });
+    expect(await waitForEvent(bob.page, 'session', 'message', { type: 'broadcast' })).toMatchObject({ from: annId, encrypted: true, data: { text: 'to everyone, encrypted' } });
+
+    await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).setPrivateId('ann-secure'));
+    await waitForEvent(bob.page, 'session', 'peerpid', { oldPrivateId: annId, newPrivateId: 'ann-secure' });
+    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', 'after the rename'));
+    expect(await waitForEvent(ann.page, 'session', 'message', { data: 'after the rename' })).toMatchObject({ from: bobId, encrypted: true });
+
+    // The server cuts every socket; both sides reconnect with new keys and the chosen private ID is restored.
+    server.dropConnections();
+    await Promise.all([waitForEvent(ann.page, 'session', 'reconnected'), waitForEvent(bob.page, 'session', 'reconnected')]);
+    await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
+    const [annAfter, bobAfter] = await Promise.all([status(ann.page), status(bob.page)]);
+    expect(annAfter.privateId).toBe('ann-secure');
+    expect(annAfter.peers.map((p) => p.privateId)).toEqual([bobAfter.privateId]);
+    expect(annAfter.peers[0]?.safety).toBe(bobAfter.peers[0]?.safety);
+    expect(annAfter.peers[0]?.safety).not.toBe(annView.peers[0]?.safety);
+    for (const p of [ann, bob]) expect((await eventsOf(p.page, 'session', 'state')).map((e) => e.payload.state)).toContain('reconnecting');
+
+    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', { text: 'after the reconnect' }));
+    expect(await waitForEvent(ann.page, 'session', 'message', { data: { text: 'after the reconnect' } })).toMatchObject({ from: bobAfter.privateId, encrypted: true });
+
+    for (const p of [ann, bob]) {
+      expect(await eventsOf(p.page, 'session', 'decrypt_error')).toEqual([]);
+      expect(await eventsOf(p.page, 'session', 'error')).toEqual([]);
+    }
+    expect(relayed.some((frame) => frame.includes(SECRET_TEXT) || frame.includes('after the re'))).toBe(false);
+    expect(relayed.length).toBeGreaterThan(0);
+    await Promise.all([ann, bob].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).disconnect())));
+    expect(await status(ann.page)).toMatchObject({ state: 'disconnected' });
+  });
+
+  it('keeps private keys made in the browser non-extractable', async () => {
+    const p = await page();
+    const outcome = await p.page.evaluate(async (mod) => {
+      const w = window as unknown as PageGlobals;
+      const { generateECDHKeyPair, generateSigningKeyPair } = (await w.loadModule(mod)) as CryptoModule;
+      const exportFails = (key: CryptoKey, format: 'pkcs8' | 'jwk') =>
+        crypto.subtle.exportKey(format, key).then(() => 'exported', (error: Error) => error.name);
+      const ecdh = await generateECDHKeyPair();
+      const signing = await generateSigningKeyPair();
+      return {
+        ecdh: { extractable: ecdh.keyPair.privateKey.extractable, pkcs8: await exportFails(ecdh.keyPair.privateKey, 'pkcs8'), jwk: await exportFails(ecdh.keyPair.privateKey, 'jwk') },
+        signing: { extractable: signing.privateKey.extractable, pkcs8: await exportFails(signing.privateKey, 'pkcs8'), jwk: await exportFails(signing.privateKey, 'jwk') },
+        publicKeyBytes: (await crypto.subtle.exportKey('raw', ecdh.keyPair.publicKey)).byteLength,
+      };
+    }, `${assets.origin}/dist/browser/crypto.js`);
+    expect(outcome).toEqual({
+      ecdh: { extractable: false, pkcs8: 'InvalidAccessError', jwk: 'InvalidAccessError' },
+      signing: { extractable: false, pkcs8: 'InvalidAccessError', jwk: 'InvalidAccessError' },
+      publicKeyBytes: 65,
+    });
+  });
+});
