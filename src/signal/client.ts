@@ -15,7 +15,7 @@ import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
 import { encrypt } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from '../transport/websocket.js';
 import { reconnectDelay } from './backoff.js';
-import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type SignalFrame } from './frames.js';
+import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
 import { HandlerRegistry } from './handlers.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
 import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
@@ -45,6 +45,19 @@ interface PendingConnect {
   readonly promise: Promise<void>;
   resolve(): void;
   reject(err: Error): void;
+}
+
+/** Decrypts an envelope to text; the promise never counts as unhandled (it may be dropped unread). */
+function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string> {
+  const opened = decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct }).then((bytes) => {
+    try {
+      return utf8Decode(bytes);
+    } catch (cause) {
+      throw new ProtocolError('decrypted payload is not valid UTF-8', { cause });
+    }
+  });
+  opened.catch(ignore);
+  return opened;
 }
 
 function pendingConnect(): PendingConnect {
@@ -188,8 +201,11 @@ export class EncryptedWebSocketClient {
       throw new InvalidStateError(`send('${event}'): the server offered no encryption and application events are never sent in plaintext`);
     }
     const plaintext = this.#encodeInner(event, data);
+    // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
+    const sealing = encrypt({ plaintext, aesKey });
+    sealing.catch(ignore);
     await link.outbox.run(async () => {
-      const payload = await encrypt({ plaintext, aesKey });
+      const payload = await sealing;
       if (link.closed || link.ws.readyState !== OPEN) throw new ConnectionClosedError(`send('${event}')`);
       link.replay.add(payload.iv);
       link.ws.send(encodeFrame('encrypted', payload));
@@ -404,23 +420,33 @@ export class EncryptedWebSocketClient {
 
   #onMessage(link: Link, raw: unknown): void {
     if (link !== this.#link) return;
-    link.inbox.run(() => this.#handleFrame(link, raw)).catch((err: unknown) => this.#report(toError(err)));
+    const job = this.#prepare(link, raw);
+    link.inbox.run(() => (link.closed ? undefined : job())).catch((err: unknown) => this.#report(toError(err)));
   }
 
-  async #handleFrame(link: Link, raw: unknown): Promise<void> {
-    if (link.closed) return;
+  /**
+   * Parses a frame at once and, for an `encrypted` frame, starts decrypting
+   * it, so that decryptions run in parallel; the returned job, run in arrival
+   * order, does everything that must happen in order (replay check, delivery).
+   */
+  #prepare(link: Link, raw: unknown): () => Promise<void> | void {
     let frame: SignalFrame;
+    let envelope: ParsedEnvelope;
     try {
       frame = parseFrame(raw, this.#opts.maxFrameSize);
+      if (frame.event !== 'encrypted') return () => this.#handleFrame(link, frame);
+      envelope = parseEnvelope(frame.data);
     } catch (err) {
-      this.#report(toError(err));
-      return;
+      return () => this.#report(toError(err));
     }
+    const early = link.aesKey ? openEnvelope(link.aesKey, envelope) : null;
+    return () => this.#handleEncrypted(link, envelope, early);
+  }
+
+  async #handleFrame(link: Link, frame: SignalFrame): Promise<void> {
     switch (frame.event) {
       case 'connected':
         return this.#handleConnected(link, frame.data);
-      case 'encrypted':
-        return this.#handleEncrypted(link, frame.data);
       case 'error':
         this.#logger.error('Server error:', frame.data);
         this.#handlers.emit('error', frame.data);
@@ -485,21 +511,20 @@ export class EncryptedWebSocketClient {
     this.#handlers.emit('connected', connected);
   }
 
-  async #handleEncrypted(link: Link, data: unknown): Promise<void> {
+  async #handleEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
     try {
       if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame that arrived before a session key was agreed");
-      const envelope = parseEnvelope(data);
       if (link.replay.has(envelope.iv)) {
         throw new ReplayError("dropped an 'encrypted' frame whose IV was already seen on this connection (replayed or reflected)");
       }
-      const plaintext = await decryptBytes({ key: link.aesKey, iv: envelope.ivBytes, ciphertext: envelope.ct });
+      const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
       // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
       if (link.closed) {
         this.#logger.debug('Dropped a decrypted frame of a closed connection');
         return;
       }
       link.replay.add(envelope.iv);
-      const inner = parseInner(utf8Decode(plaintext));
+      const inner = parseInner(plaintext);
       this.#logger.debug(`Decrypted [${inner.event}]`);
       this.#handlers.emit(inner.event, inner.data);
     } catch (err) {

@@ -13,6 +13,8 @@ export interface SignalSession {
   readonly aesKey: CryptoKey;
 }
 
+const ignore = (): void => {};
+
 // setTimeout refuses longer delays (they fire at once).
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -66,11 +68,13 @@ export class SignalConnection {
    * the connection is not authenticated or closed before it could be sent.
    */
   sendEncrypted(event: string, data: unknown): Promise<boolean> {
-    const plaintext = JSON.stringify({ event, data });
+    const aesKey = this.session?.aesKey;
+    if (!aesKey || this.closed) return Promise.resolve(false);
+    // Encryption starts now, in parallel with earlier frames; frames still leave in call order.
+    const sealing = encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
+    sealing.catch(ignore);
     return this.#outbox.run(async () => {
-      const aesKey = this.session?.aesKey;
-      if (!aesKey || this.closed) return false;
-      const payload = await encrypt({ plaintext, aesKey });
+      const payload = await sealing;
       if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
       this.replay.add(payload.iv);
       this.ws.send(encodeFrame('encrypted', payload));

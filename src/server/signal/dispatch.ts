@@ -7,7 +7,7 @@ import { KeyFormatError } from '../../errors.js';
 import { decryptBytes } from '../../crypto/aead.js';
 import { utf8Decode } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
-import { isEventName, parseEnvelope, parseFrame, parseInner, parseRooms, type SignalFrame } from '../../signal/frames.js';
+import { isEventName, parseEnvelope, parseFrame, parseInner, parseRooms, type ParsedEnvelope, type SignalFrame } from '../../signal/frames.js';
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
 import { randomHex } from '../../util/random.js';
 import type { Logger } from '../../util/logger.js';
@@ -31,16 +31,40 @@ export interface SignalState {
   publish(room: string, event: string, data: unknown, except?: SignalConnection): Promise<number>;
 }
 
-/** Handles one text frame of `conn`; never rejects. */
-export async function handleFrame(state: SignalState, conn: SignalConnection, raw: string): Promise<void> {
-  if (conn.closed) return;
+/**
+ * Parses one text frame of `conn` at once and, for an `encrypted` frame,
+ * starts decrypting it (so decryptions run in parallel). The returned job does
+ * the rest and must run in arrival order (replay check, routing).
+ */
+export function prepareFrame(state: SignalState, conn: SignalConnection, raw: string): () => Promise<void> | void {
   let frame: SignalFrame;
   try {
     frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
   } catch (err) {
-    conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
-    return;
+    return () => conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
+  const session = conn.session;
+  if (frame.event !== 'encrypted' || !session) return () => handleFrame(state, conn, frame);
+  let envelope: ParsedEnvelope;
+  try {
+    envelope = parseEnvelope(frame.data);
+  } catch (err) {
+    return () => conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+  }
+  const opened = openEnvelope(session.aesKey, envelope);
+  return () => encrypted(state, conn, envelope, opened);
+}
+
+/** Decrypted text, or `null` when authentication or UTF-8 decoding failed. */
+function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string | null> {
+  return decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct }).then(utf8Decode).then(
+    (text) => text,
+    () => null,
+  );
+}
+
+async function handleFrame(state: SignalState, conn: SignalConnection, frame: SignalFrame): Promise<void> {
+  if (conn.closed) return;
   if (!conn.session) {
     if (frame.event === 'authenticate') await authenticate(state, conn, frame.data);
     else conn.refuse(SIGNAL_ERRORS.notAuthenticated, `'${frame.event}' before 'authenticate'; authenticate first`, SIGNAL_CLOSE.policy);
@@ -53,7 +77,7 @@ export async function handleFrame(state: SignalState, conn: SignalConnection, ra
     case 'leave':
       return rooms(state, conn, frame.event, frame.data);
     case 'encrypted':
-      return encrypted(state, conn, frame.data);
+      return encryptedFrame(state, conn, frame.data);
     case 'authenticate':
       return conn.sendError(SIGNAL_ERRORS.alreadyAuthenticated, 'this connection is already authenticated');
     case 'connected':
@@ -118,25 +142,29 @@ function plaintext(state: SignalState, conn: SignalConnection, frame: SignalFram
   conn.sendError(SIGNAL_ERRORS.encryptionRequired, `plaintext application event '${frame.event}' refused; application events must be encrypted`);
 }
 
-async function encrypted(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
+/** An `encrypted` frame that arrived before the session existed when it was parsed. */
+function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> | void {
   const session = conn.session;
   if (!session) return;
-  let envelope;
+  let envelope: ParsedEnvelope;
   try {
     envelope = parseEnvelope(data);
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
+  return encrypted(state, conn, envelope, openEnvelope(session.aesKey, envelope));
+}
+
+async function encrypted(state: SignalState, conn: SignalConnection, envelope: ParsedEnvelope, opened: Promise<string | null>): Promise<void> {
+  if (conn.closed) return;
   if (conn.replay.has(envelope.iv)) {
     return conn.sendError(SIGNAL_ERRORS.replay, "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped");
   }
-  let text: string;
-  try {
-    text = utf8Decode(await decryptBytes({ key: session.aesKey, iv: envelope.ivBytes, ciphertext: envelope.ct }));
-  } catch {
+  const text = await opened;
+  if (conn.closed) return;
+  if (text === null) {
     return conn.sendError(SIGNAL_ERRORS.decryptFailed, "'encrypted' frame failed authentication (wrong key or tampered); dropped");
   }
-  if (conn.closed) return;
   conn.replay.add(envelope.iv);
   let inner: SignalFrame;
   try {
@@ -148,8 +176,9 @@ async function encrypted(state: SignalState, conn: SignalConnection, data: unkno
 }
 
 async function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> {
+  // Built-in routes do not wait for their sends: each recipient's frames still leave in order.
   if (inner.event === 'echo') {
-    await conn.sendEncrypted('echo', inner.data);
+    conn.sendEncrypted('echo', inner.data).catch((err: unknown) => state.logger.error('signal: echo failed', err));
     return;
   }
   if (inner.event === 'publish') return publishFromClient(state, conn, inner.data);
@@ -169,7 +198,7 @@ async function publishFromClient(state: SignalState, conn: SignalConnection, dat
   const { room, event } = data as { room: string; event: string };
   if (!conn.rooms.has(room)) return conn.sendError(SIGNAL_ERRORS.notInRoom, `'publish' to room '${room.slice(0, 80)}', which this client has not joined`);
   if (RESERVED_INNER_EVENTS.has(event)) return conn.sendError(SIGNAL_ERRORS.badFrame, `'publish' cannot carry the reserved event '${event}'`);
-  await state.publish(room, event, data.data, conn);
+  state.publish(room, event, data.data, conn).catch((err: unknown) => state.logger.error('signal: publish failed', err));
 }
 
 /** The handler context of a connection. */

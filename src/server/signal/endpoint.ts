@@ -13,7 +13,7 @@ import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
 import type { PublishOptions, SignalClientInfo, SignalHandler, SignalServer } from './api.js';
 import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
 import { SignalConnection } from './connection.js';
-import { handleFrame, type SignalState } from './dispatch.js';
+import { prepareFrame, type SignalState } from './dispatch.js';
 import { resolveSignalOptions, type ResolvedSignalOptions, type SignalServerOptions } from './options.js';
 import { RoomRegistry } from './rooms.js';
 
@@ -171,8 +171,9 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       return;
     }
     const text = rawToText(data);
+    const job = prepareFrame(this.#state, conn, text);
     conn.inbox
-      .run(() => handleFrame(this.#state, conn, text))
+      .run(() => (conn.closed ? undefined : job()))
       .catch((err: unknown) => this.#logger.error(`signal: frame from ${conn.label} failed inside the server`, err));
   }
 
