@@ -1,5 +1,5 @@
 /** Anything with eventemitter3-style `on` / `off`. */
-interface Emitter {
+export interface Emitter {
   on(...args: never[]): unknown;
   off(...args: never[]): unknown;
 }
