@@ -58,6 +58,8 @@ async function openContextPage(browser: Browser, url: string, recorder: boolean)
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
+    // WSS_BROWSER_CONSOLE=1 shows the pages' console output while debugging a test.
+    if (process.env.WSS_BROWSER_CONSOLE) console.log(`[page ${message.type()}] ${message.text()}`);
     if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
   });
   await page.goto(url);
