@@ -17,5 +17,5 @@ export function reconnectDelay(
 ): number {
   const exponent = Math.max(0, attempt - 1);
   const base = Math.min(options.interval * options.backoffMultiplier ** exponent, options.maxInterval);
-  return Math.round(base * (0.5 + random()));
+  return Math.floor(base * (0.5 + random()));
 }

@@ -211,6 +211,13 @@ describe('application API', () => {
     await client.send('explode');
     expect(await failure).toMatchObject({ code: 'HANDLER_FAILED' });
 
+    signal.on('forge', async (ctx) => {
+      await ctx.send('connected', { id: 'forged' });
+    });
+    const forged = nextEvent(client, 'error');
+    await client.send('forge');
+    expect(await forged).toMatchObject({ code: 'HANDLER_FAILED' });
+
     const pushed = nextEvent(client, 'notice');
     expect(await signal.sendTo(client.getClientId()!, 'notice', 'hello')).toBe(true);
     expect(await pushed).toBe('hello');

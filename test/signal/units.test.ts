@@ -18,7 +18,7 @@ describe('reconnectDelay', () => {
     expect(reconnectDelay(3, opts, () => 0.5)).toBe(4000);
     expect(reconnectDelay(4, opts, () => 0.5)).toBe(5000);
     expect(reconnectDelay(2, opts, () => 0)).toBe(1000);
-    expect(reconnectDelay(2, opts, () => 0.999999)).toBe(3000);
+    expect(reconnectDelay(2, opts, () => 0.999999)).toBe(2999);
     expect(reconnectDelay(10, opts, () => 0)).toBe(2500);
   });
 

@@ -3,7 +3,7 @@
  * events, then encrypted application events (`echo`, `publish`, registered
  * handlers). Every problem becomes an `error` event to that client only.
  */
-import { KeyFormatError } from '../../errors.js';
+import { InvalidArgumentError, KeyFormatError } from '../../errors.js';
 import { decryptBytes } from '../../crypto/aead.js';
 import { utf8Decode } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
@@ -204,11 +204,22 @@ async function publishFromClient(state: SignalState, conn: SignalConnection, dat
 /** The handler context of a connection. */
 export function contextOf(state: SignalState, conn: SignalConnection): SignalContext {
   const session = conn.session;
+  const check = (event: string, what: string): void => {
+    if (!isEventName(event) || RESERVED_INNER_EVENTS.has(event)) {
+      throw new InvalidArgumentError(`${what}: '${String(event).slice(0, 80)}' is not an application event name (control names are reserved)`);
+    }
+  };
   return {
     id: session?.id ?? '',
     userId: session?.userId ?? '',
     rooms: [...conn.rooms],
-    send: (event, data) => conn.sendEncrypted(event, data),
-    publish: (room, event, data) => state.publish(room, event, data, conn),
+    send: async (event, data) => {
+      check(event, 'ctx.send(event)');
+      return conn.sendEncrypted(event, data);
+    },
+    publish: async (room, event, data) => {
+      check(event, 'ctx.publish(room, event)');
+      return state.publish(room, event, data, conn);
+    },
   };
 }
