@@ -1,45 +1,9 @@
-import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
+import type { MessageEvent, PeerConnectEvent, PeerDisconnectEvent, PeerPidEvent, UpdateEvent } from '../protocol/push.js';
+
+export type { MessageEvent, PeerConnectEvent, PeerDisconnectEvent, PeerPidEvent, UpdateEvent };
 
 /** Connection state of a {@link WSSClient}. */
 export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
-
-/** A peer's broadcast or direct message. */
-export interface MessageEvent {
-  type: 'broadcast' | 'direct';
-  /** Sender's private ID at the time it sent. */
-  from: string;
-  data: unknown;
-  /** The JSON-RPC push as received. */
-  raw: PushMessage;
-}
-
-/** A server-originated update. */
-export interface UpdateEvent {
-  from?: string;
-  data: unknown;
-  raw: PushMessage;
-}
-
-/** A peer connected. */
-export interface PeerConnectEvent {
-  privateId: string;
-  /** The peer's `WSS_Connect` options, as it published them. */
-  options: ConnectOptions;
-  raw: PushMessage;
-}
-
-/** A peer's socket closed. */
-export interface PeerDisconnectEvent {
-  privateId: string;
-  raw: PushMessage;
-}
-
-/** A peer changed its private ID. */
-export interface PeerPidEvent {
-  oldPrivateId: string;
-  newPrivateId: string;
-  raw: PushMessage;
-}
 
 /** This session's private ID changed. */
 export interface PrivateIdEvent {

@@ -282,21 +282,10 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   }
 
   #applyPush(push: Push): void {
-    switch (push.kind) {
-      case 'message':
-        return this.#safeEmit('message', { type: push.type, from: push.from, data: push.data, raw: push.raw });
-      case 'update':
-        return this.#safeEmit('update', push.from === undefined ? { data: push.data, raw: push.raw } : { from: push.from, data: push.data, raw: push.raw });
-      case 'peerconnect':
-        this.#peers.add(push.privateId, push.options);
-        return this.#safeEmit('peerconnect', { privateId: push.privateId, options: push.options, raw: push.raw });
-      case 'peerdisconnect':
-        this.#peers.remove(push.privateId);
-        return this.#safeEmit('peerdisconnect', { privateId: push.privateId, raw: push.raw });
-      case 'peerpid':
-        this.#peers.rename(push.oldPrivateId, push.newPrivateId);
-        return this.#safeEmit('peerpid', { oldPrivateId: push.oldPrivateId, newPrivateId: push.newPrivateId, raw: push.raw });
-    }
+    if (push.event === 'peerconnect') this.#peers.add(push.payload.privateId, push.payload.options);
+    else if (push.event === 'peerdisconnect') this.#peers.remove(push.payload.privateId);
+    else if (push.event === 'peerpid') this.#peers.rename(push.payload.oldPrivateId, push.payload.newPrivateId);
+    this.#emitPayload(push.event, push.payload);
   }
 
   #call<T>(method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions): Promise<T> {
@@ -322,10 +311,14 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     this.#safeEmit('error', error);
   }
 
-  /** Listener exceptions must not unwind into the socket's event loop, where they would kill the process. */
   #safeEmit<E extends keyof WSSClientEvents>(event: E, ...args: Parameters<WSSClientEvents[E]>): void {
+    this.#emitPayload(event, args[0]);
+  }
+
+  /** Listener exceptions must not unwind into the socket's event loop, where they would kill the process. */
+  #emitPayload(event: keyof WSSClientEvents, payload: unknown): void {
     try {
-      (this.emit as (event: E, ...args: Parameters<WSSClientEvents[E]>) => boolean)(event, ...args);
+      (this.emit as (event: string, payload: unknown) => boolean)(event, payload);
     } catch (error) {
       this.#options.logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
     }

@@ -4,15 +4,10 @@
  */
 import { ProtocolError } from '../errors.js';
 import { hasOwn, isNonEmptyString, isRecord, isStringArray } from './guards.js';
+import type { Push } from './push.js';
 import type { ConnectOptions, ConnectResult, HandshakeResult, PushMessage, RpcErrorObject, RpcId, SessionResult } from './wss.js';
 
-/** A validated server push, in the library's own terms. */
-export type Push =
-  | { kind: 'message'; type: 'broadcast' | 'direct'; from: string; data: unknown; raw: PushMessage }
-  | { kind: 'update'; data: unknown; from?: string; raw: PushMessage }
-  | { kind: 'peerconnect'; privateId: string; options: ConnectOptions; raw: PushMessage }
-  | { kind: 'peerdisconnect'; privateId: string; raw: PushMessage }
-  | { kind: 'peerpid'; oldPrivateId: string; newPrivateId: string; raw: PushMessage };
+export type { Push } from './push.js';
 
 /** A validated JSON-RPC response. */
 export type Response =
@@ -88,10 +83,10 @@ export function parsePush(raw: PushMessage): Push {
     case 'broadcast':
     case 'direct':
       if (!isNonEmptyString(r.from)) return fail(`received a ${r.type} push without a string 'from'`, raw);
-      return { kind: 'message', type: r.type, from: r.from, data: r.data, raw };
+      return { event: 'message', payload: { type: r.type, from: r.from, data: r.data, raw } };
     case 'update':
       if (r.from !== undefined && !isNonEmptyString(r.from)) return fail("received an update push whose 'from' is not a string", raw);
-      return r.from === undefined ? { kind: 'update', data: r.data, raw } : { kind: 'update', data: r.data, from: r.from, raw };
+      return { event: 'update', payload: r.from === undefined ? { data: r.data, raw } : { from: r.from, data: r.data, raw } };
     case 'session':
       return parseSessionPush(r, raw);
     default:
@@ -102,16 +97,16 @@ export function parsePush(raw: PushMessage): Push {
 function parseSessionPush(r: Record<string, unknown>, raw: PushMessage): Push {
   if (typeof r.connect === 'string') {
     if (!isNonEmptyString(r.connect) || !isRecord(r.options)) return fail('received a session connect push without a private id and an options object', raw);
-    return { kind: 'peerconnect', privateId: r.connect, options: r.options, raw };
+    return { event: 'peerconnect', payload: { privateId: r.connect, options: r.options, raw } };
   }
   if (typeof r.disconnect === 'string') {
     if (!isNonEmptyString(r.disconnect)) return fail('received a session disconnect push with an empty private id', raw);
-    return { kind: 'peerdisconnect', privateId: r.disconnect, raw };
+    return { event: 'peerdisconnect', payload: { privateId: r.disconnect, raw } };
   }
   // The server nests the ids under `change`; the 0.4.1 client read them flat under `result`.
   const change = isRecord(r.change) ? r.change : r;
   if (isNonEmptyString(change.oldPrivateID) && isNonEmptyString(change.newPrivateID)) {
-    return { kind: 'peerpid', oldPrivateId: change.oldPrivateID, newPrivateId: change.newPrivateID, raw };
+    return { event: 'peerpid', payload: { oldPrivateId: change.oldPrivateID, newPrivateId: change.newPrivateID, raw } };
   }
   return fail('received a session push that is none of connect, disconnect or change', raw);
 }
