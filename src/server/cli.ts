@@ -34,6 +34,7 @@ Options:
   --host <address>  interface to listen on (default ${serverDefaults.host})
   --http-only-handshake
                     accept WSS_Handshake over HTTP POST only
+  --no-demo         do not serve the chat demo page at GET /
   --verbose         log every session event (debug level)
   -h, --help        show this help
 
@@ -90,6 +91,7 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
         port: { type: 'string' },
         host: { type: 'string' },
         'http-only-handshake': { type: 'boolean' },
+        'no-demo': { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -119,6 +121,7 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
       port,
       host: values.host ?? serverDefaults.host,
       httpOnlyHandshake: values['http-only-handshake'] === true,
+      demo: values['no-demo'] !== true,
       logger: use.logger,
     });
   } catch (err) {
@@ -127,6 +130,7 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
   }
   use.out(`WebSocket: ${server.url}`);
   use.out(`HTTP:      ${server.httpUrl}`);
+  if (values['no-demo'] !== true) use.out(`Chat demo: ${server.httpUrl}/ (open it in two browser windows)`);
   await use.waitForStop(server);
   await server.close();
   use.out('Stopped.');

@@ -16,6 +16,7 @@ import { WebSocketServer } from 'ws';
 import { InvalidArgumentError } from '../errors.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS, reply } from './http.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { DemoPage } from './demo/index.js';
 import { RouteTable, type ServerComponent } from './routes.js';
 import { SignalEndpoint, type SignalServer } from './signal/index.js';
 import { WssEndpoint } from './wss/endpoint.js';
@@ -79,7 +80,10 @@ async function buildComponents(
 ): Promise<{ components: ServerComponent[]; wss: WssEndpoint; signal: SignalEndpoint | undefined }> {
   const wss = new WssEndpoint(options);
   const signal = options.signal ? await SignalEndpoint.create(options.signal, options.logger) : undefined;
-  return { components: signal ? [wss, signal] : [wss], wss, signal };
+  const components: ServerComponent[] = [wss];
+  if (signal) components.push(signal);
+  if (options.demo) components.push(new DemoPage(options.logger));
+  return { components, wss, signal };
 }
 
 function listen(http: HttpServer, port: number, host: string): Promise<void> {

@@ -56,6 +56,11 @@ export interface ServerOptions {
   hooks?: ServerHooks;
   /** Serve the Signal encrypted event protocol at '/stream' (see {@link SignalServerOptions}). Default: off. */
   signal?: SignalServerOptions;
+  /**
+   * Serve the chat demo page at GET '/' (POST '/' stays the handshake), with
+   * the SecureSession browser bundle at '/lib/secure.js'. Default: true.
+   */
+  demo?: boolean;
 }
 
 /** The defaults of every {@link ServerOptions} member. */
@@ -68,6 +73,7 @@ export const serverDefaults = Object.freeze({
   maxBatch: 5,
   cors: true,
   handshakeTimeout: 60_000,
+  demo: true,
   logger: silentLogger,
   hooks: Object.freeze({}) as ServerHooks,
 });
@@ -139,6 +145,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   checkInt('maxBatch', o.maxBatch, 1, 1000);
   checkBool('cors', o.cors);
   checkInt('handshakeTimeout', o.handshakeTimeout, 0, MAX_TIMEOUT);
+  checkBool('demo', o.demo);
   checkLogger(o.logger);
   checkHooks(o.hooks);
   return o;
