@@ -3,6 +3,7 @@ import { SecureSession, type SecureSessionEvents, type SecureSessionOptions } fr
 import { createServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
 import { WebSocket as WsWebSocket } from 'ws';
 import { eventsOf } from '../helpers/events.js';
+import type { WebSocketConstructor } from '../../src/index.js';
 
 /** Typed `next(emitter, event, match?)` and `collect(emitter, event)` for SecureSession events. */
 export const { next, collect } = eventsOf<SecureSessionEvents>();
@@ -71,7 +72,7 @@ export function untilState(session: SecureSession, state: SecureSession['state']
 }
 
 /** A `ws` WebSocket constructor that remembers every socket it opens, so a test can cut one session's connection. */
-export function trackedWebSocket(): { WebSocket: typeof WsWebSocket; sockets: WsWebSocket[] } {
+export function trackedWebSocket(): { WebSocket: WebSocketConstructor; sockets: WsWebSocket[] } {
   const sockets: WsWebSocket[] = [];
   class Tracked extends WsWebSocket {
     constructor(url: string) {

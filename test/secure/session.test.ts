@@ -235,6 +235,22 @@ describe('SecureSession through the reference server', () => {
     await expect(a.send('someone', 'y')).rejects.toBeInstanceOf(NotConnectedError);
   });
 
+  it('reconnect attempts follow the backoff: exponential, capped', async () => {
+    const server = await h.start();
+    const a = h.session({ reconnect: { interval: 4, backoffMultiplier: 2, maxInterval: 16, jitter: 0, maxRetries: 4 } });
+    await a.connect();
+    const attempts = collect(a, 'reconnecting');
+    const failed = next(a, 'reconnect_failed');
+    await server.close();
+    expect((await failed).attempts).toBe(4);
+    expect(attempts).toEqual([
+      { attempt: 1, delay: 4 },
+      { attempt: 2, delay: 8 },
+      { attempt: 3, delay: 16 },
+      { attempt: 4, delay: 16 },
+    ]);
+  });
+
   it('disconnect() while reconnecting stops the retries', async () => {
     const server = await h.start();
     const a = h.session({ reconnect: { interval: 5, maxInterval: 5, jitter: 0 } });
