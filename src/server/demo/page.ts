@@ -4,7 +4,7 @@
  */
 
 /** GET / */
-export const DEMO_HTML = `<!doctype html>
+export const DEMO_HTML: string = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -52,7 +52,7 @@ export const DEMO_HTML = `<!doctype html>
 `;
 
 /** GET /demo/chat.css */
-export const DEMO_CSS = `
+export const DEMO_CSS: string = `
 :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f4f6fa; }
 body { margin: 0 auto; max-width: 960px; padding: 16px; }
 header { display: flex; align-items: baseline; justify-content: space-between; gap: 16px; }

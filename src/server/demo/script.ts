@@ -3,7 +3,7 @@
  * package's own browser bundle, no framework. Every string a user or a peer
  * provides reaches the page through `textContent` only.
  */
-export const DEMO_SCRIPT = `import { SecureSession } from '/lib/secure.js';
+export const DEMO_SCRIPT: string = `import { SecureSession } from '/lib/secure.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_TEXT = 2000;
