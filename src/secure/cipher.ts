@@ -2,7 +2,6 @@
 import { AES_256_KEY_LENGTH, AES_GCM_IV_LENGTH, decryptBytes, encryptBytes, importAesGcmKey } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { randomBytes } from '../crypto/env.js';
-import { sha256 } from '../crypto/hash.js';
 import { DecryptError } from '../errors.js';
 import { letterType, recipientEntry, typeLetter, type Envelope, type MultiEnvelope, type SingleEnvelope } from './envelope.js';
 import { buildAad, counterIv, Format, type MessageType } from './scheme.js';
@@ -31,8 +30,10 @@ export async function sealSingle(sender: PartyKey, target: SealTarget, type: Mes
 
 /**
  * Encrypts once under a fresh message key and wraps that key for each
- * recipient; each wrap binds the payload's digest, so no recipient can pass
- * off another payload under the sender's name.
+ * recipient. Each wrap authenticates the whole payload ciphertext as
+ * additional data under the pair key, so a recipient, who knows the message
+ * key, still cannot pass off another payload to the others under the
+ * sender's name (GCM alone is not key-committing).
  */
 export async function sealMulti(sender: PartyKey, targets: readonly SealTarget[], type: MessageType, plaintext: Uint8Array): Promise<MultiEnvelope> {
   const messageKeyRaw = randomBytes(AES_256_KEY_LENGTH);
@@ -40,10 +41,9 @@ export async function sealMulti(sender: PartyKey, targets: readonly SealTarget[]
     const messageKey = await importAesGcmKey(messageKeyRaw);
     const payloadAad = buildAad({ format: Format.payload, type, sender: sender.publicRaw });
     const payload = await encryptBytes({ key: messageKey, iv: PAYLOAD_IV, plaintext, aad: payloadAad });
-    const payloadDigest = await sha256(payload);
     const wraps = await Promise.all(
       targets.map((t) => {
-        const aad = buildAad({ format: Format.wrap, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payloadDigest });
+        const aad = buildAad({ format: Format.wrap, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payload });
         return encryptBytes({ key: t.sendKey, iv: counterIv(t.n), plaintext: messageKeyRaw, aad });
       }),
     );
@@ -89,8 +89,7 @@ export async function openEnvelope(ctx: OpenContext, envelope: Envelope): Promis
   const own = recipientEntry(envelope, ctx.recipient.kid);
   if (!own) throw new DecryptError();
   const payload = decodeOrFail(envelope.ct);
-  const payloadDigest = await sha256(payload);
-  const wrapAad = buildAad({ format: Format.wrap, type, sender: ctx.sender.publicRaw, recipient: ctx.recipient.publicRaw, counter: own.n, payloadDigest });
+  const wrapAad = buildAad({ format: Format.wrap, type, sender: ctx.sender.publicRaw, recipient: ctx.recipient.publicRaw, counter: own.n, payload });
   const messageKeyRaw = await decryptBytes({ key: ctx.receiveKey, iv: counterIv(own.n), ciphertext: decodeOrFail(own.wrapped), aad: wrapAad });
   try {
     const messageKey = await importAesGcmKey(messageKeyRaw).catch((cause: unknown) => {

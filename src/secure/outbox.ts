@@ -1,36 +1,45 @@
 /**
- * The ordered send path. Each send is prepared (recipients resolved, counters
- * allocated synchronously, then encrypted) as soon as a connection is
- * attached, and written strictly in submission order, so counters reach the
- * wire in increasing order. While no connection is attached, sends wait here
- * unprepared (bounded); when a connection drops, sends not yet written go back
- * to waiting and are prepared again, with the new keys, on the next one.
+ * The ordered send path. Sends are written strictly in submission order, one
+ * batch at a time: while a batch is being prepared (recipients resolved,
+ * counters allocated, sealed) and written, later sends wait; the next batch
+ * then takes every waiting send that may join the first one (same recipients,
+ * see `canJoin`). Under load, bursts thus share one envelope and one
+ * encryption; a lone send is never delayed. While no connection is attached,
+ * sends wait unprepared (bounded); when a connection drops, sends not yet
+ * written stay waiting and are prepared on the next one, with its keys.
  * Nothing already written is ever written again.
  */
 import { QueueFullError, toError } from '../errors.js';
 
-/** Turns a request into a write: the returned function issues the frame synchronously and resolves on the server's answer. */
-export type Prepare<Req, Res> = (request: Req) => Promise<() => Promise<Res>>;
+/** Turns a batch of requests into a write: the returned function issues the frame at once and resolves on the server's answer. */
+export type PrepareBatch<Req, Res> = (requests: Req[]) => Promise<() => Promise<Res>>;
+
+/** Whether `next` may go in the same batch as `batch` (never empty). */
+export type CanJoin<Req> = (batch: readonly Req[], next: Req) => boolean;
 
 interface Job<Req, Res> {
   request: Req;
   resolve: (value: Res) => void;
   reject: (error: Error) => void;
-  prepared: Promise<() => Promise<Res>> | null;
 }
 
-const noop = (): void => {};
+const never = (): boolean => false;
 
 export class Outbox<Req, Res> {
   readonly #limit: number;
+  readonly #canJoin: CanJoin<Req>;
   #jobs: Job<Req, Res>[] = [];
-  #prepare: Prepare<Req, Res> | null = null;
+  #prepare: PrepareBatch<Req, Res> | null = null;
   #generation = 0;
-  #pumpGeneration = -1;
+  #pumping = false;
 
-  /** `limit`: how many sends may wait while no connection is attached. */
-  constructor(limit: number) {
+  /**
+   * @param limit how many sends may wait while no connection is attached.
+   * @param canJoin batching rule; default: every send alone.
+   */
+  constructor(limit: number, canJoin: CanJoin<Req> = never) {
     this.#limit = limit;
+    this.#canJoin = canJoin;
   }
 
   /** Sends not yet written. */
@@ -38,34 +47,28 @@ export class Outbox<Req, Res> {
     return this.#jobs.length;
   }
 
-  /** Queues a send. @throws (rejects) {QueueFullError} when detached and full. */
+  /** Queues a send. Rejects with {@link QueueFullError} when detached and full. */
   submit(request: Req): Promise<Res> {
     if (!this.#prepare && this.#jobs.length >= this.#limit) {
       return Promise.reject(new QueueFullError(`the send queue is full (${this.#limit} messages wait for the reconnect); retry after 'reconnected' or raise the 'queueSize' option`));
     }
     return new Promise<Res>((resolve, reject) => {
-      const job: Job<Req, Res> = { request, resolve, reject, prepared: null };
-      this.#jobs.push(job);
-      if (this.#prepare) {
-        this.#start(job, this.#prepare);
-        void this.#pump(this.#generation);
-      }
+      this.#jobs.push({ request, resolve, reject });
+      void this.#pump();
     });
   }
 
-  /** Starts writing through a connection; waiting sends are prepared now, in order. */
-  attach(prepare: Prepare<Req, Res>): void {
+  /** Starts writing through a connection. */
+  attach(prepare: PrepareBatch<Req, Res>): void {
     this.#prepare = prepare;
-    const generation = ++this.#generation;
-    for (const job of this.#jobs) this.#start(job, prepare);
-    void this.#pump(generation);
+    this.#generation++;
+    void this.#pump();
   }
 
-  /** Stops writing; sends not yet written wait for the next `attach`, their preparation discarded. */
+  /** Stops writing; sends not yet written wait for the next `attach`, whatever was prepared for them is discarded. */
   detach(): void {
     this.#prepare = null;
     this.#generation++;
-    for (const job of this.#jobs) job.prepared = null;
   }
 
   /** Detaches and rejects every send not yet written. */
@@ -76,44 +79,48 @@ export class Outbox<Req, Res> {
     for (const job of jobs) job.reject(error);
   }
 
-  #start(job: Job<Req, Res>, prepare: Prepare<Req, Res>): void {
-    let prepared: Promise<() => Promise<Res>>;
-    try {
-      prepared = prepare(job.request);
-    } catch (error) {
-      prepared = Promise.reject(toError(error));
+  #takeBatch(): Job<Req, Res>[] {
+    const first = this.#jobs[0] as Job<Req, Res>;
+    const requests = [first.request];
+    let size = 1;
+    while (size < this.#jobs.length && this.#canJoin(requests, (this.#jobs[size] as Job<Req, Res>).request)) {
+      requests.push((this.#jobs[size] as Job<Req, Res>).request);
+      size++;
     }
-    prepared.catch(noop);
-    job.prepared = prepared;
+    return this.#jobs.slice(0, size);
   }
 
-  async #pump(generation: number): Promise<void> {
-    if (this.#pumpGeneration === generation) return;
-    this.#pumpGeneration = generation;
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
     try {
-      while (generation === this.#generation && this.#jobs.length > 0) {
-        const job = this.#jobs[0] as Job<Req, Res>;
+      while (this.#prepare && this.#jobs.length > 0) {
+        const generation = this.#generation;
+        const batch = this.#takeBatch();
         let write: () => Promise<Res>;
         try {
-          write = await (job.prepared as Promise<() => Promise<Res>>);
+          write = await this.#prepare(batch.map((job) => job.request));
         } catch (error) {
-          if (generation !== this.#generation) return;
-          this.#jobs.shift();
-          job.reject(toError(error));
+          if (generation !== this.#generation) continue;
+          this.#jobs.splice(0, batch.length);
+          for (const job of batch) job.reject(toError(error));
           continue;
         }
-        if (generation !== this.#generation) return;
-        this.#jobs.shift();
+        if (generation !== this.#generation) continue;
+        this.#jobs.splice(0, batch.length);
         let written: Promise<Res>;
         try {
           written = write();
         } catch (error) {
           written = Promise.reject(toError(error));
         }
-        written.then(job.resolve, (error: unknown) => job.reject(toError(error)));
+        written.then(
+          (value) => batch.forEach((job) => job.resolve(value)),
+          (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
+        );
       }
     } finally {
-      if (this.#pumpGeneration === generation) this.#pumpGeneration = -1;
+      this.#pumping = false;
     }
   }
 }

@@ -15,7 +15,7 @@ import type { MessageType } from './scheme.js';
 
 /** The result of opening one message. */
 export type Opened =
-  | { ok: true; entry: PeerEntry; n: number; type: MessageType; data: unknown; from: string }
+  | { ok: true; entry: PeerEntry; n: number; type: MessageType; items: unknown[]; from: string }
   | { ok: false; reason: DecryptErrorReason; error: Error };
 
 const drop = (reason: DecryptErrorReason, error: Error): Opened => ({ ok: false, reason, error });
@@ -63,11 +63,14 @@ export async function openMessage(local: LocalKeys, table: PeerTable, data: unkn
   } catch (error) {
     return drop('authentication', error instanceof DecryptError ? error : new DecryptError({ cause: error }));
   }
+  let items: unknown;
   try {
-    return { ok: true, entry, n, from, type: letterType(envelope.t), data: JSON.parse(utf8Decode(plaintext)) as unknown };
+    items = JSON.parse(utf8Decode(plaintext));
   } catch (error) {
-    return drop('malformed', new ProtocolError(`peer ${entry.privateId} sent an authenticated message that is not UTF-8 JSON`, { cause: error }));
+    return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not UTF-8 JSON`, { cause: error }));
   }
+  if (!Array.isArray(items) || items.length === 0) return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not a non-empty JSON array of messages`));
+  return { ok: true, entry, n, from, type: letterType(envelope.t), items };
 }
 
 /**

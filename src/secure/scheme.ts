@@ -115,16 +115,16 @@ export interface AadFields {
   /** Absent only for the shared payload of a multi-recipient envelope. */
   recipient?: Uint8Array;
   counter?: number;
-  /** SHA-256 of the shared payload ciphertext, for key wraps. */
-  payloadDigest?: Uint8Array;
+  /** The shared payload ciphertext, for key wraps: authenticated under the pair key, which other recipients do not have. */
+  payload?: Uint8Array;
 }
 
-/** Additional data: label ‖ format ‖ type ‖ sender key ‖ [recipient key ‖ counter] ‖ [payload digest]. */
+/** Additional data: label ‖ version ‖ format ‖ type ‖ sender key ‖ [recipient key] ‖ [counter] ‖ [payload ciphertext]. */
 export function buildAad(fields: AadFields): Uint8Array {
   const parts: Uint8Array[] = [LABELS.aad, Uint8Array.of(SCHEME_VERSION, fields.format, TYPE_BYTE[fields.type]), fields.sender];
   if (fields.recipient) parts.push(fields.recipient);
   if (fields.counter !== undefined) parts.push(u64(fields.counter));
-  if (fields.payloadDigest) parts.push(fields.payloadDigest);
+  if (fields.payload) parts.push(fields.payload);
   return concatBytes(...parts);
 }
 

@@ -12,7 +12,7 @@ import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type Se
 import { Outbox } from './outbox.js';
 import { PeerTable, type PeerEntry } from './peer-table.js';
 import { acceptCounter, openMessage } from './receive.js';
-import { prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
+import { canJoinBatch, encodeData, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -74,7 +74,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     super();
     this.#options = resolveSecureOptions(options);
     this.#logger = this.#options.client.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
-    this.#outbox = new Outbox(this.#options.queueSize);
+    this.#outbox = new Outbox(this.#options.queueSize, this.#options.encryption ? canJoinBatch : undefined);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -146,7 +146,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
     const rcp = checkRecipients('to', to, false);
-    await this.#submit('send', { kind: 'direct', to: rcp, data, options });
+    await this.#submit('send', { kind: 'direct', to: rcp, data, options, ...this.#json(data) });
   }
 
   /**
@@ -158,7 +158,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const exclude = options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true);
     const { exclude: _, ...request } = options;
-    return this.#submit('broadcast', { kind: 'broadcast', exclude, data, options: request });
+    return this.#submit('broadcast', { kind: 'broadcast', exclude, data, options: request, ...this.#json(data) });
+  }
+
+  /** Encrypted sessions serialise the data up front, so a bad value rejects its own send only. */
+  #json(data: unknown): { json?: string } {
+    return this.#options.encryption ? { json: encodeData(data) } : {};
   }
 
   /** Changes this session's private ID; it is restored after every reconnect. */
@@ -307,7 +312,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       let result = await opened;
       if (result.ok) result = acceptCounter(result);
       if (result.ok) {
-        this.#emit('message', { type: result.type, from: result.from, data: result.data, encrypted: true, raw });
+        for (const item of result.items) this.#emit('message', { type: result.type, from: result.from, data: item, encrypted: true, raw });
         return;
       }
       this.#logger.debug(`wss-sessions: dropped a message relayed from ${from} (${result.reason}): ${result.error.message}`);

@@ -12,9 +12,38 @@ import type { PeerEntry, PeerTable } from './peer-table.js';
 import { MAX_COUNTER } from './scheme.js';
 
 /** A send as the application asked for it (before any connection-specific work). */
-export type Outgoing =
+export type Outgoing = (
   | { kind: 'direct'; to: string[]; data: unknown; options: RequestOptions }
-  | { kind: 'broadcast'; exclude: string[]; data: unknown; options: RequestOptions };
+  | { kind: 'broadcast'; exclude: string[]; data: unknown; options: RequestOptions }
+) & {
+  /** The data as JSON text (encrypted sessions; checked when the send is made). */
+  json?: string;
+};
+
+/** Most messages one envelope carries. */
+export const MAX_BATCH_MESSAGES = 64;
+/** Most JSON characters one envelope carries, so batches stay far below relay frame limits. */
+export const MAX_BATCH_CHARS = 64 * 1024;
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
+
+/**
+ * Whether `next` may share an envelope with `batch`: an encrypted send to the
+ * same recipients, without per-request options, within the size limits.
+ */
+export function canJoinBatch(batch: readonly Outgoing[], next: Outgoing): boolean {
+  const first = batch[0] as Outgoing;
+  if (batch.length >= MAX_BATCH_MESSAGES || next.json === undefined || first.json === undefined) return false;
+  if (hasRequestOptions(first) || hasRequestOptions(next)) return false;
+  if (first.kind === 'direct' ? next.kind !== 'direct' || !sameList(first.to, next.to) : next.kind !== 'broadcast' || !sameList(first.exclude, next.exclude)) return false;
+  let chars = next.json.length;
+  for (const request of batch) chars += (request.json as string).length;
+  return chars <= MAX_BATCH_CHARS;
+}
+
+function hasRequestOptions(request: Outgoing): boolean {
+  return request.options.signal !== undefined || request.options.timeoutMs !== undefined;
+}
 
 /** What a broadcast went to. */
 export interface BroadcastResult {
@@ -27,8 +56,11 @@ export interface BroadcastResult {
 /** A prepared send: calling it writes the frame at once and resolves on the server's answer. */
 export type Write = () => Promise<BroadcastResult>;
 
-/** UTF-8 JSON of the data; `undefined` travels as `null`, as on the plaintext wire. */
-function encodeData(data: unknown): Uint8Array {
+/**
+ * JSON text of the data; `undefined` travels as `null`, as on the plaintext wire.
+ * @throws {InvalidArgumentError} when the data cannot be serialised.
+ */
+export function encodeData(data: unknown): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(data === undefined ? null : data);
@@ -36,7 +68,7 @@ function encodeData(data: unknown): Uint8Array {
     throw new InvalidArgumentError('message data must be JSON-serialisable (no cycles, no BigInt)', { cause });
   }
   if (text === undefined) throw new InvalidArgumentError(`message data must be JSON-serialisable, got a ${typeof data}`);
-  return utf8Encode(text);
+  return text;
 }
 
 function directTargets(table: PeerTable, to: readonly string[]): PeerEntry[] {
@@ -52,11 +84,16 @@ function nextCounter(entry: PeerEntry): number {
   return ++entry.sendCounter;
 }
 
-/** Encrypts a send for this connection's peers. */
-export async function prepareEncrypted(client: WSSClient, local: LocalKeys, table: PeerTable, request: Outgoing): Promise<Write> {
+/**
+ * Encrypts a batch of sends to the same recipients (see {@link canJoinBatch})
+ * for this connection's peers: one envelope whose plaintext is the JSON array
+ * of their data.
+ */
+export async function prepareEncrypted(client: WSSClient, local: LocalKeys, table: PeerTable, batch: Outgoing[]): Promise<Write> {
+  const request = batch[0] as Outgoing;
   const excluded = new Set(request.kind === 'broadcast' ? request.exclude : []);
   const targets = request.kind === 'direct' ? directTargets(table, request.to) : [...table.entries()].filter((e) => !excluded.has(e.privateId));
-  const plaintext = encodeData(request.data);
+  const plaintext = utf8Encode(`[${batch.map((r) => r.json ?? encodeData(r.data)).join(',')}]`);
   const counters = targets.map(nextCounter);
   const securities = await Promise.all(targets.map((e) => e.ready));
   const sealTargets: SealTarget[] = [];
@@ -84,8 +121,9 @@ export async function prepareEncrypted(client: WSSClient, local: LocalKeys, tabl
   };
 }
 
-/** A plaintext send (`encryption: false`): the server's own broadcast and direct messages. */
-export async function preparePlain(client: WSSClient, table: PeerTable, request: Outgoing): Promise<Write> {
+/** A plaintext send (`encryption: false`; never batched): the server's own broadcast and direct messages. */
+export async function preparePlain(client: WSSClient, table: PeerTable, batch: Outgoing[]): Promise<Write> {
+  const request = batch[0] as Outgoing;
   if (request.kind === 'direct') {
     const recipients = request.to;
     return async () => {

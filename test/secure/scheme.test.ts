@@ -4,7 +4,6 @@ import { decryptBytes, encryptBytes, importAesGcmKey } from '../../src/crypto/ae
 import { base64ToBytes, bytesToBase64 } from '../../src/crypto/base64.js';
 import { utf8Decode, utf8Encode } from '../../src/crypto/bytes.js';
 import { importPeerPublicKey } from '../../src/crypto/ecdh.js';
-import { sha256 } from '../../src/crypto/hash.js';
 import { DecryptError, InvalidArgumentError, KeyFormatError, AuthenticationError, ProtocolError, QueueFullError } from '../../src/errors.js';
 import { openEnvelope, sealMulti, sealSingle, type SealTarget } from '../../src/secure/cipher.js';
 import { parseEnvelope, type MultiEnvelope } from '../../src/secure/envelope.js';
@@ -85,7 +84,7 @@ describe('envelopes', () => {
     expect(text(await openEnvelope({ sender: a, recipient: c, receiveKey: ca.receive }, env))).toBe('"all"');
 
     // b learns the message key from its wrap and re-encrypts a payload of its own choosing for c.
-    const wrapAad = buildAad({ format: Format.wrap, type: 'broadcast', sender: a.publicRaw, recipient: b.publicRaw, counter: 1, payloadDigest: await sha256(base64ToBytes(env.ct)) });
+    const wrapAad = buildAad({ format: Format.wrap, type: 'broadcast', sender: a.publicRaw, recipient: b.publicRaw, counter: 1, payload: base64ToBytes(env.ct) });
     const messageKeyRaw = await decryptBytes({ key: ba.receive, iv: counterIv(1), ciphertext: base64ToBytes((env.k[b.kid] as [number, string])[1]), aad: wrapAad });
     const forgedPayload = await encryptBytes({
       key: await importAesGcmKey(messageKeyRaw),
@@ -172,52 +171,50 @@ describe('options', () => {
 });
 
 describe('outbox', () => {
-  type Deferred = { promise: Promise<() => Promise<string>>; resolve: () => void };
-  function preparer(log: string[]) {
-    const pending = new Map<string, Deferred>();
-    const prepare = (req: string): Promise<() => Promise<string>> => {
-      let resolve!: () => void;
-      const promise = new Promise<() => Promise<string>>((r) => (resolve = () => r(async () => (log.push(req), `${req}:ok`))));
-      pending.set(req, { promise, resolve });
-      return promise;
+  /** A preparer whose batches finish only when the test says so. */
+  function preparer(log: string[][]) {
+    const gates: Array<() => void> = [];
+    const prepare = (batch: string[]): Promise<() => Promise<string>> =>
+      new Promise((resolve) => gates.push(() => resolve(async () => (log.push(batch), batch.join('+')))));
+    const release = async (): Promise<void> => {
+      while (gates.length === 0) await Promise.resolve();
+      (gates.shift() as () => void)();
     };
-    return { prepare, pending };
+    return { prepare, release };
   }
+  const sameLetter = (batch: readonly string[], next: string): boolean => batch.length < 3 && next[0] === (batch[0] as string)[0];
 
-  it('writes in submission order whatever order preparation finishes in', async () => {
-    const log: string[] = [];
-    const { prepare, pending } = preparer(log);
-    const box = new Outbox<string, string>(10);
+  it('writes in order, one batch at a time; sends that wait meanwhile join the next batch when allowed', async () => {
+    const log: string[][] = [];
+    const { prepare, release } = preparer(log);
+    const box = new Outbox<string, string>(10, sameLetter);
     box.attach(prepare);
-    const results = ['a', 'b', 'c'].map((r) => box.submit(r));
-    pending.get('c')?.resolve();
-    pending.get('b')?.resolve();
-    await Promise.resolve();
-    expect(log).toEqual([]);
-    pending.get('a')?.resolve();
-    expect(await Promise.all(results)).toEqual(['a:ok', 'b:ok', 'c:ok']);
-    expect(log).toEqual(['a', 'b', 'c']);
+    const results = ['a1', 'a2', 'a3', 'a4', 'b1', 'a5'].map((r) => box.submit(r));
+    expect(box.pending).toBe(6);
+    for (let i = 0; i < 4; i++) await release();
+    expect(await Promise.all(results)).toEqual(['a1', 'a2+a3+a4', 'a2+a3+a4', 'a2+a3+a4', 'b1', 'a5']);
+    expect(log).toEqual([['a1'], ['a2', 'a3', 'a4'], ['b1'], ['a5']]);
   });
 
-  it('while detached: bounded queue; on attach, waiting sends are prepared anew; a failed preparation rejects only its send', async () => {
-    const log: string[] = [];
+  it('while detached: bounded queue; on attach, waiting sends are prepared anew; a failed preparation rejects only its batch', async () => {
+    const log: string[][] = [];
     const first = preparer(log);
     const box = new Outbox<string, string>(2);
     box.attach(first.prepare);
     const a = box.submit('a');
     box.detach();
-    first.pending.get('a')?.resolve();
+    await first.release();
     const b = box.submit('b');
     await expect(box.submit('c')).rejects.toBeInstanceOf(QueueFullError);
     expect(box.pending).toBe(2);
     expect(log).toEqual([]);
-    box.attach(async (req) => {
+    box.attach(async ([req]) => {
       if (req === 'b') throw new InvalidArgumentError('no such peer');
-      return async () => (log.push(`${req}'`), `${req}:again`);
+      return async () => (log.push([`${req}'`]), `${req}:again`);
     });
     expect(await a).toBe('a:again');
     await expect(b).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(log).toEqual(["a'"]);
+    expect(log).toEqual([["a'"]]);
   });
 
   it('rejectAll rejects every waiting send', async () => {
