@@ -5,7 +5,7 @@ import { WSSClient } from '../client/wss-client.js';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
 import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import type { Logger } from '../util/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { ADVERT_KEY, createLocalKeys, loadIdentity, type LocalIdentity, type LocalKeys } from './local-keys.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
@@ -73,7 +73,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   constructor(options: SecureSessionOptions) {
     super();
     this.#options = resolveSecureOptions(options);
-    this.#logger = this.#options.client.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
+    this.#logger = this.#options.client.logger ?? silentLogger;
     this.#outbox = new Outbox(this.#options.queueSize, this.#options.encryption ? canJoinBatch : undefined);
   }
 

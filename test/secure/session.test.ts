@@ -48,6 +48,47 @@ describe('SecureSession through the reference server', () => {
     expect(sends.every((f) => f.includes('"e2e":1'))).toBe(true);
   });
 
+  it('a burst to the same recipients is coalesced into few envelopes; each message is its own event, in order', async () => {
+    let sendFrames = 0;
+    await h.start({ hooks: { incoming: (f) => (f.includes('"WSS_Send"') && sendFrames++, f) } });
+    const [a, b, c] = await h.group(3);
+    const [pb, pc] = [b.privateId as string, c.privateId as string];
+    const atB = collect(b, 'message');
+    const last = next(b, 'message', (m) => m.data === 99);
+    const lastBroadcast = next(c, 'message', (m) => m.data === 'b9');
+    sendFrames = 0;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => a.send(pb, i)));
+    await last;
+    expect(atB.map((m) => m.data)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(new Set(atB.map((m) => m.type))).toEqual(new Set(['direct']));
+    expect(sendFrames).toBeLessThan(100);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => a.broadcast(`b${i}`, { exclude: [pb] })));
+    await lastBroadcast;
+    expect(results.every((r) => r.recipients.length === 1 && r.recipients[0] === pc)).toBe(true);
+  });
+
+  it('a throwing listener is logged and does not stop delivery; server updates pass through', async () => {
+    const errors: unknown[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (...args: unknown[]) => errors.push(args) };
+    await h.start();
+    const a = h.session();
+    await a.connect();
+    const b = h.session({ logger });
+    await b.connect();
+    await untilPeer(a, () => b.privateId);
+    b.once('message', () => {
+      throw new Error('listener bug');
+    });
+    const second = next(b, 'message', (m) => m.data === 2);
+    await a.send(b.privateId as string, 1);
+    await a.send(b.privateId as string, 2);
+    await second;
+    expect(errors).toHaveLength(1);
+    const update = next(b, 'update');
+    h.server.sendRaw(b.privateId as string, JSON.stringify({ jsonrpc: '2.0', result: { type: 'update', data: { notice: 'maintenance' } } }));
+    expect(await update).toMatchObject({ data: { notice: 'maintenance' } });
+  });
+
   it('safety numbers: the same at both ends of a pair, different per pair and per connection', async () => {
     await h.start();
     const [a, b, c] = await h.group(3);
