@@ -157,7 +157,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const exclude = options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true);
-    const { exclude: _, ...request } = options;
+    const request: RequestOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
     return this.#submit('broadcast', { kind: 'broadcast', exclude, data, options: request, ...this.#json(data) });
   }
 
@@ -166,7 +166,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     return this.#options.encryption ? { json: encodeData(data) } : {};
   }
 
-  /** Changes this session's private ID; it is restored after every reconnect. */
+  /**
+   * Changes this session's private ID; peers see a `peerpid` event. The ID is
+   * restored after every reconnect (and on a later `connect()`).
+   * @throws (rejects) {NotConnectedError} unless the state is `'connected'`; `RpcError` when the server refuses the ID.
+   */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
     const link = this.#link;
