@@ -32,6 +32,10 @@ export interface WSSClientEvents {
   peerdisconnect: (event: PeerDisconnectEvent) => void;
   peerpid: (event: PeerPidEvent) => void;
   privateid: (event: PrivateIdEvent) => void;
+  /**
+   * On `'connected'`, `peers`, `privateId` and the tokens already hold the
+   * `WSS_Connect` result; pushes that arrived meanwhile are emitted right after.
+   */
   state: (event: StateEvent) => void;
   close: (event: CloseEvent) => void;
   /** Bad input from the network (`ProtocolError`) and other failures that have no caller to reject. */

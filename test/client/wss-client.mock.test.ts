@@ -51,6 +51,27 @@ describe('WSSClient over mock-socket', () => {
     expect(client.state).toBe('disconnected');
   });
 
+  it("on state 'connected', peers and privateId already hold the connect result; early pushes follow", async () => {
+    const { mock, client } = setup();
+    mock.peers = [['p1', { wss: true }]];
+    const seen: string[] = [];
+    client.on('state', ({ state }) => {
+      if (state === 'connected') seen.push(`connected:${client.privateId}:${[...client.peers.keys()].join(',')}`);
+    });
+    client.on('peerconnect', ({ privateId }) => seen.push(`peerconnect:${privateId}`));
+    mock.auto.delete('WSS_Connect');
+    const connecting = client.connect();
+    await mock.waitForRequests(2);
+    // The push is sent before the WSS_Connect answer and still lands after the peers were set.
+    mock.push({ type: 'session', connect: 'p2', options: {} });
+    mock.respond('2', { message: 'open', private_id: 'me', connect: ['p1'], options: [{ wss: true }] });
+    await connecting;
+    await client.getPrivateId();
+    expect(seen).toEqual(['connected:me:p1', 'peerconnect:p2']);
+    expect([...client.peers.keys()]).toEqual(['p1', 'p2']);
+    await client.disconnect();
+  });
+
   it('routes pushes (no id) as events, never as responses, and keeps peers in step', async () => {
     const { mock, client } = setup();
     await client.connect();
