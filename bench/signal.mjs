@@ -109,13 +109,11 @@ export async function benchSignal() {
     figure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.plainPipe));
     figure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.securePipe));
     figure('sequential latency, plaintext / encrypted', `${((m.plainSeq / SEQUENTIAL) * 1000).toFixed(0)} / ${((m.secureSeq / SEQUENTIAL) * 1000).toFixed(0)}`, 'µs');
-    // Floors against regressions, not goals: each encrypted round trip costs four
-    // WebCrypto AES-GCM operations (each a thread-pool job in Node) that the
-    // plaintext echo does not pay; 0.18x / 0.12x were measured on a 2-core box.
-    return [
-      ratio('signal encrypted/plaintext echo rate, sequential', m.plainSeq / m.secureSeq, 0.1),
-      ratio('signal encrypted/plaintext echo rate, pipelined', m.plainPipe / m.securePipe, 0.08),
-    ];
+    // No target is set for these: each encrypted round trip pays four WebCrypto
+    // AES-GCM operations (each a thread-pool job in Node) that the plaintext echo does not.
+    figure('signal encrypted / plaintext echo rate, sequential', `${(m.plainSeq / m.secureSeq).toFixed(2)}x`);
+    figure('signal encrypted / plaintext echo rate, pipelined', `${(m.plainPipe / m.securePipe).toFixed(2)}x`);
+    return [];
   } finally {
     await server.close();
   }
