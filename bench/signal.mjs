@@ -13,7 +13,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { generateECDHKeyPair } from '../dist/esm/crypto.js';
 import { EncryptedWebSocketClient } from '../dist/esm/signal.js';
-import { figure, median, perSecond, ratio, spawnServer, timed } from './util.mjs';
+import { figure, median, perSecond, spawnServer, timed } from './util.mjs';
 
 const SECRET = 'benchmark-secret-at-least-32-bytes-long';
 const ECDH_INFO = 'wss-sessions-bench';
