@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
+import { listenToSocket } from '../socket-events.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { MAX_ROOM_NAME_LENGTH, isEventName } from '../../signal/frames.js';
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
@@ -83,17 +84,11 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       conn.refuse(SIGNAL_ERRORS.idleTimeout, `silent for more than ${this.#options.idleTimeout} ms`, SIGNAL_CLOSE.idle),
     );
     this.#sockets.add(conn);
-    const onMessage = (data: RawData, isBinary: boolean): void => this.#onFrame(conn, data, isBinary);
-    const onError = (err: Error): void => this.#logger.warn(`signal: socket ${label} error: ${err.message}`);
-    const onClose = (code: number): void => {
-      ws.off('message', onMessage);
-      ws.off('error', onError);
-      ws.off('close', onClose);
-      this.#onClose(conn, code);
-    };
-    ws.on('message', onMessage);
-    ws.on('error', onError);
-    ws.on('close', onClose);
+    listenToSocket(ws, {
+      message: (data, isBinary) => this.#onFrame(conn, data, isBinary),
+      error: (err) => this.#logger.warn(`signal: socket ${label} error: ${err.message}`),
+      close: (code) => this.#onClose(conn, code),
+    });
     this.#logger.debug(`signal: socket opened from ${label}`);
   }
 

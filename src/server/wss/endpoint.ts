@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
+import { listenToSocket } from '../socket-events.js';
 import { snippet } from '../../protocol/guards.js';
 import type { Logger } from '../../util/logger.js';
 import { CORS_HEADERS, readBody, reply } from '../http.js';
@@ -74,17 +75,11 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     const { ipKey, label } = clientOf(req);
     const conn = new WssConnection(ws, ipKey, label);
     const call: CallContext = { transport: 'socket', ipKey, conn };
-    const onMessage = (data: RawData): void => this.#onFrame(conn, call, rawToText(data));
-    const onError = (err: Error): void => this.#logger.warn(`wss: socket ${label} error: ${err.message}`);
-    const onClose = (code: number): void => {
-      ws.off('message', onMessage);
-      ws.off('error', onError);
-      ws.off('close', onClose);
-      this.#onClose(conn, code);
-    };
-    ws.on('message', onMessage);
-    ws.on('error', onError);
-    ws.on('close', onClose);
+    listenToSocket(ws, {
+      message: (data) => this.#onFrame(conn, call, rawToText(data)),
+      error: (err) => this.#logger.warn(`wss: socket ${label} error: ${err.message}`),
+      close: (code) => this.#onClose(conn, code),
+    });
     this.#logger.debug(`wss: socket opened from ${label}`);
   }
 
