@@ -36,15 +36,18 @@ export abstract class WssError extends Error {
   /** Stable machine-readable code; never changes between releases. */
   abstract readonly code: WssErrorCode;
 
+  /** The class name, set explicitly so that it survives minification. */
+  abstract override readonly name: string;
+
   constructor(message: string, options?: WssErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
   }
 }
 
 /** The server answered a request with a JSON-RPC error object. */
 export class RpcError extends WssError {
   readonly code = 'ERR_RPC';
+  override readonly name = 'RpcError';
   /** The JSON-RPC error code the server sent (for example `-32001`). */
   readonly rpcCode: number;
   /** The JSON-RPC error `data` member, if the server sent one. */
@@ -66,6 +69,7 @@ export class RpcError extends WssError {
 /** A request got no answer within its timeout. */
 export class TimeoutError extends WssError {
   readonly code = 'ERR_TIMEOUT';
+  override readonly name = 'TimeoutError';
   constructor(
     /** What timed out (a method name or an operation). */
     readonly operation: string,
@@ -79,6 +83,7 @@ export class TimeoutError extends WssError {
 /** The connection closed (or was never open) while an operation needed it. */
 export class ConnectionClosedError extends WssError {
   readonly code = 'ERR_CONNECTION_CLOSED';
+  override readonly name = 'ConnectionClosedError';
   constructor(
     /** What was cut off (a method name or an operation). */
     readonly operation: string,
@@ -98,6 +103,7 @@ export class ConnectionClosedError extends WssError {
 /** Something arrived from the network that breaks the wire protocol. */
 export class ProtocolError extends WssError {
   readonly code = 'ERR_PROTOCOL';
+  override readonly name = 'ProtocolError';
   /** The start of the offending frame (at most 200 characters), for logs. */
   readonly frame: string | undefined;
 
@@ -110,6 +116,7 @@ export class ProtocolError extends WssError {
 /** An operation was cancelled through its `AbortSignal`. */
 export class AbortError extends WssError {
   readonly code = 'ERR_ABORTED';
+  override readonly name = 'AbortError';
   constructor(operation: string, options?: WssErrorOptions) {
     super(`${operation} was aborted by its AbortSignal`, options);
   }
@@ -118,11 +125,13 @@ export class AbortError extends WssError {
 /** The caller passed a bad argument or option; the message names it. */
 export class InvalidArgumentError extends WssError {
   readonly code = 'ERR_INVALID_ARGUMENT';
+  override readonly name = 'InvalidArgumentError';
 }
 
 /** The operation needs a connected session and there is none. */
 export class NotConnectedError extends WssError {
   readonly code = 'ERR_NOT_CONNECTED';
+  override readonly name = 'NotConnectedError';
   constructor(operation: string, state: string) {
     super(`${operation} needs a connected session, but the state is '${state}'; await connect() first`);
   }
@@ -131,11 +140,13 @@ export class NotConnectedError extends WssError {
 /** The call does not fit the current state (for example `connect()` while already connected). */
 export class InvalidStateError extends WssError {
   readonly code = 'ERR_INVALID_STATE';
+  override readonly name = 'InvalidStateError';
 }
 
 /** The runtime lacks something the library needs (WebSocket, fetch, WebCrypto). */
 export class UnsupportedEnvironmentError extends WssError {
   readonly code = 'ERR_UNSUPPORTED_ENVIRONMENT';
+  override readonly name = 'UnsupportedEnvironmentError';
 }
 
 /**
@@ -144,6 +155,7 @@ export class UnsupportedEnvironmentError extends WssError {
  */
 export class DecryptError extends WssError {
   readonly code = 'ERR_DECRYPT';
+  override readonly name = 'DecryptError';
   constructor(options?: WssErrorOptions) {
     super('decryption failed', options);
   }
@@ -152,21 +164,25 @@ export class DecryptError extends WssError {
 /** A key (or IV, salt, base64 text) is not in the required format. */
 export class KeyFormatError extends WssError {
   readonly code = 'ERR_KEY_FORMAT';
+  override readonly name = 'KeyFormatError';
 }
 
 /** A message was seen before (replayed, reflected or reordered) and was dropped. */
 export class ReplayError extends WssError {
   readonly code = 'ERR_REPLAY';
+  override readonly name = 'ReplayError';
 }
 
 /** A peer or server failed authentication (bad signature, missing proof, bad token). */
 export class AuthenticationError extends WssError {
   readonly code = 'ERR_AUTHENTICATION';
+  override readonly name = 'AuthenticationError';
 }
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
 export class QueueFullError extends WssError {
   readonly code = 'ERR_QUEUE_FULL';
+  override readonly name = 'QueueFullError';
 }
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
