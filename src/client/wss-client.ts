@@ -20,11 +20,6 @@ import type { ClientState, WSSClientEvents } from './events.js';
 import { PeerRegistry } from './peers.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WSSClientOptions } from './options.js';
 
-/** Validates a `WSS_Send` result; callers get nothing back but success. */
-const acceptSend = (result: unknown): void => {
-  parseSendResult(result);
-};
-
 /** What `connect()` resolves with. */
 export interface ConnectInfo {
   /** This session's private ID. */
@@ -135,13 +130,13 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   async broadcast(data: unknown, options: BroadcastOptions = {}): Promise<void> {
     const exclude = options.exclude === undefined ? undefined : checkRecipients('exclude', options.exclude, true);
     const params = { ...this.#tokens('broadcast'), type: 'broadcast', data, ...(exclude ? { exclude: { rcp: exclude } } : {}) };
-    return this.#call(WssMethods.SEND, params, acceptSend, options);
+    return this.#call(WssMethods.SEND, params, parseSendResult, options);
   }
 
   /** Sends a direct message to one or more peers. Resolves when the server accepted it (not delivered). */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
     const rcp = checkRecipients('to', to, false);
-    return this.#call(WssMethods.SEND, { ...this.#tokens('send'), type: 'direct', to: { rcp }, data }, acceptSend, options);
+    return this.#call(WssMethods.SEND, { ...this.#tokens('send'), type: 'direct', to: { rcp }, data }, parseSendResult, options);
   }
 
   /** Changes this session's private ID; peers see a `peerpid` event. */
@@ -212,10 +207,10 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     const url = this.#options.handshakeUrl as string;
     const request = { jsonrpc: '2.0', method: WssMethods.HANDSHAKE, params: { user_token: userToken }, id: '0' };
     const body = await postJsonRpc(resolveFetch(this.#options.fetch), url, request, { timeoutMs: this.#options.requestTimeout, signal });
-    const message = parseMessage(body);
-    if (message.kind !== 'response') throw new ProtocolError(`HTTP POST ${url} answered with a push instead of a response`);
-    const { response } = message;
-    if (response.kind === 'error') throw new RpcError(WssMethods.HANDSHAKE, response.error.code, response.error.message, response.error.data);
+    const { response } = parseMessage(body);
+    if (!response) throw new ProtocolError(`HTTP POST ${url} answered with a push instead of a response`);
+    const { error } = response;
+    if (error) throw new RpcError(WssMethods.HANDSHAKE, error.code, error.message, error.data);
     return parseHandshakeResult(response.result);
   }
 

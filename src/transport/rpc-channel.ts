@@ -37,8 +37,8 @@ interface Pending {
   timeoutMs: number;
   /** Own timer, only for a request whose timeout differs from the channel's. */
   timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the abort listener, if any. */
+  release: (() => void) | undefined;
 }
 
 /**
@@ -64,36 +64,30 @@ export class RpcChannel {
     this.#client = new JSONRPCClient((payload: unknown) => this.#sendPayload(payload));
   }
 
-  /** Number of requests awaiting an answer. */
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /**
    * Sends a request and resolves with its validated result.
    * @param parse validates the raw `result`; a throw rejects the request.
    */
   request<T>(method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions = {}): Promise<T> {
-    if (this.#closed) return Promise.reject(new ConnectionClosedError(method, this.#closed.code, this.#closed.reason));
-    const { signal } = options;
+    const { signal, timeoutMs = this.#options.timeoutMs } = options;
+    const closed = this.#closed;
+    if (closed) return Promise.reject(new ConnectionClosedError(method, closed.code, closed.reason));
     if (signal?.aborted) return Promise.reject(new AbortError(method, { cause: signal.reason }));
     // The legacy client uses string ids; servers echo them as sent.
     const id = String(++this.#seq);
-    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const custom = timeoutMs !== this.#options.timeoutMs;
-      const pending: Pending = {
+      const onAbort = (): void => this.#fail(id, new AbortError(method, { cause: signal?.reason }));
+      this.#pending.set(id, {
         method,
         resolve: (result) => resolve(parse(result)),
         reject,
         deadline: Date.now() + timeoutMs,
         timeoutMs,
         timer: custom ? setTimeout(() => this.#fail(id, new TimeoutError(method, timeoutMs)), timeoutMs) : undefined,
-        signal,
-        onAbort: signal && (() => this.#fail(id, new AbortError(method, { cause: signal.reason }))),
-      };
-      if (pending.onAbort) signal?.addEventListener('abort', pending.onAbort, { once: true });
-      this.#pending.set(id, pending);
+        release: signal && (() => signal.removeEventListener('abort', onAbort)),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (!custom) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
       void this.#client
         .requestAdvanced(createJSONRPCRequest(id, method, params as Record<string, unknown>))
@@ -110,9 +104,9 @@ export class RpcChannel {
       this.#options.onProtocolError(error as ProtocolError);
       return;
     }
-    for (const message of messages) {
-      if (message.kind === 'push') this.#options.onPush(message.push);
-      else this.#receiveResponse(message.response);
+    for (const { push, response } of messages) {
+      if (push) this.#options.onPush(push);
+      else this.#receiveResponse(response);
     }
   }
 
@@ -120,24 +114,15 @@ export class RpcChannel {
   close(info: CloseInfo): void {
     if (this.#closed) return;
     this.#closed = info;
-    for (const [id] of this.#pending) {
-      const method = this.#pending.get(id)?.method ?? 'request';
-      this.#fail(id, new ConnectionClosedError(method, info.code, info.reason));
-    }
+    for (const [id, { method }] of this.#pending) this.#fail(id, new ConnectionClosedError(method, info.code, info.reason));
   }
 
   #receiveResponse(response: Response): void {
-    const { id } = response;
-    if (typeof id === 'string' && this.#pending.has(id)) {
-      this.#client.receive(
-        response.kind === 'result'
-          ? { jsonrpc: '2.0', id, result: response.result }
-          : { jsonrpc: '2.0', id, error: response.error },
-      );
-    } else if (response.kind === 'error' && id === null) {
-      this.#options.onProtocolError(
-        new ProtocolError(`the server could not read a request and answered error ${response.error.code}: ${response.error.message}`),
-      );
+    const { id, error } = response;
+    if (this.#pending.has(id as string)) {
+      this.#client.receive(response as JSONRPCResponse);
+    } else if (error && id === null) {
+      this.#options.onProtocolError(new ProtocolError(`the server could not read a request and answered error ${error.code}: ${error.message}`));
     } else {
       // Normal after a timeout or abort: the answer came too late to matter.
       this.#options.logger.warn(`wss-sessions: dropped a response for id ${JSON.stringify(id)}: no request with that id is pending`);
@@ -146,15 +131,13 @@ export class RpcChannel {
 
   #settle(id: string, response: JSONRPCResponse): void {
     const pending = this.#take(id);
+    const error = response.error;
     if (!pending) return;
-    if (response.error) {
-      pending.reject(new RpcError(pending.method, response.error.code, response.error.message, response.error.data));
-      return;
-    }
+    if (error) return pending.reject(new RpcError(pending.method, error.code, error.message, error.data));
     try {
       pending.resolve(response.result);
-    } catch (error) {
-      pending.reject(error as Error);
+    } catch (failure) {
+      pending.reject(failure as Error);
     }
   }
 
@@ -170,9 +153,9 @@ export class RpcChannel {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
-    if (this.#pending.size === 0 && this.#sweep !== undefined) {
+    clearTimeout(pending.timer);
+    pending.release?.();
+    if (this.#pending.size === 0) {
       clearTimeout(this.#sweep);
       this.#sweep = undefined;
     }

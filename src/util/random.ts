@@ -1,21 +1,15 @@
 import { UnsupportedEnvironmentError } from '../errors.js';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lowercase hex of some bytes. */
 export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += HEX[b];
-  return out;
+  return Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
 }
 
 /** The platform's WebCrypto, or a fix-it error when the context lacks it. */
 export function webCrypto(): Crypto {
   const c = globalThis.crypto;
-  if (!c?.subtle || typeof c.getRandomValues !== 'function') {
-    throw new UnsupportedEnvironmentError(
-      'WebCrypto (globalThis.crypto.subtle) is not available: use Node >= 20, or serve the page over HTTPS or localhost (a secure context)',
-    );
+  if (!c?.subtle) {
+    throw new UnsupportedEnvironmentError('WebCrypto (crypto.subtle) is missing: use Node >= 20, or serve the page over HTTPS or localhost');
   }
   return c;
 }
@@ -27,6 +21,5 @@ export function randomHex(bytes: number): string {
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await webCrypto().subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return toHex(new Uint8Array(digest));
+  return toHex(new Uint8Array(await webCrypto().subtle.digest('SHA-256', new TextEncoder().encode(text))));
 }
