@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Bundle budgets for browser users, measured the way an application bundler sees the package:
-// each entry below is bundled and minified by esbuild for the browser (platform 'browser', so the
-// exports map's 'browser' condition picks dist/browser/*.js), tree-shaken down to what the entry
-// imports, then gzipped at level 9. The legacy classic script is measured as shipped
+// each entry below is bundled and minified by esbuild for the browser (platform 'browser'; the
+// exports map sends bundlers to dist/esm, whose entries share chunks, so an app importing several
+// entries gets one copy of the core), tree-shaken down to what the entry imports, then gzipped at level 9. The legacy classic script is measured as shipped
 // (dist/legacy/wssclient.js, gzip -9). 1 KB = 1024 bytes.
 //
 //   npm run size            measure (builds first when dist/ is missing)

@@ -68,6 +68,15 @@ const server = require('wss-sessions/server');
 ${BODY}
 })().catch((error) => { console.error(error); process.exitCode = 1; });`;
 
+/** A browser app importing the core, the secure adapter and the Signal client, as a bundler sees it. */
+const BROWSER_APP = `
+import { WssError, WSSClient } from 'wss-sessions';
+import { WssError as SecureWssError, SecureSession } from 'wss-sessions/secure';
+import { WssError as SignalWssError, EncryptedWebSocketClient } from 'wss-sessions/signal';
+export const sameErrorClass = WssError === SecureWssError && WssError === SignalWssError;
+export const classes = [WSSClient, SecureSession, EncryptedWebSocketClient];
+`;
+
 /** TypeScript consumers: the same calls, type-checked against the packaged declarations. */
 const TS_USE = `
 const client = new WSSClient({ url: 'ws://127.0.0.1:1', connectOptions: { name: 'ts' } });
@@ -156,6 +165,24 @@ describe('the packed package', () => {
       (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
     );
     expect(result).toBe('');
+  });
+
+  it('bundles for the browser: entries share one copy of the core, and nothing from Node comes along', async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      stdin: { contents: BROWSER_APP, resolveDir: consumer, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = result.outputFiles[0]?.text ?? '';
+    expect(code).not.toMatch(/["']node:/);
+    // One WSSClient class definition however many entries the app imports.
+    expect(code.match(/class WSSClient\b/g)).toHaveLength(1);
+    const app = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { sameErrorClass: boolean };
+    expect(app.sameErrorClass).toBe(true);
   });
 
   it('runs the CLI from the package', async () => {
