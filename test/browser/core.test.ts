@@ -99,11 +99,12 @@ describe('WSSClient in Chromium (dist/browser/index.js)', () => {
         await client.setPrivateId(taken);
         return null;
       } catch (error) {
-        const e = error as { code: string; rpcCode?: number; method?: string };
-        return { code: e.code, rpcCode: e.rpcCode, method: e.method, isError: error instanceof Error };
+        const e = error as { name: string; code: string; rpcCode?: number; method?: string };
+        return { name: e.name, code: e.code, rpcCode: e.rpcCode, method: e.method, isError: error instanceof Error };
       }
     }, d.privateId);
-    expect(failure).toMatchObject({ code: 'ERR_RPC', rpcCode: -32602, isError: true });
+    // The minified bundle keeps class names readable: `name` is set explicitly, not taken from the constructor.
+    expect(failure).toMatchObject({ name: 'RpcError', code: 'ERR_RPC', rpcCode: -32602, isError: true });
     await Promise.all([dan, eve].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect())));
   });
 });

@@ -1,0 +1,44 @@
+/** The error family: every class is a WssError with its own stable code and a readable name. */
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../src/errors.js';
+
+type ErrorClass = new (...args: never[]) => errors.WssError;
+
+const classes = Object.entries(errors).filter(
+  (entry): entry is [string, ErrorClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof errors.WssError,
+);
+
+/** One instance of each class, built with the arguments its constructor takes. */
+function instance(Class: ErrorClass): errors.WssError {
+  const make = Class as unknown as new (...args: unknown[]) => errors.WssError;
+  if (Class === errors.RpcError) return new make('WSS_Send', -32003, 'denied');
+  if (Class === errors.TimeoutError) return new make('WSS_Send', 50);
+  if (Class === errors.ConnectionClosedError) return new make('WSS_Send', 1006, 'gone');
+  if (Class === errors.NotConnectedError) return new make('send', 'disconnected');
+  if (Class === errors.AbortError || Class === errors.DecryptError) return new make('send');
+  return new make('something was wrong');
+}
+
+describe('the error family', () => {
+  it('has fourteen classes, each named as exported, with a distinct ERR_ code', () => {
+    expect(classes).toHaveLength(14);
+    const codes = new Set<string>();
+    for (const [exported, Class] of classes) {
+      const error = instance(Class);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.name).toBe(exported);
+      expect(error.code).toMatch(/^ERR_[A-Z_]+$/);
+      expect(String(error)).toMatch(new RegExp(`^${exported}: .+`));
+      codes.add(error.code);
+    }
+    expect(codes.size).toBe(classes.length);
+  });
+
+  it('keeps the cause and says what to do', () => {
+    const cause = new Error('socket reset');
+    const error = new errors.ConnectionClosedError('WSS_Send', 1006, 'gone', { cause });
+    expect(error.cause).toBe(cause);
+    expect(error.message).toBe('WSS_Send failed: the connection closed (code 1006, "gone"); connect again and retry');
+    expect(new errors.DecryptError().message).toBe('decryption failed');
+  });
+});
