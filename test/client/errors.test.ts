@@ -4,7 +4,7 @@ import * as errors from '../../src/errors.js';
 
 type ErrorClass = new (...args: never[]) => errors.WssError;
 
-const classes = Object.entries(errors).filter(
+const classes = (Object.entries(errors) as Array<[string, unknown]>).filter(
   (entry): entry is [string, ErrorClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof errors.WssError,
 );
 
