@@ -3,37 +3,16 @@
  * against the reference server: an HTTP (fetch, cross-origin) and a socket handshake,
  * broadcast and direct messages between two browser contexts, setPrivateId and leaving.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type WssSessionsServer } from '../../src/server/index.js';
-import { AssetServer, eventsOf, launchChromium, openRecordingPage, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventsOf, useBrowserSuite, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
 
 type CoreModule = typeof import('../../src/index.js');
 type Client = InstanceType<CoreModule['WSSClient']>;
 
-let browser: Browser;
-let assets: AssetServer;
-let server: WssSessionsServer;
-const pages: TestPage[] = [];
+const suite = useBrowserSuite();
 
-beforeAll(async () => {
-  [browser, assets, server] = await Promise.all([launchChromium(), AssetServer.start(), createServer({ port: 0, host: '127.0.0.1' })]);
-});
-
-afterAll(async () => {
-  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
-});
-
-afterEach(async () => {
-  const open = pages.splice(0);
-  for (const { errors } of open) expect(errors).toEqual([]);
-  await Promise.all(open.map(({ context }) => context.close()));
-});
-
-async function page(): Promise<TestPage> {
-  const p = await openRecordingPage(browser, `${assets.origin}/`);
-  pages.push(p);
-  return p;
+function page(): Promise<TestPage> {
+  return suite.open(`${suite.assets.origin}/`, { record: true });
 }
 
 /** Creates a WSSClient in the page from the bundle and connects it; resolves with what `connect()` gave and the page's facts. */
@@ -48,18 +27,18 @@ function connectClient(p: TestPage, options: { url: string; handshakeUrl?: strin
       const result = await client.connect();
       return { ...result, verified: client.privateIdVerified, state: client.state, secure: isSecureContext };
     },
-    { mod: `${assets.origin}/dist/browser/index.js`, options },
+    { mod: `${suite.assets.origin}/dist/browser/index.js`, options },
   );
 }
 
 describe('WSSClient in Chromium (dist/browser/index.js)', () => {
   it('handshakes over HTTP and over the socket, then broadcasts, sends direct, changes a private ID and leaves', async () => {
     const [ann, bob] = await Promise.all([page(), page()]);
-    const a = await connectClient(ann, { url: server.url, handshakeUrl: server.httpUrl, name: 'ann' });
+    const a = await connectClient(ann, { url: suite.server.url, handshakeUrl: suite.server.httpUrl, name: 'ann' });
     expect(a).toMatchObject({ peers: [], verified: true, state: 'connected', secure: true });
-    const b = await connectClient(bob, { url: server.url, name: 'bob' });
+    const b = await connectClient(bob, { url: suite.server.url, name: 'bob' });
     expect(b).toMatchObject({ peers: [a.privateId], verified: true, state: 'connected' });
-    expect(server.sessions).toEqual([a.privateId, b.privateId]);
+    expect(suite.server.sessions).toEqual([a.privateId, b.privateId]);
 
     const joined = await waitForEvent(ann.page, 'client', 'peerconnect', { privateId: b.privateId });
     expect(joined.options).toMatchObject({ name: 'bob', wss: true });
@@ -91,8 +70,8 @@ describe('WSSClient in Chromium (dist/browser/index.js)', () => {
 
   it('rejects a request the server refuses with a typed RpcError in the page', async () => {
     const [dan, eve] = await Promise.all([page(), page()]);
-    const d = await connectClient(dan, { url: server.url, name: 'dan' });
-    await connectClient(eve, { url: server.url, name: 'eve' });
+    const d = await connectClient(dan, { url: suite.server.url, name: 'dan' });
+    await connectClient(eve, { url: suite.server.url, name: 'eve' });
     const failure = await eve.page.evaluate(async (taken) => {
       const client = (window as unknown as PageGlobals).objects.client as Client;
       try {

@@ -10,36 +10,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type WssSessionsServer } from '../../src/server/index.js';
-import { launchChromium, openPage, ROOT, type TestPage } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ROOT, useBrowserSuite } from './harness.js';
 
 const SCREENSHOT = join(ROOT, 'docs/chat-demo.png');
 /** A name that would run script if it were ever put into the page as HTML. */
 const HOSTILE_NAME = 'Bob <img src=x onerror="window.pwned=1">';
 
-let browser: Browser;
-let server: WssSessionsServer;
-const pages: TestPage[] = [];
-
-beforeAll(async () => {
-  [browser, server] = await Promise.all([launchChromium(), createServer({ port: 0, host: '127.0.0.1' })]);
-});
-
-afterAll(async () => {
-  await Promise.all([browser?.close(), server?.close()]);
-});
-
-afterEach(async () => {
-  const open = pages.splice(0);
-  for (const { errors } of open) expect(errors).toEqual([]);
-  await Promise.all(open.map(({ context }) => context.close()));
-});
+/** The demo is served by the reference server itself, so no asset server. */
+const suite = useBrowserSuite({ pages: null });
 
 async function joinChat(name: string): Promise<Page> {
-  const p = await openPage(browser, `${server.httpUrl}/`);
-  pages.push(p);
+  const p = await suite.open(`${suite.server.httpUrl}/`);
   await p.page.setViewportSize({ width: 980, height: 640 });
   await p.page.fill('#name', name);
   await p.page.click('#join-button');
@@ -82,7 +65,7 @@ describe('the chat demo at GET /', () => {
     expect(await bob.textContent('#peers .peer-name')).toBe('Ann');
     const [bobId] = await peerIds(ann);
     const [annId] = await peerIds(bob);
-    expect(server.sessions.slice().sort()).toEqual([annId, bobId].sort());
+    expect(suite.server.sessions.slice().sort()).toEqual([annId, bobId].sort());
 
     await say(ann, '', 'Hello everyone <b>not bold</b>');
     expect(await waitForLine(bob, 'Hello everyone')).toEqual({ meta: 'Ann → everyone', type: 'broadcast', encrypted: 'true' });
@@ -112,7 +95,7 @@ describe('the chat demo at GET /', () => {
     }
 
     // The server cuts every socket: each page shows the reconnect and is encrypted again.
-    server.dropConnections();
+    suite.server.dropConnections();
     for (const page of [ann, bob, eve]) {
       await page.locator('#log li[data-kind="note"]', { hasText: 'Reconnected after' }).waitFor();
       await page.waitForSelector('#state[data-state="connected"]');

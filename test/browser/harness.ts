@@ -2,13 +2,16 @@
  * Browser test harness: Debian's Chromium driven by playwright-core (never a
  * downloaded browser), pages served over loopback HTTP (a secure context) from
  * the built bundles in dist/, and a record of every uncaught page error and
- * console error so that tests can assert there were none.
+ * console error so that tests can assert there were none. {@link useBrowserSuite}
+ * sets all of it up, with a reference server, for one test file.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { createServer as createWssServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -173,4 +176,90 @@ export async function waitForEvent(page: Page, tag: string, event: string, match
 /** Every entry the page logged under `tag` (optionally only `event`). */
 export function eventsOf(page: Page, tag: string, event?: string): Promise<LogEntry[]> {
   return page.evaluate(({ tag, event }) => (window as unknown as PageGlobals).log.filter((e) => e.tag === tag && (event === undefined || e.event === event)), { tag, event });
+}
+
+/** Reference-server options for a browser suite: all but the address, which is always 127.0.0.1, port 0. */
+export type SuiteServerOptions = Omit<ServerOptions, 'port' | 'host'>;
+
+/** What {@link useBrowserSuite} starts. */
+export interface BrowserSuiteOptions {
+  /** The reference server's options, or a function making them (it runs in `beforeAll`). Default: none. */
+  server?: SuiteServerOptions | (() => Promise<SuiteServerOptions>);
+  /** HTML the asset server serves by URL path (default `{ '/': BLANK_PAGE }`); `null` starts no asset server. */
+  pages?: Record<string, string> | null;
+}
+
+/** What a browser test file shares; its members are there from `beforeAll` on, so read them in tests and hooks. */
+export interface BrowserSuite {
+  readonly browser: Browser;
+  readonly server: WssSessionsServer;
+  /** Throws when the suite was made with `pages: null`. */
+  readonly assets: AssetServer;
+  /**
+   * Opens `url` in a fresh context, with the event recorder (see {@link openRecordingPage}) when
+   * `record` is set. After each test the suite closes the context and asserts the page had no errors.
+   */
+  open(url: string, options?: { record?: boolean }): Promise<TestPage>;
+}
+
+/**
+ * Registers the hooks of a browser test file: `beforeAll` launches Chromium and starts the asset
+ * server and a reference server (127.0.0.1, port 0); `afterEach` closes every page the test opened
+ * and asserts none had an uncaught error or console error; `afterAll` closes what was started,
+ * also after a partly failed start.
+ *
+ * @example
+ * const suite = useBrowserSuite({ server: { hooks } });
+ * it('connects', async () => {
+ *   const { page } = await suite.open(`${suite.assets.origin}/`, { record: true });
+ * });
+ */
+export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite {
+  const started: { browser?: Browser; server?: WssSessionsServer; assets?: AssetServer } = {};
+  const pages: TestPage[] = [];
+  const pagesToServe = options.pages === undefined ? { '/': BLANK_PAGE } : options.pages;
+
+  beforeAll(async () => {
+    const serverOptions = typeof options.server === 'function' ? await options.server() : options.server;
+    const outcomes = await Promise.allSettled([
+      launchChromium().then((browser) => (started.browser = browser)),
+      pagesToServe === null ? undefined : AssetServer.start(pagesToServe).then((assets) => (started.assets = assets)),
+      createWssServer({ ...serverOptions, port: 0, host: '127.0.0.1' }).then((server) => (started.server = server)),
+    ]);
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
+
+  afterEach(async () => {
+    const open = pages.splice(0);
+    await Promise.all(open.map(({ context }) => context.close()));
+    for (const { errors } of open) expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([started.browser?.close(), started.assets?.close(), started.server?.close()]);
+  });
+
+  return {
+    get browser() {
+      return need(started.browser, 'the browser');
+    },
+    get server() {
+      return need(started.server, 'the reference server');
+    },
+    get assets() {
+      if (pagesToServe === null) throw new Error('This browser suite has no asset server (pages: null); pass pages to useBrowserSuite to get one');
+      return need(started.assets, 'the asset server');
+    },
+    async open(url, { record = false } = {}) {
+      const page = await (record ? openRecordingPage : openPage)(need(started.browser, 'the browser'), url);
+      pages.push(page);
+      return page;
+    },
+  };
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not started yet: use the browser suite inside tests and hooks, after its beforeAll`);
+  return value;
 }

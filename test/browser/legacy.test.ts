@@ -3,10 +3,9 @@
  * (dist/legacy/wssclient.js) defining the global `WSSClient`, driven by plain ES5-style page
  * code with context-bound listeners, against the reference server in two Chromium contexts.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type WssSessionsServer } from '../../src/server/index.js';
-import { AssetServer, launchChromium, openPage, type TestPage } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserSuite } from './harness.js';
 
 /** An old-style page: the classic script, then an app object whose methods are the listeners' `this`. */
 const LEGACY_PAGE = `<!doctype html>
@@ -38,29 +37,10 @@ interface LegacyPage {
   WSSClient: new (address?: string) => { toString(): string; handshakeServerAddr: string | null };
 }
 
-let browser: Browser;
-let assets: AssetServer;
-let server: WssSessionsServer;
-const pages: TestPage[] = [];
-
-beforeAll(async () => {
-  [browser, assets, server] = await Promise.all([launchChromium(), AssetServer.start({ '/legacy.html': LEGACY_PAGE }), createServer({ port: 0, host: '127.0.0.1' })]);
-});
-
-afterAll(async () => {
-  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
-});
-
-afterEach(async () => {
-  const open = pages.splice(0);
-  for (const { errors } of open) expect(errors).toEqual([]);
-  await Promise.all(open.map(({ context }) => context.close()));
-});
+const suite = useBrowserSuite({ pages: { '/legacy.html': LEGACY_PAGE } });
 
 async function legacyPage(): Promise<Page> {
-  const p = await openPage(browser, `${assets.origin}/legacy.html`);
-  pages.push(p);
-  return p.page;
+  return (await suite.open(`${suite.assets.origin}/legacy.html`)).page;
 }
 
 describe('the classic script dist/legacy/wssclient.js in Chromium', () => {
@@ -77,8 +57,8 @@ describe('the classic script dist/legacy/wssclient.js in Chromium', () => {
 
   it('lets old page code connect (HTTP and socket handshakes), broadcast and send with context-bound listeners', async () => {
     const [ann, bob] = await Promise.all([legacyPage(), legacyPage()]);
-    const annId = await ann.evaluate(({ http, ws }) => (window as unknown as LegacyPage).start(http, ws, true, 'old-ann'), { http: server.httpUrl, ws: server.url });
-    const bobId = await bob.evaluate((ws) => (window as unknown as LegacyPage).start(ws, null, false, 'old-bob'), server.url);
+    const annId = await ann.evaluate(({ http, ws }) => (window as unknown as LegacyPage).start(http, ws, true, 'old-ann'), { http: suite.server.httpUrl, ws: suite.server.url });
+    const bobId = await bob.evaluate((ws) => (window as unknown as LegacyPage).start(ws, null, false, 'old-bob'), suite.server.url);
     expect(annId).toMatch(/^[0-9a-f]{64}$/);
     expect(await bob.evaluate(() => (window as unknown as LegacyPage).client.peers)).toEqual([annId]);
     await ann.waitForFunction((id) => (window as unknown as LegacyPage).view.peers.some((p) => p.id === id), bobId);

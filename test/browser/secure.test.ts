@@ -4,10 +4,9 @@
  * identities, equal safety numbers at both ends, setPrivateId, and a reconnect after the
  * server cuts every socket. Also: private keys made in the browser are not extractable.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type WssSessionsServer } from '../../src/server/index.js';
-import { AssetServer, eventsOf, launchChromium, openRecordingPage, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventsOf, useBrowserSuite, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
 
 type SecureModule = typeof import('../../src/secure/index.js');
 type CryptoModule = typeof import('../../src/crypto/index.js');
@@ -15,32 +14,12 @@ type Session = InstanceType<SecureModule['SecureSession']>;
 
 const SECRET_TEXT = 'the relay must never read this';
 
-let browser: Browser;
-let assets: AssetServer;
-let server: WssSessionsServer;
 /** Every frame the server received, to show the relay only ever saw ciphertext. */
 const relayed: string[] = [];
-const pages: TestPage[] = [];
+const suite = useBrowserSuite({ server: { hooks: { incoming: (frame: string) => (relayed.push(frame), frame) } } });
 
-beforeAll(async () => {
-  const hooks = { incoming: (frame: string) => (relayed.push(frame), frame) };
-  [browser, assets, server] = await Promise.all([launchChromium(), AssetServer.start(), createServer({ port: 0, host: '127.0.0.1', hooks })]);
-});
-
-afterAll(async () => {
-  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
-});
-
-afterEach(async () => {
-  const open = pages.splice(0);
-  for (const { errors } of open) expect(errors).toEqual([]);
-  await Promise.all(open.map(({ context }) => context.close()));
-});
-
-async function page(): Promise<TestPage> {
-  const p = await openRecordingPage(browser, `${assets.origin}/`);
-  pages.push(p);
-  return p;
+function page(): Promise<TestPage> {
+  return suite.open(`${suite.assets.origin}/`, { record: true });
 }
 
 /** Starts a SecureSession with a fresh signing identity in the page; resolves with its private ID. */
@@ -61,7 +40,7 @@ function startSession(p: TestPage, options: { url: string; handshakeUrl?: string
       w.objects.session = session;
       return (await session.connect()).privateId;
     },
-    { mod: `${assets.origin}/dist/browser/secure.js`, options },
+    { mod: `${suite.assets.origin}/dist/browser/secure.js`, options },
   );
 }
 
@@ -86,8 +65,8 @@ async function waitForUsablePeers(page: Page, count: number): Promise<void> {
 describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
   it('holds an encrypted conversation with matching safety numbers, through setPrivateId and a reconnect', async () => {
     const [ann, bob] = await Promise.all([page(), page()]);
-    const annId = await startSession(ann, { url: server.url, handshakeUrl: server.httpUrl, name: 'ann' });
-    const bobId = await startSession(bob, { url: server.url, name: 'bob' });
+    const annId = await startSession(ann, { url: suite.server.url, handshakeUrl: suite.server.httpUrl, name: 'ann' });
+    const bobId = await startSession(bob, { url: suite.server.url, name: 'bob' });
     await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
 
     const [annView, bobView] = await Promise.all([status(ann.page), status(bob.page)]);
@@ -108,7 +87,7 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
     expect(await waitForEvent(ann.page, 'session', 'message', { data: 'after the rename' })).toMatchObject({ from: bobId, encrypted: true });
 
     // The server cuts every socket; both sides reconnect with new keys and the chosen private ID is restored.
-    server.dropConnections();
+    suite.server.dropConnections();
     await Promise.all([waitForEvent(ann.page, 'session', 'reconnected'), waitForEvent(bob.page, 'session', 'reconnected')]);
     await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
     const [annAfter, bobAfter] = await Promise.all([status(ann.page), status(bob.page)]);
@@ -145,7 +124,7 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
         signing: { extractable: signing.privateKey.extractable, pkcs8: await exportFails(signing.privateKey, 'pkcs8'), jwk: await exportFails(signing.privateKey, 'jwk') },
         publicKeyBytes: (await crypto.subtle.exportKey('raw', ecdh.keyPair.publicKey)).byteLength,
       };
-    }, `${assets.origin}/dist/browser/crypto.js`);
+    }, `${suite.assets.origin}/dist/browser/crypto.js`);
     expect(outcome).toEqual({
       ecdh: { extractable: false, pkcs8: 'InvalidAccessError', jwk: 'InvalidAccessError' },
       signing: { extractable: false, pkcs8: 'InvalidAccessError', jwk: 'InvalidAccessError' },

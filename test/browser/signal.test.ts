@@ -5,11 +5,10 @@
  * encrypted echo, room publishing between the pages and from the server.
  */
 import { SignJWT } from 'jose';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { bytesToBase64 } from '../../src/crypto/index.js';
-import { createServer, SIGNAL_PATH, type WssSessionsServer } from '../../src/server/index.js';
-import { AssetServer, eventsOf, launchChromium, openRecordingPage, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+import { SIGNAL_PATH } from '../../src/server/index.js';
+import { eventsOf, useBrowserSuite, waitForEvent, type PageGlobals } from './harness.js';
 
 type SignalModule = typeof import('../../src/signal/index.js');
 type Client = InstanceType<SignalModule['EncryptedWebSocketClient']>;
@@ -17,43 +16,30 @@ type Client = InstanceType<SignalModule['EncryptedWebSocketClient']>;
 const SECRET = 'browser-test-secret-of-at-least-32-bytes';
 const ECDH_INFO = 'wss-sessions-browser-test';
 
-let browser: Browser;
-let assets: AssetServer;
-let server: WssSessionsServer;
 let serverVerifyKey = '';
-const pages: TestPage[] = [];
 
 function token(sub: string): Promise<string> {
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
 }
 
-beforeAll(async () => {
-  const signing = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  serverVerifyKey = bytesToBase64(new Uint8Array(await crypto.subtle.exportKey('raw', signing.publicKey)));
-  [browser, assets, server] = await Promise.all([
-    launchChromium(),
-    AssetServer.start(),
-    createServer({ port: 0, host: '127.0.0.1', signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey: signing.privateKey } }),
-  ]);
-  server.signal?.on('chat.say', async (ctx, data) => {
+const suite = useBrowserSuite({
+  server: async () => {
+    const signing = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    serverVerifyKey = bytesToBase64(new Uint8Array(await crypto.subtle.exportKey('raw', signing.publicKey)));
+    return { signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey: signing.privateKey } };
+  },
+});
+
+// Runs after the suite's beforeAll, which started the server.
+beforeAll(() => {
+  suite.server.signal?.on('chat.say', async (ctx, data) => {
     await ctx.publish('lobby', 'chat.said', { from: ctx.userId, data });
   });
 });
 
-afterAll(async () => {
-  await Promise.all([browser?.close(), assets?.close(), server?.close()]);
-});
-
-afterEach(async () => {
-  const open = pages.splice(0);
-  for (const { errors } of open) expect(errors).toEqual([]);
-  await Promise.all(open.map(({ context }) => context.close()));
-});
-
 /** Opens a page, connects a client there as `user` (joined to 'lobby'), and resolves with what it reports. */
 async function connectedPage(user: string) {
-  const p = await openRecordingPage(browser, `${assets.origin}/`);
-  pages.push(p);
+  const p = await suite.open(`${suite.assets.origin}/`, { record: true });
   const info = await p.page.evaluate(
     async ({ mod, options }) => {
       const w = window as unknown as PageGlobals;
@@ -65,7 +51,7 @@ async function connectedPage(user: string) {
       await client.connect();
       return { state: client.getState(), encrypted: client.isEncrypted(), userId: client.getUserId(), clientId: client.getClientId() };
     },
-    { mod: `${assets.origin}/dist/browser/signal.js`, options: { url: `${server.url}${SIGNAL_PATH}`, ecdhInfo: ECDH_INFO, token: await token(user), serverVerifyKey } },
+    { mod: `${suite.assets.origin}/dist/browser/signal.js`, options: { url: `${suite.server.url}${SIGNAL_PATH}`, ecdhInfo: ECDH_INFO, token: await token(user), serverVerifyKey } },
   );
   return { ...p, info };
 }
@@ -82,17 +68,17 @@ describe('EncryptedWebSocketClient in Chromium (dist/browser/signal.js)', () => 
     expect(await waitForEvent(ann.page, 'signal', 'echo')).toEqual({ text: 'there and back' });
 
     // Room membership is the server's to report; wait until both joins were handled.
-    await vi.waitFor(() => expect(server.signal?.clients.map((c) => c.rooms)).toEqual([['lobby'], ['lobby']]));
+    await vi.waitFor(() => expect(suite.server.signal?.clients.map((c) => c.rooms)).toEqual([['lobby'], ['lobby']]));
     await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).send('chat.say', 'hello bob'));
     expect(await waitForEvent(bob.page, 'signal', 'chat.said')).toEqual({ from: 'ann', data: 'hello bob' });
 
-    expect(await server.signal?.publish('lobby', 'notice', { text: 'from the server' })).toBe(2);
+    expect(await suite.server.signal?.publish('lobby', 'notice', { text: 'from the server' })).toBe(2);
     for (const p of [ann, bob]) expect(await waitForEvent(p.page, 'signal', 'notice')).toEqual({ text: 'from the server' });
     // A client's publish goes to the other members only; the notice came after it on the same socket.
     expect(await eventsOf(ann.page, 'signal', 'chat.said')).toEqual([]);
     for (const p of [ann, bob]) expect(await eventsOf(p.page, 'signal', 'error')).toEqual([]);
 
     await Promise.all([ann, bob].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).destroy())));
-    await vi.waitFor(() => expect(server.signal?.clients).toEqual([]));
+    await vi.waitFor(() => expect(suite.server.signal?.clients).toEqual([]));
   });
 });

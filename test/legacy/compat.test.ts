@@ -20,15 +20,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A dispatcher, one listener that records the `this` it was called with, and two contexts to bind it to. */
+function contextRecorder() {
+  const seen: unknown[] = [];
+  function listener(this: unknown) {
+    seen.push(this);
+  }
+  return { dispatcher: new EventDispatcher(), seen, listener, one: { name: 'one' }, two: { name: 'two' } };
+}
+
 describe('EventDispatcher (0.4.1 semantics)', () => {
   it('calls listeners with their context as `this`, once per (listener, context) pair', () => {
-    const dispatcher = new EventDispatcher();
-    const seen: unknown[] = [];
-    function listener(this: unknown) {
-      seen.push(this);
-    }
-    const one = { name: 'one' };
-    const two = { name: 'two' };
+    const { dispatcher, seen, listener, one, two } = contextRecorder();
     dispatcher.addEventListener('ping', listener, one);
     dispatcher.addEventListener('ping', listener, one);
     dispatcher.addEventListener('ping', listener, two);
@@ -37,13 +40,7 @@ describe('EventDispatcher (0.4.1 semantics)', () => {
   });
 
   it('removeEventListener removes only the registration with the same context', () => {
-    const dispatcher = new EventDispatcher();
-    const seen: unknown[] = [];
-    function listener(this: unknown) {
-      seen.push(this);
-    }
-    const one = { name: 'one' };
-    const two = { name: 'two' };
+    const { dispatcher, seen, listener, one, two } = contextRecorder();
     dispatcher.addEventListener('ping', listener, one);
     dispatcher.addEventListener('ping', listener, two);
     dispatcher.addEventListener('ping', listener);
