@@ -5,11 +5,10 @@
  * (`entry.ready`). Private IDs change; key ids do not.
  */
 import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
-import { importPeerPublicKey } from '../crypto/ecdh.js';
-import { importVerifyKey, verify } from '../crypto/signing.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import { readPeerAdvert, type LocalKeys, type PeerAdvert } from './local-keys.js';
 import { bindingInput, derivePairKeys, identityKeyFingerprint, keyId, pairFingerprint, type PairKeys } from './scheme.js';
+import { importPoint, verify } from './webcrypto.js';
 
 /** What is known about a peer's keys once checks are done. */
 export interface PeerSecurity {
@@ -75,7 +74,7 @@ async function checkIdentity(entry: PeerEntry, advert: PeerAdvert, appInfo: stri
   }
   const identityFingerprint = await identityKeyFingerprint(advert.identityRaw);
   const failed = (message: string): PeerSecurity => unusable(new AuthenticationError(message), { verified: false, identityFingerprint });
-  const verifyKey = await importVerifyKey(advert.identityRaw, "the peer's identity key");
+  const verifyKey = await importPoint(advert.identityRaw, true, `peer ${entry.privateId}'s identity key`);
   if (!(await verify(verifyKey, advert.signature, bindingInput(appInfo, advert.publicRaw)))) {
     return failed(`peer ${entry.privateId}'s identity signature does not match its published key; the key may have been replaced in transit`);
   }
@@ -91,7 +90,7 @@ async function secure(entry: PeerEntry, local: LocalKeys, appInfo: string, polic
   try {
     const identity = await checkIdentity(entry, advert, appInfo, policy);
     if ('keys' in identity) return identity;
-    const peerKey = await importPeerPublicKey(advert.publicRaw, `peer ${entry.privateId}'s public key`);
+    const peerKey = await importPoint(advert.publicRaw, false, `peer ${entry.privateId}'s public key`);
     const keys = await derivePairKeys(local.privateKey, local.publicRaw, peerKey, advert.publicRaw, appInfo);
     const fingerprint = await pairFingerprint(appInfo, local.publicRaw, advert.publicRaw);
     return { keys, fingerprint, error: null, ...identity };

@@ -3,11 +3,8 @@
  * IVs, additional data, key ids and safety numbers. docs/secure-session-spec.md
  * describes the same construction in prose; keep the two in step.
  */
-import { deriveAesGcmKey } from '../crypto/hkdf.js';
-import { deriveSharedBits } from '../crypto/ecdh.js';
-import { sha256 } from '../crypto/hash.js';
 import { concatBytes, utf8Encode } from '../crypto/bytes.js';
-import { AES_GCM_IV_LENGTH } from '../crypto/aead.js';
+import { hkdfAesKeys, sha256, sharedBits } from './webcrypto.js';
 
 /** Scheme version carried in envelopes and published keys. */
 export const SCHEME_VERSION = 1;
@@ -69,8 +66,8 @@ export function keyId(publicKeyB64: string): string {
 }
 
 /** The 12-byte AES-GCM IV of message counter `n`: 4 zero bytes ‖ n as 64-bit big-endian. */
-export function counterIv(n: number): Uint8Array {
-  const iv = new Uint8Array(AES_GCM_IV_LENGTH);
+export function counterIv(n: number): Uint8Array<ArrayBuffer> {
+  const iv = new Uint8Array(12);
   iv.set(u64(n), 4);
   return iv;
 }
@@ -95,14 +92,13 @@ export async function derivePairKeys(
   peerPublic: Uint8Array,
   appInfo: string,
 ): Promise<PairKeys> {
-  const ikm = await deriveSharedBits(ownPrivate, peerPublicKey);
-  const [lo, hi] = sortedPair(ownPublic, peerPublic);
-  const salt = await sha256(concatBytes(LABELS.salt, lo, hi));
+  const ikm = await sharedBits(ownPrivate, peerPublicKey);
+  const salt = await sha256(concatBytes(LABELS.salt, ...sortedPair(ownPublic, peerPublic)));
   const info = lengthPrefixed(utf8Encode(appInfo));
-  const [send, receive] = await Promise.all([
-    deriveAesGcmKey(ikm, salt, concatBytes(LABELS.key, info, ownPublic, peerPublic)),
-    deriveAesGcmKey(ikm, salt, concatBytes(LABELS.key, info, peerPublic, ownPublic)),
-  ]);
+  const [send, receive] = (await hkdfAesKeys(ikm, salt, [
+    concatBytes(LABELS.key, info, ownPublic, peerPublic),
+    concatBytes(LABELS.key, info, peerPublic, ownPublic),
+  ])) as [CryptoKey, CryptoKey];
   ikm.fill(0);
   return { send, receive };
 }
@@ -120,7 +116,7 @@ export interface AadFields {
 }
 
 /** Additional data: label ‖ version ‖ format ‖ type ‖ sender key ‖ [recipient key] ‖ [counter] ‖ [payload ciphertext]. */
-export function buildAad(fields: AadFields): Uint8Array {
+export function buildAad(fields: AadFields): Uint8Array<ArrayBuffer> {
   const parts: Uint8Array[] = [LABELS.aad, Uint8Array.of(SCHEME_VERSION, fields.format, TYPE_BYTE[fields.type]), fields.sender];
   if (fields.recipient) parts.push(fields.recipient);
   if (fields.counter !== undefined) parts.push(u64(fields.counter));
@@ -129,7 +125,7 @@ export function buildAad(fields: AadFields): Uint8Array {
 }
 
 /** What an identity key signs: label ‖ len ‖ app info ‖ ephemeral public key. No private ID, which can change. */
-export function bindingInput(appInfo: string, ephemeralPublic: Uint8Array): Uint8Array {
+export function bindingInput(appInfo: string, ephemeralPublic: Uint8Array): Uint8Array<ArrayBuffer> {
   return concatBytes(LABELS.binding, lengthPrefixed(utf8Encode(appInfo)), ephemeralPublic);
 }
 
