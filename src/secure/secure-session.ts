@@ -241,7 +241,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       await client.setPrivateId(this.#desiredPrivateId);
       this.#check(link);
     }
-    await link.table.settled();
+    // Every peer known so far has a task in the chain that waits for its keys.
     await this.#inbox;
     this.#check(link);
     return link;
@@ -283,27 +283,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #wire(link: Link, reconnecting: boolean): void {
     const c = link.client;
     const live = (): boolean => this.#link === link;
-    c.on('state', ({ state }) => state === 'connected' && live() && this.#seed(link, reconnecting));
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    c.on('state', ({ state }) => state === 'connected' && live() && c.peers.forEach((options, id) => this.#addPeer(link, id, options, reconnecting)));
     c.on('message', (e) => live() && this.#onMessage(link, e.type, e.from, e.data, e.raw));
     c.on('update', (e) => live() && this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => live() && this.#onPeerConnect(link, e.privateId, e.options));
+    c.on('peerconnect', (e) => live() && this.#addPeer(link, e.privateId, e.options, true));
     c.on('peerdisconnect', (e) => live() && this.#onPeerDisconnect(link, e.privateId));
     c.on('peerpid', (e) => live() && this.#onPeerPid(link, e.oldPrivateId, e.newPrivateId));
     c.on('close', (e) => this.#onClose(link, e));
     c.on('error', (e) => live() && this.#emit('error', e));
-  }
-
-  /** Takes the peers of the `WSS_Connect` result, before any push that follows it. */
-  #seed(link: Link, reconnecting: boolean): void {
-    const peers = Array.from(link.client.peers, ([privateId, options]) => ({ privateId, options, entry: link.table.add(privateId, options).entry }));
-    this.#enqueue(async () => {
-      await Promise.all(peers.map((p) => p.entry.ready));
-      for (const { privateId, options, entry } of peers) {
-        this.#setPeer(privateId, entry);
-        if (reconnecting) this.#emit('peerconnect', { privateId, options });
-        this.#emitPeerKey(privateId, entry);
-      }
-    });
   }
 
   #onMessage(link: Link, type: 'broadcast' | 'direct', from: string, data: unknown, raw: PushMessage): void {
@@ -324,20 +312,20 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     });
   }
 
-  #onPeerConnect(link: Link, privateId: string, options: ConnectOptions): void {
+  /**
+   * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
+   * push. Its entry exists at once; its events wait for its keys, in order.
+   */
+  #addPeer(link: Link, privateId: string, options: ConnectOptions, announce: boolean): void {
     const { entry, added, replaced } = link.table.add(privateId, options);
-    if (!added) {
-      this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
-      return;
-    }
+    if (!added) return this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
     this.#enqueue(async () => {
-      await entry.ready;
-      this.#setPeer(privateId, entry);
-      if (replaced) this.#emitPeerKey(privateId, entry, replaced.security?.fingerprint ?? null);
-      else {
-        this.#emit('peerconnect', { privateId, options });
-        this.#emitPeerKey(privateId, entry);
-      }
+      const { keys, error, ...security } = await entry.ready;
+      this.#view.set(privateId, Object.freeze({ privateId, options, ...security, usable: !link.local || keys !== null }));
+      if (announce && !replaced) this.#emit('peerconnect', { privateId, options });
+      if (!link.local) return;
+      const previous = replaced ? { previousFingerprint: replaced.security?.fingerprint ?? null } : {};
+      this.#emit('peerkey', { privateId, ...security, ...previous, ...(error ? { error } : {}) });
     });
   }
 
@@ -420,34 +408,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-  }
-
-  #setPeer(privateId: string, entry: PeerEntry): void {
-    const s = entry.security;
-    this.#view.set(
-      privateId,
-      Object.freeze({
-        privateId,
-        options: entry.options,
-        fingerprint: s?.fingerprint ?? null,
-        verified: s?.verified ?? null,
-        identityFingerprint: s?.identityFingerprint ?? null,
-        usable: this.#options.encryption ? Boolean(s?.keys) : true,
-      }),
-    );
-  }
-
-  #emitPeerKey(privateId: string, entry: PeerEntry, previousFingerprint?: string | null): void {
-    const s = entry.security;
-    if (!this.#options.encryption || !s) return;
-    this.#emit('peerkey', {
-      privateId,
-      fingerprint: s.fingerprint,
-      verified: s.verified,
-      identityFingerprint: s.identityFingerprint,
-      ...(previousFingerprint === undefined ? {} : { previousFingerprint }),
-      ...(s.error ? { error: s.error } : {}),
-    });
   }
 
   /** Empties the peer list; after a drop each peer gets a `peerdisconnect` (it is out of reach until the reconnect). */

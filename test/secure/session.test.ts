@@ -355,6 +355,11 @@ describe('SecureSession through the reference server', () => {
     const dropped = next(a, 'decrypt_error');
     await plain.send(a.privateId as string, 'hi');
     expect(await dropped).toMatchObject({ reason: 'untrusted-peer' });
+    // A peer with no key at all is just as unverified.
+    const keyedPlain = next(a, 'peerkey');
+    const p = h.session({ encryption: false });
+    await p.connect();
+    expect(await keyedPlain).toMatchObject({ privateId: p.privateId, verified: false, fingerprint: null });
   });
 });
 
