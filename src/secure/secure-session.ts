@@ -12,7 +12,7 @@ import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type Se
 import { Outbox } from './outbox.js';
 import { PeerTable, type PeerEntry } from './peer-table.js';
 import { acceptCounter, openMessage } from './receive.js';
-import { canJoinBatch, encodeData, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
+import { canJoinBatch, outgoing, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -74,7 +74,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     super();
     this.#options = resolveSecureOptions(options);
     this.#logger = this.#options.client.logger ?? silentLogger;
-    this.#outbox = new Outbox(this.#options.queueSize, this.#options.encryption ? canJoinBatch : undefined);
+    this.#outbox = new Outbox(this.#options.queueSize, canJoinBatch);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -145,8 +145,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    *   for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
    */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
-    const rcp = checkRecipients('to', to, false);
-    await this.#submit('send', { kind: 'direct', to: rcp, data, options, ...this.#json(data) });
+    const ids = checkRecipients('to', to, false);
+    await this.#submit('send', outgoing('direct', ids, data, options, this.encrypted));
   }
 
   /**
@@ -158,12 +158,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const exclude = options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true);
     const request: RequestOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
-    return this.#submit('broadcast', { kind: 'broadcast', exclude, data, options: request, ...this.#json(data) });
-  }
-
-  /** Encrypted sessions serialise the data up front, so a bad value rejects its own send only. */
-  #json(data: unknown): { json?: string } {
-    return this.#options.encryption ? { json: encodeData(data) } : {};
+    return this.#submit('broadcast', outgoing('broadcast', exclude, data, request, this.encrypted));
   }
 
   /**
