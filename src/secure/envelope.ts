@@ -41,14 +41,9 @@ export const letterType = (letter: TypeLetter): MessageType => (letter === 'b' ?
 const isKid = (value: unknown): value is string => typeof value === 'string' && value.length === KID_LENGTH;
 export const isCounter = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_COUNTER;
 
-function bad(message: string, value: unknown): never {
-  let frame: string | undefined;
-  try {
-    frame = JSON.stringify(value)?.slice(0, 200);
-  } catch {
-    frame = undefined;
-  }
-  throw new ProtocolError(`encrypted message: ${message}`, { frame });
+// The frame itself travels with the drop (`decrypt_error.raw`), so the error only names the field.
+function bad(message: string): never {
+  throw new ProtocolError(`encrypted message: ${message}`);
 }
 
 /**
@@ -65,16 +60,16 @@ export function looksLikeEnvelope(data: unknown): data is Record<string, unknown
  * @throws {ProtocolError} naming the bad field.
  */
 export function parseEnvelope(data: Record<string, unknown>): Envelope {
-  if (data.e2e !== SCHEME_VERSION) bad(`unsupported version ${String(data.e2e)}`, data);
-  if (data.t !== 'b' && data.t !== 'd') bad("field 't' must be 'b' or 'd'", data);
-  if (!isKid(data.s)) bad(`field 's' must be a ${KID_LENGTH}-character key id`, data);
-  if (typeof data.ct !== 'string') bad("field 'ct' must be a base64 string", data);
+  if (data.e2e !== SCHEME_VERSION) bad(`unsupported version ${String(data.e2e)}`);
+  if (data.t !== 'b' && data.t !== 'd') bad("field 't' must be 'b' or 'd'");
+  if (!isKid(data.s)) bad(`field 's' must be a ${KID_LENGTH}-character key id`);
+  if (typeof data.ct !== 'string') bad("field 'ct' must be a base64 string");
   if (hasOwn(data, 'k')) {
-    if (!isRecord(data.k)) bad("field 'k' must be an object", data);
+    if (!isRecord(data.k)) bad("field 'k' must be an object");
     return data as unknown as MultiEnvelope;
   }
-  if (!isKid(data.r)) bad(`field 'r' must be a ${KID_LENGTH}-character key id`, data);
-  if (!isCounter(data.n)) bad("field 'n' must be an integer counter from 1", data);
+  if (!isKid(data.r)) bad(`field 'r' must be a ${KID_LENGTH}-character key id`);
+  if (!isCounter(data.n)) bad("field 'n' must be an integer counter from 1");
   return data as unknown as SingleEnvelope;
 }
 
@@ -87,7 +82,7 @@ export function recipientEntry(envelope: MultiEnvelope, kid: string): { n: numbe
   if (!hasOwn(envelope.k, kid)) return null;
   const entry: unknown = envelope.k[kid];
   if (!Array.isArray(entry) || entry.length !== 2 || !isCounter(entry[0]) || typeof entry[1] !== 'string') {
-    bad("a recipient entry of 'k' must be [counter, base64]", envelope);
+    bad("a recipient entry of 'k' must be [counter, base64]");
   }
   return { n: entry[0] as number, wrapped: entry[1] as string };
 }
