@@ -1,9 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkPrivateId, checkRecipients } from '../client/args.js';
-import type { CloseEvent } from '../client/events.js';
+import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
-import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
+import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
@@ -64,7 +64,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #identityFingerprint: string | null = null;
   #desiredPrivateId: string | null = null;
   #privateId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #inbox: Promise<void> = Promise.resolve();
   #epoch = 0;
   #disconnecting: Promise<void> | null = null;
@@ -168,8 +168,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
-    const link = this.#link;
-    if (this.#state !== 'connected' || !link) throw new NotConnectedError('setPrivateId', this.#state);
+    const link = this.#connected('setPrivateId');
     const result = await link.client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
     if (this.#link === link && this.#privateId !== result) {
@@ -181,10 +180,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    const link = this.#link;
-    if (this.#state !== 'connected' || !link) throw new NotConnectedError('getPrivateId', this.#state);
-    return link.client.getPrivateId(options);
+    return this.#connected('getPrivateId').client.getPrivateId(options);
   }
+
+  /** The current connection, for an operation that needs state `'connected'`. */
+  #connected(operation: string): Link {
+    if (this.#state !== 'connected' || !this.#link) throw new NotConnectedError(operation, this.#state);
+    return this.#link;
+  }
+
 
   /**
    * Closes the session and stops reconnecting: no timer, listener or socket is
@@ -201,7 +205,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const link = this.#link;
     const wasUp = link?.established === true;
     this.#setState('disconnecting');
-    this.#clearTimer();
+    clearTimeout(this.#timer);
     this.#link = null;
     this.#outbox.rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     if (link) {
@@ -251,27 +255,21 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #loadIdentity(): Promise<LocalIdentity | null> {
     const pair = this.#options.identity;
     if (!pair) return null;
-    this.#identity ??= loadIdentity(pair);
-    try {
-      const identity = await this.#identity;
-      this.#identityFingerprint = identity.fingerprint;
-      return identity;
-    } catch (error) {
-      this.#identity = null;
-      throw error;
-    }
+    // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+    const identity = await (this.#identity ??= loadIdentity(pair));
+    this.#identityFingerprint = identity.fingerprint;
+    return identity;
   }
 
   #goLive(link: Link): void {
     this.#check(link);
     link.established = true;
-    const privateId = link.client.privateId as string;
+    const { client, local, table } = link;
+    const privateId = client.privateId as string;
     const changed = privateId !== this.#privateId;
     this.#privateId = privateId;
     this.#setState('connected');
-    this.#outbox.attach((request) =>
-      link.local ? prepareEncrypted(link.client, link.local, link.table, request) : preparePlain(link.client, link.table, request),
-    );
+    this.#outbox.attach((batch) => (local ? prepareEncrypted(client, local, table, batch) : preparePlain(client, table, batch)));
     if (changed) this.#emit('privateid', { privateId });
   }
 
@@ -280,7 +278,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const live = (): boolean => this.#link === link;
     // The peers of the `WSS_Connect` result, taken before any push that follows it.
     c.on('state', ({ state }) => state === 'connected' && live() && c.peers.forEach((options, id) => this.#addPeer(link, id, options, reconnecting)));
-    c.on('message', (e) => live() && this.#onMessage(link, e.type, e.from, e.data, e.raw));
+    c.on('message', (e) => live() && this.#onMessage(link, e));
     c.on('update', (e) => live() && this.#enqueue(() => this.#emit('update', e)));
     c.on('peerconnect', (e) => live() && this.#addPeer(link, e.privateId, e.options, true));
     c.on('peerdisconnect', (e) => live() && this.#onPeerDisconnect(link, e.privateId));
@@ -289,7 +287,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     c.on('error', (e) => live() && this.#emit('error', e));
   }
 
-  #onMessage(link: Link, type: 'broadcast' | 'direct', from: string, data: unknown, raw: PushMessage): void {
+  #onMessage(link: Link, { type, from, data, raw }: MessageEvent): void {
     if (!link.local) {
       this.#enqueue(() => this.#emit('message', { type, from, data, encrypted: false, raw }));
       return;
@@ -371,10 +369,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
     if (epoch !== this.#epoch || this.#state !== 'reconnecting') return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      void this.#attempt(attempt, epoch);
-    }, delay);
+    this.#timer = setTimeout(() => void this.#attempt(attempt, epoch), delay);
   }
 
   async #attempt(attempt: number, epoch: number): Promise<void> {
@@ -398,11 +393,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (this.#link === link) this.#link = null;
     link.client.removeAllListeners();
     link.client.disconnect().catch((error: unknown) => this.#logger.debug(`wss-sessions: closing a dropped connection failed: ${toError(error).message}`));
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
   }
 
   /** Empties the peer list; after a drop each peer gets a `peerdisconnect` (it is out of reach until the reconnect). */
