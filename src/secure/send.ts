@@ -64,14 +64,14 @@ export type Write = () => Promise<BroadcastResult>;
  * @throws {InvalidArgumentError} when the data cannot be serialised.
  */
 export function encodeData(data: unknown): string {
-  let text: string | undefined;
+  let cause: unknown;
   try {
-    text = JSON.stringify(data === undefined ? null : data);
-  } catch (cause) {
-    throw new InvalidArgumentError('message data must be JSON-serialisable (no cycles, no BigInt)', { cause });
+    const text = JSON.stringify(data ?? null);
+    if (text !== undefined) return text;
+  } catch (error) {
+    cause = error;
   }
-  if (text === undefined) throw new InvalidArgumentError(`message data must be JSON-serialisable, got a ${typeof data}`);
-  return text;
+  throw new InvalidArgumentError('message data must be JSON-serialisable (no functions, symbols, cycles or BigInt)', { cause });
 }
 
 const ids = (entries: PeerEntry[]): string[] => entries.map((e) => e.privateId);
