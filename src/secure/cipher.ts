@@ -1,7 +1,7 @@
 /** Sealing and opening envelopes with the pair keys (AES-256-GCM, counter IVs, bound additional data). */
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { DecryptError } from '../errors.js';
-import { letterType, recipientEntry, typeLetter, type Envelope, type MultiEnvelope, type SingleEnvelope } from './envelope.js';
+import { letterType, typeLetter, type MultiEnvelope, type ReceivedEnvelope, type SingleEnvelope } from './envelope.js';
 import { buildAad, counterIv, Format, type FormatCode, type MessageType } from './scheme.js';
 import { aesGcm, importAesKey, randomBytes } from './webcrypto.js';
 
@@ -58,27 +58,21 @@ export interface OpenContext {
   receiveKey: CryptoKey;
 }
 
-/** The counter an envelope carries for `recipientKid`, or `null` when it has none for it. */
-export function counterFor(envelope: Envelope, recipientKid: string): number | null {
-  if ('k' in envelope) return recipientEntry(envelope, recipientKid)?.n ?? null;
-  return envelope.r === recipientKid ? envelope.n : null;
-}
-
 /**
- * Authenticates and decrypts. Every failure (bad base64 included) rejects
- * with the same {@link DecryptError}.
+ * Authenticates and decrypts this recipient's part of an envelope (see
+ * `parseEnvelope`). Every failure (bad base64 included) rejects with the same
+ * {@link DecryptError}.
  */
-export async function openEnvelope(ctx: OpenContext, envelope: Envelope): Promise<Uint8Array<ArrayBuffer>> {
-  const type = letterType(envelope.t);
+export async function openEnvelope(ctx: OpenContext, { t, ct, n, wrapped }: ReceivedEnvelope): Promise<Uint8Array<ArrayBuffer>> {
+  const type = letterType(t);
   const sender = ctx.sender.publicRaw;
-  const pairOpen = (format: FormatCode, n: number, ct: string, payload?: Uint8Array) =>
-    aesGcm(false, ctx.receiveKey, counterIv(n), base64ToBytes(ct), buildAad({ format, type, sender, recipient: ctx.recipient.publicRaw, counter: n, payload }));
+  const pairOpen = (format: FormatCode, text: string, payload?: Uint8Array) =>
+    aesGcm(false, ctx.receiveKey, counterIv(n as number), base64ToBytes(text), buildAad({ format, type, sender, recipient: ctx.recipient.publicRaw, counter: n as number, payload }));
   try {
-    if (!('k' in envelope)) return await pairOpen(Format.single, envelope.n, envelope.ct);
-    const own = recipientEntry(envelope, ctx.recipient.kid);
-    if (!own) throw new DecryptError();
-    const payload = base64ToBytes(envelope.ct);
-    const messageKey = await pairOpen(Format.wrap, own.n, own.wrapped, payload);
+    if (n === null) throw new DecryptError();
+    if (wrapped === undefined) return await pairOpen(Format.single, ct);
+    const payload = base64ToBytes(ct);
+    const messageKey = await pairOpen(Format.wrap, wrapped, payload);
     try {
       return await aesGcm(false, await importAesKey(messageKey), PAYLOAD_IV, payload, payloadAad(type, sender));
     } finally {

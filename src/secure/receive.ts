@@ -6,8 +6,8 @@
  */
 import { DecryptError, ProtocolError, ReplayError, toError } from '../errors.js';
 import { utf8Decode } from '../crypto/bytes.js';
-import { counterFor, openEnvelope } from './cipher.js';
-import { letterType, looksLikeEnvelope, parseEnvelope, type Envelope } from './envelope.js';
+import { openEnvelope } from './cipher.js';
+import { letterType, looksLikeEnvelope, parseEnvelope, type ReceivedEnvelope } from './envelope.js';
 import type { DecryptErrorReason } from './events.js';
 import type { LocalKeys } from './local-keys.js';
 import type { PeerEntry, PeerTable } from './peer-table.js';
@@ -41,17 +41,15 @@ function parseJson(bytes: Uint8Array): unknown {
  */
 export async function openMessage(local: LocalKeys, table: PeerTable, data: unknown): Promise<Opened> {
   if (!looksLikeEnvelope(data)) return refuse('plaintext', 'a plaintext message arrived on an encrypted session');
-  let envelope: Envelope;
-  let entry: PeerEntry | undefined;
-  let n: number | null;
+  let envelope: ReceivedEnvelope;
   try {
-    envelope = parseEnvelope(data);
-    entry = table.byKid(envelope.s);
-    if (!entry) return refuse('unknown-sender', `the sender key id belongs to ${envelope.s === local.kid ? "this session's own key (a reflected message)" : 'no current peer'}`);
-    n = counterFor(envelope, local.kid);
+    envelope = parseEnvelope(data, local.kid);
   } catch (error) {
     return drop('malformed', toError(error));
   }
+  const { s, n } = envelope;
+  const entry = table.byKid(s);
+  if (!entry) return refuse('unknown-sender', `the sender key id belongs to ${s === local.kid ? "this session's own key (a reflected message)" : 'no current peer'}`);
   if (n === null) return refuse('not-for-us', "the message holds nothing for this session's key");
   if (n <= entry.receiveCounter) return replay(n, entry);
   // The sender's private ID as of arrival: later renames reach listeners as their own events.
@@ -60,7 +58,7 @@ export async function openMessage(local: LocalKeys, table: PeerTable, data: unkn
   if (!keys || !entry.advert) return drop('untrusted-peer', new DecryptError({ cause: error ?? undefined }));
   let plaintext: Uint8Array;
   try {
-    plaintext = await openEnvelope({ sender: { publicRaw: entry.advert.publicRaw, kid: envelope.s }, recipient: local, receiveKey: keys.receive }, envelope);
+    plaintext = await openEnvelope({ sender: { publicRaw: entry.advert.publicRaw, kid: s }, recipient: local, receiveKey: keys.receive }, envelope);
   } catch (error) {
     return drop('authentication', toError(error));
   }

@@ -33,8 +33,8 @@ interface Link {
   readonly client: WSSClient;
   readonly local: LocalKeys | null;
   readonly table: PeerTable;
-  closed: boolean;
-  closeInfo: CloseEvent | null;
+  /** How its socket closed, once it has. */
+  closed: CloseEvent | null;
   established: boolean;
 }
 
@@ -231,7 +231,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const connectOptions: ConnectOptions = { ...clientOptions.connectOptions, ...(local ? { [ADVERT_KEY]: local.advert } : {}) };
     const client = new WSSClient({ ...clientOptions, connectOptions });
     const policy = { require: this.#options.requirePeerIdentity, trust: this.#options.verifyPeerIdentity };
-    const link: Link = { client, local, table: new PeerTable(local, info, policy), closed: false, closeInfo: null, established: false };
+    const link: Link = { client, local, table: new PeerTable(local, info, policy), closed: null, established: false };
     this.#link = link;
     this.#wire(link, reconnecting);
     await client.connect();
@@ -247,8 +247,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 
   #check(link: Link): void {
-    if (!link.closed && this.#link === link) return;
-    const info = link.closeInfo;
+    const info = link.closed;
+    if (!info && this.#link === link) return;
     throw new ConnectionClosedError('connect', info?.code, info?.reason ?? 'the connection closed while the session was being set up');
   }
 
@@ -341,8 +341,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 
   #onClose(link: Link, info: CloseEvent): void {
-    link.closed = true;
-    link.closeInfo = info;
+    link.closed = info;
     if (this.#link !== link || !link.established) return;
     this.#outbox.detach();
     this.#discard(link);
