@@ -70,12 +70,17 @@ export interface PeerAdvert {
   signature: Uint8Array<ArrayBuffer> | null;
 }
 
-/** A published P-256 point: only the 65-byte uncompressed form (some platforms would also take others). */
-function point(b64: unknown, name: string): Uint8Array<ArrayBuffer> {
+/** The bytes of a base64 member of a peer's advert. */
+function decode(value: unknown, name: string): Uint8Array<ArrayBuffer> {
   const what = `the peer's e2e.${name}`;
-  if (typeof b64 !== 'string') throw new KeyFormatError(`${what} is not a string`);
-  const raw = base64ToBytes(b64, what);
-  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} is not a 65-byte uncompressed P-256 point`);
+  if (typeof value !== 'string') throw new KeyFormatError(`${what} is not a string`);
+  return base64ToBytes(value, what);
+}
+
+/** A published P-256 point: only the 65-byte uncompressed form (some platforms would also take others). */
+function point(value: unknown, name: string): Uint8Array<ArrayBuffer> {
+  const raw = decode(value, name);
+  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`the peer's e2e.${name} is not a 65-byte uncompressed P-256 point`);
   return raw;
 }
 
@@ -93,11 +98,10 @@ export function readPeerAdvert(options: Record<string, unknown>): PeerAdvert | n
   const publicRaw = point(advert.pk, 'pk');
   const hasIdk = advert.idk !== undefined;
   if (hasIdk !== (advert.sig !== undefined)) throw new AuthenticationError("the peer's e2e advert has only one of 'idk' and 'sig'");
-  if (hasIdk && typeof advert.sig !== 'string') throw new KeyFormatError("the peer's e2e.sig is not a string");
   return {
     publicB64: advert.pk as string,
     publicRaw,
     identityRaw: hasIdk ? point(advert.idk, 'idk') : null,
-    signature: hasIdk ? base64ToBytes(advert.sig as string, "the peer's e2e.sig") : null,
+    signature: hasIdk ? decode(advert.sig, 'sig') : null,
   };
 }

@@ -132,8 +132,9 @@ export class PeerTable {
     try {
       advert = local && readPeerAdvert(options);
       // A key id is a session's name in envelopes: this session's own, or another current peer's, cannot be a second peer's.
-      const holder = advert && this.#byKid.get(keyId(advert.publicB64));
-      if (advert && (keyId(advert.publicB64) === local?.kid || (holder && holder.privateId !== privateId))) {
+      const kid = advert && keyId(advert.publicB64);
+      const holder = kid && this.#byKid.get(kid);
+      if (kid && (kid === local?.kid || (holder && holder.privateId !== privateId))) {
         throw new KeyFormatError(`peer ${privateId} published a public key that another session already uses; it is ignored`);
       }
     } catch (error) {
