@@ -10,7 +10,7 @@ import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './even
 import { ADVERT_KEY, createLocalKeys, loadIdentity, type LocalIdentity, type LocalKeys } from './local-keys.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { PeerTable, type PeerEntry } from './peer-table.js';
+import { PeerTable } from './peer-table.js';
 import { acceptCounter, openMessage } from './receive.js';
 import { canJoinBatch, outgoing, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
 
