@@ -1,10 +1,9 @@
 /** Sealing and opening envelopes with the pair keys (AES-256-GCM, counter IVs, bound additional data). */
-import { AES_256_KEY_LENGTH, AES_GCM_IV_LENGTH, decryptBytes, encryptBytes, importAesGcmKey } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
-import { randomBytes } from '../crypto/env.js';
 import { DecryptError } from '../errors.js';
-import { letterType, recipientEntry, typeLetter, type Envelope, type MultiEnvelope, type SingleEnvelope } from './envelope.js';
-import { buildAad, counterIv, Format, type MessageType } from './scheme.js';
+import { letterType, typeLetter, type MultiEnvelope, type ReceivedEnvelope, type SingleEnvelope } from './envelope.js';
+import { buildAad, counterIv, Format, type FormatCode, type MessageType } from './scheme.js';
+import { aesGcm, importAesKey, randomBytes } from './webcrypto.js';
 
 /** A sender or recipient key as the cipher needs it. */
 export interface PartyKey {
@@ -19,12 +18,17 @@ export interface SealTarget extends PartyKey {
 }
 
 // The one-time message key of a multi-recipient envelope encrypts exactly one payload, so a fixed IV is safe.
-const PAYLOAD_IV = new Uint8Array(AES_GCM_IV_LENGTH);
+const PAYLOAD_IV = new Uint8Array(12);
+
+/** Encryption under a pair key: counter IV, additional data binding both keys, the counter and (for a wrap) the payload. */
+const pairSeal = (format: FormatCode, type: MessageType, sender: PartyKey, t: SealTarget, plaintext: Uint8Array<ArrayBuffer>, payload?: Uint8Array) =>
+  aesGcm(true, t.sendKey, counterIv(t.n), plaintext, buildAad({ format, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payload }));
+
+const payloadAad = (type: MessageType, sender: Uint8Array) => buildAad({ format: Format.payload, type, sender });
 
 /** Encrypts for one recipient. */
-export async function sealSingle(sender: PartyKey, target: SealTarget, type: MessageType, plaintext: Uint8Array): Promise<SingleEnvelope> {
-  const aad = buildAad({ format: Format.single, type, sender: sender.publicRaw, recipient: target.publicRaw, counter: target.n });
-  const ct = await encryptBytes({ key: target.sendKey, iv: counterIv(target.n), plaintext, aad });
+export async function sealSingle(sender: PartyKey, target: SealTarget, type: MessageType, plaintext: Uint8Array<ArrayBuffer>): Promise<SingleEnvelope> {
+  const ct = await pairSeal(Format.single, type, sender, target, plaintext);
   return { e2e: 1, t: typeLetter(type), s: sender.kid, r: target.kid, n: target.n, ct: bytesToBase64(ct) };
 }
 
@@ -35,23 +39,15 @@ export async function sealSingle(sender: PartyKey, target: SealTarget, type: Mes
  * key, still cannot pass off another payload to the others under the
  * sender's name (GCM alone is not key-committing).
  */
-export async function sealMulti(sender: PartyKey, targets: readonly SealTarget[], type: MessageType, plaintext: Uint8Array): Promise<MultiEnvelope> {
-  const messageKeyRaw = randomBytes(AES_256_KEY_LENGTH);
+export async function sealMulti(sender: PartyKey, targets: readonly SealTarget[], type: MessageType, plaintext: Uint8Array<ArrayBuffer>): Promise<MultiEnvelope> {
+  const messageKey = randomBytes(32);
   try {
-    const messageKey = await importAesGcmKey(messageKeyRaw);
-    const payloadAad = buildAad({ format: Format.payload, type, sender: sender.publicRaw });
-    const payload = await encryptBytes({ key: messageKey, iv: PAYLOAD_IV, plaintext, aad: payloadAad });
-    const wraps = await Promise.all(
-      targets.map((t) => {
-        const aad = buildAad({ format: Format.wrap, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payload });
-        return encryptBytes({ key: t.sendKey, iv: counterIv(t.n), plaintext: messageKeyRaw, aad });
-      }),
-    );
-    const k: Record<string, [number, string]> = {};
-    targets.forEach((t, i) => (k[t.kid] = [t.n, bytesToBase64(wraps[i] as Uint8Array)]));
+    const payload = await aesGcm(true, await importAesKey(messageKey), PAYLOAD_IV, plaintext, payloadAad(type, sender.publicRaw));
+    const k: MultiEnvelope['k'] = {};
+    await Promise.all(targets.map(async (t) => (k[t.kid] = [t.n, bytesToBase64(await pairSeal(Format.wrap, type, sender, t, messageKey, payload))])));
     return { e2e: 1, t: typeLetter(type), s: sender.kid, ct: bytesToBase64(payload), k };
   } finally {
-    messageKeyRaw.fill(0);
+    messageKey.fill(0);
   }
 }
 
@@ -62,42 +58,27 @@ export interface OpenContext {
   receiveKey: CryptoKey;
 }
 
-/** The counter an envelope carries for `recipientKid`, or `null` when it has none for it. */
-export function counterFor(envelope: Envelope, recipientKid: string): number | null {
-  if ('k' in envelope) return recipientEntry(envelope, recipientKid)?.n ?? null;
-  return envelope.r === recipientKid ? envelope.n : null;
-}
-
-function decodeOrFail(text: string): Uint8Array {
-  try {
-    return base64ToBytes(text, 'ciphertext');
-  } catch (cause) {
-    throw new DecryptError({ cause });
-  }
-}
-
 /**
- * Authenticates and decrypts. Every failure rejects with the same
+ * Authenticates and decrypts this recipient's part of an envelope (see
+ * `parseEnvelope`). Every failure (bad base64 included) rejects with the same
  * {@link DecryptError}.
  */
-export async function openEnvelope(ctx: OpenContext, envelope: Envelope): Promise<Uint8Array> {
-  const type = letterType(envelope.t);
-  if (!('k' in envelope)) {
-    const aad = buildAad({ format: Format.single, type, sender: ctx.sender.publicRaw, recipient: ctx.recipient.publicRaw, counter: envelope.n });
-    return decryptBytes({ key: ctx.receiveKey, iv: counterIv(envelope.n), ciphertext: decodeOrFail(envelope.ct), aad });
-  }
-  const own = recipientEntry(envelope, ctx.recipient.kid);
-  if (!own) throw new DecryptError();
-  const payload = decodeOrFail(envelope.ct);
-  const wrapAad = buildAad({ format: Format.wrap, type, sender: ctx.sender.publicRaw, recipient: ctx.recipient.publicRaw, counter: own.n, payload });
-  const messageKeyRaw = await decryptBytes({ key: ctx.receiveKey, iv: counterIv(own.n), ciphertext: decodeOrFail(own.wrapped), aad: wrapAad });
+export async function openEnvelope(ctx: OpenContext, { t, ct, n, wrapped }: ReceivedEnvelope): Promise<Uint8Array<ArrayBuffer>> {
+  const type = letterType(t);
+  const sender = ctx.sender.publicRaw;
+  const pairOpen = (format: FormatCode, text: string, payload?: Uint8Array) =>
+    aesGcm(false, ctx.receiveKey, counterIv(n as number), base64ToBytes(text), buildAad({ format, type, sender, recipient: ctx.recipient.publicRaw, counter: n as number, payload }));
   try {
-    const messageKey = await importAesGcmKey(messageKeyRaw).catch((cause: unknown) => {
-      throw new DecryptError({ cause });
-    });
-    const payloadAad = buildAad({ format: Format.payload, type, sender: ctx.sender.publicRaw });
-    return await decryptBytes({ key: messageKey, iv: PAYLOAD_IV, ciphertext: payload, aad: payloadAad });
-  } finally {
-    messageKeyRaw.fill(0);
+    if (n === null) throw new DecryptError();
+    if (wrapped === undefined) return await pairOpen(Format.single, ct);
+    const payload = base64ToBytes(ct);
+    const messageKey = await pairOpen(Format.wrap, wrapped, payload);
+    try {
+      return await aesGcm(false, await importAesKey(messageKey), PAYLOAD_IV, payload, payloadAad(type, sender));
+    } finally {
+      messageKey.fill(0);
+    }
+  } catch (cause) {
+    throw cause instanceof DecryptError ? cause : new DecryptError({ cause });
   }
 }

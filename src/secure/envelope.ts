@@ -35,20 +35,28 @@ export interface MultiEnvelope {
 
 export type Envelope = SingleEnvelope | MultiEnvelope;
 
+/** An envelope as one recipient reads it: the shared fields and its own part. */
+export interface ReceivedEnvelope {
+  t: TypeLetter;
+  /** Sender key id. */
+  s: string;
+  /** base64 ciphertext: the message (one recipient) or the shared payload (several). */
+  ct: string;
+  /** This recipient's counter; `null` when the envelope holds nothing for its key. */
+  n: number | null;
+  /** This recipient's wrapped message key (several recipients only). */
+  wrapped?: string;
+}
+
 export const typeLetter = (type: MessageType): TypeLetter => (type === 'broadcast' ? 'b' : 'd');
 export const letterType = (letter: TypeLetter): MessageType => (letter === 'b' ? 'broadcast' : 'direct');
 
-const isKid = (value: unknown): value is string => typeof value === 'string' && value.length === KID_LENGTH;
-export const isCounter = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_COUNTER;
+const isKid = (value: unknown): boolean => typeof value === 'string' && value.length === KID_LENGTH;
+const isCounter = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_COUNTER;
 
-function bad(message: string, value: unknown): never {
-  let frame: string | undefined;
-  try {
-    frame = JSON.stringify(value)?.slice(0, 200);
-  } catch {
-    frame = undefined;
-  }
-  throw new ProtocolError(`encrypted message: ${message}`, { frame });
+// The frame itself travels with the drop (`decrypt_error.raw`), so the error only names the field.
+function bad(message: string): never {
+  throw new ProtocolError(`encrypted message: ${message}`);
 }
 
 /**
@@ -60,34 +68,25 @@ export function looksLikeEnvelope(data: unknown): data is Record<string, unknown
 }
 
 /**
- * Validates an envelope's shape. Authentication comes later; this only keeps
- * malformed input away from the crypto.
+ * Validates an envelope's shape and takes out the part for `ownKid`.
+ * Authentication comes later; this only keeps malformed input away from the crypto.
  * @throws {ProtocolError} naming the bad field.
  */
-export function parseEnvelope(data: Record<string, unknown>): Envelope {
-  if (data.e2e !== SCHEME_VERSION) bad(`unsupported version ${String(data.e2e)}`, data);
-  if (data.t !== 'b' && data.t !== 'd') bad("field 't' must be 'b' or 'd'", data);
-  if (!isKid(data.s)) bad(`field 's' must be a ${KID_LENGTH}-character key id`, data);
-  if (typeof data.ct !== 'string') bad("field 'ct' must be a base64 string", data);
+export function parseEnvelope(data: Record<string, unknown>, ownKid: string): ReceivedEnvelope {
+  const { e2e, t, s, ct, k } = data;
+  if (e2e !== SCHEME_VERSION) bad(`unsupported version ${String(e2e)}`);
+  if (t !== 'b' && t !== 'd') bad("field 't' must be 'b' or 'd'");
+  if (!isKid(s)) bad(`field 's' must be a ${KID_LENGTH}-character key id`);
+  if (typeof ct !== 'string') bad("field 'ct' must be a base64 string");
+  const envelope = { t: t as TypeLetter, s: s as string, ct };
   if (hasOwn(data, 'k')) {
-    if (!isRecord(data.k)) bad("field 'k' must be an object", data);
-    return data as unknown as MultiEnvelope;
+    if (!isRecord(k)) bad("field 'k' must be an object");
+    if (!hasOwn(k, ownKid)) return { ...envelope, n: null };
+    const own = k[ownKid];
+    if (!Array.isArray(own) || own.length !== 2 || !isCounter(own[0]) || typeof own[1] !== 'string') bad("a recipient entry of 'k' must be [counter, base64]");
+    return { ...envelope, n: own[0], wrapped: own[1] };
   }
-  if (!isKid(data.r)) bad(`field 'r' must be a ${KID_LENGTH}-character key id`, data);
-  if (!isCounter(data.n)) bad("field 'n' must be an integer counter from 1", data);
-  return data as unknown as SingleEnvelope;
-}
-
-/**
- * This recipient's entry of a multi-recipient envelope.
- * @returns `null` when the envelope has none for `kid`.
- * @throws {ProtocolError} when the entry is malformed.
- */
-export function recipientEntry(envelope: MultiEnvelope, kid: string): { n: number; wrapped: string } | null {
-  if (!hasOwn(envelope.k, kid)) return null;
-  const entry: unknown = envelope.k[kid];
-  if (!Array.isArray(entry) || entry.length !== 2 || !isCounter(entry[0]) || typeof entry[1] !== 'string') {
-    bad("a recipient entry of 'k' must be [counter, base64]", envelope);
-  }
-  return { n: entry[0] as number, wrapped: entry[1] as string };
+  if (!isKid(data.r)) bad(`field 'r' must be a ${KID_LENGTH}-character key id`);
+  if (!isCounter(data.n)) bad("field 'n' must be an integer counter from 1");
+  return { ...envelope, n: data.r === ownKid ? data.n : null };
 }

@@ -1,10 +1,9 @@
 /** This end's keys for one connection: a fresh ephemeral ECDH pair and what is published about it. */
 import { AuthenticationError, KeyFormatError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
-import { generateECDHKeyPair } from '../crypto/ecdh.js';
-import { exportVerifyKeyRaw, sign } from '../crypto/signing.js';
 import { isRecord } from '../protocol/guards.js';
 import { bindingInput, identityKeyFingerprint, keyFingerprint, keyId, SCHEME_VERSION } from './scheme.js';
+import { exportRaw, generateEcdh, sign } from './webcrypto.js';
 
 /** The `e2e` member of the `WSS_Connect` options, as published to peers. */
 export interface E2eAdvert {
@@ -40,21 +39,21 @@ export interface LocalIdentity {
 
 /** Exports the identity's public key and computes its safety number. */
 export async function loadIdentity(pair: CryptoKeyPair): Promise<LocalIdentity> {
-  const publicRaw = await exportVerifyKeyRaw(pair.publicKey);
+  const publicRaw = await exportRaw(pair.publicKey);
   return { privateKey: pair.privateKey, publicRaw, fingerprint: await identityKeyFingerprint(publicRaw) };
 }
 
 /** Generates this connection's ephemeral keys and, with an identity, signs the public key. */
 export async function createLocalKeys(appInfo: string, identity: LocalIdentity | null): Promise<LocalKeys> {
-  const { keyPair, publicKeyB64 } = await generateECDHKeyPair();
-  const publicRaw = base64ToBytes(publicKeyB64, 'own public key');
+  const { privateKey, publicRaw } = await generateEcdh();
+  const publicKeyB64 = bytesToBase64(publicRaw);
   const advert: E2eAdvert = { v: SCHEME_VERSION, pk: publicKeyB64 };
   if (identity) {
     advert.idk = bytesToBase64(identity.publicRaw);
     advert.sig = bytesToBase64(await sign(identity.privateKey, bindingInput(appInfo, publicRaw)));
   }
   return {
-    privateKey: keyPair.privateKey,
+    privateKey,
     publicRaw,
     publicB64: publicKeyB64,
     kid: keyId(publicKeyB64),
@@ -66,9 +65,23 @@ export async function createLocalKeys(appInfo: string, identity: LocalIdentity |
 /** A peer's advert after format checks (the key itself is imported later). */
 export interface PeerAdvert {
   publicB64: string;
-  publicRaw: Uint8Array;
-  identityRaw: Uint8Array | null;
-  signature: Uint8Array | null;
+  publicRaw: Uint8Array<ArrayBuffer>;
+  identityRaw: Uint8Array<ArrayBuffer> | null;
+  signature: Uint8Array<ArrayBuffer> | null;
+}
+
+/** The bytes of a base64 member of a peer's advert. */
+function decode(value: unknown, name: string): Uint8Array<ArrayBuffer> {
+  const what = `the peer's e2e.${name}`;
+  if (typeof value !== 'string') throw new KeyFormatError(`${what} is not a string`);
+  return base64ToBytes(value, what);
+}
+
+/** A published P-256 point: only the 65-byte uncompressed form (some platforms would also take others). */
+function point(value: unknown, name: string): Uint8Array<ArrayBuffer> {
+  const raw = decode(value, name);
+  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`the peer's e2e.${name} is not a 65-byte uncompressed P-256 point`);
+  return raw;
 }
 
 /**
@@ -82,18 +95,13 @@ export function readPeerAdvert(options: Record<string, unknown>): PeerAdvert | n
   if (advert === undefined) return null;
   if (!isRecord(advert)) throw new KeyFormatError("the peer's connect option 'e2e' is not an object");
   if (advert.v !== SCHEME_VERSION) throw new KeyFormatError(`the peer's e2e scheme version ${String(advert.v)} is not supported (expected ${SCHEME_VERSION})`);
-  const publicB64 = advert.pk;
-  if (typeof publicB64 !== 'string') throw new KeyFormatError("the peer's e2e.pk is not a string");
-  const publicRaw = base64ToBytes(publicB64, "the peer's e2e.pk");
-  if (publicRaw.length !== 65 || publicRaw[0] !== 0x04) throw new KeyFormatError("the peer's e2e.pk is not a 65-byte uncompressed P-256 point");
+  const publicRaw = point(advert.pk, 'pk');
   const hasIdk = advert.idk !== undefined;
   if (hasIdk !== (advert.sig !== undefined)) throw new AuthenticationError("the peer's e2e advert has only one of 'idk' and 'sig'");
-  if (!hasIdk) return { publicB64, publicRaw, identityRaw: null, signature: null };
-  if (typeof advert.idk !== 'string' || typeof advert.sig !== 'string') throw new KeyFormatError("the peer's e2e.idk and e2e.sig must be strings");
   return {
-    publicB64,
+    publicB64: advert.pk as string,
     publicRaw,
-    identityRaw: base64ToBytes(advert.idk, "the peer's e2e.idk"),
-    signature: base64ToBytes(advert.sig, "the peer's e2e.sig"),
+    identityRaw: hasIdk ? point(advert.idk, 'idk') : null,
+    signature: hasIdk ? decode(advert.sig, 'sig') : null,
   };
 }

@@ -97,39 +97,50 @@ export interface ResolvedSecureOptions {
 }
 
 const CLIENT_KEYS = ['url', 'handshakeUrl', 'connectOptions', 'requestTimeout', 'userToken', 'WebSocket', 'fetch', 'maxFrameSize', 'logger'] as const;
-const OWN_KEYS = ['info', 'encryption', 'reconnect', 'queueSize', 'identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const;
-const RECONNECT_KEYS = Object.keys(secureSessionDefaults.reconnect);
-const MAX_INFO_LENGTH = 1024;
+const IDENTITY_KEYS = ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const;
+const KNOWN_KEYS: readonly string[] = [...CLIENT_KEYS, 'info', 'encryption', 'reconnect', 'queueSize', ...IDENTITY_KEYS];
+/** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
+const LIMIT = 2 ** 31 - 1;
+/** Numeric reconnect members: [name, min, max, integer]. `max: Infinity` admits Infinity itself. */
+const RECONNECT_NUMBERS = [
+  ['maxRetries', 0, Infinity, true],
+  ['interval', 0, LIMIT, false],
+  ['maxInterval', 0, LIMIT, false],
+  ['backoffMultiplier', 1, LIMIT, false],
+  ['jitter', 0, 1, false],
+] as const;
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-function nonNegative(name: string, value: unknown, allowInfinity = false): number {
-  const ok = typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (allowInfinity && value === Infinity));
-  if (!ok) fail(`option '${name}' must be a number >= 0${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
-  return value as number;
+function checkNumber(name: string, value: unknown, min: number, max: number, integer: boolean): void {
+  if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value) && value !== Infinity)) {
+    fail(`option '${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
+function checkType(name: string, value: unknown, type: 'boolean' | 'function' | 'string'): void {
+  if (value !== undefined && typeof value !== type) fail(`option '${name}' must be a ${type}, got ${typeof value}`);
+}
+
+function checkKnown(value: Record<string, unknown>, known: readonly string[], prefix = ''): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(`unknown option '${prefix}${key}'; known: ${known.join(', ')}`);
+  }
 }
 
 function resolveReconnect(value: unknown): ResolvedReconnect {
   if (value === undefined) return { ...secureSessionDefaults.reconnect };
   if (!isRecord(value)) fail("option 'reconnect' must be an object such as { enabled: true, interval: 1000 }");
-  for (const key of Object.keys(value)) {
-    if (!RECONNECT_KEYS.includes(key)) fail(`unknown option 'reconnect.${key}'; known: ${RECONNECT_KEYS.join(', ')}`);
-  }
-  const r = { ...secureSessionDefaults.reconnect, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) };
-  if (typeof r.enabled !== 'boolean') fail(`option 'reconnect.enabled' must be true or false, got ${String(r.enabled)}`);
-  const maxRetries = nonNegative('reconnect.maxRetries', r.maxRetries, true);
-  if (maxRetries !== Infinity && !Number.isInteger(maxRetries)) fail(`option 'reconnect.maxRetries' must be an integer or Infinity, got ${maxRetries}`);
-  const interval = nonNegative('reconnect.interval', r.interval);
-  const maxInterval = nonNegative('reconnect.maxInterval', r.maxInterval);
-  if (maxInterval < interval) fail(`option 'reconnect.maxInterval' (${maxInterval}) must not be below 'reconnect.interval' (${interval})`);
-  if (maxInterval > 2 ** 31 - 1) fail(`option 'reconnect.maxInterval' must be at most ${2 ** 31 - 1} ms (the timer limit)`);
-  const backoffMultiplier = nonNegative('reconnect.backoffMultiplier', r.backoffMultiplier);
-  if (backoffMultiplier < 1) fail(`option 'reconnect.backoffMultiplier' must be >= 1, got ${backoffMultiplier}`);
-  const jitter = nonNegative('reconnect.jitter', r.jitter);
-  if (jitter > 1) fail(`option 'reconnect.jitter' must be between 0 and 1, got ${jitter}`);
-  return { enabled: r.enabled, maxRetries, interval, backoffMultiplier, maxInterval, jitter };
+  const defaults = secureSessionDefaults.reconnect;
+  checkKnown(value, Object.keys(defaults), 'reconnect.');
+  const r: Record<string, unknown> = { ...defaults };
+  for (const key of Object.keys(value)) if (value[key] !== undefined) r[key] = value[key];
+  checkType('reconnect.enabled', r.enabled, 'boolean');
+  for (const [key, min, max, integer] of RECONNECT_NUMBERS) checkNumber(`reconnect.${key}`, r[key], min, max, integer);
+  if ((r.maxInterval as number) < (r.interval as number)) fail(`option 'reconnect.maxInterval' (${r.maxInterval}) must not be below 'reconnect.interval' (${r.interval})`);
+  return r as ResolvedReconnect;
 }
 
 function checkIdentity(identity: unknown): CryptoKeyPair {
@@ -140,22 +151,8 @@ function checkIdentity(identity: unknown): CryptoKeyPair {
   } catch (cause) {
     throw new InvalidArgumentError(`option 'identity' is not a usable ECDSA P-256 key pair: ${(cause as Error).message}`, { cause });
   }
-  if (!(identity.publicKey as CryptoKey).extractable) fail("option 'identity.publicKey' must be extractable (it is published to peers)");
+  if (!identity.publicKey.extractable) fail("option 'identity.publicKey' must be extractable (it is published to peers)");
   return identity as unknown as CryptoKeyPair;
-}
-
-function checkKnownKeys(options: Record<string, unknown>): void {
-  const known: readonly string[] = [...CLIENT_KEYS, ...OWN_KEYS];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) fail(`unknown option '${key}'; known: ${known.join(', ')}`);
-  }
-}
-
-function checkEncryptionCombos(options: SecureSessionOptions, encryption: boolean): void {
-  if (encryption) return;
-  for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const) {
-    if (options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'; remove it or enable encryption`);
-  }
 }
 
 /**
@@ -164,33 +161,26 @@ function checkEncryptionCombos(options: SecureSessionOptions, encryption: boolea
  */
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
   if (!isRecord(options)) fail('SecureSession needs an options object with at least { url }');
-  checkKnownKeys(options);
-  const { info = secureSessionDefaults.info, encryption = secureSessionDefaults.encryption } = options;
-  if (typeof info !== 'string' || info === '' || info.length > MAX_INFO_LENGTH) fail(`option 'info' must be a non-empty string of at most ${MAX_INFO_LENGTH} characters`);
-  if (typeof encryption !== 'boolean') fail(`option 'encryption' must be true or false, got ${String(encryption)}`);
-  checkEncryptionCombos(options, encryption);
+  checkKnown(options, KNOWN_KEYS);
+  const { info = secureSessionDefaults.info, encryption = secureSessionDefaults.encryption, requirePeerIdentity, verifyPeerIdentity } = options;
+  if (typeof info !== 'string' || info === '' || info.length > 1024) fail("option 'info' must be a non-empty string of at most 1024 characters");
+  checkType('encryption', encryption, 'boolean');
+  if (!encryption) {
+    for (const name of IDENTITY_KEYS) if (options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'; remove it or enable encryption`);
+  }
   const reconnect = resolveReconnect(options.reconnect);
   if (options.queueSize !== undefined && !reconnect.enabled) fail("option 'queueSize' needs 'reconnect.enabled: true' (the queue only holds sends made while reconnecting)");
-  const queueSize = nonNegative('queueSize', options.queueSize ?? secureSessionDefaults.queueSize);
-  if (!Number.isInteger(queueSize)) fail(`option 'queueSize' must be an integer, got ${queueSize}`);
+  const queueSize = options.queueSize ?? secureSessionDefaults.queueSize;
+  checkNumber('queueSize', queueSize, 0, LIMIT, true);
   const identity = options.identity === undefined ? null : checkIdentity(options.identity);
-  if (options.requirePeerIdentity !== undefined && typeof options.requirePeerIdentity !== 'boolean') fail("option 'requirePeerIdentity' must be true or false");
-  if (options.verifyPeerIdentity !== undefined && typeof options.verifyPeerIdentity !== 'function') fail("option 'verifyPeerIdentity' must be a function");
+  checkType('requirePeerIdentity', requirePeerIdentity, 'boolean');
+  checkType('verifyPeerIdentity', verifyPeerIdentity, 'function');
   if (isRecord(options.connectOptions) && hasOwn(options.connectOptions, ADVERT_KEY)) {
     fail(`option 'connectOptions.${ADVERT_KEY}' is reserved: SecureSession publishes its keys there`);
   }
-  const client: WSSClientOptions = Object.fromEntries(CLIENT_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as unknown as WSSClientOptions;
+  const client = Object.fromEntries(CLIENT_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as unknown as WSSClientOptions;
   resolveClientOptions(client);
-  return {
-    client,
-    info,
-    encryption,
-    reconnect,
-    queueSize,
-    identity,
-    requirePeerIdentity: options.requirePeerIdentity ?? identity !== null,
-    verifyPeerIdentity: options.verifyPeerIdentity,
-  };
+  return { client, info, encryption, reconnect, queueSize, identity, requirePeerIdentity: requirePeerIdentity ?? identity !== null, verifyPeerIdentity };
 }
 
 /**

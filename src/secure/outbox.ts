@@ -97,23 +97,17 @@ export class Outbox<Req, Res> {
       while (this.#prepare && this.#jobs.length > 0) {
         const generation = this.#generation;
         const batch = this.#takeBatch();
-        let write: () => Promise<Res>;
-        try {
-          write = await this.#prepare(batch.map((job) => job.request));
-        } catch (error) {
-          if (generation !== this.#generation) continue;
-          this.#jobs.splice(0, batch.length);
-          for (const job of batch) job.reject(toError(error));
-          continue;
-        }
-        if (generation !== this.#generation) continue;
-        this.#jobs.splice(0, batch.length);
         let written: Promise<Res>;
         try {
+          const write = await this.#prepare(batch.map((job) => job.request));
+          // Detached meanwhile: whatever was prepared is dropped; the sends wait for the next connection.
+          if (generation !== this.#generation) continue;
           written = write();
         } catch (error) {
+          if (generation !== this.#generation) continue;
           written = Promise.reject(toError(error));
         }
+        this.#jobs.splice(0, batch.length);
         written.then(
           (value) => batch.forEach((job) => job.resolve(value)),
           (error: unknown) => batch.forEach((job) => job.reject(toError(error))),

@@ -5,11 +5,10 @@
  * (`entry.ready`). Private IDs change; key ids do not.
  */
 import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
-import { importPeerPublicKey } from '../crypto/ecdh.js';
-import { importVerifyKey, verify } from '../crypto/signing.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import { readPeerAdvert, type LocalKeys, type PeerAdvert } from './local-keys.js';
 import { bindingInput, derivePairKeys, identityKeyFingerprint, keyId, pairFingerprint, type PairKeys } from './scheme.js';
+import { importPoint, verify } from './webcrypto.js';
 
 /** What is known about a peer's keys once checks are done. */
 export interface PeerSecurity {
@@ -21,7 +20,7 @@ export interface PeerSecurity {
   verified: boolean | null;
   /** Safety number of the peer's identity key, when it published one. */
   identityFingerprint: string | null;
-  /** Why the peer is unusable, when it is. */
+  /** Why the peer is unusable, when it is (`null` on a plaintext session). */
   error: Error | null;
 }
 
@@ -32,6 +31,9 @@ export interface IdentityPolicy {
   /** Extra application check of a validly signed identity (pinning); `false` makes the peer unusable. */
   trust?: (peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>;
 }
+
+/** A peer of a plaintext session: no keys, nothing wrong. */
+const PLAINTEXT: PeerSecurity = { keys: null, fingerprint: null, verified: null, identityFingerprint: null, error: null };
 
 /** One peer of one connection. */
 export class PeerEntry {
@@ -53,50 +55,41 @@ export class PeerEntry {
     this.privateId = privateId;
     this.options = options;
     this.advert = advert;
-    this.kid = advert ? keyId(advert.publicB64) : null;
+    this.kid = advert && keyId(advert.publicB64);
     this.ready = ready(this).then((security) => (this.security = security));
   }
 }
 
-const unusable = (error: Error, extra: Partial<PeerSecurity> = {}): PeerSecurity => ({
-  keys: null,
-  fingerprint: null,
-  verified: null,
-  identityFingerprint: null,
-  error,
-  ...extra,
-});
-
-/** Checks the identity binding; returns the `verified` value and identity fingerprint, or an unusable result. */
-async function checkIdentity(entry: PeerEntry, advert: PeerAdvert, appInfo: string, policy: IdentityPolicy): Promise<PeerSecurity | { verified: boolean | null; identityFingerprint: string | null }> {
-  if (!advert.identityRaw || !advert.signature) {
-    if (!policy.require) return { verified: null, identityFingerprint: null };
-    return unusable(new AuthenticationError(`peer ${entry.privateId} published no identity key, and identities are required`), { verified: false });
-  }
-  const identityFingerprint = await identityKeyFingerprint(advert.identityRaw);
-  const failed = (message: string): PeerSecurity => unusable(new AuthenticationError(message), { verified: false, identityFingerprint });
-  const verifyKey = await importVerifyKey(advert.identityRaw, "the peer's identity key");
-  if (!(await verify(verifyKey, advert.signature, bindingInput(appInfo, advert.publicRaw)))) {
-    return failed(`peer ${entry.privateId}'s identity signature does not match its published key; the key may have been replaced in transit`);
-  }
-  if (policy.trust && !(await policy.trust({ privateId: entry.privateId, identityKey: advert.identityRaw, identityFingerprint }))) {
-    return failed(`peer ${entry.privateId}'s identity ${identityFingerprint} was rejected by verifyPeerIdentity`);
-  }
-  return { verified: true, identityFingerprint };
-}
-
-async function secure(entry: PeerEntry, local: LocalKeys, appInfo: string, policy: IdentityPolicy): Promise<PeerSecurity> {
-  const advert = entry.advert;
-  if (!advert) return unusable(new AuthenticationError(`peer ${entry.privateId} published no end-to-end key; it cannot take part in an encrypted session`));
+/**
+ * Checks the identity binding (and the application's pin), then agrees the
+ * pair keys. Any failure leaves the peer unusable, with the reason.
+ */
+async function secure(entry: PeerEntry, advertError: Error | null, local: LocalKeys, appInfo: string, policy: IdentityPolicy): Promise<PeerSecurity> {
+  const { advert, privateId } = entry;
+  const peer = `peer ${privateId}`;
+  // Until the checks pass, an identity in play (published or required) counts as failed.
+  const verified = policy.require || advert?.identityRaw ? false : null;
+  let identityFingerprint: string | null = null;
   try {
-    const identity = await checkIdentity(entry, advert, appInfo, policy);
-    if ('keys' in identity) return identity;
-    const peerKey = await importPeerPublicKey(advert.publicRaw, `peer ${entry.privateId}'s public key`);
-    const keys = await derivePairKeys(local.privateKey, local.publicRaw, peerKey, advert.publicRaw, appInfo);
-    const fingerprint = await pairFingerprint(appInfo, local.publicRaw, advert.publicRaw);
-    return { keys, fingerprint, error: null, ...identity };
+    if (advertError) throw advertError;
+    if (!advert) throw new AuthenticationError(`${peer} published no end-to-end key; it cannot take part in an encrypted session`);
+    const { identityRaw, signature, publicRaw } = advert;
+    if (identityRaw && signature) {
+      identityFingerprint = await identityKeyFingerprint(identityRaw);
+      const identityKey = await importPoint(identityRaw, true, `${peer}'s identity key`);
+      if (!(await verify(identityKey, signature, bindingInput(appInfo, publicRaw)))) {
+        throw new AuthenticationError(`${peer}'s identity signature does not match its published key; the key may have been replaced in transit`);
+      }
+      if (policy.trust && !(await policy.trust({ privateId, identityKey: identityRaw, identityFingerprint }))) {
+        throw new AuthenticationError(`${peer}'s identity ${identityFingerprint} was rejected by verifyPeerIdentity`);
+      }
+    } else if (policy.require) {
+      throw new AuthenticationError(`${peer} published no identity key, and identities are required`);
+    }
+    const keys = await derivePairKeys(local.privateKey, local.publicRaw, await importPoint(publicRaw, false, `${peer}'s public key`), publicRaw, appInfo);
+    return { keys, fingerprint: await pairFingerprint(appInfo, local.publicRaw, publicRaw), verified: identityRaw ? true : null, identityFingerprint, error: null };
   } catch (error) {
-    return unusable(toError(error), { verified: advert.identityRaw ? false : null });
+    return { keys: null, fingerprint: null, verified, identityFingerprint, error: toError(error) };
   }
 }
 
@@ -127,68 +120,53 @@ export class PeerTable {
     return this.#byPid.values();
   }
 
-  /** Every entry's `ready`, settled. */
-  async settled(): Promise<void> {
-    await Promise.all(Array.from(this.#byPid.values(), (entry) => entry.ready));
-  }
-
   /**
    * Adds a peer. A second announcement of the same key is a no-op (`added: false`);
    * a different key for a known private ID replaces the old entry (`replaced`).
    */
   add(privateId: string, options: ConnectOptions): { entry: PeerEntry; added: boolean; replaced: PeerEntry | null } {
-    const existing = this.#byPid.get(privateId);
-    const advert = this.#readAdvert(privateId, options);
-    if (existing && existing.advert?.publicB64 === advert.value?.publicB64 && advert.error === null) {
-      return { entry: existing, added: false, replaced: null };
+    const local = this.#local;
+    const existing = this.#byPid.get(privateId) ?? null;
+    let advert: PeerAdvert | null = null;
+    let advertError: Error | null = null;
+    try {
+      advert = local && readPeerAdvert(options);
+      // A key id is a session's name in envelopes: this session's own, or another current peer's, cannot be a second peer's.
+      const kid = advert && keyId(advert.publicB64);
+      const holder = kid && this.#byKid.get(kid);
+      if (kid && (kid === local?.kid || (holder && holder.privateId !== privateId))) {
+        throw new KeyFormatError(`peer ${privateId} published a public key that another session already uses; it is ignored`);
+      }
+    } catch (error) {
+      advert = null;
+      advertError = toError(error);
     }
+    if (existing && !advertError && existing.advert?.publicB64 === advert?.publicB64) return { entry: existing, added: false, replaced: null };
     if (existing) this.remove(privateId);
-    const entry = new PeerEntry(privateId, options, advert.value, (e) => this.#secure(e, advert.error));
+    const entry = new PeerEntry(privateId, options, advert, async (e) => (local ? secure(e, advertError, local, this.#appInfo, this.#policy) : PLAINTEXT));
     this.#byPid.set(privateId, entry);
     if (entry.kid !== null) this.#byKid.set(entry.kid, entry);
-    return { entry, added: true, replaced: existing ?? null };
+    return { entry, added: true, replaced: existing };
   }
 
-  /** Removes a peer; returns its entry. */
-  remove(privateId: string): PeerEntry | undefined {
+  /** Removes a peer. */
+  remove(privateId: string): void {
     const entry = this.#byPid.get(privateId);
-    if (!entry) return undefined;
+    if (!entry) return;
     this.#byPid.delete(privateId);
     if (entry.kid !== null && this.#byKid.get(entry.kid) === entry) this.#byKid.delete(entry.kid);
-    return entry;
   }
 
   /** Moves a peer to a new private ID; an unknown old ID adds a peer without options. */
-  rename(oldId: string, newId: string): PeerEntry {
+  rename(oldId: string, newId: string): void {
     const entry = this.#byPid.get(oldId);
-    if (!entry) return this.add(newId, {}).entry;
+    if (!entry) {
+      this.add(newId, {});
+      return;
+    }
     this.#byPid.delete(oldId);
-    if (this.#byPid.has(newId)) this.remove(newId);
+    this.remove(newId);
     entry.privateId = newId;
     this.#byPid.set(newId, entry);
-    return entry;
-  }
-
-  #readAdvert(privateId: string, options: ConnectOptions): { value: PeerAdvert | null; error: Error | null } {
-    if (!this.#local) return { value: null, error: null };
-    try {
-      const value = readPeerAdvert(options);
-      if (value) {
-        const kid = keyId(value.publicB64);
-        const holder = this.#byKid.get(kid);
-        if (kid === this.#local.kid || (holder !== undefined && holder.privateId !== privateId)) {
-          return { value: null, error: new KeyFormatError(`peer ${privateId} published a public key that another session already uses; it is ignored`) };
-        }
-      }
-      return { value, error: null };
-    } catch (error) {
-      return { value: null, error: toError(error) };
-    }
-  }
-
-  async #secure(entry: PeerEntry, advertError: Error | null): Promise<PeerSecurity> {
-    if (!this.#local) return unusable(new AuthenticationError('plaintext session'));
-    if (advertError) return unusable(advertError, { verified: this.#policy.require ? false : null });
-    return secure(entry, this.#local, this.#appInfo, this.#policy);
   }
 }

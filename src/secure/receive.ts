@@ -6,8 +6,8 @@
  */
 import { DecryptError, ProtocolError, ReplayError, toError } from '../errors.js';
 import { utf8Decode } from '../crypto/bytes.js';
-import { counterFor, openEnvelope } from './cipher.js';
-import { letterType, looksLikeEnvelope, parseEnvelope, type Envelope } from './envelope.js';
+import { openEnvelope } from './cipher.js';
+import { letterType, looksLikeEnvelope, parseEnvelope, type ReceivedEnvelope } from './envelope.js';
 import type { DecryptErrorReason } from './events.js';
 import type { LocalKeys } from './local-keys.js';
 import type { PeerEntry, PeerTable } from './peer-table.js';
@@ -20,56 +20,50 @@ export type Opened =
 
 const drop = (reason: DecryptErrorReason, error: Error): Opened => ({ ok: false, reason, error });
 
+/** A drop found before any decryption: the fixed `DecryptError`, with what was wrong as its cause. */
+const refuse = (reason: DecryptErrorReason, why: string): Opened => drop(reason, new DecryptError({ cause: new ProtocolError(why) }));
+
 const replay = (n: number, entry: PeerEntry): Opened =>
   drop('replay', new ReplayError(`message counter ${n} from peer ${entry.privateId} is not above ${entry.receiveCounter}: replayed, duplicated or reordered`));
 
-/** Checks what can be checked without crypto; returns the sender entry, counter and envelope, or a drop. */
-function locate(local: LocalKeys, table: PeerTable, data: unknown): Opened | { envelope: Envelope; entry: PeerEntry; n: number } {
-  if (!looksLikeEnvelope(data)) return drop('plaintext', new DecryptError({ cause: new ProtocolError('a plaintext message arrived on an encrypted session') }));
-  let envelope: Envelope;
+/** The JSON value of UTF-8 bytes, or `undefined` when they are not UTF-8 JSON (the caller reports it). */
+function parseJson(bytes: Uint8Array): unknown {
   try {
-    envelope = parseEnvelope(data);
-  } catch (error) {
-    return drop('malformed', toError(error));
+    return JSON.parse(utf8Decode(bytes));
+  } catch {
+    return undefined;
   }
-  const entry = table.byKid(envelope.s);
-  if (!entry) {
-    const what = envelope.s === local.kid ? "this session's own key (a reflected message)" : 'no current peer';
-    return drop('unknown-sender', new DecryptError({ cause: new ProtocolError(`the sender key id belongs to ${what}`) }));
-  }
-  let n: number | null;
-  try {
-    n = counterFor(envelope, local.kid);
-  } catch (error) {
-    return drop('malformed', toError(error));
-  }
-  if (n === null) return drop('not-for-us', new DecryptError({ cause: new ProtocolError("the message holds nothing for this session's key") }));
-  if (n <= entry.receiveCounter) return replay(n, entry);
-  return { envelope, entry, n };
 }
 
-/** Authenticates and decrypts one message's `data`. Never rejects. */
+/**
+ * Authenticates and decrypts one message's `data`, checking first what can be
+ * checked without crypto (spec §5 gives the order). Never rejects.
+ */
 export async function openMessage(local: LocalKeys, table: PeerTable, data: unknown): Promise<Opened> {
-  const located = locate(local, table, data);
-  if ('ok' in located) return located;
-  const { envelope, entry, n } = located;
+  if (!looksLikeEnvelope(data)) return refuse('plaintext', 'a plaintext message arrived on an encrypted session');
+  let envelope: ReceivedEnvelope;
+  try {
+    envelope = parseEnvelope(data, local.kid);
+  } catch (error) {
+    return drop('malformed', toError(error));
+  }
+  const { s, n } = envelope;
+  const entry = table.byKid(s);
+  if (!entry) return refuse('unknown-sender', `the sender key id belongs to ${s === local.kid ? "this session's own key (a reflected message)" : 'no current peer'}`);
+  if (n === null) return refuse('not-for-us', "the message holds nothing for this session's key");
+  if (n <= entry.receiveCounter) return replay(n, entry);
   // The sender's private ID as of arrival: later renames reach listeners as their own events.
   const from = entry.privateId;
-  const security = await entry.ready;
-  if (!security.keys) return drop('untrusted-peer', new DecryptError({ cause: security.error ?? undefined }));
+  const { keys, error } = await entry.ready;
+  if (!keys || !entry.advert) return drop('untrusted-peer', new DecryptError({ cause: error ?? undefined }));
   let plaintext: Uint8Array;
   try {
-    plaintext = await openEnvelope({ sender: { publicRaw: (entry.advert as NonNullable<PeerEntry['advert']>).publicRaw, kid: envelope.s }, recipient: local, receiveKey: security.keys.receive }, envelope);
+    plaintext = await openEnvelope({ sender: { publicRaw: entry.advert.publicRaw, kid: s }, recipient: local, receiveKey: keys.receive }, envelope);
   } catch (error) {
-    return drop('authentication', error instanceof DecryptError ? error : new DecryptError({ cause: error }));
+    return drop('authentication', toError(error));
   }
-  let items: unknown;
-  try {
-    items = JSON.parse(utf8Decode(plaintext));
-  } catch (error) {
-    return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not UTF-8 JSON`, { cause: error }));
-  }
-  if (!Array.isArray(items) || items.length === 0) return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not a non-empty JSON array of messages`));
+  const items = parseJson(plaintext);
+  if (!Array.isArray(items) || items.length === 0) return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not a non-empty UTF-8 JSON array of messages`));
   return { ok: true, entry, n, from, type: letterType(envelope.t), items };
 }
 

@@ -3,11 +3,8 @@
  * IVs, additional data, key ids and safety numbers. docs/secure-session-spec.md
  * describes the same construction in prose; keep the two in step.
  */
-import { deriveAesGcmKey } from '../crypto/hkdf.js';
-import { deriveSharedBits } from '../crypto/ecdh.js';
-import { sha256 } from '../crypto/hash.js';
 import { concatBytes, utf8Encode } from '../crypto/bytes.js';
-import { AES_GCM_IV_LENGTH } from '../crypto/aead.js';
+import { hkdfAesKeys, sha256, sharedBits } from './webcrypto.js';
 
 /** Scheme version carried in envelopes and published keys. */
 export const SCHEME_VERSION = 1;
@@ -18,34 +15,26 @@ export const KID_LENGTH = 16;
 /** Largest message counter: counters are JSON numbers, so they stay exact integers. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
-const ZERO = Uint8Array.of(0);
-const label = (name: string): Uint8Array => concatBytes(utf8Encode(`wss-sessions/e2e/v1 ${name}`), ZERO);
-
-const LABELS = {
-  salt: label('salt'),
-  key: label('key'),
-  aad: label('aad'),
-  binding: label('binding'),
-  pairFingerprint: label('pair fingerprint'),
-  keyFingerprint: label('key fingerprint'),
-  identityFingerprint: label('identity fingerprint'),
-} as const;
+const label = (name: string): Uint8Array => concatBytes(utf8Encode(`wss-sessions/e2e/v1 ${name}`), Uint8Array.of(0));
+const SALT = label('salt');
+const KEY = label('key');
+const AAD = label('aad');
+const BINDING = label('binding');
+const PAIR_FINGERPRINT = label('pair fingerprint');
+const KEY_FINGERPRINT = label('key fingerprint');
+const IDENTITY_FINGERPRINT = label('identity fingerprint');
 
 /** Envelope formats, as bound into the additional data. */
 export const Format = { single: 1, wrap: 2, payload: 3 } as const;
 export type FormatCode = (typeof Format)[keyof typeof Format];
 
-/** Message types, as bound into the additional data. */
+/** Message types; the additional data binds the code of the wire letter (`'b'` 0x62, `'d'` 0x64), the type's first letter. */
 export type MessageType = 'broadcast' | 'direct';
-const TYPE_BYTE: Record<MessageType, number> = { broadcast: 0x62, direct: 0x64 };
 
-/** Big-endian 16-bit length followed by the bytes, so concatenations cannot be ambiguous. */
-function lengthPrefixed(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(2 + bytes.length);
-  out[0] = bytes.length >>> 8;
-  out[1] = bytes.length & 0xff;
-  out.set(bytes, 2);
-  return out;
+/** The application label as bound everywhere: big-endian 16-bit byte length, then the UTF-8 bytes, so concatenations cannot be ambiguous. */
+function appLabel(appInfo: string): Uint8Array {
+  const bytes = utf8Encode(appInfo);
+  return concatBytes(Uint8Array.of(bytes.length >>> 8, bytes.length & 0xff), bytes);
 }
 
 /** Big-endian 64-bit encoding of a safe integer. */
@@ -55,12 +44,10 @@ export function u64(value: number): Uint8Array {
   return out;
 }
 
-/** Byte-wise order, so both ends of a pair list the two keys the same way. */
+/** Byte-wise order of two public keys (both 65 bytes), so both ends of a pair list them the same way. */
 function sortedPair(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number) ? [a, b] : [b, a];
-  }
-  return a.length <= b.length ? [a, b] : [b, a];
+  const i = a.findIndex((byte, j) => byte !== b[j]);
+  return i >= 0 && (a[i] as number) > (b[i] as number) ? [b, a] : [a, b];
 }
 
 /** The key id of a base64 public key. */
@@ -69,8 +56,8 @@ export function keyId(publicKeyB64: string): string {
 }
 
 /** The 12-byte AES-GCM IV of message counter `n`: 4 zero bytes ‖ n as 64-bit big-endian. */
-export function counterIv(n: number): Uint8Array {
-  const iv = new Uint8Array(AES_GCM_IV_LENGTH);
+export function counterIv(n: number): Uint8Array<ArrayBuffer> {
+  const iv = new Uint8Array(12);
   iv.set(u64(n), 4);
   return iv;
 }
@@ -95,14 +82,10 @@ export async function derivePairKeys(
   peerPublic: Uint8Array,
   appInfo: string,
 ): Promise<PairKeys> {
-  const ikm = await deriveSharedBits(ownPrivate, peerPublicKey);
-  const [lo, hi] = sortedPair(ownPublic, peerPublic);
-  const salt = await sha256(concatBytes(LABELS.salt, lo, hi));
-  const info = lengthPrefixed(utf8Encode(appInfo));
-  const [send, receive] = await Promise.all([
-    deriveAesGcmKey(ikm, salt, concatBytes(LABELS.key, info, ownPublic, peerPublic)),
-    deriveAesGcmKey(ikm, salt, concatBytes(LABELS.key, info, peerPublic, ownPublic)),
-  ]);
+  const ikm = await sharedBits(ownPrivate, peerPublicKey);
+  const salt = await sha256(concatBytes(SALT, ...sortedPair(ownPublic, peerPublic)));
+  const info = concatBytes(KEY, appLabel(appInfo));
+  const [send, receive] = (await hkdfAesKeys(ikm, salt, [concatBytes(info, ownPublic, peerPublic), concatBytes(info, peerPublic, ownPublic)])) as [CryptoKey, CryptoKey];
   ikm.fill(0);
   return { send, receive };
 }
@@ -120,42 +103,36 @@ export interface AadFields {
 }
 
 /** Additional data: label ‖ version ‖ format ‖ type ‖ sender key ‖ [recipient key] ‖ [counter] ‖ [payload ciphertext]. */
-export function buildAad(fields: AadFields): Uint8Array {
-  const parts: Uint8Array[] = [LABELS.aad, Uint8Array.of(SCHEME_VERSION, fields.format, TYPE_BYTE[fields.type]), fields.sender];
-  if (fields.recipient) parts.push(fields.recipient);
-  if (fields.counter !== undefined) parts.push(u64(fields.counter));
-  if (fields.payload) parts.push(fields.payload);
-  return concatBytes(...parts);
+export function buildAad({ format, type, sender, recipient, counter, payload }: AadFields): Uint8Array<ArrayBuffer> {
+  const parts = [AAD, Uint8Array.of(SCHEME_VERSION, format, type.charCodeAt(0)), sender, recipient, counter === undefined ? undefined : u64(counter), payload];
+  return concatBytes(...parts.filter((part) => part !== undefined));
 }
 
 /** What an identity key signs: label ‖ len ‖ app info ‖ ephemeral public key. No private ID, which can change. */
-export function bindingInput(appInfo: string, ephemeralPublic: Uint8Array): Uint8Array {
-  return concatBytes(LABELS.binding, lengthPrefixed(utf8Encode(appInfo)), ephemeralPublic);
+export function bindingInput(appInfo: string, ephemeralPublic: Uint8Array): Uint8Array<ArrayBuffer> {
+  return concatBytes(BINDING, appLabel(appInfo), ephemeralPublic);
 }
 
-/** Six groups of five decimal digits from the first 30 bytes of a digest. */
-function formatSafetyNumber(digest: Uint8Array): string {
+/** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the parts. */
+async function safetyNumber(...parts: Uint8Array[]): Promise<string> {
+  const digest = await sha256(concatBytes(...parts));
   const groups: string[] = [];
-  for (let g = 0; g < 6; g++) {
+  for (let g = 0; g < 30; g += 5) {
     let value = 0;
-    for (let i = 0; i < 5; i++) value = value * 256 + (digest[g * 5 + i] as number);
+    for (let i = g; i < g + 5; i++) value = value * 256 + (digest[i] as number);
     groups.push(String(value % 100_000).padStart(5, '0'));
   }
   return groups.join(' ');
 }
 
 /** Safety number of a pair: the same string at both ends. */
-export async function pairFingerprint(appInfo: string, a: Uint8Array, b: Uint8Array): Promise<string> {
-  const [lo, hi] = sortedPair(a, b);
-  return formatSafetyNumber(await sha256(concatBytes(LABELS.pairFingerprint, lengthPrefixed(utf8Encode(appInfo)), lo, hi)));
-}
+export const pairFingerprint = (appInfo: string, a: Uint8Array, b: Uint8Array): Promise<string> => safetyNumber(PAIR_FINGERPRINT, appLabel(appInfo), ...sortedPair(a, b));
 
 /** Safety number of one ephemeral public key. */
-export async function keyFingerprint(appInfo: string, publicKey: Uint8Array): Promise<string> {
-  return formatSafetyNumber(await sha256(concatBytes(LABELS.keyFingerprint, lengthPrefixed(utf8Encode(appInfo)), publicKey)));
-}
+export const keyFingerprint = (appInfo: string, publicKey: Uint8Array): Promise<string> => safetyNumber(KEY_FINGERPRINT, appLabel(appInfo), publicKey);
 
-/** Safety number of a long-term identity public key (independent of the app label, so it can be pinned anywhere). */
-export async function identityKeyFingerprint(identityPublic: Uint8Array): Promise<string> {
-  return formatSafetyNumber(await sha256(concatBytes(LABELS.identityFingerprint, identityPublic)));
-}
+/**
+ * Safety number of a long-term identity public key (raw 65 bytes, as from
+ * `exportVerifyKeyRaw`); independent of the app label, so it can be pinned anywhere.
+ */
+export const identityKeyFingerprint = (identityPublic: Uint8Array): Promise<string> => safetyNumber(IDENTITY_FINGERPRINT, identityPublic);

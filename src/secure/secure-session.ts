@@ -1,18 +1,18 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkPrivateId, checkRecipients } from '../client/args.js';
-import type { CloseEvent } from '../client/events.js';
+import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
-import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
+import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { ADVERT_KEY, createLocalKeys, loadIdentity, type LocalIdentity, type LocalKeys } from './local-keys.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { PeerTable, type PeerEntry } from './peer-table.js';
+import { PeerTable } from './peer-table.js';
 import { acceptCounter, openMessage } from './receive.js';
-import { canJoinBatch, encodeData, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
+import { canJoinBatch, outgoing, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -33,8 +33,8 @@ interface Link {
   readonly client: WSSClient;
   readonly local: LocalKeys | null;
   readonly table: PeerTable;
-  closed: boolean;
-  closeInfo: CloseEvent | null;
+  /** How its socket closed, once it has. */
+  closed: CloseEvent | null;
   established: boolean;
 }
 
@@ -64,7 +64,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #identityFingerprint: string | null = null;
   #desiredPrivateId: string | null = null;
   #privateId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #inbox: Promise<void> = Promise.resolve();
   #epoch = 0;
   #disconnecting: Promise<void> | null = null;
@@ -74,7 +74,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     super();
     this.#options = resolveSecureOptions(options);
     this.#logger = this.#options.client.logger ?? silentLogger;
-    this.#outbox = new Outbox(this.#options.queueSize, this.#options.encryption ? canJoinBatch : undefined);
+    this.#outbox = new Outbox(this.#options.queueSize, canJoinBatch);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -145,8 +145,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    *   for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
    */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
-    const rcp = checkRecipients('to', to, false);
-    await this.#submit('send', { kind: 'direct', to: rcp, data, options, ...this.#json(data) });
+    const ids = checkRecipients('to', to, false);
+    await this.#submit('send', outgoing('direct', ids, data, options, this.encrypted));
   }
 
   /**
@@ -158,12 +158,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const exclude = options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true);
     const request: RequestOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
-    return this.#submit('broadcast', { kind: 'broadcast', exclude, data, options: request, ...this.#json(data) });
-  }
-
-  /** Encrypted sessions serialise the data up front, so a bad value rejects its own send only. */
-  #json(data: unknown): { json?: string } {
-    return this.#options.encryption ? { json: encodeData(data) } : {};
+    return this.#submit('broadcast', outgoing('broadcast', exclude, data, request, this.encrypted));
   }
 
   /**
@@ -173,8 +168,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
-    const link = this.#link;
-    if (this.#state !== 'connected' || !link) throw new NotConnectedError('setPrivateId', this.#state);
+    const link = this.#connected('setPrivateId');
     const result = await link.client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
     if (this.#link === link && this.#privateId !== result) {
@@ -186,10 +180,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    const link = this.#link;
-    if (this.#state !== 'connected' || !link) throw new NotConnectedError('getPrivateId', this.#state);
-    return link.client.getPrivateId(options);
+    return this.#connected('getPrivateId').client.getPrivateId(options);
   }
+
+  /** The current connection, for an operation that needs state `'connected'`. */
+  #connected(operation: string): Link {
+    if (this.#state !== 'connected' || !this.#link) throw new NotConnectedError(operation, this.#state);
+    return this.#link;
+  }
+
 
   /**
    * Closes the session and stops reconnecting: no timer, listener or socket is
@@ -206,7 +205,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const link = this.#link;
     const wasUp = link?.established === true;
     this.#setState('disconnecting');
-    this.#clearTimer();
+    clearTimeout(this.#timer);
     this.#link = null;
     this.#outbox.rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     if (link) {
@@ -232,7 +231,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const connectOptions: ConnectOptions = { ...clientOptions.connectOptions, ...(local ? { [ADVERT_KEY]: local.advert } : {}) };
     const client = new WSSClient({ ...clientOptions, connectOptions });
     const policy = { require: this.#options.requirePeerIdentity, trust: this.#options.verifyPeerIdentity };
-    const link: Link = { client, local, table: new PeerTable(local, info, policy), closed: false, closeInfo: null, established: false };
+    const link: Link = { client, local, table: new PeerTable(local, info, policy), closed: null, established: false };
     this.#link = link;
     this.#wire(link, reconnecting);
     await client.connect();
@@ -241,72 +240,54 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       await client.setPrivateId(this.#desiredPrivateId);
       this.#check(link);
     }
-    await link.table.settled();
+    // Every peer known so far has a task in the chain that waits for its keys.
     await this.#inbox;
     this.#check(link);
     return link;
   }
 
   #check(link: Link): void {
-    if (!link.closed && this.#link === link) return;
-    const info = link.closeInfo;
+    const info = link.closed;
+    if (!info && this.#link === link) return;
     throw new ConnectionClosedError('connect', info?.code, info?.reason ?? 'the connection closed while the session was being set up');
   }
 
   async #loadIdentity(): Promise<LocalIdentity | null> {
     const pair = this.#options.identity;
     if (!pair) return null;
-    this.#identity ??= loadIdentity(pair);
-    try {
-      const identity = await this.#identity;
-      this.#identityFingerprint = identity.fingerprint;
-      return identity;
-    } catch (error) {
-      this.#identity = null;
-      throw error;
-    }
+    // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+    const identity = await (this.#identity ??= loadIdentity(pair));
+    this.#identityFingerprint = identity.fingerprint;
+    return identity;
   }
 
   #goLive(link: Link): void {
     this.#check(link);
     link.established = true;
-    const privateId = link.client.privateId as string;
+    const { client, local, table } = link;
+    const privateId = client.privateId as string;
     const changed = privateId !== this.#privateId;
     this.#privateId = privateId;
     this.#setState('connected');
-    this.#outbox.attach((request) =>
-      link.local ? prepareEncrypted(link.client, link.local, link.table, request) : preparePlain(link.client, link.table, request),
-    );
+    this.#outbox.attach((batch) => (local ? prepareEncrypted(client, local, table, batch) : preparePlain(client, table, batch)));
     if (changed) this.#emit('privateid', { privateId });
   }
 
   #wire(link: Link, reconnecting: boolean): void {
     const c = link.client;
     const live = (): boolean => this.#link === link;
-    c.on('state', ({ state }) => state === 'connected' && live() && this.#seed(link, reconnecting));
-    c.on('message', (e) => live() && this.#onMessage(link, e.type, e.from, e.data, e.raw));
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    c.on('state', ({ state }) => state === 'connected' && live() && c.peers.forEach((options, id) => this.#addPeer(link, id, options, reconnecting)));
+    c.on('message', (e) => live() && this.#onMessage(link, e));
     c.on('update', (e) => live() && this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => live() && this.#onPeerConnect(link, e.privateId, e.options));
+    c.on('peerconnect', (e) => live() && this.#addPeer(link, e.privateId, e.options, true));
     c.on('peerdisconnect', (e) => live() && this.#onPeerDisconnect(link, e.privateId));
     c.on('peerpid', (e) => live() && this.#onPeerPid(link, e.oldPrivateId, e.newPrivateId));
     c.on('close', (e) => this.#onClose(link, e));
     c.on('error', (e) => live() && this.#emit('error', e));
   }
 
-  /** Takes the peers of the `WSS_Connect` result, before any push that follows it. */
-  #seed(link: Link, reconnecting: boolean): void {
-    const peers = Array.from(link.client.peers, ([privateId, options]) => ({ privateId, options, entry: link.table.add(privateId, options).entry }));
-    this.#enqueue(async () => {
-      await Promise.all(peers.map((p) => p.entry.ready));
-      for (const { privateId, options, entry } of peers) {
-        this.#setPeer(privateId, entry);
-        if (reconnecting) this.#emit('peerconnect', { privateId, options });
-        this.#emitPeerKey(privateId, entry);
-      }
-    });
-  }
-
-  #onMessage(link: Link, type: 'broadcast' | 'direct', from: string, data: unknown, raw: PushMessage): void {
+  #onMessage(link: Link, { type, from, data, raw }: MessageEvent): void {
     if (!link.local) {
       this.#enqueue(() => this.#emit('message', { type, from, data, encrypted: false, raw }));
       return;
@@ -324,20 +305,20 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     });
   }
 
-  #onPeerConnect(link: Link, privateId: string, options: ConnectOptions): void {
+  /**
+   * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
+   * push. Its entry exists at once; its events wait for its keys, in order.
+   */
+  #addPeer(link: Link, privateId: string, options: ConnectOptions, announce: boolean): void {
     const { entry, added, replaced } = link.table.add(privateId, options);
-    if (!added) {
-      this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
-      return;
-    }
+    if (!added) return this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
     this.#enqueue(async () => {
-      await entry.ready;
-      this.#setPeer(privateId, entry);
-      if (replaced) this.#emitPeerKey(privateId, entry, replaced.security?.fingerprint ?? null);
-      else {
-        this.#emit('peerconnect', { privateId, options });
-        this.#emitPeerKey(privateId, entry);
-      }
+      const { keys, error, ...security } = await entry.ready;
+      this.#view.set(privateId, Object.freeze({ privateId, options, ...security, usable: !link.local || keys !== null }));
+      if (announce && !replaced) this.#emit('peerconnect', { privateId, options });
+      if (!link.local) return;
+      const previous = replaced ? { previousFingerprint: replaced.security?.fingerprint ?? null } : {};
+      this.#emit('peerkey', { privateId, ...security, ...previous, ...(error ? { error } : {}) });
     });
   }
 
@@ -360,8 +341,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 
   #onClose(link: Link, info: CloseEvent): void {
-    link.closed = true;
-    link.closeInfo = info;
+    link.closed = info;
     if (this.#link !== link || !link.established) return;
     this.#outbox.detach();
     this.#discard(link);
@@ -388,10 +368,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
     if (epoch !== this.#epoch || this.#state !== 'reconnecting') return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      void this.#attempt(attempt, epoch);
-    }, delay);
+    this.#timer = setTimeout(() => void this.#attempt(attempt, epoch), delay);
   }
 
   async #attempt(attempt: number, epoch: number): Promise<void> {
@@ -415,39 +392,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (this.#link === link) this.#link = null;
     link.client.removeAllListeners();
     link.client.disconnect().catch((error: unknown) => this.#logger.debug(`wss-sessions: closing a dropped connection failed: ${toError(error).message}`));
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-  }
-
-  #setPeer(privateId: string, entry: PeerEntry): void {
-    const s = entry.security;
-    this.#view.set(
-      privateId,
-      Object.freeze({
-        privateId,
-        options: entry.options,
-        fingerprint: s?.fingerprint ?? null,
-        verified: s?.verified ?? null,
-        identityFingerprint: s?.identityFingerprint ?? null,
-        usable: this.#options.encryption ? Boolean(s?.keys) : true,
-      }),
-    );
-  }
-
-  #emitPeerKey(privateId: string, entry: PeerEntry, previousFingerprint?: string | null): void {
-    const s = entry.security;
-    if (!this.#options.encryption || !s) return;
-    this.#emit('peerkey', {
-      privateId,
-      fingerprint: s.fingerprint,
-      verified: s.verified,
-      identityFingerprint: s.identityFingerprint,
-      ...(previousFingerprint === undefined ? {} : { previousFingerprint }),
-      ...(s.error ? { error: s.error } : {}),
-    });
   }
 
   /** Empties the peer list; after a drop each peer gets a `peerdisconnect` (it is out of reach until the reconnect). */

@@ -9,40 +9,43 @@ import type { RequestOptions } from '../transport/rpc-channel.js';
 import { sealMulti, sealSingle, type SealTarget } from './cipher.js';
 import type { LocalKeys } from './local-keys.js';
 import type { PeerEntry, PeerTable } from './peer-table.js';
-import { MAX_COUNTER } from './scheme.js';
+import { MAX_COUNTER, type MessageType } from './scheme.js';
 
 /** A send as the application asked for it (before any connection-specific work). */
-export type Outgoing = (
-  | { kind: 'direct'; to: string[]; data: unknown; options: RequestOptions }
-  | { kind: 'broadcast'; exclude: string[]; data: unknown; options: RequestOptions }
-) & {
+export interface Outgoing {
+  kind: MessageType;
+  /** Direct: the recipients. Broadcast: the private IDs left out. */
+  ids: string[];
+  data: unknown;
+  options: RequestOptions;
   /** The data as JSON text (encrypted sessions; checked when the send is made). */
   json?: string;
-};
+  /** Sends with the same key may share one envelope: encrypted, same recipients, no per-request options. */
+  batchKey?: string;
+}
 
 /** Most messages one envelope carries. */
 export const MAX_BATCH_MESSAGES = 64;
 /** Most JSON characters one envelope carries, so batches stay far below relay frame limits. */
 export const MAX_BATCH_CHARS = 64 * 1024;
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
-
 /**
- * Whether `next` may share an envelope with `batch`: an encrypted send to the
- * same recipients, without per-request options, within the size limits.
+ * A send request. Encrypted sessions serialise the data up front, so a bad
+ * value rejects its own send only.
+ * @throws {InvalidArgumentError} when the data cannot be serialised.
  */
-export function canJoinBatch(batch: readonly Outgoing[], next: Outgoing): boolean {
-  const first = batch[0] as Outgoing;
-  if (batch.length >= MAX_BATCH_MESSAGES || next.json === undefined || first.json === undefined) return false;
-  if (hasRequestOptions(first) || hasRequestOptions(next)) return false;
-  if (first.kind === 'direct' ? next.kind !== 'direct' || !sameList(first.to, next.to) : next.kind !== 'broadcast' || !sameList(first.exclude, next.exclude)) return false;
-  let chars = next.json.length;
-  for (const request of batch) chars += (request.json as string).length;
-  return chars <= MAX_BATCH_CHARS;
+export function outgoing(kind: MessageType, ids: string[], data: unknown, options: RequestOptions, encrypted: boolean): Outgoing {
+  if (!encrypted) return { kind, ids, data, options };
+  const alone = options.signal !== undefined || options.timeoutMs !== undefined;
+  return { kind, ids, data, options, json: encodeData(data), batchKey: alone ? undefined : kind + JSON.stringify(ids) };
 }
 
-function hasRequestOptions(request: Outgoing): boolean {
-  return request.options.signal !== undefined || request.options.timeoutMs !== undefined;
+/** Whether `next` may share an envelope with `batch` (see {@link Outgoing.batchKey}), within the size limits. */
+export function canJoinBatch(batch: readonly Outgoing[], next: Outgoing): boolean {
+  if (next.batchKey === undefined || next.batchKey !== batch[0]?.batchKey || batch.length >= MAX_BATCH_MESSAGES) return false;
+  let chars = (next.json as string).length;
+  for (const request of batch) chars += (request.json as string).length;
+  return chars <= MAX_BATCH_CHARS;
 }
 
 /** What a broadcast went to. */
@@ -61,28 +64,17 @@ export type Write = () => Promise<BroadcastResult>;
  * @throws {InvalidArgumentError} when the data cannot be serialised.
  */
 export function encodeData(data: unknown): string {
-  let text: string | undefined;
+  let cause: unknown;
   try {
-    text = JSON.stringify(data === undefined ? null : data);
-  } catch (cause) {
-    throw new InvalidArgumentError('message data must be JSON-serialisable (no cycles, no BigInt)', { cause });
+    const text = JSON.stringify(data ?? null);
+    if (text !== undefined) return text;
+  } catch (error) {
+    cause = error;
   }
-  if (text === undefined) throw new InvalidArgumentError(`message data must be JSON-serialisable, got a ${typeof data}`);
-  return text;
+  throw new InvalidArgumentError('message data must be JSON-serialisable (no functions, symbols, cycles or BigInt)', { cause });
 }
 
-function directTargets(table: PeerTable, to: readonly string[]): PeerEntry[] {
-  return to.map((privateId) => {
-    const entry = table.get(privateId);
-    if (!entry) throw new InvalidArgumentError(`no connected peer has private ID '${privateId.slice(0, 128)}'; check 'peers' or wait for 'peerconnect'`);
-    return entry;
-  });
-}
-
-function nextCounter(entry: PeerEntry): number {
-  if (entry.sendCounter >= MAX_COUNTER) throw new InvalidArgumentError(`the message counter for peer ${entry.privateId} is exhausted; reconnect for new keys`);
-  return ++entry.sendCounter;
-}
+const ids = (entries: PeerEntry[]): string[] => entries.map((e) => e.privateId);
 
 /**
  * Encrypts a batch of sends to the same recipients (see {@link canJoinBatch})
@@ -90,52 +82,51 @@ function nextCounter(entry: PeerEntry): number {
  * of their data.
  */
 export async function prepareEncrypted(client: WSSClient, local: LocalKeys, table: PeerTable, batch: Outgoing[]): Promise<Write> {
-  const request = batch[0] as Outgoing;
-  const excluded = new Set(request.kind === 'broadcast' ? request.exclude : []);
-  const targets = request.kind === 'direct' ? directTargets(table, request.to) : [...table.entries()].filter((e) => !excluded.has(e.privateId));
-  const plaintext = utf8Encode(`[${batch.map((r) => r.json ?? encodeData(r.data)).join(',')}]`);
-  const counters = targets.map(nextCounter);
-  const securities = await Promise.all(targets.map((e) => e.ready));
-  const sealTargets: SealTarget[] = [];
+  const { kind, ids: list, options } = batch[0] as Outgoing;
+  const excluded = new Set(list);
+  const targets =
+    kind === 'broadcast'
+      ? [...table.entries()].filter((e) => !excluded.has(e.privateId))
+      : list.map((id) => table.get(id) ?? fail(new InvalidArgumentError(`no connected peer has private ID '${id.slice(0, 128)}'; check 'peers' or wait for 'peerconnect'`)));
+  const plaintext = utf8Encode(`[${batch.map((r) => r.json).join(',')}]`);
+  const counters = targets.map((e) => (e.sendCounter < MAX_COUNTER ? ++e.sendCounter : fail(new InvalidArgumentError(`the message counter for peer ${e.privateId} is exhausted; reconnect for new keys`))));
+  await Promise.all(targets.map((e) => e.ready));
+  const seal: SealTarget[] = [];
   const usable: PeerEntry[] = [];
   const skipped: PeerEntry[] = [];
-  targets.forEach((entry, i) => {
-    const keys = securities[i]?.keys;
-    if (!keys || !entry.advert) return void skipped.push(entry);
-    usable.push(entry);
-    sealTargets.push({ publicRaw: entry.advert.publicRaw, kid: entry.kid as string, sendKey: keys.send, n: counters[i] as number });
+  targets.forEach((e, i) => {
+    const keys = e.security?.keys;
+    if (!keys || !e.advert || !e.kid) return void skipped.push(e);
+    usable.push(e);
+    seal.push({ publicRaw: e.advert.publicRaw, kid: e.kid, sendKey: keys.send, n: counters[i] as number });
   });
-  if (request.kind === 'direct' && skipped.length > 0) {
-    const first = skipped[0] as PeerEntry;
-    throw new AuthenticationError(`peer ${first.privateId} cannot receive encrypted messages: ${first.security?.error?.message ?? 'it has no usable key'}`);
-  }
-  const skippedIds = (): string[] => skipped.map((e) => e.privateId);
-  if (usable.length === 0) return () => Promise.resolve({ recipients: [], skipped: skippedIds() });
-  const type = request.kind === 'direct' ? 'direct' : 'broadcast';
-  const envelope = sealTargets.length === 1 ? await sealSingle(local, sealTargets[0] as SealTarget, type, plaintext) : await sealMulti(local, sealTargets, type, plaintext);
+  const first = skipped[0];
+  if (kind === 'direct' && first) throw new AuthenticationError(`peer ${first.privateId} cannot receive encrypted messages: ${first.security?.error?.message ?? 'it has no usable key'}`);
+  if (usable.length === 0) return async () => ({ recipients: [], skipped: ids(skipped) });
+  const envelope = seal.length === 1 ? await sealSingle(local, seal[0] as SealTarget, kind, plaintext) : await sealMulti(local, seal, kind, plaintext);
   return async () => {
     // Private IDs are read at write time: a peer may have been renamed while this was sealed.
-    const recipients = usable.map((e) => e.privateId);
-    await client.send(recipients, envelope, request.options);
-    return { recipients, skipped: skippedIds() };
+    const recipients = ids(usable);
+    await client.send(recipients, envelope, options);
+    return { recipients, skipped: ids(skipped) };
   };
 }
 
+function fail(error: Error): never {
+  throw error;
+}
+
 /** A plaintext send (`encryption: false`; never batched): the server's own broadcast and direct messages. */
-export async function preparePlain(client: WSSClient, table: PeerTable, batch: Outgoing[]): Promise<Write> {
-  const request = batch[0] as Outgoing;
-  if (request.kind === 'direct') {
-    const recipients = request.to;
-    return async () => {
-      await client.send(recipients, request.data, request.options);
-      return { recipients, skipped: [] };
-    };
-  }
-  const { exclude } = request;
+export async function preparePlain(client: WSSClient, table: PeerTable, [request]: Outgoing[]): Promise<Write> {
+  const { kind, ids: list, data, options } = request as Outgoing;
   return async () => {
-    const excluded = new Set(exclude);
-    const recipients = Array.from(table.entries(), (e) => e.privateId).filter((id) => !excluded.has(id));
-    await client.broadcast(request.data, { ...request.options, ...(exclude.length > 0 ? { exclude } : {}) });
+    if (kind === 'direct') {
+      await client.send(list, data, options);
+      return { recipients: list, skipped: [] };
+    }
+    const excluded = new Set(list);
+    const recipients = ids([...table.entries()]).filter((id) => !excluded.has(id));
+    await client.broadcast(data, { ...options, ...(list.length > 0 ? { exclude: list } : {}) });
     return { recipients, skipped: [] };
   };
 }

@@ -70,9 +70,13 @@ describe('envelopes', () => {
     const env = await sealSingle(a, target(b, ab, 3), 'direct', utf8Encode('"x"'));
     expect(env).toMatchObject({ e2e: 1, t: 'd', s: a.kid, r: b.kid, n: 3 });
     const ctx = { sender: a, recipient: b, receiveKey: ba.receive };
-    expect(text(await openEnvelope(ctx, env))).toBe('"x"');
-    await expect(openEnvelope(ctx, { ...env, n: 4 })).rejects.toBeInstanceOf(DecryptError);
-    await expect(openEnvelope(ctx, { ...env, t: 'b' })).rejects.toBeInstanceOf(DecryptError);
+    const open = (e: object) => openEnvelope(ctx, parseEnvelope({ ...e }, b.kid));
+    expect(text(await open(env))).toBe('"x"');
+    await expect(open({ ...env, n: 4 })).rejects.toBeInstanceOf(DecryptError);
+    await expect(open({ ...env, t: 'b' })).rejects.toBeInstanceOf(DecryptError);
+    // Addressed to another key: nothing to open.
+    expect(parseEnvelope({ ...env }, a.kid).n).toBeNull();
+    await expect(openEnvelope(ctx, parseEnvelope({ ...env }, a.kid))).rejects.toBeInstanceOf(DecryptError);
   });
 
   it('several recipients: each opens its own wrap; a recipient cannot pass off another payload under the sender', async () => {
@@ -80,8 +84,10 @@ describe('envelopes', () => {
     const [ab, ac, ba, ca] = await Promise.all([keysBetween(a, b), keysBetween(a, c), keysBetween(b, a), keysBetween(c, a)]);
     const env = await sealMulti(a, [target(b, ab, 1), target(c, ac, 9)], 'broadcast', utf8Encode('"all"'));
     expect(Object.keys(env.k).sort()).toEqual([b.kid, c.kid].sort());
-    expect(text(await openEnvelope({ sender: a, recipient: b, receiveKey: ba.receive }, env))).toBe('"all"');
-    expect(text(await openEnvelope({ sender: a, recipient: c, receiveKey: ca.receive }, env))).toBe('"all"');
+    const openAt = (to: LocalKeys, receiveKey: CryptoKey, e: MultiEnvelope) => openEnvelope({ sender: a, recipient: to, receiveKey }, parseEnvelope({ ...e }, to.kid));
+    expect(text(await openAt(b, ba.receive, env))).toBe('"all"');
+    expect(text(await openAt(c, ca.receive, env))).toBe('"all"');
+    expect(parseEnvelope({ ...env }, a.kid).n).toBeNull();
 
     // b learns the message key from its wrap and re-encrypts a payload of its own choosing for c.
     const wrapAad = buildAad({ format: Format.wrap, type: 'broadcast', sender: a.publicRaw, recipient: b.publicRaw, counter: 1, payload: base64ToBytes(env.ct) });
@@ -93,12 +99,15 @@ describe('envelopes', () => {
       aad: buildAad({ format: Format.payload, type: 'broadcast', sender: a.publicRaw }),
     });
     const forged: MultiEnvelope = { ...env, ct: bytesToBase64(forgedPayload) };
-    await expect(openEnvelope({ sender: a, recipient: c, receiveKey: ca.receive }, forged)).rejects.toBeInstanceOf(DecryptError);
+    await expect(openAt(c, ca.receive, forged)).rejects.toBeInstanceOf(DecryptError);
   });
 
   it('parseEnvelope names the bad field', () => {
     const good = { e2e: 1, t: 'd', s: 'A'.repeat(16), r: 'B'.repeat(16), n: 1, ct: 'AAAA' };
-    expect(parseEnvelope(good)).toEqual(good);
+    expect(parseEnvelope(good, 'B'.repeat(16))).toEqual({ t: 'd', s: 'A'.repeat(16), ct: 'AAAA', n: 1 });
+    const multi = { e2e: 1, t: 'b', s: 'A'.repeat(16), ct: 'AAAA', k: { ['B'.repeat(16)]: [3, 'BBBB'] } };
+    expect(parseEnvelope(multi, 'B'.repeat(16))).toEqual({ t: 'b', s: 'A'.repeat(16), ct: 'AAAA', n: 3, wrapped: 'BBBB' });
+    expect(() => parseEnvelope({ ...multi, k: { ['B'.repeat(16)]: [0, 'BBBB'] } }, 'B'.repeat(16))).toThrow(/recipient entry/);
     for (const [patch, field] of [
       [{ e2e: 2 }, 'version'],
       [{ t: 'x' }, "'t'"],
@@ -109,8 +118,8 @@ describe('envelopes', () => {
       [{ ct: 1 }, "'ct'"],
       [{ k: [] }, "'k'"],
     ] as const) {
-      expect(() => parseEnvelope({ ...good, ...patch })).toThrow(ProtocolError);
-      expect(() => parseEnvelope({ ...good, ...patch })).toThrow(field);
+      expect(() => parseEnvelope({ ...good, ...patch }, 'B'.repeat(16))).toThrow(ProtocolError);
+      expect(() => parseEnvelope({ ...good, ...patch }, 'B'.repeat(16))).toThrow(field);
     }
   });
 
@@ -122,6 +131,9 @@ describe('envelopes', () => {
     expect(() => readPeerAdvert({ e2e: { v: 2, pk: a.publicB64 } })).toThrow(/version/);
     expect(() => readPeerAdvert({ e2e: { v: 1, pk: a.publicB64.slice(0, 40) } })).toThrow(KeyFormatError);
     expect(() => readPeerAdvert({ e2e: { v: 1, pk: a.publicB64, sig: 'AAAA' } })).toThrow(AuthenticationError);
+    // Only the uncompressed 65-byte form of an identity key, whatever the platform would import.
+    expect(() => readPeerAdvert({ e2e: { v: 1, pk: a.publicB64, idk: a.publicB64.slice(0, 44), sig: 'AAAA' } })).toThrow(/e2e.idk is not a 65-byte/);
+    expect(() => readPeerAdvert({ e2e: { v: 1, pk: a.publicB64, idk: a.publicB64, sig: 5 } })).toThrow(KeyFormatError);
   });
 });
 

@@ -89,6 +89,18 @@ describe('SecureSession through the reference server', () => {
     expect(await update).toMatchObject({ data: { notice: 'maintenance' } });
   });
 
+  it('data that is not JSON rejects its own send only', async () => {
+    await h.start();
+    const [a, b] = await h.group(2);
+    const pb = b.privateId as string;
+    const got = next(b, 'message');
+    const bad = [a.send(pb, 1n), a.send(pb, () => 1), a.broadcast(Symbol('x'))];
+    const good = a.send(pb, undefined);
+    for (const p of bad) await expect(p).rejects.toThrow(/JSON-serialisable/);
+    await good;
+    expect(await got).toMatchObject({ from: a.privateId, data: null });
+  });
+
   it('safety numbers: the same at both ends of a pair, different per pair and per connection', async () => {
     await h.start();
     const [a, b, c] = await h.group(3);
@@ -355,6 +367,11 @@ describe('SecureSession through the reference server', () => {
     const dropped = next(a, 'decrypt_error');
     await plain.send(a.privateId as string, 'hi');
     expect(await dropped).toMatchObject({ reason: 'untrusted-peer' });
+    // A peer with no key at all is just as unverified.
+    const keyedPlain = next(a, 'peerkey');
+    const p = h.session({ encryption: false });
+    await p.connect();
+    expect(await keyedPlain).toMatchObject({ privateId: p.privateId, verified: false, fingerprint: null });
   });
 });
 
