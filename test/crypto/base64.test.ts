@@ -123,7 +123,7 @@ describe('base64 codec selection', () => {
     prototype: { toBase64: () => '' },
   });
 
-  it('prefers native Uint8Array base64, then Buffer, then the table codec', () => {
+  it('prefers native Uint8Array base64, then Buffer, then atob/btoa', () => {
     expect(selectBase64Codec({ Uint8Array: fakeNative, Buffer: nodeBuffer }).name).toBe('native');
     expect(selectBase64Codec({ Uint8Array, Buffer: nodeBuffer }).name).toBe(hasNative ? 'native' : 'buffer');
     expect(selectBase64Codec({ Uint8Array: class {}, Buffer: undefined }).name).toBe('fallback');
