@@ -42,10 +42,17 @@ export interface DecryptBytesOptions {
  */
 export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
   assertBytes(raw, 'AES key');
-  if (raw.length !== AES_256_KEY_LENGTH) {
-    throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
-  }
+  if (raw.length !== AES_256_KEY_LENGTH) throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
   return getSubtle().importKey('raw', toBufferSource(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+/** Checks what encryption and decryption share and builds the WebCrypto parameters. */
+function gcmParams(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): AesGcmParams {
+  assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage });
+  assertBytes(iv, 'IV');
+  assertBytes(aad, 'additional data');
+  if (iv.length !== AES_GCM_IV_LENGTH) throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
+  return { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
 }
 
 /**
@@ -59,19 +66,13 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
   assertOptions(options, 'encryptBytes');
   const { key, iv, plaintext, aad = EMPTY } = options;
-  assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
-  assertBytes(iv, 'IV');
-  if (iv.length !== AES_GCM_IV_LENGTH) {
-    throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
-  }
+  const params = gcmParams(key, 'encrypt', iv, aad);
   assertBytes(plaintext, 'plaintext');
-  assertBytes(aad, 'additional data');
   const subtle = getSubtle();
   try {
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
     return new Uint8Array(await subtle.encrypt(params, key, toBufferSource(plaintext)));
-  } catch (err) {
-    throw new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause: err });
+  } catch (cause) {
+    throw new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause });
   }
 }
 
@@ -87,19 +88,11 @@ export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8A
   const subtle = getSubtle();
   try {
     const { key, iv, ciphertext, aad = EMPTY } = options;
-    assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'decrypt' });
-    assertBytes(iv, 'IV');
+    const params = gcmParams(key, 'decrypt', iv, aad);
     assertBytes(ciphertext, 'ciphertext');
-    assertBytes(aad, 'additional data');
-    if (iv.length !== AES_GCM_IV_LENGTH) {
-      throw new KeyFormatError(`IV is ${iv.length} bytes; expected ${AES_GCM_IV_LENGTH}`);
-    }
-    if (ciphertext.length < AES_GCM_TAG_LENGTH) {
-      throw new KeyFormatError(`ciphertext is ${ciphertext.length} bytes, shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
-    }
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
+    if (ciphertext.length < AES_GCM_TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
     return new Uint8Array(await subtle.decrypt(params, key, toBufferSource(ciphertext)));
-  } catch (err) {
-    throw new DecryptError({ cause: err });
+  } catch (cause) {
+    throw new DecryptError({ cause });
   }
 }

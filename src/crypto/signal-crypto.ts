@@ -5,7 +5,7 @@
  */
 import { DecryptError, InvalidArgumentError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
-import { assertOptions, utf8Decode, utf8Encode } from './bytes.js';
+import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, decryptBytes, encryptBytes } from './aead.js';
 import { deriveSharedBits, importPeerPublicKey } from './ecdh.js';
 import { randomBytes } from './env.js';
@@ -38,17 +38,24 @@ export async function deriveAESKey(opts: {
 }): Promise<CryptoKey> {
   assertOptions(opts, 'deriveAESKey');
   const { clientPrivateKey, serverPublicKeyB64, saltB64, ecdhInfo } = opts;
-  if (typeof ecdhInfo !== 'string') {
-    throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${typeof ecdhInfo}`);
-  }
-  const serverKeyRaw = base64ToBytes(serverPublicKeyB64, 'server public key (serverPublicKeyB64)');
-  const salt = base64ToBytes(saltB64, 'HKDF salt (saltB64)');
-  const serverKey = await importPeerPublicKey(serverKeyRaw, 'server public key (serverPublicKeyB64)');
-  const sharedSecret = await deriveSharedBits(clientPrivateKey, serverKey);
+  if (typeof ecdhInfo !== 'string') throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${kindOf(ecdhInfo)}`);
+  const what = 'server public key (serverPublicKeyB64)';
+  const serverKeyRaw = base64ToBytes(serverPublicKeyB64, what);
+  return agreeAesKey(clientPrivateKey, serverKeyRaw, what, base64ToBytes(saltB64, 'HKDF salt (saltB64)'), ecdhInfo);
+}
+
+/**
+ * ECDH of a private key with a peer's raw public key (checked strictly, `what`
+ * names it in errors), then HKDF-SHA-256 with `salt` and the UTF-8 of `info`
+ * to a non-extractable AES-256-GCM key. The shared secret is wiped afterwards.
+ * @internal
+ */
+export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array, what: string, salt: Uint8Array, info: string): Promise<CryptoKey> {
+  const shared = await deriveSharedBits(privateKey, await importPeerPublicKey(peerRaw, what));
   try {
-    return await deriveAesGcmKey(sharedSecret, salt, utf8Encode(ecdhInfo));
+    return await deriveAesGcmKey(shared, salt, utf8Encode(info));
   } finally {
-    sharedSecret.fill(0);
+    shared.fill(0);
   }
 }
 
@@ -62,9 +69,7 @@ export async function deriveAESKey(opts: {
 export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): Promise<IEncryptedPayload> {
   assertOptions(opts, 'encrypt');
   const { plaintext, aesKey } = opts;
-  if (typeof plaintext !== 'string') {
-    throw new InvalidArgumentError(`plaintext must be a string, got ${typeof plaintext}`);
-  }
+  if (typeof plaintext !== 'string') throw new InvalidArgumentError(`plaintext must be a string, got ${kindOf(plaintext)}`);
   const iv = randomBytes(AES_GCM_IV_LENGTH);
   const ct = await encryptBytes({ key: aesKey, iv, plaintext: utf8Encode(plaintext) });
   return { iv: bytesToBase64(iv), ct: bytesToBase64(ct) };
