@@ -26,8 +26,10 @@ export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
   assertBytes(raw, what);
   const first = raw[0] ?? 0;
   if (raw.length === P256_PUBLIC_KEY_LENGTH && first === 4) return;
-  const problem = raw.length === P256_PUBLIC_KEY_LENGTH ? `starts with 0x${first.toString(16).padStart(2, '0')}` : `is ${raw.length} bytes`;
-  const form = first === 2 || first === 3 ? ' (a compressed point)' : first === 6 || first === 7 ? ' (a hybrid point)' : '';
+  const full = raw.length === P256_PUBLIC_KEY_LENGTH;
+  const problem = full ? `starts with 0x${first.toString(16).padStart(2, '0')}` : `is ${raw.length} bytes`;
+  // Name the two other SEC1 encodings, which some peers send: 33-byte compressed, 65-byte hybrid.
+  const form = !full && raw.length === 33 && (first === 2 || first === 3) ? ' (a compressed point)' : full && first >> 1 === 3 ? ' (a hybrid point)' : '';
   throw new KeyFormatError(`${what} ${problem}${form}; send the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`);
 }
 
