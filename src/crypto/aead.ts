@@ -46,13 +46,34 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
   return getSubtle().importKey('raw', toBufferSource(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
-/** Checks what encryption and decryption share and builds the WebCrypto parameters. */
-function gcmParams(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): AesGcmParams {
+/**
+ * AES-GCM with a 128-bit tag and NO argument checks, for callers whose key,
+ * 12-byte IV and data are known good (the public functions below check first).
+ * Failures are typed: DecryptError when decrypting, InvalidArgumentError when encrypting.
+ * @internal
+ */
+export async function aesGcm(
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey,
+  iv: Uint8Array,
+  data: Uint8Array,
+  aad: Uint8Array = EMPTY,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const subtle = getSubtle();
+  try {
+    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
+    return new Uint8Array(await subtle[op](params, key, toBufferSource(data)));
+  } catch (cause) {
+    throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause });
+  }
+}
+
+/** The argument checks encryption and decryption share. */
+function checkGcm(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): void {
   assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage });
   assertBytes(iv, 'IV');
   assertBytes(aad, 'additional data');
   if (iv.length !== AES_GCM_IV_LENGTH) throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
-  return { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
 }
 
 /**
@@ -66,14 +87,9 @@ function gcmParams(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): Ae
 export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
   assertOptions(options, 'encryptBytes');
   const { key, iv, plaintext, aad = EMPTY } = options;
-  const params = gcmParams(key, 'encrypt', iv, aad);
+  checkGcm(key, 'encrypt', iv, aad);
   assertBytes(plaintext, 'plaintext');
-  const subtle = getSubtle();
-  try {
-    return new Uint8Array(await subtle.encrypt(params, key, toBufferSource(plaintext)));
-  } catch (cause) {
-    throw new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause });
-  }
+  return aesGcm('encrypt', key, iv, plaintext, aad);
 }
 
 /**
@@ -85,14 +101,13 @@ export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8A
  * const plaintext = await decryptBytes({ key, iv, ciphertext, aad: header });
  */
 export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
-  const subtle = getSubtle();
+  const { key, iv, ciphertext, aad = EMPTY } = options ?? {};
   try {
-    const { key, iv, ciphertext, aad = EMPTY } = options;
-    const params = gcmParams(key, 'decrypt', iv, aad);
+    checkGcm(key, 'decrypt', iv, aad);
     assertBytes(ciphertext, 'ciphertext');
     if (ciphertext.length < AES_GCM_TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
-    return new Uint8Array(await subtle.decrypt(params, key, toBufferSource(ciphertext)));
   } catch (cause) {
     throw new DecryptError({ cause });
   }
+  return aesGcm('decrypt', key, iv, ciphertext, aad);
 }

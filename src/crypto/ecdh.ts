@@ -86,6 +86,16 @@ export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Arr
 export async function deriveSharedBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   assertKey(privateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
   assertKey(publicKey, 'ECDH public key', { type: 'public', algorithm: 'ECDH', namedCurve: 'P-256' });
+  return ecdhBits(privateKey, publicKey);
+}
+
+/**
+ * {@link deriveSharedBits} without the key checks, for callers whose keys are
+ * known good (a private key from {@link generateECDHKeyPair}, a public key from
+ * {@link importPeerPublicKey}).
+ * @internal
+ */
+export async function ecdhBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   const subtle = getSubtle();
   try {
     return new Uint8Array(await subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));

@@ -5,15 +5,20 @@ import { getSubtle } from './env.js';
 /** Largest HKDF-SHA-256 output: 255 × 32 bytes (RFC 5869 §2.3). */
 export const HKDF_SHA256_MAX_BYTES = 255 * 32;
 
-/** Checks the inputs and imports the key material as an HKDF key with `usage`. */
-async function hkdfSetup(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array, usage: KeyUsage): Promise<[HkdfParams, CryptoKey]> {
+/** Checks the inputs; returns the key material as bytes. */
+function checkHkdf(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Uint8Array {
   const bytes = ikm instanceof ArrayBuffer ? new Uint8Array(ikm) : ikm;
   assertBytes(bytes, 'HKDF input keying material');
   assertBytes(salt, 'HKDF salt');
   assertBytes(info, 'HKDF info');
+  return bytes;
+}
+
+/** Imports the key material as an HKDF key and builds the HKDF-SHA-256 parameters. */
+async function hkdfSetup(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, usage: KeyUsage): Promise<[HkdfParams, CryptoKey]> {
   const params: HkdfParams = { name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) };
   try {
-    return [params, await getSubtle().importKey('raw', toBufferSource(bytes), 'HKDF', false, [usage])];
+    return [params, await getSubtle().importKey('raw', toBufferSource(ikm), 'HKDF', false, [usage])];
   } catch (cause) {
     throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause });
   }
@@ -39,7 +44,7 @@ export async function hkdf(
       `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
     );
   }
-  const [params, key] = await hkdfSetup(ikm, salt, info, 'deriveBits');
+  const [params, key] = await hkdfSetup(checkHkdf(ikm, salt, info), salt, info, 'deriveBits');
   return new Uint8Array(await getSubtle().deriveBits(params, key, lengthBits));
 }
 
@@ -51,6 +56,14 @@ export async function hkdf(
  * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
  */
 export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
+  return hkdfAesGcmKey(checkHkdf(ikm, salt, info), salt, info);
+}
+
+/**
+ * {@link deriveAesGcmKey} without the argument checks, for callers whose bytes are known good.
+ * @internal
+ */
+export async function hkdfAesGcmKey(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
   const [params, key] = await hkdfSetup(ikm, salt, info, 'deriveKey');
   return getSubtle().deriveKey(params, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }

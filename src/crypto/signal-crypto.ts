@@ -6,10 +6,11 @@
 import { DecryptError, InvalidArgumentError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
-import { AES_GCM_IV_LENGTH, decryptBytes, encryptBytes } from './aead.js';
-import { deriveSharedBits, importPeerPublicKey } from './ecdh.js';
+import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
+import { ecdhBits, importPeerPublicKey } from './ecdh.js';
 import { randomBytes } from './env.js';
-import { deriveAesGcmKey } from './hkdf.js';
+import { hkdfAesGcmKey } from './hkdf.js';
+import { assertKey } from './keys.js';
 
 /** An AES-GCM envelope as it travels in an `encrypted` event. */
 export interface IEncryptedPayload {
@@ -41,19 +42,21 @@ export async function deriveAESKey(opts: {
   if (typeof ecdhInfo !== 'string') throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${kindOf(ecdhInfo)}`);
   const what = 'server public key (serverPublicKeyB64)';
   const serverKeyRaw = base64ToBytes(serverPublicKeyB64, what);
+  assertKey(clientPrivateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
   return agreeAesKey(clientPrivateKey, serverKeyRaw, what, base64ToBytes(saltB64, 'HKDF salt (saltB64)'), ecdhInfo);
 }
 
 /**
- * ECDH of a private key with a peer's raw public key (checked strictly, `what`
- * names it in errors), then HKDF-SHA-256 with `salt` and the UTF-8 of `info`
- * to a non-extractable AES-256-GCM key. The shared secret is wiped afterwards.
+ * ECDH of an ECDH P-256 private key (not checked: the caller's own) with a
+ * peer's raw public key (checked strictly, `what` names it in errors), then
+ * HKDF-SHA-256 with `salt` and the UTF-8 of `info` to a non-extractable
+ * AES-256-GCM key. The shared secret is wiped afterwards.
  * @internal
  */
 export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array, what: string, salt: Uint8Array, info: string): Promise<CryptoKey> {
-  const shared = await deriveSharedBits(privateKey, await importPeerPublicKey(peerRaw, what));
+  const shared = await ecdhBits(privateKey, await importPeerPublicKey(peerRaw, what));
   try {
-    return await deriveAesGcmKey(shared, salt, utf8Encode(info));
+    return await hkdfAesGcmKey(shared, salt, utf8Encode(info));
   } finally {
     shared.fill(0);
   }
@@ -70,8 +73,18 @@ export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): P
   assertOptions(opts, 'encrypt');
   const { plaintext, aesKey } = opts;
   if (typeof plaintext !== 'string') throw new InvalidArgumentError(`plaintext must be a string, got ${kindOf(plaintext)}`);
+  assertKey(aesKey, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
+  return seal(plaintext, aesKey);
+}
+
+/**
+ * {@link encrypt} without the argument checks, for callers whose key is known
+ * to be an AES-GCM encryption key.
+ * @internal
+ */
+export async function seal(plaintext: string, aesKey: CryptoKey): Promise<IEncryptedPayload> {
   const iv = randomBytes(AES_GCM_IV_LENGTH);
-  const ct = await encryptBytes({ key: aesKey, iv, plaintext: utf8Encode(plaintext) });
+  const ct = await aesGcm('encrypt', aesKey, iv, utf8Encode(plaintext));
   return { iv: bytesToBase64(iv), ct: bytesToBase64(ct) };
 }
 

@@ -9,10 +9,10 @@ import {
   TimeoutError,
   toError,
 } from '../errors.js';
-import { decryptBytes } from '../crypto/aead.js';
+import { aesGcm } from '../crypto/aead.js';
 import { utf8Decode } from '../crypto/bytes.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
-import { encrypt } from '../crypto/signal-crypto.js';
+import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
@@ -44,7 +44,7 @@ interface Link {
 
 /** Decrypts an envelope to text; the promise never counts as unhandled (it may be dropped unread). */
 function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string> {
-  const opened = decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct }).then((bytes) => {
+  const opened = aesGcm('decrypt', key, envelope.ivBytes, envelope.ct).then((bytes) => {
     try {
       return utf8Decode(bytes);
     } catch (cause) {
@@ -190,7 +190,7 @@ export class EncryptedWebSocketClient {
     const aesKey = link.aesKey;
     if (!aesKey) throw new InvalidStateError(`${what}: the server offered no encryption and application events are never sent in plaintext`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
-    const sealing = encrypt({ plaintext: text, aesKey });
+    const sealing = seal(text, aesKey);
     sealing.catch(ignore);
     await link.outbox.run(async () => {
       const payload = await sealing;

@@ -6,7 +6,7 @@ import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js
 import { base64ToBytes } from '../crypto/base64.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { agreeAesKey } from '../crypto/signal-crypto.js';
-import { importVerifyKey, verify } from '../crypto/signing.js';
+import { importVerifyKey, verifySignature } from '../crypto/signing.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */
@@ -31,7 +31,7 @@ export interface ClientKeyInput {
   clientPrivateKey: CryptoKey;
   clientPublicKeyB64: string;
   ecdhInfo: string;
-  /** Present when the server must prove itself with a signature. */
+  /** Present when the server must prove itself with a signature: an ECDSA P-256 verify key (checked by the options). */
   verifyKey?: CryptoKey;
 }
 
@@ -66,7 +66,7 @@ export async function establishClientKey(input: ClientKeyInput): Promise<CryptoK
     } catch {
       // Bad base64 is simply a bad signature.
     }
-    if (!signature || !(await verify(verifyKey, signature, transcript))) {
+    if (!signature || !(await verifySignature(verifyKey, signature, transcript))) {
       const problem = connected.signature === undefined ? 'is missing' : 'does not verify with serverVerifyKey';
       throw new AuthenticationError(`'connected' signature ${problem}; refusing to talk to this server`);
     }
