@@ -60,7 +60,7 @@ export async function importPeerPublicKey(raw: Uint8Array, what = 'peer public k
   try {
     return await subtle.importKey('raw', toBufferSource(raw), ECDH_P256, true, []);
   } catch (cause) {
-    throw new KeyFormatError(`${what} is not a point on the P-256 curve; the peer must send a valid P-256 public key`, { cause });
+    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
   }
 }
 

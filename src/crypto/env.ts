@@ -12,7 +12,7 @@ export function getSubtle(): SubtleCrypto {
   const subtle = platformCrypto()?.subtle;
   if (!subtle) {
     throw new UnsupportedEnvironmentError(
-      'WebCrypto (crypto.subtle) is missing: browsers expose it only in secure contexts; serve the page over https:// (or http://localhost), or run on Node 20+, Deno or Bun',
+      'crypto.subtle is missing: browsers offer it only in secure contexts; serve the page over https:// or http://localhost, or use Node 20+',
     );
   }
   return subtle;
@@ -31,7 +31,7 @@ export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`randomBytes: n must be a non-negative integer, got ${String(n)}`);
   const crypto = platformCrypto();
   if (typeof crypto?.getRandomValues !== 'function') {
-    throw new UnsupportedEnvironmentError('crypto.getRandomValues is missing; run on a browser, Node 20+, Deno or Bun');
+    throw new UnsupportedEnvironmentError('crypto.getRandomValues is missing; use a browser or Node 20+');
   }
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += MAX_RANDOM_CHUNK) crypto.getRandomValues(out.subarray(i, i + MAX_RANDOM_CHUNK));

@@ -188,7 +188,7 @@ export class EncryptedWebSocketClient {
     }
     if (control) return link.ws.send(text);
     const aesKey = link.aesKey;
-    if (!aesKey) throw new InvalidStateError(`${what}: the server offered no encryption and application events are never sent in plaintext`);
+    if (!aesKey) throw new InvalidStateError(`${what}: the server offered no encryption; application events are never sent in plaintext`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, aesKey);
     sealing.catch(ignore);
@@ -420,22 +420,21 @@ export class EncryptedWebSocketClient {
   }
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    if (link.handshaken) throw new ProtocolError("dropped a second 'connected' on the same connection; the session key is never replaced");
+    if (link.handshaken) throw new ProtocolError("dropped a second 'connected' on this connection; the session key is never replaced");
     link.handshaken = true;
     let connected: ISignalConnectedData;
     let aesKey: CryptoKey | null;
     try {
       connected = parseConnected(data);
       const verifyKey = this.#opts.serverVerifyKey;
-      aesKey = await establishClientKey({
+      aesKey = await establishClientKey(
         connected,
-        clientPrivateKey: link.keys.keyPair.privateKey,
-        clientPublicKeyB64: link.keys.publicKeyB64,
-        ecdhInfo: this.#opts.ecdhInfo,
-        verifyKey: verifyKey === undefined ? undefined : await (this.#verifyKey ??= loadVerifyKey(verifyKey)),
-      });
+        link.keys,
+        this.#opts.ecdhInfo,
+        verifyKey === undefined ? undefined : await (this.#verifyKey ??= loadVerifyKey(verifyKey)),
+      );
       if (!aesKey && this.#opts.requireEncryption) {
-        throw new ProtocolError("server offered no encryption ('connected' without serverPublicKey and salt) and requireEncryption is on; refusing to continue in plaintext");
+        throw new ProtocolError("server offered no encryption (no serverPublicKey and salt) and requireEncryption is on; refusing plaintext");
       }
     } catch (err) {
       if (!link.closed) this.#fail(toError(err), link);
@@ -445,8 +444,9 @@ export class EncryptedWebSocketClient {
     link.aesKey = aesKey;
     link.stopTimer();
     this.#connected = connected;
-    if (aesKey) this.#logger.info(`Authenticated: clientId=${connected.id}, userId=${connected.userId}; encryption established`);
-    else this.#logger.warn('Server did not provide serverPublicKey/salt; encryption NOT available (requireEncryption is off)');
+    this.#logger[aesKey ? 'info' : 'warn'](
+      `Authenticated: clientId=${connected.id}, userId=${connected.userId}; ${aesKey ? 'encryption established' : 'NO encryption (no serverPublicKey/salt; requireEncryption is off)'}`,
+    );
     const heartbeat = setInterval(() => link.ws.readyState === OPEN && link.ws.send(encodeFrame('heartbeat')), this.#opts.heartbeatInterval);
     link.stopTimer = () => clearInterval(heartbeat);
     this.#retryCount = 0;
@@ -457,9 +457,9 @@ export class EncryptedWebSocketClient {
   }
 
   async #onEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
-    if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame that arrived before a session key was agreed");
+    if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
     if (link.replay.has(envelope.iv)) {
-      throw new ReplayError("dropped an 'encrypted' frame whose IV was already seen on this connection (replayed or reflected)");
+      throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (its IV was seen before on this connection)");
     }
     const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
     // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.

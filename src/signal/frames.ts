@@ -70,7 +70,7 @@ export function encodeFrame(event: string, data?: unknown): string {
 /** Validates and decodes the data of an `encrypted` frame. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
   if (!isRecord(data) || typeof data.iv !== 'string' || typeof data.ct !== 'string' || data.iv.length !== IV_BASE64_LENGTH) {
-    fail(`'encrypted' data must be {iv, ct}: base64 of a ${AES_GCM_IV_LENGTH}-byte IV and of ciphertext with its tag`);
+    fail(`'encrypted' data must be {iv, ct}: base64 of a ${AES_GCM_IV_LENGTH}-byte IV and of ciphertext ‖ tag`);
   }
   try {
     const ivBytes = base64ToBytes(data.iv, "'encrypted' iv");
@@ -98,7 +98,7 @@ const CONNECTED_OPTIONAL = ['serverPublicKey', 'salt', 'signature'];
  * characters; optional key material as strings (checked later, when used).
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
-  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, serverPublicKey?, salt?, signature?}");
+  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, ...}");
   const out: Record<string, string> = {};
   for (const key of [...CONNECTED_REQUIRED, ...CONNECTED_OPTIONAL]) {
     const value = hasOwn(data, key) ? data[key] : undefined;

@@ -7,6 +7,7 @@ import { base64ToBytes } from '../crypto/base64.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { agreeAesKey } from '../crypto/signal-crypto.js';
 import { importVerifyKey, verifySignature } from '../crypto/signing.js';
+import type { IECDHKeyPair } from '../crypto/ecdh.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */
@@ -25,30 +26,26 @@ export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey>
   return typeof key === 'string' ? importVerifyKey(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey') : key;
 }
 
-/** What {@link establishClientKey} needs. */
-export interface ClientKeyInput {
-  connected: ISignalConnectedData;
-  clientPrivateKey: CryptoKey;
-  clientPublicKeyB64: string;
-  ecdhInfo: string;
-  /** Present when the server must prove itself with a signature: an ECDSA P-256 verify key (checked by the options). */
-  verifyKey?: CryptoKey;
-}
-
 /**
  * The session's AES-256-GCM key, or `null` when the server offers no
- * encryption (the caller decides whether that is allowed). With a `verifyKey`
- * the signature is checked before the server's key is used at all.
+ * encryption (the caller decides whether that is allowed). `keys` is this
+ * connection's ECDH key pair. With a `verifyKey` (an ECDSA P-256 verify key,
+ * checked by the options) the signature is checked before the server's key is
+ * used at all.
  *
  * @throws ProtocolError when only one of serverPublicKey / salt is present;
  *   KeyFormatError for a malformed key or salt (empty or over 1024 bytes);
  *   AuthenticationError when a required signature is missing or wrong.
  */
-export async function establishClientKey(input: ClientKeyInput): Promise<CryptoKey | null> {
-  const { connected, verifyKey } = input;
+export async function establishClientKey(
+  connected: ISignalConnectedData,
+  keys: IECDHKeyPair,
+  ecdhInfo: string,
+  verifyKey?: CryptoKey,
+): Promise<CryptoKey | null> {
   const { serverPublicKey, salt } = connected;
   if (serverPublicKey === undefined && salt === undefined) {
-    if (verifyKey) throw new AuthenticationError("server sent no key in 'connected', so it cannot prove its identity (serverVerifyKey is set)");
+    if (verifyKey) throw new AuthenticationError("server sent no key in 'connected', so it cannot prove its identity to serverVerifyKey");
     return null;
   }
   if (serverPublicKey === undefined || salt === undefined) {
@@ -59,7 +56,7 @@ export async function establishClientKey(input: ClientKeyInput): Promise<CryptoK
   const saltRaw = base64ToBytes(salt, "'connected' salt");
   if (!saltRaw.length || saltRaw.length > MAX_SALT_BYTES) throw new KeyFormatError(`'connected' salt is ${saltRaw.length} bytes; expected 1-${MAX_SALT_BYTES}`);
   if (verifyKey) {
-    const transcript = signalTranscript(base64ToBytes(input.clientPublicKeyB64), serverRaw, saltRaw);
+    const transcript = signalTranscript(base64ToBytes(keys.publicKeyB64), serverRaw, saltRaw);
     let signature: Uint8Array | undefined;
     try {
       signature = connected.signature === undefined ? undefined : base64ToBytes(connected.signature);
@@ -71,5 +68,5 @@ export async function establishClientKey(input: ClientKeyInput): Promise<CryptoK
       throw new AuthenticationError(`'connected' signature ${problem}; refusing to talk to this server`);
     }
   }
-  return agreeAesKey(input.clientPrivateKey, serverRaw, what, saltRaw, input.ecdhInfo);
+  return agreeAesKey(keys.keyPair.privateKey, serverRaw, what, saltRaw, ecdhInfo);
 }
