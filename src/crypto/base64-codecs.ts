@@ -22,9 +22,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /**
  * The one strictness check every codec shares: the exact decoded length, or -1
  * when `text` cannot be canonical (length not a multiple of 4, or unused bits
- * set in the data character before the padding). Each codec then proves the
- * rest around its platform decoder: those skip whitespace (and Buffer skips
- * any unknown character), which always makes the output shorter than this.
+ * set in the data character before the padding).
  */
 function expectedLength(text: string): number {
   const n = text.length;
@@ -34,11 +32,30 @@ function expectedLength(text: string): number {
   return n % 4 || last < 0 || last & (pad === 2 ? 15 : 3) ? -1 : (n / 4) * 3 - pad;
 }
 
-/** A plain `Uint8Array` that owns its whole `ArrayBuffer` (never a pooled `Buffer` view). */
-function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-    ? new Uint8Array(bytes.buffer)
-    : new Uint8Array(bytes);
+/**
+ * A codec around a platform decoder that may be lenient in one way only: it
+ * skips characters (whitespace; Buffer skips any unknown one). Each skipped
+ * character shortens the output, so the output must have exactly the length
+ * the text promises. `decode` returns null or throws for text it refuses.
+ * The result is a plain `Uint8Array` that owns its whole `ArrayBuffer` (never a pooled `Buffer` view).
+ */
+function strictCodec(name: Base64Codec['name'], encode: (bytes: Uint8Array) => string, decode: (text: string) => Uint8Array | null): Base64Codec {
+  return {
+    name,
+    encode,
+    decode(text) {
+      const size = expectedLength(text);
+      let out: Uint8Array | null;
+      try {
+        out = size < 0 ? null : decode(text);
+      } catch {
+        return undefined;
+      }
+      if (out?.length !== size) return undefined;
+      const { buffer } = out;
+      return out.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(out);
+    },
+  };
 }
 
 // Bytes per btoa call: a multiple of 3, so the pieces concatenate without inner padding, and small
@@ -47,34 +64,25 @@ const CHUNK = 0x3000;
 
 /**
  * The portable codec on `atob`/`btoa` (every browser, worker, Node 16+, Deno,
- * Bun), used where neither native base64 nor `Buffer` exists. `atob` rejects
- * characters outside the alphabet and misplaced '=', and skips whitespace,
- * which the length check then exposes.
+ * Bun), used where neither native base64 nor `Buffer` exists. `atob` throws
+ * for characters outside the alphabet and misplaced '=', and skips whitespace.
  */
-export const base64Fallback: Base64Codec = {
-  name: 'fallback',
-  encode(bytes) {
+export const base64Fallback: Base64Codec = strictCodec(
+  'fallback',
+  (bytes) => {
     let text = '';
     for (let i = 0; i < bytes.length; i += CHUNK) {
       text += btoa(String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]));
     }
     return text;
   },
-  decode(text) {
-    const size = expectedLength(text);
-    if (size < 0) return undefined;
-    let binary: string;
-    try {
-      binary = atob(text);
-    } catch {
-      return undefined;
-    }
-    if (binary.length !== size) return undefined;
-    const out = new Uint8Array(size);
-    for (let i = 0; i < size; i++) out[i] = binary.charCodeAt(i);
+  (text) => {
+    const binary = atob(text);
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < out.length; i++) out[i] = binary.charCodeAt(i);
     return out;
   },
-};
+);
 
 /** The part of Node's `Buffer` this module uses (reached through `globalThis`, never imported). */
 export interface BufferLike {
@@ -84,23 +92,17 @@ export interface BufferLike {
 }
 
 /**
- * A codec on Node's `Buffer`. `Buffer.from(text, 'base64')` is lenient (it skips
- * whitespace and unknown characters, accepts '-' and '_', and reads only the low
- * byte of non-Latin-1 characters), so strictness is proved around it: the text
- * must be ASCII, free of '-'/'_', and decode to exactly the length its size and
- * padding promise — any skipped character would make the output shorter.
+ * A codec on Node's `Buffer`. `Buffer.from(text, 'base64')` also accepts '-'
+ * and '_' and reads only the low byte of non-Latin-1 characters, so the text
+ * must be ASCII and free of '-'/'_' before it gets there.
  */
 export function createBufferBase64(buffer: BufferLike): Base64Codec {
-  return {
-    name: 'buffer',
-    encode: (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-    decode(text) {
-      const size = expectedLength(text);
-      if (size < 0 || buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_')) return undefined;
-      const out = buffer.from(text, 'base64');
-      return out.length === size ? owned(out) : undefined;
-    },
-  };
+  return strictCodec(
+    'buffer',
+    (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    // includes() twice is several times faster than one /[-_]/ test on large text.
+    (text) => (buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_') ? null : buffer.from(text, 'base64')),
+  );
 }
 
 /** The static side of a `Uint8Array` with native base64. */
@@ -108,21 +110,13 @@ export interface NativeBase64Constructor {
   fromBase64(text: string, options?: { alphabet?: 'base64' | 'base64url'; lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial' }): Uint8Array;
 }
 
-/** A codec on the native methods; `lastChunkHandling: 'strict'` enforces padding and zero tail bits. */
+/** A codec on the native methods; `lastChunkHandling: 'strict'` enforces padding and zero tail bits (whitespace is still skipped). */
 export function createNativeBase64(ctor: NativeBase64Constructor): Base64Codec {
-  return {
-    name: 'native',
-    encode: (bytes) => (bytes as Uint8Array & { toBase64(): string }).toBase64(),
-    decode(text) {
-      try {
-        const out = ctor.fromBase64(text, { alphabet: 'base64', lastChunkHandling: 'strict' });
-        // Even strict mode skips ASCII whitespace; a skipped character shortens the output.
-        return out.length === expectedLength(text) ? owned(out) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-  };
+  return strictCodec(
+    'native',
+    (bytes) => (bytes as Uint8Array & { toBase64(): string }).toBase64(),
+    (text) => ctor.fromBase64(text, { alphabet: 'base64', lastChunkHandling: 'strict' }),
+  );
 }
 
 /** The platform globals the selection looks at. */

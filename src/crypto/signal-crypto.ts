@@ -8,7 +8,6 @@ import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
 import { ecdhBits, importPeerPublicKey } from './ecdh.js';
-import { randomBytes } from './env.js';
 import { hkdfAesGcmKey } from './hkdf.js';
 import { assertKey } from './keys.js';
 
@@ -83,7 +82,8 @@ export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): P
  * @internal
  */
 export async function seal(plaintext: string, aesKey: CryptoKey): Promise<IEncryptedPayload> {
-  const iv = randomBytes(AES_GCM_IV_LENGTH);
+  // Whoever holds a CryptoKey has WebCrypto, so getRandomValues exists (randomBytes' checks are moot here).
+  const iv = crypto.getRandomValues(new Uint8Array(AES_GCM_IV_LENGTH));
   const ct = await aesGcm('encrypt', aesKey, iv, utf8Encode(plaintext));
   return { iv: bytesToBase64(iv), ct: bytesToBase64(ct) };
 }
