@@ -122,13 +122,20 @@ function num(name: string, value: unknown, [min, max, integer]: Range): number {
   return value as number;
 }
 
+/** Each number of `ranges`, from `given` or else `defaults`, checked; `prefix` completes the option names. */
+function numbers<K extends string>(given: Partial<Record<K, unknown>>, defaults: Record<K, number>, ranges: Record<K, Range>, prefix = ''): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const name of Object.keys(ranges) as K[]) out[name] = num(prefix + name, given[name] ?? defaults[name], ranges[name]);
+  return out;
+}
+
 function bool(name: string, value: unknown): boolean {
   check(typeof value === 'boolean', name, 'true or false', value);
   return value as boolean;
 }
 
 function str(name: string, value: unknown, allowEmpty = false): string {
-  check(typeof value === 'string' && (allowEmpty || value !== ''), name, 'a non-empty string', value);
+  check(typeof value === 'string' && (allowEmpty || value !== ''), name, allowEmpty ? 'a string' : 'a non-empty string', value);
   return value as string;
 }
 
@@ -168,20 +175,16 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   check(opts.WebSocket === undefined || typeof opts.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor', opts.WebSocket);
   const given = (opts.reconnect ?? {}) as Record<string, unknown>;
   check(isRecord(given), 'reconnect', 'an object', given);
-  const reconnect = { enabled: bool('reconnect.enabled', given.enabled ?? d.reconnect.enabled) } as Required<IReconnectOptions>;
-  for (const [name, range] of Object.entries(RECONNECT_NUMBERS) as Array<[keyof typeof RECONNECT_NUMBERS, Range]>) {
-    reconnect[name] = num(`reconnect.${name}`, given[name] ?? d.reconnect[name], range);
-  }
-  const numbers = {} as Record<keyof typeof NUMBERS, number>;
-  for (const [name, range] of Object.entries(NUMBERS) as Array<[keyof typeof NUMBERS, Range]>) {
-    numbers[name] = num(name, opts[name] ?? d[name], range);
-  }
+  const reconnect = {
+    enabled: bool('reconnect.enabled', given.enabled ?? d.reconnect.enabled),
+    ...numbers(given, d.reconnect, RECONNECT_NUMBERS, 'reconnect.'),
+  };
   return {
     url: str('url', opts.url),
     ecdhInfo: str('ecdhInfo', opts.ecdhInfo, true),
     token: checkToken(opts.token),
     reconnect,
-    ...numbers,
+    ...numbers(opts, d, NUMBERS),
     autoJoinRooms: [...rooms],
     logger,
     WebSocket: opts.WebSocket,
