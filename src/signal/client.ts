@@ -16,7 +16,7 @@ import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
-import { callAll, HandlerRegistry } from './handlers.js';
+import { callAll } from './handlers.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
 import { checkToken, isRoomList, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -96,7 +96,8 @@ function pendingConnect(): [Promise<void>, (err?: Error) => void] {
 export class EncryptedWebSocketClient {
   readonly #opts: ResolvedClientOptions;
   readonly #logger: IWSLogger;
-  readonly #handlers: HandlerRegistry;
+  /** Event handlers by event name, each set in registration order. */
+  readonly #handlers = new Map<string, Set<TEventHandler>>();
   readonly #stateHandlers = new Set<TStateChangeHandler>();
   #token: string;
   #state: TConnectionState = 'disconnected';
@@ -118,7 +119,6 @@ export class EncryptedWebSocketClient {
     this.#opts = resolveClientOptions(opts);
     this.#logger = this.#opts.logger;
     this.#token = this.#opts.token;
-    this.#handlers = new HandlerRegistry(this.#logger);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -156,7 +156,7 @@ export class EncryptedWebSocketClient {
   destroy(): void {
     this.disconnect();
     this.#destroyed = true;
-    this.#handlers.removeAll();
+    this.#handlers.clear();
     this.#stateHandlers.clear();
   }
 
@@ -220,17 +220,19 @@ export class EncryptedWebSocketClient {
 
   /** Registers a handler for an event (decrypted application events, `connected`, `error`, `reconnect_failed`). */
   on<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#handlers.add(event, handler as TEventHandler);
+    const set = this.#handlers.get(event) ?? new Set();
+    this.#handlers.set(event, set.add(handler as TEventHandler));
   }
 
   /** Removes one handler. */
   off<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#handlers.remove(event, handler as TEventHandler);
+    const set = this.#handlers.get(event);
+    if (set?.delete(handler as TEventHandler) && !set.size) this.#handlers.delete(event);
   }
 
   /** Removes every handler of one event. */
   offAll(event: string): void {
-    this.#handlers.removeAll(event);
+    this.#handlers.delete(event);
   }
 
   /** Registers a handler called with every new state. */
@@ -329,7 +331,7 @@ export class EncryptedWebSocketClient {
     if (!rc.enabled || this.#retryCount >= rc.maxRetries) {
       if (rc.enabled) this.#logger.error(`Max retries (${rc.maxRetries}) exceeded; giving up`);
       this.#stop(cause);
-      if (rc.enabled) this.#handlers.emit('reconnect_failed', { retries: this.#retryCount });
+      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retryCount });
       return;
     }
     const delay = reconnectDelay(++this.#retryCount, rc);
@@ -416,11 +418,11 @@ export class EncryptedWebSocketClient {
     } else {
       this.#logger.debug(`Received plaintext [${event}]`);
     }
-    this.#handlers.emit(event, data);
+    this.#emit(event, data);
   }
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    if (link.handshaken) throw new ProtocolError("dropped a second 'connected' on this connection; the session key is never replaced");
+    if (link.handshaken) throw new ProtocolError("dropped a second 'connected'; the session key is never replaced");
     link.handshaken = true;
     let connected: ISignalConnectedData;
     let aesKey: CryptoKey | null;
@@ -434,7 +436,7 @@ export class EncryptedWebSocketClient {
         verifyKey === undefined ? undefined : await (this.#verifyKey ??= loadVerifyKey(verifyKey)),
       );
       if (!aesKey && this.#opts.requireEncryption) {
-        throw new ProtocolError("server offered no encryption (no serverPublicKey and salt) and requireEncryption is on; refusing plaintext");
+        throw new ProtocolError("server offered no encryption (no serverPublicKey and salt); requireEncryption is on, so the client refuses plaintext");
       }
     } catch (err) {
       if (!link.closed) this.#fail(toError(err), link);
@@ -453,13 +455,13 @@ export class EncryptedWebSocketClient {
     if (this.#opts.autoJoinRooms.length) this.#writeRooms(link, 'join', [...this.#opts.autoJoinRooms]);
     this.#setState('authenticated');
     this.#settle();
-    this.#handlers.emit('connected', connected);
+    this.#emit('connected', connected);
   }
 
   async #onEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
     if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
     if (link.replay.has(envelope.iv)) {
-      throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (its IV was seen before on this connection)");
+      throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (IV already seen on this connection)");
     }
     const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
     // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
@@ -467,7 +469,7 @@ export class EncryptedWebSocketClient {
     link.replay.add(envelope.iv);
     const inner = parseInner(plaintext);
     this.#logger.debug(`Decrypted [${inner.event}]`);
-    this.#handlers.emit(inner.event, inner.data);
+    this.#emit(inner.event, inner.data);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -486,7 +488,12 @@ export class EncryptedWebSocketClient {
 
   #report(err: Error): void {
     this.#logger.error(err.message, err);
-    this.#handlers.emit('error', err);
+    this.#emit('error', err);
+  }
+
+  /** Calls every handler of `event`; one that throws is logged and never breaks the client. */
+  #emit(event: string, data: unknown): void {
+    callAll(this.#handlers.get(event) ?? [], data, this.#logger, `Handler for '${event}'`);
   }
 
   #setState(next: TConnectionState): void {
