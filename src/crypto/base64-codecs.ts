@@ -141,15 +141,13 @@ export function selectBase64Codec(env: Base64Environment): Base64Codec {
  * Only called on the error path, so it may be slow.
  */
 export function describeBase64Problem(text: string): string {
-  const i = text.search(/[^A-Za-z0-9+/=]/);
+  // First a character outside the alphabet, else a '=' that is not the final padding.
+  const bad = text.search(/[^A-Za-z0-9+/=]/);
+  const i = bad >= 0 ? bad : text.search(/=(?!=?$)/);
   if (i >= 0) {
     const ch = text.charAt(i);
-    if (/\s/.test(ch)) return `it contains whitespace at index ${i}`;
-    if (ch === '-' || ch === '_') return `it contains the URL-safe character '${ch}' at index ${i}; use '+' and '/'`;
-    return `it contains the character U+${text.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')} at index ${i}`;
+    const hint = ch === '=' ? ' (padding before the end)' : ch === '-' || ch === '_' ? " (URL-safe alphabet; use '+' and '/')" : '';
+    return `it has ${JSON.stringify(ch)} at index ${i}${hint}`;
   }
-  if (text.length % 4) return `its length ${text.length} is not a multiple of 4 (missing or extra '=' padding?)`;
-  const pad = text.indexOf('=');
-  if (pad >= 0 && !/^={1,2}$/.test(text.slice(pad))) return `'=' padding appears at index ${pad}, before the end`;
-  return 'its last character has non-zero unused bits (not canonical)';
+  return text.length % 4 ? `its length ${text.length} is not a multiple of 4 (missing '=' padding?)` : 'its last character has non-zero unused bits';
 }
