@@ -155,7 +155,7 @@ function checkVerifyKey(key: unknown): string | CryptoKey | undefined {
   } else if (key !== undefined) {
     const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
     const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && !!k.usages?.includes('verify');
-    check(ok, 'serverVerifyKey', "base64 of a raw 65-byte P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage", kindOf(key));
+    check(ok, 'serverVerifyKey', "base64 of a raw P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage", kindOf(key));
   }
   return key as string | CryptoKey | undefined;
 }
