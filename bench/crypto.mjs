@@ -43,7 +43,7 @@ async function loadCrypto(file) {
   }
 }
 
-/** The browser bundle loaded with `Buffer` hidden, so it picks the portable table codec as a browser would. */
+/** The browser bundle loaded with `Buffer` hidden, so it picks the portable atob/btoa codec as an older browser would. */
 async function loadBrowserFallback() {
   const saved = globalThis.Buffer;
   globalThis.Buffer = undefined;

@@ -42,10 +42,38 @@ export interface DecryptBytesOptions {
  */
 export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
   assertBytes(raw, 'AES key');
-  if (raw.length !== AES_256_KEY_LENGTH) {
-    throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
-  }
+  if (raw.length !== AES_256_KEY_LENGTH) throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
   return getSubtle().importKey('raw', toBufferSource(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+/**
+ * AES-GCM with a 128-bit tag and NO argument checks, for callers whose key,
+ * 12-byte IV and data are known good (the public functions below check first).
+ * Failures are typed: DecryptError when decrypting, InvalidArgumentError when encrypting.
+ * @internal
+ */
+export async function aesGcm(
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey,
+  iv: Uint8Array,
+  data: Uint8Array,
+  aad: Uint8Array = EMPTY,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const subtle = getSubtle();
+  try {
+    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
+    return new Uint8Array(await subtle[op](params, key, toBufferSource(data)));
+  } catch (cause) {
+    throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause });
+  }
+}
+
+/** The argument checks encryption and decryption share. */
+function checkGcm(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): void {
+  assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage });
+  assertBytes(iv, 'IV');
+  assertBytes(aad, 'additional data');
+  if (iv.length !== AES_GCM_IV_LENGTH) throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
 }
 
 /**
@@ -59,20 +87,9 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
   assertOptions(options, 'encryptBytes');
   const { key, iv, plaintext, aad = EMPTY } = options;
-  assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
-  assertBytes(iv, 'IV');
-  if (iv.length !== AES_GCM_IV_LENGTH) {
-    throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
-  }
+  checkGcm(key, 'encrypt', iv, aad);
   assertBytes(plaintext, 'plaintext');
-  assertBytes(aad, 'additional data');
-  const subtle = getSubtle();
-  try {
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
-    return new Uint8Array(await subtle.encrypt(params, key, toBufferSource(plaintext)));
-  } catch (err) {
-    throw new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause: err });
-  }
+  return aesGcm('encrypt', key, iv, plaintext, aad);
 }
 
 /**
@@ -84,22 +101,13 @@ export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8A
  * const plaintext = await decryptBytes({ key, iv, ciphertext, aad: header });
  */
 export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8Array<ArrayBuffer>> {
-  const subtle = getSubtle();
+  const { key, iv, ciphertext, aad = EMPTY } = options ?? {};
   try {
-    const { key, iv, ciphertext, aad = EMPTY } = options;
-    assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'decrypt' });
-    assertBytes(iv, 'IV');
+    checkGcm(key, 'decrypt', iv, aad);
     assertBytes(ciphertext, 'ciphertext');
-    assertBytes(aad, 'additional data');
-    if (iv.length !== AES_GCM_IV_LENGTH) {
-      throw new KeyFormatError(`IV is ${iv.length} bytes; expected ${AES_GCM_IV_LENGTH}`);
-    }
-    if (ciphertext.length < AES_GCM_TAG_LENGTH) {
-      throw new KeyFormatError(`ciphertext is ${ciphertext.length} bytes, shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
-    }
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
-    return new Uint8Array(await subtle.decrypt(params, key, toBufferSource(ciphertext)));
-  } catch (err) {
-    throw new DecryptError({ cause: err });
+    if (ciphertext.length < AES_GCM_TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
+  } catch (cause) {
+    throw new DecryptError({ cause });
   }
+  return aesGcm('decrypt', key, iv, ciphertext, aad);
 }

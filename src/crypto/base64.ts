@@ -1,7 +1,8 @@
 import { KeyFormatError } from '../errors.js';
 import { describeBase64Problem, selectBase64Codec } from './base64-codecs.js';
+import { kindOf } from './bytes.js';
 
-// Chosen once: native Uint8Array base64 where the engine has it, Node's Buffer, else the table codec.
+// Chosen once: native Uint8Array base64 where the engine has it, Node's Buffer, else atob/btoa.
 const codec = selectBase64Codec(globalThis as { Uint8Array?: unknown; Buffer?: unknown });
 
 /**
@@ -25,15 +26,9 @@ export function bytesToBase64(bytes: Uint8Array): string {
  * base64ToBytes('AQID'); // Uint8Array [1, 2, 3]
  */
 export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<ArrayBuffer> {
-  if (typeof base64 !== 'string') {
-    throw new KeyFormatError(`${what} must be a base64 string, got ${base64 === null ? 'null' : typeof base64}`);
-  }
+  if (typeof base64 !== 'string') throw new KeyFormatError(`${what} must be a base64 string, got ${kindOf(base64)}`);
   const bytes = codec.decode(base64);
-  if (bytes === undefined) {
-    throw new KeyFormatError(
-      `${what} is not valid base64: ${describeBase64Problem(base64)}; send standard base64 with '=' padding (RFC 4648 §4)`,
-    );
-  }
+  if (!bytes) throw new KeyFormatError(`${what} is not valid base64: ${describeBase64Problem(base64)}; send standard padded base64`);
   return bytes;
 }
 

@@ -17,8 +17,8 @@ export function utf8Encode(text: string): Uint8Array<ArrayBuffer> {
 export function utf8Decode(bytes: Uint8Array): string {
   try {
     return strictDecoder.decode(bytes);
-  } catch (err) {
-    throw new InvalidArgumentError('bytes are not valid UTF-8; the sender must encode text as UTF-8', { cause: err });
+  } catch (cause) {
+    throw new InvalidArgumentError('bytes are not valid UTF-8; the sender must encode text as UTF-8', { cause });
   }
 }
 
@@ -54,16 +54,17 @@ export function toBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
+/** `typeof value`, except `'null'` for null: names a wrong argument in error messages. */
+export function kindOf(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}
+
 /** Throws unless `value` is a `Uint8Array` (the message names it). */
 export function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${value === null ? 'null' : typeof value}`);
-  }
+  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${kindOf(value)}`);
 }
 
 /** Throws unless `value` is an options object (the message names the function). */
 export function assertOptions(value: unknown, fn: string): asserts value is object {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(`${fn} expects an options object, got ${value === null ? 'null' : typeof value}`);
-  }
+  if (typeof value !== 'object' || !value) throw new InvalidArgumentError(`${fn} expects an options object, got ${kindOf(value)}`);
 }

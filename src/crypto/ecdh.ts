@@ -17,12 +17,6 @@ export interface IECDHKeyPair {
   publicKeyB64: string;
 }
 
-function describePrefix(first: number | undefined): string {
-  if (first === 0x02 || first === 0x03) return ' (a compressed point; send the uncompressed 0x04 form)';
-  if (first === 0x06 || first === 0x07) return ' (a hybrid point; send the uncompressed 0x04 form)';
-  return '';
-}
-
 /**
  * Throws KeyFormatError unless `raw` is exactly 65 bytes starting with 0x04.
  * Some WebCrypto implementations (Node's among them) also accept compressed and
@@ -30,15 +24,13 @@ function describePrefix(first: number | undefined): string {
  */
 export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
   assertBytes(raw, what);
-  if (raw.length !== P256_PUBLIC_KEY_LENGTH) {
-    throw new KeyFormatError(
-      `${what} is ${raw.length} bytes${describePrefix(raw[0])}; expected the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`,
-    );
-  }
-  if (raw[0] !== 0x04) {
-    const prefix = `0x${(raw[0] as number).toString(16).padStart(2, '0')}`;
-    throw new KeyFormatError(`${what} starts with ${prefix}${describePrefix(raw[0])}; expected 0x04 (uncompressed P-256 point)`);
-  }
+  const first = raw[0] ?? 0;
+  if (raw.length === P256_PUBLIC_KEY_LENGTH && first === 4) return;
+  const full = raw.length === P256_PUBLIC_KEY_LENGTH;
+  const problem = full ? `starts with 0x${first.toString(16).padStart(2, '0')}` : `is ${raw.length} bytes`;
+  // Name the two other SEC1 encodings, which some peers send: 33-byte compressed, 65-byte hybrid.
+  const form = !full && raw.length === 33 && (first === 2 || first === 3) ? ' (a compressed point)' : full && first >> 1 === 3 ? ' (a hybrid point)' : '';
+  throw new KeyFormatError(`${what} ${problem}${form}; send the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`);
 }
 
 /**
@@ -48,9 +40,9 @@ export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
  * const { keyPair, publicKeyB64 } = await generateECDHKeyPair();
  */
 export async function generateECDHKeyPair(): Promise<IECDHKeyPair> {
-  const keyPair = await getSubtle().generateKey(ECDH_P256, false, ['deriveBits']);
-  const raw = await exportPublicKeyRaw(keyPair.publicKey);
-  return { keyPair, publicKeyB64: bytesToBase64(raw) };
+  const subtle = getSubtle();
+  const keyPair = await subtle.generateKey(ECDH_P256, false, ['deriveBits']);
+  return { keyPair, publicKeyB64: bytesToBase64(new Uint8Array(await subtle.exportKey('raw', keyPair.publicKey))) };
 }
 
 /**
@@ -67,8 +59,8 @@ export async function importPeerPublicKey(raw: Uint8Array, what = 'peer public k
   const subtle = getSubtle();
   try {
     return await subtle.importKey('raw', toBufferSource(raw), ECDH_P256, true, []);
-  } catch (err) {
-    throw new KeyFormatError(`${what} is not a point on the P-256 curve; the peer must send a valid P-256 public key`, { cause: err });
+  } catch (cause) {
+    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
   }
 }
 
@@ -78,13 +70,8 @@ export async function importPeerPublicKey(raw: Uint8Array, what = 'peer public k
  * @throws KeyFormatError when `publicKey` is not an EC P-256 public key.
  */
 export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
-  if (typeof publicKey !== 'object' || publicKey === null || publicKey.type !== 'public') {
-    throw new KeyFormatError('exportPublicKeyRaw needs a public CryptoKey');
-  }
-  const algorithm = publicKey.algorithm as { name?: string; namedCurve?: string };
-  if ((algorithm.name !== 'ECDH' && algorithm.name !== 'ECDSA') || algorithm.namedCurve !== 'P-256') {
-    throw new KeyFormatError(`exportPublicKeyRaw needs an ECDH or ECDSA P-256 public key, got ${algorithm.name ?? '?'} ${algorithm.namedCurve ?? ''}`.trimEnd());
-  }
+  const name = (publicKey as Partial<CryptoKey> | null)?.algorithm?.name;
+  assertKey(publicKey, 'public key', { type: 'public', algorithm: name === 'ECDSA' ? name : 'ECDH', namedCurve: 'P-256' });
   return new Uint8Array(await getSubtle().exportKey('raw', publicKey));
 }
 
@@ -99,10 +86,20 @@ export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Arr
 export async function deriveSharedBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   assertKey(privateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
   assertKey(publicKey, 'ECDH public key', { type: 'public', algorithm: 'ECDH', namedCurve: 'P-256' });
+  return ecdhBits(privateKey, publicKey);
+}
+
+/**
+ * {@link deriveSharedBits} without the key checks, for callers whose keys are
+ * known good (a private key from {@link generateECDHKeyPair}, a public key from
+ * {@link importPeerPublicKey}).
+ * @internal
+ */
+export async function ecdhBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   const subtle = getSubtle();
   try {
     return new Uint8Array(await subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
-  } catch (err) {
-    throw new KeyFormatError('ECDH key agreement failed; check that both keys are valid P-256 keys', { cause: err });
+  } catch (cause) {
+    throw new KeyFormatError('ECDH key agreement failed; check that both keys are valid P-256 keys', { cause });
   }
 }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, UnsupportedEnvironmentError } from '../errors.js';
 
+const platformCrypto = (): Crypto | undefined => (globalThis as { crypto?: Crypto }).crypto;
+
 /**
  * The platform's WebCrypto `SubtleCrypto`.
  *
@@ -7,11 +9,10 @@ import { InvalidArgumentError, UnsupportedEnvironmentError } from '../errors.js'
  *   browser means the page is not a secure context.
  */
 export function getSubtle(): SubtleCrypto {
-  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-  if (subtle === undefined || subtle === null) {
+  const subtle = platformCrypto()?.subtle;
+  if (!subtle) {
     throw new UnsupportedEnvironmentError(
-      'WebCrypto (crypto.subtle) is not available: browsers only expose it in secure contexts; ' +
-        'serve the page over https:// (or http://localhost), or run on Node 20+, Deno or Bun',
+      'crypto.subtle is missing: browsers offer it only in secure contexts; serve the page over https:// or http://localhost, or use Node 20+',
     );
   }
   return subtle;
@@ -27,18 +28,12 @@ const MAX_RANDOM_CHUNK = 65536;
  * const userToken = bytesToBase64(randomBytes(16));
  */
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidArgumentError(`randomBytes: n must be a non-negative safe integer, got ${String(n)}`);
-  }
-  const crypto = (globalThis as { crypto?: Crypto }).crypto;
-  if (crypto === undefined || typeof crypto.getRandomValues !== 'function') {
-    throw new UnsupportedEnvironmentError(
-      'crypto.getRandomValues is not available; run on a browser, Node 20+, Deno or Bun',
-    );
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`randomBytes: n must be a non-negative integer, got ${String(n)}`);
+  const crypto = platformCrypto();
+  if (typeof crypto?.getRandomValues !== 'function') {
+    throw new UnsupportedEnvironmentError('crypto.getRandomValues is missing; use a browser or Node 20+');
   }
   const out = new Uint8Array(n);
-  for (let offset = 0; offset < n; offset += MAX_RANDOM_CHUNK) {
-    crypto.getRandomValues(out.subarray(offset, Math.min(n, offset + MAX_RANDOM_CHUNK)));
-  }
+  for (let i = 0; i < n; i += MAX_RANDOM_CHUNK) crypto.getRandomValues(out.subarray(i, i + MAX_RANDOM_CHUNK));
   return out;
 }

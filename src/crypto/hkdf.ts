@@ -5,25 +5,23 @@ import { getSubtle } from './env.js';
 /** Largest HKDF-SHA-256 output: 255 × 32 bytes (RFC 5869 §2.3). */
 export const HKDF_SHA256_MAX_BYTES = 255 * 32;
 
-function asBytes(value: Uint8Array | ArrayBuffer, what: string): Uint8Array {
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  assertBytes(value, what);
-  return value;
-}
-
-async function importIkm(ikm: Uint8Array | ArrayBuffer, usage: KeyUsage): Promise<CryptoKey> {
-  const bytes = asBytes(ikm, 'HKDF input keying material');
-  try {
-    return await getSubtle().importKey('raw', toBufferSource(bytes), 'HKDF', false, [usage]);
-  } catch (err) {
-    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause: err });
-  }
-}
-
-function hkdfParams(salt: Uint8Array, info: Uint8Array): HkdfParams {
+/** Checks the inputs; returns the key material as bytes. */
+function checkHkdf(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Uint8Array {
+  const bytes = ikm instanceof ArrayBuffer ? new Uint8Array(ikm) : ikm;
+  assertBytes(bytes, 'HKDF input keying material');
   assertBytes(salt, 'HKDF salt');
   assertBytes(info, 'HKDF info');
-  return { name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) };
+  return bytes;
+}
+
+/** Imports the key material as an HKDF key and builds the HKDF-SHA-256 parameters. */
+async function hkdfSetup(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, usage: KeyUsage): Promise<[HkdfParams, CryptoKey]> {
+  const params: HkdfParams = { name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) };
+  try {
+    return [params, await getSubtle().importKey('raw', toBufferSource(ikm), 'HKDF', false, [usage])];
+  } catch (cause) {
+    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause });
+  }
 }
 
 /**
@@ -46,8 +44,7 @@ export async function hkdf(
       `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
     );
   }
-  const params = hkdfParams(salt, info);
-  const key = await importIkm(ikm, 'deriveBits');
+  const [params, key] = await hkdfSetup(checkHkdf(ikm, salt, info), salt, info, 'deriveBits');
   return new Uint8Array(await getSubtle().deriveBits(params, key, lengthBits));
 }
 
@@ -59,7 +56,14 @@ export async function hkdf(
  * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
  */
 export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
-  const params = hkdfParams(salt, info);
-  const key = await importIkm(ikm, 'deriveKey');
+  return hkdfAesGcmKey(checkHkdf(ikm, salt, info), salt, info);
+}
+
+/**
+ * {@link deriveAesGcmKey} without the argument checks, for callers whose bytes are known good.
+ * @internal
+ */
+export async function hkdfAesGcmKey(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
+  const [params, key] = await hkdfSetup(ikm, salt, info, 'deriveKey');
   return getSubtle().deriveKey(params, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }

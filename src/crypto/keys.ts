@@ -1,4 +1,5 @@
 import { KeyFormatError } from '../errors.js';
+import { kindOf } from './bytes.js';
 
 /** What a CryptoKey must be for an operation; checked before WebCrypto sees it. */
 export interface KeyRequirement {
@@ -9,11 +10,8 @@ export interface KeyRequirement {
   namedCurve?: string;
 }
 
-function isCryptoKeyLike(value: unknown): value is CryptoKey {
-  if (typeof value !== 'object' || value === null) return false;
-  const key = value as Partial<CryptoKey>;
-  return typeof key.type === 'string' && typeof key.algorithm === 'object' && key.algorithm !== null && Array.isArray(key.usages);
-}
+/** E.g. `'private ECDH P-256 key'`. */
+const describe = (type: unknown, algorithm = '?', curve?: string): string => `${String(type)} ${algorithm}${curve ? ` ${curve}` : ''} key`;
 
 /**
  * Throws a KeyFormatError naming the mismatch unless `key` is a CryptoKey of the
@@ -21,16 +19,17 @@ function isCryptoKeyLike(value: unknown): value is CryptoKey {
  * but with messages that do not say which argument was wrong.
  */
 export function assertKey(key: unknown, what: string, need: KeyRequirement): asserts key is CryptoKey {
-  if (!isCryptoKeyLike(key)) {
-    throw new KeyFormatError(`${what} must be a CryptoKey, got ${key === null ? 'null' : typeof key}`);
+  const k = key as Partial<CryptoKey> | null;
+  const algorithm = k?.algorithm as { name?: string; namedCurve?: string } | null | undefined;
+  if (typeof k !== 'object' || !k || typeof k.type !== 'string' || typeof algorithm !== 'object' || !algorithm || !Array.isArray(k.usages)) {
+    throw new KeyFormatError(`${what} must be a CryptoKey, got ${kindOf(key)}`);
   }
-  const algorithm = key.algorithm as { name?: string; namedCurve?: string };
-  const describe = `${key.type} ${algorithm.name ?? '?'}${algorithm.namedCurve ? ` ${algorithm.namedCurve}` : ''} key`;
-  const wanted = `${need.type} ${need.algorithm}${need.namedCurve ? ` ${need.namedCurve}` : ''} key`;
-  if (key.type !== need.type || algorithm.name !== need.algorithm || (need.namedCurve !== undefined && algorithm.namedCurve !== need.namedCurve)) {
-    throw new KeyFormatError(`${what} must be a ${wanted}, got a ${describe}`);
+  if (k.type !== need.type || algorithm.name !== need.algorithm || (need.namedCurve && algorithm.namedCurve !== need.namedCurve)) {
+    throw new KeyFormatError(
+      `${what} must be a ${describe(need.type, need.algorithm, need.namedCurve)}, got a ${describe(k.type, algorithm.name, algorithm.namedCurve)}`,
+    );
   }
-  if (need.usage !== undefined && !key.usages.includes(need.usage)) {
-    throw new KeyFormatError(`${what} lacks the '${need.usage}' usage (it has [${key.usages.join(', ')}]); create it with that usage`);
+  if (need.usage && !k.usages.includes(need.usage)) {
+    throw new KeyFormatError(`${what} lacks the '${need.usage}' usage (it has [${k.usages.join(', ')}]); create it with that usage`);
   }
 }

@@ -5,11 +5,11 @@
  */
 import { DecryptError, InvalidArgumentError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
-import { assertOptions, utf8Decode, utf8Encode } from './bytes.js';
-import { AES_GCM_IV_LENGTH, decryptBytes, encryptBytes } from './aead.js';
-import { deriveSharedBits, importPeerPublicKey } from './ecdh.js';
-import { randomBytes } from './env.js';
-import { deriveAesGcmKey } from './hkdf.js';
+import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
+import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
+import { ecdhBits, importPeerPublicKey } from './ecdh.js';
+import { hkdfAesGcmKey } from './hkdf.js';
+import { assertKey } from './keys.js';
 
 /** An AES-GCM envelope as it travels in an `encrypted` event. */
 export interface IEncryptedPayload {
@@ -38,17 +38,26 @@ export async function deriveAESKey(opts: {
 }): Promise<CryptoKey> {
   assertOptions(opts, 'deriveAESKey');
   const { clientPrivateKey, serverPublicKeyB64, saltB64, ecdhInfo } = opts;
-  if (typeof ecdhInfo !== 'string') {
-    throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${typeof ecdhInfo}`);
-  }
-  const serverKeyRaw = base64ToBytes(serverPublicKeyB64, 'server public key (serverPublicKeyB64)');
-  const salt = base64ToBytes(saltB64, 'HKDF salt (saltB64)');
-  const serverKey = await importPeerPublicKey(serverKeyRaw, 'server public key (serverPublicKeyB64)');
-  const sharedSecret = await deriveSharedBits(clientPrivateKey, serverKey);
+  if (typeof ecdhInfo !== 'string') throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${kindOf(ecdhInfo)}`);
+  const what = 'server public key (serverPublicKeyB64)';
+  const serverKeyRaw = base64ToBytes(serverPublicKeyB64, what);
+  assertKey(clientPrivateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
+  return agreeAesKey(clientPrivateKey, serverKeyRaw, what, base64ToBytes(saltB64, 'HKDF salt (saltB64)'), ecdhInfo);
+}
+
+/**
+ * ECDH of an ECDH P-256 private key (not checked: the caller's own) with a
+ * peer's raw public key (checked strictly, `what` names it in errors), then
+ * HKDF-SHA-256 with `salt` and the UTF-8 of `info` to a non-extractable
+ * AES-256-GCM key. The shared secret is wiped afterwards.
+ * @internal
+ */
+export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array, what: string, salt: Uint8Array, info: string): Promise<CryptoKey> {
+  const shared = await ecdhBits(privateKey, await importPeerPublicKey(peerRaw, what));
   try {
-    return await deriveAesGcmKey(sharedSecret, salt, utf8Encode(ecdhInfo));
+    return await hkdfAesGcmKey(shared, salt, utf8Encode(info));
   } finally {
-    sharedSecret.fill(0);
+    shared.fill(0);
   }
 }
 
@@ -62,11 +71,20 @@ export async function deriveAESKey(opts: {
 export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): Promise<IEncryptedPayload> {
   assertOptions(opts, 'encrypt');
   const { plaintext, aesKey } = opts;
-  if (typeof plaintext !== 'string') {
-    throw new InvalidArgumentError(`plaintext must be a string, got ${typeof plaintext}`);
-  }
-  const iv = randomBytes(AES_GCM_IV_LENGTH);
-  const ct = await encryptBytes({ key: aesKey, iv, plaintext: utf8Encode(plaintext) });
+  if (typeof plaintext !== 'string') throw new InvalidArgumentError(`plaintext must be a string, got ${kindOf(plaintext)}`);
+  assertKey(aesKey, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
+  return seal(plaintext, aesKey);
+}
+
+/**
+ * {@link encrypt} without the argument checks, for callers whose key is known
+ * to be an AES-GCM encryption key.
+ * @internal
+ */
+export async function seal(plaintext: string, aesKey: CryptoKey): Promise<IEncryptedPayload> {
+  // Whoever holds a CryptoKey has WebCrypto, so getRandomValues exists (randomBytes' checks are moot here).
+  const iv = crypto.getRandomValues(new Uint8Array(AES_GCM_IV_LENGTH));
+  const ct = await aesGcm('encrypt', aesKey, iv, utf8Encode(plaintext));
   return { iv: bytesToBase64(iv), ct: bytesToBase64(ct) };
 }
 

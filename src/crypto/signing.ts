@@ -1,6 +1,6 @@
 import { KeyFormatError } from '../errors.js';
 import { assertBytes, toBufferSource } from './bytes.js';
-import { assertRawP256PublicKey, exportPublicKeyRaw } from './ecdh.js';
+import { assertRawP256PublicKey } from './ecdh.js';
 import { getSubtle } from './env.js';
 import { assertKey } from './keys.js';
 
@@ -41,8 +41,8 @@ export async function importSigningKey(jwk: JsonWebKey): Promise<CryptoKey> {
   }
   try {
     return await getSubtle().importKey('jwk', jwk, ECDSA_P256, false, ['sign']);
-  } catch (err) {
-    throw new KeyFormatError('signing key JWK was refused: it is not a valid P-256 private key', { cause: err });
+  } catch (cause) {
+    throw new KeyFormatError('signing key JWK was refused: it is not a valid P-256 private key', { cause });
   }
 }
 
@@ -69,14 +69,22 @@ export async function verify(publicKey: CryptoKey, signature: Uint8Array, data: 
   assertKey(publicKey, 'verify key', { type: 'public', algorithm: 'ECDSA', namedCurve: 'P-256', usage: 'verify' });
   assertBytes(signature, 'signature');
   assertBytes(data, 'signed data');
-  if (signature.length !== P256_SIGNATURE_LENGTH) return false;
-  return getSubtle().verify(ECDSA_SHA256, publicKey, toBufferSource(signature), toBufferSource(data));
+  return verifySignature(publicKey, signature, data);
+}
+
+/**
+ * {@link verify} without the argument checks, for callers whose key is known
+ * to be an ECDSA P-256 verify key (a signature of the wrong length is still `false`).
+ * @internal
+ */
+export async function verifySignature(publicKey: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  return signature.length === P256_SIGNATURE_LENGTH && getSubtle().verify(ECDSA_SHA256, publicKey, toBufferSource(signature), toBufferSource(data));
 }
 
 /** The raw 65-byte uncompressed form of an ECDSA P-256 public key. */
 export async function exportVerifyKeyRaw(publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   assertKey(publicKey, 'verify key', { type: 'public', algorithm: 'ECDSA', namedCurve: 'P-256' });
-  return exportPublicKeyRaw(publicKey);
+  return new Uint8Array(await getSubtle().exportKey('raw', publicKey));
 }
 
 /**
@@ -89,7 +97,7 @@ export async function importVerifyKey(raw: Uint8Array, what = 'verify key'): Pro
   assertRawP256PublicKey(raw, what);
   try {
     return await getSubtle().importKey('raw', toBufferSource(raw), ECDSA_P256, true, ['verify']);
-  } catch (err) {
-    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause: err });
+  } catch (cause) {
+    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
   }
 }

@@ -9,16 +9,16 @@ import {
   TimeoutError,
   toError,
 } from '../errors.js';
-import { decryptBytes } from '../crypto/aead.js';
+import { aesGcm } from '../crypto/aead.js';
 import { utf8Decode } from '../crypto/bytes.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
-import { encrypt } from '../crypto/signal-crypto.js';
-import { resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from '../transport/websocket.js';
+import { seal } from '../crypto/signal-crypto.js';
+import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
-import { HandlerRegistry } from './handlers.js';
+import { callAll } from './handlers.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
-import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
+import { checkToken, isRoomList, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
 import { SerialQueue } from './serial.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
@@ -31,25 +31,20 @@ interface Link {
   readonly ws: WebSocketLike;
   readonly keys: IECDHKeyPair;
   readonly replay: ReplayGuard;
+  /** Incoming frames, handled in arrival order. */
   readonly inbox: SerialQueue;
+  /** Outgoing encrypted frames, sent in call order. */
   readonly outbox: SerialQueue;
   aesKey: CryptoKey | null;
   handshaken: boolean;
   closed: boolean;
-  heartbeat: ReturnType<typeof setInterval> | null;
-  handshakeTimer: ReturnType<typeof setTimeout> | null;
-}
-
-/** The promise `connect()` hands out; settled by whatever ends the attempt. */
-interface PendingConnect {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: Error): void;
+  /** Cancels the link's one timer: the handshake timeout, later the heartbeat. */
+  stopTimer: () => void;
 }
 
 /** Decrypts an envelope to text; the promise never counts as unhandled (it may be dropped unread). */
 function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string> {
-  const opened = decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct }).then((bytes) => {
+  const opened = aesGcm('decrypt', key, envelope.ivBytes, envelope.ct).then((bytes) => {
     try {
       return utf8Decode(bytes);
     } catch (cause) {
@@ -60,17 +55,16 @@ function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string>
   return opened;
 }
 
-function pendingConnect(): PendingConnect {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
+/** The promise `connect()` hands out, with its settle functions. */
+function pendingConnect(): [Promise<void>, (err?: Error) => void] {
+  let settle!: (err?: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err ? reject(err) : resolve());
   });
   // Callers that fire and forget connect() must not get an unhandled rejection;
   // the failure is also reported through the 'error' event and the logger.
   promise.catch(ignore);
-  return { promise, resolve, reject };
+  return [promise, settle];
 }
 
 /**
@@ -102,7 +96,8 @@ function pendingConnect(): PendingConnect {
 export class EncryptedWebSocketClient {
   readonly #opts: ResolvedClientOptions;
   readonly #logger: IWSLogger;
-  readonly #handlers: HandlerRegistry;
+  /** Event handlers by event name, each set in registration order. */
+  readonly #handlers = new Map<string, Set<TEventHandler>>();
   readonly #stateHandlers = new Set<TStateChangeHandler>();
   #token: string;
   #state: TConnectionState = 'disconnected';
@@ -110,13 +105,12 @@ export class EncryptedWebSocketClient {
   /** Bumped by every open and every disconnect, so that stale async work can tell it is stale. */
   #generation = 0;
   #retryCount = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #pending: PendingConnect | null = null;
-  #clientId: string | null = null;
-  #userId: string | null = null;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pending: ReturnType<typeof pendingConnect> | null = null;
+  /** The validated `connected` data of the current connection, once authenticated. */
+  #connected: ISignalConnectedData | null = null;
   #destroyed = false;
-  #ctor: Promise<WebSocketConstructor> | null = null;
-  #verifyKey: Promise<CryptoKey> | null = null;
+  #verifyKey: Promise<CryptoKey> | undefined;
 
   /**
    * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
@@ -125,7 +119,6 @@ export class EncryptedWebSocketClient {
     this.#opts = resolveClientOptions(opts);
     this.#logger = this.#opts.logger;
     this.#token = this.#opts.token;
-    this.#handlers = new HandlerRegistry(this.#logger);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -147,29 +140,23 @@ export class EncryptedWebSocketClient {
     this.#pending ??= pendingConnect();
     if (this.#state === 'disconnected' || this.#state === 'reconnecting') {
       if (this.#state === 'disconnected') this.#retryCount = 0;
-      this.#cancelReconnect();
+      clearTimeout(this.#reconnectTimer);
       void this.#open();
     }
-    return this.#pending.promise;
+    return this.#pending[0];
   }
 
   /** Closes the connection (code 1000) and stops reconnecting; `connect()` may be called again later. */
   disconnect(): void {
     this.#generation++;
-    this.#cancelReconnect();
-    const link = this.#link;
-    this.#link = null;
-    if (link) this.#closeLink(link, 1000, 'Client disconnect');
-    this.#clientId = this.#userId = null;
-    this.#setState('disconnected');
-    this.#settle(new ConnectionClosedError('connect', 1000, 'disconnect() was called'));
+    this.#stop(new ConnectionClosedError('connect', 1000, 'disconnect() was called'), this.#link, 1000, 'Client disconnect');
   }
 
   /** Disconnects and removes every handler; the client cannot be used again. */
   destroy(): void {
     this.disconnect();
     this.#destroyed = true;
-    this.#handlers.removeAll();
+    this.#handlers.clear();
     this.#stateHandlers.clear();
   }
 
@@ -188,25 +175,26 @@ export class EncryptedWebSocketClient {
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
    */
   async send(event: string, data?: unknown): Promise<void> {
-    if (!isEventName(event)) throw new InvalidArgumentError('send(event): event must be a non-empty string of at most 256 characters');
+    if (!isEventName(event)) throw new InvalidArgumentError('send(event): event must be a string of 1-256 characters');
     const link = this.#link;
-    if (CONTROL_EVENTS.has(event)) {
-      if (!link || link.ws.readyState !== OPEN) throw new NotConnectedError(`send('${event}')`, this.#state);
-      link.ws.send(encodeFrame(event, data));
-      return;
+    const control = CONTROL_EVENTS.has(event);
+    const what = `send('${event}')`;
+    if (!link || (control ? link.ws.readyState !== OPEN : this.#state !== 'authenticated')) throw new NotConnectedError(what, this.#state);
+    let text: string;
+    try {
+      text = encodeFrame(event, data);
+    } catch (cause) {
+      throw new InvalidArgumentError(`${what}: data cannot be encoded as JSON`, { cause });
     }
-    if (!link || this.#state !== 'authenticated') throw new NotConnectedError(`send('${event}')`, this.#state);
+    if (control) return link.ws.send(text);
     const aesKey = link.aesKey;
-    if (!aesKey) {
-      throw new InvalidStateError(`send('${event}'): the server offered no encryption and application events are never sent in plaintext`);
-    }
-    const plaintext = this.#encodeInner(event, data);
+    if (!aesKey) throw new InvalidStateError(`${what}: the server offered no encryption; application events are never sent in plaintext`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
-    const sealing = encrypt({ plaintext, aesKey });
+    const sealing = seal(text, aesKey);
     sealing.catch(ignore);
     await link.outbox.run(async () => {
       const payload = await sealing;
-      if (link.closed || link.ws.readyState !== OPEN) throw new ConnectionClosedError(`send('${event}')`);
+      if (link.closed || link.ws.readyState !== OPEN) throw new ConnectionClosedError(what);
       link.replay.add(payload.iv);
       link.ws.send(encodeFrame('encrypted', payload));
     });
@@ -232,17 +220,19 @@ export class EncryptedWebSocketClient {
 
   /** Registers a handler for an event (decrypted application events, `connected`, `error`, `reconnect_failed`). */
   on<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#handlers.add(event, handler as TEventHandler);
+    const set = this.#handlers.get(event) ?? new Set();
+    this.#handlers.set(event, set.add(handler as TEventHandler));
   }
 
   /** Removes one handler. */
   off<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#handlers.remove(event, handler as TEventHandler);
+    const set = this.#handlers.get(event);
+    if (set?.delete(handler as TEventHandler) && !set.size) this.#handlers.delete(event);
   }
 
   /** Removes every handler of one event. */
   offAll(event: string): void {
-    this.#handlers.removeAll(event);
+    this.#handlers.delete(event);
   }
 
   /** Registers a handler called with every new state. */
@@ -259,17 +249,17 @@ export class EncryptedWebSocketClient {
 
   /** The id the server gave this connection, or `null` when not authenticated. */
   getClientId(): string | null {
-    return this.#clientId;
+    return this.#connected?.id ?? null;
   }
 
   /** The authenticated user id, or `null` when not authenticated. */
   getUserId(): string | null {
-    return this.#userId;
+    return this.#connected?.userId ?? null;
   }
 
   /** Whether the current connection has a session key. */
   isEncrypted(): boolean {
-    return this.#link?.aesKey != null;
+    return !!this.#link?.aesKey;
   }
 
   /** Whether the state is `'authenticated'`. */
@@ -283,21 +273,18 @@ export class EncryptedWebSocketClient {
     const generation = ++this.#generation;
     this.#setState('connecting');
     let keys: IECDHKeyPair;
-    let Ctor: WebSocketConstructor;
-    try {
-      keys = await generateECDHKeyPair();
-      Ctor = await (this.#ctor ??= resolveWebSocket(this.#opts.WebSocket));
-    } catch (err) {
-      this.#ctor = null;
-      if (generation === this.#generation) this.#fail(toError(err));
-      return;
-    }
-    if (generation !== this.#generation) return;
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(this.#opts.url);
+      keys = await generateECDHKeyPair();
+      const Ctor = await resolveWebSocket(this.#opts.WebSocket);
+      if (generation !== this.#generation) return;
+      try {
+        ws = new Ctor(this.#opts.url);
+      } catch (cause) {
+        throw new InvalidArgumentError(`could not open a WebSocket to '${this.#opts.url}'; check the url option`, { cause });
+      }
     } catch (err) {
-      this.#fail(new InvalidArgumentError(`could not open a WebSocket to '${this.#opts.url}'; check the url option`, { cause: err }));
+      if (generation === this.#generation) this.#fail(toError(err));
       return;
     }
     const link: Link = {
@@ -309,11 +296,9 @@ export class EncryptedWebSocketClient {
       aesKey: null,
       handshaken: false,
       closed: false,
-      heartbeat: null,
-      handshakeTimer: null,
+      stopTimer: ignore,
     };
     this.#link = link;
-    this.#logger.debug('Generated ECDH key pair; opening WebSocket');
     ws.onopen = () => this.#onOpen(link);
     ws.onmessage = (event) => this.#onMessage(link, event.data);
     ws.onclose = (event) => this.#lost(link, new ConnectionClosedError('connection', event.code, event.reason));
@@ -328,12 +313,12 @@ export class EncryptedWebSocketClient {
     link.ws.send(encodeFrame('authenticate', { type: 'Bearer', token: this.#token, clientPublicKey: link.keys.publicKeyB64 }));
     const timeout = this.#opts.handshakeTimeout;
     if (timeout > 0) {
-      link.handshakeTimer = setTimeout(() => {
-        link.handshakeTimer = null;
+      const timer = setTimeout(() => {
         const err = new TimeoutError("authentication (waiting for 'connected')", timeout);
         this.#report(err);
         this.#lost(link, err);
       }, timeout);
+      link.stopTimer = () => clearTimeout(timer);
     }
   }
 
@@ -341,62 +326,45 @@ export class EncryptedWebSocketClient {
   #lost(link: Link, cause: Error): void {
     if (link !== this.#link) return;
     this.#logger.info(`WebSocket closed: ${cause.message}`);
-    this.#link = null;
-    this.#closeLink(link, 1000, 'Client retrying');
-    this.#clientId = this.#userId = null;
-    this.#scheduleReconnect(cause);
+    this.#release(link, 1000, 'Client retrying');
+    const rc = this.#opts.reconnect;
+    if (!rc.enabled || this.#retryCount >= rc.maxRetries) {
+      if (rc.enabled) this.#logger.error(`Max retries (${rc.maxRetries}) exceeded; giving up`);
+      this.#stop(cause);
+      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retryCount });
+      return;
+    }
+    const delay = reconnectDelay(++this.#retryCount, rc);
+    this.#logger.info(`Reconnecting in ${delay}ms (attempt ${this.#retryCount}/${rc.maxRetries})`);
+    this.#setState('reconnecting');
+    this.#reconnectTimer = setTimeout(() => void this.#open(), delay);
   }
 
   /** A failure that retrying cannot fix: report it, close, and stay disconnected. */
-  #fail(err: Error, link: Link | null = this.#link): void {
+  #fail(err: Error, link = this.#link): void {
     this.#report(err);
-    if (link && link === this.#link) {
-      this.#link = null;
-      this.#closeLink(link, 1008, 'Handshake failed');
-    }
-    this.#clientId = this.#userId = null;
-    this.#cancelReconnect();
+    this.#stop(err, link, 1008, 'Handshake failed');
+  }
+
+  /** Ends in `'disconnected'`: no link, no retry pending, `connect()` settled with `err`. */
+  #stop(err: Error, link?: Link | null, code?: number, reason?: string): void {
+    if (link) this.#release(link, code, reason);
+    clearTimeout(this.#reconnectTimer);
     this.#setState('disconnected');
     this.#settle(err);
   }
 
-  #scheduleReconnect(cause: Error): void {
-    const rc = this.#opts.reconnect;
-    if (!rc.enabled) {
-      this.#setState('disconnected');
-      this.#settle(cause);
-      return;
-    }
-    if (this.#retryCount >= rc.maxRetries) {
-      this.#logger.error(`Max retries (${rc.maxRetries}) exceeded; giving up`);
-      this.#setState('disconnected');
-      this.#settle(cause);
-      this.#handlers.emit('reconnect_failed', { retries: this.#retryCount });
-      return;
-    }
-    this.#retryCount++;
-    const delay = reconnectDelay(this.#retryCount, rc);
-    this.#logger.info(`Reconnecting in ${delay}ms (attempt ${this.#retryCount}/${rc.maxRetries})`);
-    this.#setState('reconnecting');
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      void this.#open();
-    }, delay);
-  }
-
-  #cancelReconnect(): void {
-    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = null;
-  }
-
-  /** Releases everything the link holds; its socket's handlers are detached, so nothing from it arrives later. */
-  #closeLink(link: Link, code: number, reason: string): void {
+  /**
+   * Drops `link` if it is the current one and releases everything it holds;
+   * its socket's handlers are detached, so nothing from it arrives later.
+   */
+  #release(link: Link, code = 1000, reason = ''): void {
+    if (link !== this.#link) return;
+    this.#link = this.#connected = null;
     link.closed = true;
     link.aesKey = null;
     link.replay.clear();
-    if (link.heartbeat !== null) clearInterval(link.heartbeat);
-    if (link.handshakeTimer !== null) clearTimeout(link.handshakeTimer);
-    link.heartbeat = link.handshakeTimer = null;
+    link.stopTimer();
     const ws = link.ws;
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
@@ -411,154 +379,106 @@ export class EncryptedWebSocketClient {
   #settle(err?: Error): void {
     const pending = this.#pending;
     this.#pending = null;
-    if (!pending) return;
-    if (err) pending.reject(err);
-    else pending.resolve();
+    pending?.[1](err);
   }
 
   // ---------------------------------------------------------------- incoming
 
-  #onMessage(link: Link, raw: unknown): void {
-    if (link !== this.#link) return;
-    const job = this.#prepare(link, raw);
-    link.inbox.run(() => (link.closed ? undefined : job())).catch((err: unknown) => this.#report(toError(err)));
-  }
-
   /**
    * Parses a frame at once and, for an `encrypted` frame, starts decrypting
-   * it, so that decryptions run in parallel; the returned job, run in arrival
+   * it, so that decryptions run in parallel; the queued job, run in arrival
    * order, does everything that must happen in order (replay check, delivery).
    */
-  #prepare(link: Link, raw: unknown): () => Promise<void> | void {
-    let frame: SignalFrame;
-    let envelope: ParsedEnvelope;
+  #onMessage(link: Link, raw: unknown): void {
+    if (link !== this.#link) return;
+    let job: () => unknown;
     try {
-      frame = parseFrame(raw, this.#opts.maxFrameSize);
-      if (frame.event !== 'encrypted') return () => this.#handleFrame(link, frame);
-      envelope = parseEnvelope(frame.data);
+      const frame = parseFrame(raw, this.#opts.maxFrameSize);
+      if (frame.event === 'encrypted') {
+        const envelope = parseEnvelope(frame.data);
+        const early = link.aesKey && openEnvelope(link.aesKey, envelope);
+        job = () => this.#onEncrypted(link, envelope, early);
+      } else {
+        job = () => this.#onPlaintext(link, frame);
+      }
     } catch (err) {
-      return () => this.#report(toError(err));
+      job = () => {
+        throw err;
+      };
     }
-    const early = link.aesKey ? openEnvelope(link.aesKey, envelope) : null;
-    return () => this.#handleEncrypted(link, envelope, early);
+    link.inbox.run(() => (link.closed ? undefined : job())).catch((err: unknown) => link.closed || this.#report(toError(err)));
   }
 
-  async #handleFrame(link: Link, frame: SignalFrame): Promise<void> {
-    switch (frame.event) {
-      case 'connected':
-        return this.#handleConnected(link, frame.data);
-      case 'error':
-        this.#logger.error('Server error:', frame.data);
-        this.#handlers.emit('error', frame.data);
-        return;
-      default:
-        this.#handlePlaintext(link, frame);
+  async #onPlaintext(link: Link, { event, data }: SignalFrame): Promise<void> {
+    if (event === 'connected') return this.#onConnected(link, data);
+    if (event === 'error') {
+      this.#logger.error('Server error:', data);
+    } else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.aesKey)) {
+      throw new ProtocolError(`dropped plaintext application event '${event}'; application events must be encrypted`);
+    } else {
+      this.#logger.debug(`Received plaintext [${event}]`);
     }
+    this.#emit(event, data);
   }
 
-  #handlePlaintext(link: Link, frame: SignalFrame): void {
-    if (!CONTROL_EVENTS.has(frame.event) && (this.#opts.requireEncryption || link.aesKey)) {
-      this.#report(new ProtocolError(`dropped plaintext application event '${frame.event}': application events must be encrypted`));
-      return;
-    }
-    this.#logger.debug(`Received plaintext [${frame.event}]`);
-    this.#handlers.emit(frame.event, frame.data);
-  }
-
-  async #handleConnected(link: Link, data: unknown): Promise<void> {
-    if (link.handshaken) {
-      this.#report(new ProtocolError("dropped a second 'connected' on the same connection; the session key is never replaced"));
-      return;
-    }
+  async #onConnected(link: Link, data: unknown): Promise<void> {
+    if (link.handshaken) throw new ProtocolError("dropped a second 'connected'; the session key is never replaced");
     link.handshaken = true;
     let connected: ISignalConnectedData;
     let aesKey: CryptoKey | null;
     try {
       connected = parseConnected(data);
-      aesKey = await establishClientKey({
+      const verifyKey = this.#opts.serverVerifyKey;
+      aesKey = await establishClientKey(
         connected,
-        clientPrivateKey: link.keys.keyPair.privateKey,
-        clientPublicKeyB64: link.keys.publicKeyB64,
-        ecdhInfo: this.#opts.ecdhInfo,
-        verifyKey: await this.#loadVerifyKey(),
-      });
+        link.keys,
+        this.#opts.ecdhInfo,
+        verifyKey === undefined ? undefined : await (this.#verifyKey ??= loadVerifyKey(verifyKey)),
+      );
       if (!aesKey && this.#opts.requireEncryption) {
-        throw new ProtocolError("server offered no encryption ('connected' without serverPublicKey and salt) and requireEncryption is on; refusing to continue in plaintext");
+        throw new ProtocolError("server offered no encryption (no serverPublicKey and salt); requireEncryption is on, so the client refuses plaintext");
       }
     } catch (err) {
       if (!link.closed) this.#fail(toError(err), link);
       return;
     }
     if (link.closed) return;
-    this.#authenticated(link, connected, aesKey);
-  }
-
-  #authenticated(link: Link, connected: ISignalConnectedData, aesKey: CryptoKey | null): void {
     link.aesKey = aesKey;
-    if (link.handshakeTimer !== null) clearTimeout(link.handshakeTimer);
-    link.handshakeTimer = null;
-    this.#clientId = connected.id;
-    this.#userId = connected.userId;
-    if (aesKey) this.#logger.info(`Authenticated: clientId=${connected.id}, userId=${connected.userId}; encryption established`);
-    else this.#logger.warn('Server did not provide serverPublicKey/salt; encryption NOT available (requireEncryption is off)');
-    link.heartbeat = setInterval(() => {
-      if (link.ws.readyState === OPEN) link.ws.send(encodeFrame('heartbeat'));
-    }, this.#opts.heartbeatInterval);
+    link.stopTimer();
+    this.#connected = connected;
+    this.#logger[aesKey ? 'info' : 'warn'](
+      `Authenticated: clientId=${connected.id}, userId=${connected.userId}; ${aesKey ? 'encryption established' : 'NO encryption (no serverPublicKey/salt; requireEncryption is off)'}`,
+    );
+    const heartbeat = setInterval(() => link.ws.readyState === OPEN && link.ws.send(encodeFrame('heartbeat')), this.#opts.heartbeatInterval);
+    link.stopTimer = () => clearInterval(heartbeat);
     this.#retryCount = 0;
-    if (this.#opts.autoJoinRooms.length > 0) this.#writeRooms(link, 'join', [...this.#opts.autoJoinRooms]);
+    if (this.#opts.autoJoinRooms.length) this.#writeRooms(link, 'join', [...this.#opts.autoJoinRooms]);
     this.#setState('authenticated');
     this.#settle();
-    this.#handlers.emit('connected', connected);
+    this.#emit('connected', connected);
   }
 
-  async #handleEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
-    try {
-      if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame that arrived before a session key was agreed");
-      if (link.replay.has(envelope.iv)) {
-        throw new ReplayError("dropped an 'encrypted' frame whose IV was already seen on this connection (replayed or reflected)");
-      }
-      const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
-      // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
-      if (link.closed) {
-        this.#logger.debug('Dropped a decrypted frame of a closed connection');
-        return;
-      }
-      link.replay.add(envelope.iv);
-      const inner = parseInner(plaintext);
-      this.#logger.debug(`Decrypted [${inner.event}]`);
-      this.#handlers.emit(inner.event, inner.data);
-    } catch (err) {
-      if (!link.closed) this.#report(toError(err));
+  async #onEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
+    if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
+    if (link.replay.has(envelope.iv)) {
+      throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (IV already seen on this connection)");
     }
+    const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
+    // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
+    if (link.closed) return this.#logger.debug('Dropped a decrypted frame of a closed connection');
+    link.replay.add(envelope.iv);
+    const inner = parseInner(plaintext);
+    this.#logger.debug(`Decrypted [${inner.event}]`);
+    this.#emit(inner.event, inner.data);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  #loadVerifyKey(): Promise<CryptoKey | undefined> {
-    const key = this.#opts.serverVerifyKey;
-    if (key === undefined) return Promise.resolve(undefined);
-    this.#verifyKey ??= loadVerifyKey(key);
-    return this.#verifyKey;
-  }
-
-  #encodeInner(event: string, data: unknown): string {
-    try {
-      return JSON.stringify({ event, data });
-    } catch (cause) {
-      throw new InvalidArgumentError(`send('${event}'): data cannot be encoded as JSON`, { cause });
-    }
-  }
-
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    if (!Array.isArray(rooms) || !rooms.every((r) => typeof r === 'string' && r !== '')) {
-      throw new InvalidArgumentError(`${event === 'join' ? 'joinRooms' : 'leaveRooms'}(rooms): rooms must be an array of non-empty strings`);
-    }
+    if (!isRoomList(rooms)) throw new InvalidArgumentError(`${event}Rooms(rooms): rooms must be an array of non-empty strings`);
     const link = this.#link;
-    if (!link || this.#state !== 'authenticated' || link.ws.readyState !== OPEN) {
-      this.#logger.warn(`Cannot ${event} rooms: not connected`);
-      return;
-    }
-    this.#writeRooms(link, event, rooms);
+    if (link && this.#state === 'authenticated' && link.ws.readyState === OPEN) this.#writeRooms(link, event, rooms);
+    else this.#logger.warn(`Cannot ${event} rooms: not connected`);
   }
 
   #writeRooms(link: Link, event: 'join' | 'leave', rooms: string[]): void {
@@ -568,7 +488,12 @@ export class EncryptedWebSocketClient {
 
   #report(err: Error): void {
     this.#logger.error(err.message, err);
-    this.#handlers.emit('error', err);
+    this.#emit('error', err);
+  }
+
+  /** Calls every handler of `event`; one that throws is logged and never breaks the client. */
+  #emit(event: string, data: unknown): void {
+    callAll(this.#handlers.get(event) ?? [], data, this.#logger, `Handler for '${event}'`);
   }
 
   #setState(next: TConnectionState): void {
@@ -576,12 +501,6 @@ export class EncryptedWebSocketClient {
     this.#state = next;
     if (prev === next) return;
     this.#logger.debug(`State: ${prev} → ${next}`);
-    for (const handler of [...this.#stateHandlers]) {
-      try {
-        handler(next);
-      } catch (err) {
-        this.#logger.error('State change handler threw; the client carries on', err);
-      }
-    }
+    callAll(this.#stateHandlers, next, this.#logger, 'State change handler');
   }
 }

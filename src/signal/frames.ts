@@ -46,33 +46,36 @@ export function isEventName(name: unknown): name is string {
 /** Parses a text frame into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
   if (typeof raw !== 'string') fail('received a binary frame; Signal frames are JSON text');
-  if (raw.length > maxChars) fail(`received a ${raw.length}-character frame, over the limit of ${maxChars}; it was dropped`, raw);
+  if (raw.length > maxChars) fail(`dropped a ${raw.length}-character frame, over the limit of ${maxChars}`, raw);
+  return parseEventObject(raw, 'frame', raw);
+}
+
+/** `{event, data}` from JSON text; `what` names the text in errors. */
+function parseEventObject(text: string, what: string, frame?: string): SignalFrame {
   let value: unknown;
   try {
-    value = JSON.parse(raw);
+    value = JSON.parse(text);
   } catch (cause) {
-    fail('received a frame that is not JSON', raw, cause);
+    fail(`${what} is not JSON`, frame, cause);
   }
-  if (!isRecord(value)) fail('received a frame that is not a JSON object {event, data}', raw);
-  if (!isEventName(value.event)) fail(`frame 'event' must be a string of 1-${MAX_EVENT_NAME_LENGTH} characters`, raw);
+  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event name of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
   return { event: value.event, data: value.data };
 }
 
 /** Encodes a frame; `data` undefined is left out (as in `{"event":"heartbeat"}`). */
 export function encodeFrame(event: string, data?: unknown): string {
-  return JSON.stringify(data === undefined ? { event } : { event, data });
+  return JSON.stringify({ event, data });
 }
 
 /** Validates and decodes the data of an `encrypted` frame. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
-  if (!isRecord(data) || typeof data.iv !== 'string' || typeof data.ct !== 'string') {
-    fail("'encrypted' data must be an object {iv, ct} of base64 strings");
+  if (!isRecord(data) || typeof data.iv !== 'string' || typeof data.ct !== 'string' || data.iv.length !== IV_BASE64_LENGTH) {
+    fail(`'encrypted' data must be {iv, ct}: base64 of a ${AES_GCM_IV_LENGTH}-byte IV and of ciphertext ‖ tag`);
   }
-  if (data.iv.length !== IV_BASE64_LENGTH) fail(`'encrypted' iv must be base64 of ${AES_GCM_IV_LENGTH} bytes`);
   try {
     const ivBytes = base64ToBytes(data.iv, "'encrypted' iv");
     const ct = base64ToBytes(data.ct, "'encrypted' ct");
-    if (ct.length < AES_GCM_TAG_LENGTH) fail(`'encrypted' ct is ${ct.length} bytes, shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
+    if (ct.length < AES_GCM_TAG_LENGTH) fail(`'encrypted' ct is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
     return { iv: data.iv, ivBytes, ct };
   } catch (err) {
     if (err instanceof KeyFormatError) fail(err.message, undefined, err);
@@ -82,45 +85,31 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
 
 /** Parses the decrypted plaintext of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string): SignalFrame {
-  let value: unknown;
-  try {
-    value = JSON.parse(plaintext);
-  } catch (cause) {
-    fail('decrypted payload is not JSON', undefined, cause);
-  }
-  if (!isRecord(value) || !isEventName(value.event)) {
-    fail(`decrypted payload must be {event, data} with an event name of 1-${MAX_EVENT_NAME_LENGTH} characters`);
-  }
-  if (RESERVED_INNER_EVENTS.has(value.event)) {
-    fail(`decrypted payload carries the reserved event '${value.event}'; control events are never encrypted`);
-  }
-  return { event: value.event, data: value.data };
+  const inner = parseEventObject(plaintext, 'decrypted payload');
+  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'; control events are never encrypted`);
+  return inner;
 }
 
-function optionalString(data: Record<string, unknown>, key: string): string | undefined {
-  if (!hasOwn(data, key) || data[key] === undefined || data[key] === null) return undefined;
-  const value = data[key];
-  if (typeof value !== 'string') fail(`'connected' ${key} must be a string`);
-  return value;
-}
+const CONNECTED_REQUIRED = ['id', 'userId', 'time'];
+const CONNECTED_OPTIONAL = ['serverPublicKey', 'salt', 'signature'];
 
-function requiredId(data: Record<string, unknown>, key: string): string {
-  const value = data[key];
-  if (typeof value !== 'string' || value.length > MAX_ID_LENGTH) fail(`'connected' ${key} must be a string of at most ${MAX_ID_LENGTH} characters`);
-  return value;
-}
-
-/** Validates the data of a `connected` frame (key material is checked later, when it is used). */
+/**
+ * Validates the data of a `connected` frame: string ids of at most 1024
+ * characters; optional key material as strings (checked later, when used).
+ */
 export function parseConnected(data: unknown): ISignalConnectedData {
-  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, serverPublicKey?, salt?}");
-  const out: ISignalConnectedData = { id: requiredId(data, 'id'), userId: requiredId(data, 'userId'), time: requiredId(data, 'time') };
-  const serverPublicKey = optionalString(data, 'serverPublicKey');
-  const salt = optionalString(data, 'salt');
-  const signature = optionalString(data, 'signature');
-  if (serverPublicKey !== undefined) out.serverPublicKey = serverPublicKey;
-  if (salt !== undefined) out.salt = salt;
-  if (signature !== undefined) out.signature = signature;
-  return out;
+  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, ...}");
+  const out: Record<string, string> = {};
+  for (const key of [...CONNECTED_REQUIRED, ...CONNECTED_OPTIONAL]) {
+    const value = hasOwn(data, key) ? data[key] : undefined;
+    const optional = CONNECTED_OPTIONAL.includes(key);
+    if (optional && value == null) continue;
+    if (typeof value !== 'string' || (!optional && value.length > MAX_ID_LENGTH)) {
+      fail(`'connected' ${key} must be a string${optional ? '' : ` of at most ${MAX_ID_LENGTH} characters`}`);
+    }
+    out[key] = value;
+  }
+  return out as unknown as ISignalConnectedData;
 }
 
 /** Validates the data of a `join` / `leave` frame: `{rooms: string[]}`. */

@@ -4,10 +4,10 @@
  */
 import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { concatBytes, utf8Encode } from '../crypto/bytes.js';
-import { deriveSharedBits, importPeerPublicKey } from '../crypto/ecdh.js';
-import { deriveAesGcmKey } from '../crypto/hkdf.js';
-import { importVerifyKey, verify } from '../crypto/signing.js';
+import { concatBytes } from '../crypto/bytes.js';
+import { agreeAesKey } from '../crypto/signal-crypto.js';
+import { importVerifyKey, verifySignature } from '../crypto/signing.js';
+import type { IECDHKeyPair } from '../crypto/ecdh.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */
@@ -26,58 +26,47 @@ export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey>
   return typeof key === 'string' ? importVerifyKey(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey') : key;
 }
 
-/** What {@link establishClientKey} needs. */
-export interface ClientKeyInput {
-  connected: ISignalConnectedData;
-  clientPrivateKey: CryptoKey;
-  clientPublicKeyB64: string;
-  ecdhInfo: string;
-  /** Present when the server must prove itself with a signature. */
-  verifyKey?: CryptoKey;
-}
-
 /**
  * The session's AES-256-GCM key, or `null` when the server offers no
- * encryption (the caller decides whether that is allowed).
+ * encryption (the caller decides whether that is allowed). `keys` is this
+ * connection's ECDH key pair. With a `verifyKey` (an ECDSA P-256 verify key,
+ * checked by the options) the signature is checked before the server's key is
+ * used at all.
  *
- * @throws ProtocolError when only one of serverPublicKey / salt is present or
- *   the salt is empty or too long; KeyFormatError for a malformed key or salt;
+ * @throws ProtocolError when only one of serverPublicKey / salt is present;
+ *   KeyFormatError for a malformed key or salt (empty or over 1024 bytes);
  *   AuthenticationError when a required signature is missing or wrong.
  */
-export async function establishClientKey(input: ClientKeyInput): Promise<CryptoKey | null> {
-  const { connected, verifyKey } = input;
+export async function establishClientKey(
+  connected: ISignalConnectedData,
+  keys: IECDHKeyPair,
+  ecdhInfo: string,
+  verifyKey?: CryptoKey,
+): Promise<CryptoKey | null> {
   const { serverPublicKey, salt } = connected;
   if (serverPublicKey === undefined && salt === undefined) {
-    if (verifyKey) throw new AuthenticationError("server sent no key in 'connected', so it cannot prove its identity (serverVerifyKey is set)");
+    if (verifyKey) throw new AuthenticationError("server sent no key in 'connected', so it cannot prove its identity to serverVerifyKey");
     return null;
   }
   if (serverPublicKey === undefined || salt === undefined) {
-    throw new ProtocolError(`'connected' carries ${serverPublicKey === undefined ? 'a salt but no serverPublicKey' : 'a serverPublicKey but no salt'}; both are needed for encryption`);
+    throw new ProtocolError("'connected' carries only one of serverPublicKey and salt; encryption needs both");
   }
-  const serverRaw = base64ToBytes(serverPublicKey, "'connected' serverPublicKey");
+  const what = "'connected' serverPublicKey";
+  const serverRaw = base64ToBytes(serverPublicKey, what);
   const saltRaw = base64ToBytes(salt, "'connected' salt");
-  if (saltRaw.length === 0 || saltRaw.length > MAX_SALT_BYTES) {
-    throw new KeyFormatError(`'connected' salt is ${saltRaw.length} bytes; expected 1-${MAX_SALT_BYTES}`);
+  if (!saltRaw.length || saltRaw.length > MAX_SALT_BYTES) throw new KeyFormatError(`'connected' salt is ${saltRaw.length} bytes; expected 1-${MAX_SALT_BYTES}`);
+  if (verifyKey) {
+    const transcript = signalTranscript(base64ToBytes(keys.publicKeyB64), serverRaw, saltRaw);
+    let signature: Uint8Array | undefined;
+    try {
+      signature = connected.signature === undefined ? undefined : base64ToBytes(connected.signature);
+    } catch {
+      // Bad base64 is simply a bad signature.
+    }
+    if (!signature || !(await verifySignature(verifyKey, signature, transcript))) {
+      const problem = connected.signature === undefined ? 'is missing' : 'does not verify with serverVerifyKey';
+      throw new AuthenticationError(`'connected' signature ${problem}; refusing to talk to this server`);
+    }
   }
-  const serverKey = await importPeerPublicKey(serverRaw, "'connected' serverPublicKey");
-  if (verifyKey) await checkSignature(connected.signature, verifyKey, signalTranscript(base64ToBytes(input.clientPublicKeyB64), serverRaw, saltRaw));
-  const shared = await deriveSharedBits(input.clientPrivateKey, serverKey);
-  try {
-    return await deriveAesGcmKey(shared, saltRaw, utf8Encode(input.ecdhInfo));
-  } finally {
-    shared.fill(0);
-  }
-}
-
-async function checkSignature(signature: string | undefined, verifyKey: CryptoKey, transcript: Uint8Array): Promise<void> {
-  if (signature === undefined) throw new AuthenticationError("server sent no 'signature' in 'connected'; serverVerifyKey requires one");
-  let raw: Uint8Array;
-  try {
-    raw = base64ToBytes(signature, "'connected' signature");
-  } catch (cause) {
-    throw new AuthenticationError("server 'signature' is not valid base64", { cause });
-  }
-  if (!(await verify(verifyKey, raw, transcript))) {
-    throw new AuthenticationError("server 'signature' does not verify with serverVerifyKey; refusing to talk to this server");
-  }
+  return agreeAesKey(keys.keyPair.privateKey, serverRaw, what, saltRaw, ecdhInfo);
 }

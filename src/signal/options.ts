@@ -1,6 +1,7 @@
 /** Options of {@link EncryptedWebSocketClient}, their defaults and their validation. */
 import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
+import { kindOf } from '../crypto/bytes.js';
 import { assertRawP256PublicKey } from '../crypto/ecdh.js';
 import { isRecord } from '../protocol/guards.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
@@ -92,25 +93,55 @@ export interface ResolvedClientOptions {
 
 const MAX_DELAY = 2 ** 31 - 1;
 
-function fail(name: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
-  throw new InvalidArgumentError(`EncryptedWebSocketClient option '${name}' must be ${expected}; got ${shown}`);
+/** Allowed range of each numeric option, and whether it must be an integer (all but one are). */
+type Range = readonly [min: number, max: number, integer?: false];
+const NUMBERS: Record<'heartbeatInterval' | 'replayWindow' | 'maxFrameSize' | 'handshakeTimeout', Range> = {
+  heartbeatInterval: [1, MAX_DELAY],
+  replayWindow: [1, 1e6],
+  maxFrameSize: [64, 2 ** 30],
+  handshakeTimeout: [0, MAX_DELAY],
+};
+const RECONNECT_NUMBERS: Record<'maxRetries' | 'interval' | 'backoffMultiplier' | 'maxInterval', Range> = {
+  maxRetries: [0, 1e6],
+  interval: [0, MAX_DELAY],
+  backoffMultiplier: [1, 100, false],
+  maxInterval: [0, MAX_DELAY],
+};
+
+/** Throws InvalidArgumentError naming the option, what it must be, and what it got (shortened). */
+function check(ok: boolean, name: string, expected: string, value: unknown): void {
+  if (!ok) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
+    throw new InvalidArgumentError(`EncryptedWebSocketClient option '${name}' must be ${expected}; got ${shown}`);
+  }
 }
 
-function num(name: string, value: unknown, min: number, max: number, integer = true): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
-  if (!ok) fail(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
+function num(name: string, value: unknown, [min, max, integer]: Range): number {
+  const ok = typeof value === 'number' && value >= min && value <= max && (integer === false || Number.isInteger(value));
+  check(ok, name, `${integer === false ? 'a number' : 'an integer'} from ${min} to ${max}`, value);
   return value as number;
 }
 
+/** Each number of `ranges`, from `given` or else `defaults`, checked; `prefix` completes the option names. */
+function numbers<K extends string>(given: Partial<Record<K, unknown>>, defaults: Record<K, number>, ranges: Record<K, Range>, prefix = ''): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const name of Object.keys(ranges) as K[]) out[name] = num(prefix + name, given[name] ?? defaults[name], ranges[name]);
+  return out;
+}
+
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(name, 'true or false', value);
-  return value;
+  check(typeof value === 'boolean', name, 'true or false', value);
+  return value as boolean;
 }
 
 function str(name: string, value: unknown, allowEmpty = false): string {
-  if (typeof value !== 'string' || (!allowEmpty && value === '')) fail(name, 'a non-empty string', value);
-  return value;
+  check(typeof value === 'string' && (allowEmpty || value !== ''), name, allowEmpty ? 'a string' : 'a non-empty string', value);
+  return value as string;
+}
+
+/** Whether `rooms` is an array of non-empty strings. */
+export function isRoomList(rooms: unknown): rooms is string[] {
+  return Array.isArray(rooms) && rooms.every((r) => typeof r === 'string' && r !== '');
 }
 
 /** Throws unless `token` can go into `authenticate`. */
@@ -118,34 +149,15 @@ export function checkToken(token: unknown): string {
   return str('token', token);
 }
 
-function checkLogger(logger: unknown): IWSLogger {
-  const ok = isRecord(logger) && ['debug', 'info', 'warn', 'error'].every((k) => typeof logger[k] === 'function');
-  if (!ok) fail('logger', 'an object with debug, info, warn and error functions', logger);
-  return logger as unknown as IWSLogger;
-}
-
 function checkVerifyKey(key: unknown): string | CryptoKey | undefined {
-  if (key === undefined) return undefined;
   if (typeof key === 'string') {
     assertRawP256PublicKey(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
-    return key;
+  } else if (key !== undefined) {
+    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
+    const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && !!k.usages?.includes('verify');
+    check(ok, 'serverVerifyKey', "base64 of a raw P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage", kindOf(key));
   }
-  if (isRecord(key) && key.type === 'public' && isRecord(key.algorithm)) return key as unknown as CryptoKey;
-  return fail('serverVerifyKey', 'base64 of a raw 65-byte P-256 public key, or an ECDSA P-256 public CryptoKey', typeof key);
-}
-
-function resolveReconnect(value: unknown): Required<IReconnectOptions> {
-  const d = signalClientDefaults.reconnect;
-  if (value === undefined) return { ...d };
-  if (!isRecord(value)) fail('reconnect', 'an object', value);
-  const r = value as IReconnectOptions;
-  return {
-    enabled: bool('reconnect.enabled', r.enabled ?? d.enabled),
-    maxRetries: num('reconnect.maxRetries', r.maxRetries ?? d.maxRetries, 0, 1_000_000),
-    interval: num('reconnect.interval', r.interval ?? d.interval, 0, MAX_DELAY),
-    backoffMultiplier: num('reconnect.backoffMultiplier', r.backoffMultiplier ?? d.backoffMultiplier, 1, 100, false),
-    maxInterval: num('reconnect.maxInterval', r.maxInterval ?? d.maxInterval, 0, MAX_DELAY),
-  };
+  return key as string | CryptoKey | undefined;
 }
 
 /**
@@ -153,26 +165,30 @@ function resolveReconnect(value: unknown): Required<IReconnectOptions> {
  * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
  */
 export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedClientOptions {
-  if (!isRecord(opts)) fail('options', 'an object', opts);
+  check(isRecord(opts), 'options', 'an object', opts);
   const d = signalClientDefaults;
   const rooms = opts.autoJoinRooms ?? d.autoJoinRooms;
-  if (!Array.isArray(rooms) || !rooms.every((r) => typeof r === 'string' && r !== '')) {
-    fail('autoJoinRooms', 'an array of non-empty strings', rooms);
-  }
-  if (opts.WebSocket !== undefined && typeof opts.WebSocket !== 'function') fail('WebSocket', 'a WebSocket constructor', opts.WebSocket);
+  check(isRoomList(rooms), 'autoJoinRooms', 'an array of non-empty strings', rooms);
+  const logger = opts.logger ?? console;
+  const methods = ['debug', 'info', 'warn', 'error'] as const;
+  check(isRecord(logger) && methods.every((m) => typeof logger[m] === 'function'), 'logger', 'an object with debug, info, warn and error functions', logger);
+  check(opts.WebSocket === undefined || typeof opts.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor', opts.WebSocket);
+  const given = (opts.reconnect ?? {}) as Record<string, unknown>;
+  check(isRecord(given), 'reconnect', 'an object', given);
+  const reconnect = {
+    enabled: bool('reconnect.enabled', given.enabled ?? d.reconnect.enabled),
+    ...numbers(given, d.reconnect, RECONNECT_NUMBERS, 'reconnect.'),
+  };
   return {
     url: str('url', opts.url),
     ecdhInfo: str('ecdhInfo', opts.ecdhInfo, true),
     token: checkToken(opts.token),
-    reconnect: resolveReconnect(opts.reconnect),
-    heartbeatInterval: num('heartbeatInterval', opts.heartbeatInterval ?? d.heartbeatInterval, 1, MAX_DELAY),
+    reconnect,
+    ...numbers(opts, d, NUMBERS),
     autoJoinRooms: [...rooms],
-    logger: checkLogger(opts.logger ?? console),
+    logger,
     WebSocket: opts.WebSocket,
     requireEncryption: bool('requireEncryption', opts.requireEncryption ?? d.requireEncryption),
     serverVerifyKey: checkVerifyKey(opts.serverVerifyKey),
-    replayWindow: num('replayWindow', opts.replayWindow ?? d.replayWindow, 1, 1_000_000),
-    maxFrameSize: num('maxFrameSize', opts.maxFrameSize ?? d.maxFrameSize, 64, 2 ** 30),
-    handshakeTimeout: num('handshakeTimeout', opts.handshakeTimeout ?? d.handshakeTimeout, 0, MAX_DELAY),
   };
 }

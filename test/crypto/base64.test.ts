@@ -123,7 +123,7 @@ describe('base64 codec selection', () => {
     prototype: { toBase64: () => '' },
   });
 
-  it('prefers native Uint8Array base64, then Buffer, then the table codec', () => {
+  it('prefers native Uint8Array base64, then Buffer, then atob/btoa', () => {
     expect(selectBase64Codec({ Uint8Array: fakeNative, Buffer: nodeBuffer }).name).toBe('native');
     expect(selectBase64Codec({ Uint8Array, Buffer: nodeBuffer }).name).toBe(hasNative ? 'native' : 'buffer');
     expect(selectBase64Codec({ Uint8Array: class {}, Buffer: undefined }).name).toBe('fallback');
@@ -151,13 +151,15 @@ describe('public base64 helpers', () => {
   });
 
   it.each([
-    ['QUFB ', /whitespace at index 4/],
-    ['QUF-', /URL-safe character '-' at index 3/],
-    ['QUF_', /URL-safe character '_' at index 3/],
+    ['QUFB ', /has " " at index 4/],
+    ['QUFBQUE\n', /has "\\n" at index 7/],
+    ['QUF-', /has "-" at index 3 \(URL-safe alphabet; use '\+' and '\/'\)/],
+    ['QUF_', /has "_" at index 3 \(URL-safe/],
     ['QUE', /length 3 is not a multiple of 4/],
-    ['QQ==QUFB', /'=' padding appears at index 2/],
+    ['QQ==QUFB', /has "=" at index 2 \(padding before the end\)/],
+    ['Q===', /has "=" at index 1 \(padding before the end\)/],
     ['QR==', /non-zero unused bits/],
-    ['\u0141AAA', /U\+0141 at index 0/],
+    ['\u0141AAA', /has "Ł" at index 0/],
   ])('base64ToBytes(%j) throws KeyFormatError naming the problem', (text, pattern) => {
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(KeyFormatError);
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(pattern);

@@ -60,7 +60,9 @@ describe('ECDH building blocks', () => {
   });
 
   it('importPeerPublicKey names the key in its errors', async () => {
-    await expect(importPeerPublicKey(new Uint8Array(33).fill(2), 'peer abc public key')).rejects.toThrow(/^peer abc public key is 33 bytes/);
+    await expect(importPeerPublicKey(new Uint8Array(33).fill(2), 'peer abc public key')).rejects.toThrow(/^peer abc public key is 33 bytes \(a compressed point\)/);
+    // Only the lengths of the other SEC1 forms are named as such: 64 bytes starting 0x02 is not "compressed".
+    await expect(importPeerPublicKey(new Uint8Array(64).fill(2))).rejects.toThrow(/^peer public key is 64 bytes; send the 65-byte/);
     await expect(importPeerPublicKey('AAAA' as unknown as Uint8Array)).rejects.toThrow(/must be a Uint8Array/);
   });
 

@@ -158,6 +158,8 @@ describe('server authentication (serverVerifyKey)', () => {
     ['without a signature', false, (d: Record<string, unknown>) => ({ ...d, signature: undefined })],
     ['with a signature that is not base64', false, (d: Record<string, unknown>) => ({ ...d, signature: '%%%' })],
     ['with a signature over another salt', false, (d: Record<string, unknown>) => ({ ...d, salt: bytesToBase64(new Uint8Array(32).fill(7)) })],
+    // The signature is checked before the server key is used, so a forged key fails authentication, not key import.
+    ['with a substituted, malformed server key', false, (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) })],
   ])('fails closed for a server %s: AuthenticationError, close, no reconnect', async (_, otherKey, tweak) => {
     const other = otherKey ? (await generateSigningKeyPair()).privateKey : undefined;
     const { c, states, connecting, conn } = await signedSetup(other, tweak);

@@ -2,6 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EncryptedWebSocketClient, ReplayGuard, reconnectDelay, signalClientDefaults } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
+import { encodeFrame, parseConnected, parseEnvelope, parseFrame, parseInner } from '../../src/signal/frames.js';
+import { ProtocolError } from '../../src/errors.js';
 import { recordingLogger } from './helpers.js';
 
 afterEach(() => {
@@ -53,6 +55,32 @@ describe('ReplayGuard', () => {
   });
 });
 
+describe('frame validation', () => {
+  it('parses {event, data} frames and encodes them back, leaving out undefined data', () => {
+    expect(parseFrame('{"event":"x","data":[1]}', 100)).toEqual({ event: 'x', data: [1] });
+    expect(encodeFrame('heartbeat')).toBe('{"event":"heartbeat"}');
+    for (const raw of [new ArrayBuffer(1), '{"event":"x"'.repeat(10), 'nope', '[]', '{"event":""}', '{"event":7}']) {
+      expect(() => parseFrame(raw, 100)).toThrow(ProtocolError);
+    }
+  });
+
+  it('checks connected data: ids are bounded strings, key material is optional (null means absent)', () => {
+    const ids = { id: 'c1', userId: 'u', time: 't' };
+    expect(parseConnected({ ...ids, salt: null, serverPublicKey: 'k', extra: 1 })).toEqual({ ...ids, serverPublicKey: 'k' });
+    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id must be a string of at most 1024/);
+    expect(() => parseConnected({ userId: 'u', time: 't' })).toThrow(ProtocolError);
+    expect(() => parseConnected({ ...ids, signature: 5 })).toThrow(/'connected' signature must be a string/);
+  });
+
+  it('turns bad envelopes and reserved inner events into ProtocolErrors', () => {
+    const iv = 'AAAAAAAAAAAAAAAA';
+    expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).ct.length).toBe(18);
+    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/shorter than the 16-byte tag/);
+    expect(() => parseEnvelope({ iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) })).toThrow(ProtocolError);
+    expect(() => parseInner('{"event":"connected"}')).toThrow(/reserved event 'connected'/);
+  });
+});
+
 describe('options', () => {
   const base = { url: 'ws://127.0.0.1:1/stream', ecdhInfo: 'i', token: 't' };
 
@@ -79,6 +107,24 @@ describe('options', () => {
 
   it('rejects a malformed serverVerifyKey up front', () => {
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: 'AAAA' })).toThrow(expect.objectContaining({ code: 'ERR_KEY_FORMAT' }));
+  });
+
+  it('takes an ECDSA P-256 verify CryptoKey as serverVerifyKey and refuses any other CryptoKey', async () => {
+    const ecdsa = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const ecdh = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: ecdsa.publicKey })).not.toThrow();
+    for (const wrong of [ecdsa.privateKey, ecdh.publicKey]) {
+      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow(/option 'serverVerifyKey' must be .*'verify' usage/);
+    }
+    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('names the option, the expectation and the value in its messages', () => {
+    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("option 'ecdhInfo' must be a string; got 5");
+    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 0.5 } })).toThrow(
+      "option 'reconnect.backoffMultiplier' must be a number from 1 to 100; got 0.5",
+    );
+    expect(() => new EncryptedWebSocketClient({ ...base, heartbeatInterval: 1.5 })).toThrow("option 'heartbeatInterval' must be an integer from 1 to 2147483647");
   });
 
   it('updateToken rejects a non-string', () => {
