@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EncryptedWebSocketClient, ReplayGuard, reconnectDelay, signalClientDefaults } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
+import type { IEncryptedWSClientOptions } from '../../src/signal/options.js';
 import { encodeFrame, parseConnected, parseEnvelope, parseFrame, parseInner } from '../../src/signal/frames.js';
 import { ProtocolError } from '../../src/errors.js';
 import { recordingLogger } from './helpers.js';
@@ -155,19 +156,24 @@ class UnreachableWebSocket implements WebSocketLike {
   close(): void {}
 }
 
+/** A client whose every socket fails to open; resets the socket count. */
+function unreachableClient(reconnect: IEncryptedWSClientOptions['reconnect']): EncryptedWebSocketClient {
+  UnreachableWebSocket.created = 0;
+  return new EncryptedWebSocketClient({
+    url: 'ws://unreachable/stream',
+    ecdhInfo: 'i',
+    token: 't',
+    WebSocket: UnreachableWebSocket,
+    logger: recordingLogger(),
+    reconnect,
+  });
+}
+
 describe('reconnect schedule (fake timers)', () => {
   it('retries with jittered exponential delays, then gives up and leaves no timer behind', async () => {
     vi.useFakeTimers();
     vi.spyOn(Math, 'random').mockReturnValue(0.5); // jitter factor 1: the delays are the un-jittered ones
-    UnreachableWebSocket.created = 0;
-    const client = new EncryptedWebSocketClient({
-      url: 'ws://unreachable/stream',
-      ecdhInfo: 'i',
-      token: 't',
-      WebSocket: UnreachableWebSocket,
-      logger: recordingLogger(),
-      reconnect: { maxRetries: 3, interval: 100, backoffMultiplier: 2, maxInterval: 1000 },
-    });
+    const client = unreachableClient({ maxRetries: 3, interval: 100, backoffMultiplier: 2, maxInterval: 1000 });
     const failed = vi.fn();
     client.on('reconnect_failed', failed);
     const errors = vi.fn();
@@ -193,15 +199,7 @@ describe('reconnect schedule (fake timers)', () => {
 
   it('disconnect() while reconnecting cancels the pending retry', async () => {
     vi.useFakeTimers();
-    UnreachableWebSocket.created = 0;
-    const client = new EncryptedWebSocketClient({
-      url: 'ws://unreachable/stream',
-      ecdhInfo: 'i',
-      token: 't',
-      WebSocket: UnreachableWebSocket,
-      logger: recordingLogger(),
-      reconnect: { interval: 100 },
-    });
+    const client = unreachableClient({ interval: 100 });
     const connecting = client.connect();
     while (vi.getTimerCount() === 0) await vi.advanceTimersByTimeAsync(0);
     expect(client.getState()).toBe('reconnecting');
