@@ -47,47 +47,43 @@ export interface ResolvedClientOptions {
   logger: Logger;
 }
 
+/** Throws the one kind of options error, naming the option. */
+function bad(name: string, problem: string, value?: unknown): never {
+  throw new InvalidArgumentError(`option '${name}' must be ${problem}${value === undefined ? '' : `, got ${String(value)}`}`);
+}
+
 function checkUrl(name: string, value: unknown, schemes: readonly string[]): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidArgumentError(`option '${name}' must be a non-empty URL string`);
-  let parsed: URL;
+  let scheme: string | undefined;
   try {
-    parsed = new URL(value);
-  } catch (cause) {
-    throw new InvalidArgumentError(`option '${name}' is not a valid URL: '${value}'`, { cause });
+    scheme = new URL(value as string).protocol;
+  } catch {
+    // Not a URL at all: reported below with the schemes it needs.
   }
-  if (!schemes.includes(parsed.protocol)) {
-    throw new InvalidArgumentError(`option '${name}' must start with ${schemes.map((s) => `${s}//`).join(' or ')}, got '${value}'`);
-  }
+  if (typeof value !== 'string' || !scheme || !schemes.includes(scheme)) bad(name, `a URL starting with ${schemes.join('// or ')}//`, `'${String(value)}'`);
   return value;
 }
 
 function checkPositive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`option '${name}' must be a positive number, got ${String(value)}`);
-  }
+  if (!(typeof value === 'number' && value > 0 && value < Infinity)) bad(name, 'a positive number', value);
   return value;
 }
 
 /** Applies {@link wssClientDefaults} and rejects bad options, naming them. */
 export function resolveClientOptions(options: WSSClientOptions): ResolvedClientOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('WSSClient needs an options object with at least { url }');
-  const connectOptions = options.connectOptions ?? {};
-  if (typeof connectOptions !== 'object' || connectOptions === null || Array.isArray(connectOptions)) {
-    throw new InvalidArgumentError("option 'connectOptions' must be a plain object");
-  }
-  if (options.userToken !== undefined && (typeof options.userToken !== 'string' || options.userToken === '')) {
-    throw new InvalidArgumentError("option 'userToken' must be a non-empty string");
-  }
-  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') throw new InvalidArgumentError("option 'WebSocket' must be a constructor");
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new InvalidArgumentError("option 'fetch' must be a function");
+  const { connectOptions = {}, userToken, WebSocket, fetch, handshakeUrl } = options;
+  if (typeof connectOptions !== 'object' || connectOptions === null || Array.isArray(connectOptions)) bad('connectOptions', 'a plain object');
+  if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) bad('userToken', 'a non-empty string');
+  if (WebSocket !== undefined && typeof WebSocket !== 'function') bad('WebSocket', 'a constructor');
+  if (fetch !== undefined && typeof fetch !== 'function') bad('fetch', 'a function');
   return {
     url: checkUrl('url', options.url, ['ws:', 'wss:']),
-    handshakeUrl: options.handshakeUrl === undefined ? undefined : checkUrl('handshakeUrl', options.handshakeUrl, ['http:', 'https:']),
+    handshakeUrl: handshakeUrl === undefined ? undefined : checkUrl('handshakeUrl', handshakeUrl, ['http:', 'https:']),
     connectOptions: { ...wssClientDefaults.connectOptions, ...connectOptions },
     requestTimeout: checkPositive('requestTimeout', options.requestTimeout ?? wssClientDefaults.requestTimeout),
-    userToken: options.userToken,
-    WebSocket: options.WebSocket,
-    fetch: options.fetch,
+    userToken,
+    WebSocket,
+    fetch,
     maxFrameSize: checkPositive('maxFrameSize', options.maxFrameSize ?? wssClientDefaults.maxFrameSize),
     logger: options.logger ?? wssClientDefaults.logger,
   };
