@@ -3,7 +3,8 @@ import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { DecryptError } from '../errors.js';
 import { letterType, typeLetter, type MultiEnvelope, type ReceivedEnvelope, type SingleEnvelope } from './envelope.js';
 import { buildAad, counterIv, Format, type FormatCode, type MessageType } from './scheme.js';
-import { aesGcm, importAesKey, randomBytes } from './webcrypto.js';
+import { aesGcm, importAesGcmKey } from '../crypto/aead.js';
+import { randomBytes } from '../crypto/env.js';
 
 /** A sender or recipient key as the cipher needs it. */
 export interface PartyKey {
@@ -22,7 +23,7 @@ const PAYLOAD_IV = new Uint8Array(12);
 
 /** Encryption under a pair key: counter IV, additional data binding both keys, the counter and (for a wrap) the payload. */
 const pairSeal = (format: FormatCode, type: MessageType, sender: PartyKey, t: SealTarget, plaintext: Uint8Array<ArrayBuffer>, payload?: Uint8Array) =>
-  aesGcm(true, t.sendKey, counterIv(t.n), plaintext, buildAad({ format, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payload }));
+  aesGcm('encrypt', t.sendKey, counterIv(t.n), plaintext, buildAad({ format, type, sender: sender.publicRaw, recipient: t.publicRaw, counter: t.n, payload }));
 
 const payloadAad = (type: MessageType, sender: Uint8Array) => buildAad({ format: Format.payload, type, sender });
 
@@ -42,7 +43,7 @@ export async function sealSingle(sender: PartyKey, target: SealTarget, type: Mes
 export async function sealMulti(sender: PartyKey, targets: readonly SealTarget[], type: MessageType, plaintext: Uint8Array<ArrayBuffer>): Promise<MultiEnvelope> {
   const messageKey = randomBytes(32);
   try {
-    const payload = await aesGcm(true, await importAesKey(messageKey), PAYLOAD_IV, plaintext, payloadAad(type, sender.publicRaw));
+    const payload = await aesGcm('encrypt', await importAesGcmKey(messageKey), PAYLOAD_IV, plaintext, payloadAad(type, sender.publicRaw));
     const k: MultiEnvelope['k'] = {};
     await Promise.all(targets.map(async (t) => (k[t.kid] = [t.n, bytesToBase64(await pairSeal(Format.wrap, type, sender, t, messageKey, payload))])));
     return { e2e: 1, t: typeLetter(type), s: sender.kid, ct: bytesToBase64(payload), k };
@@ -67,14 +68,14 @@ export async function openEnvelope(ctx: OpenContext, { t, ct, n, wrapped }: Rece
   const type = letterType(t);
   const sender = ctx.sender.publicRaw;
   const pairOpen = (format: FormatCode, text: string, payload?: Uint8Array) =>
-    aesGcm(false, ctx.receiveKey, counterIv(n as number), base64ToBytes(text), buildAad({ format, type, sender, recipient: ctx.recipient.publicRaw, counter: n as number, payload }));
+    aesGcm('decrypt', ctx.receiveKey, counterIv(n as number), base64ToBytes(text), buildAad({ format, type, sender, recipient: ctx.recipient.publicRaw, counter: n as number, payload }));
   try {
     if (n === null) throw new DecryptError();
     if (wrapped === undefined) return await pairOpen(Format.single, ct);
     const payload = base64ToBytes(ct);
     const messageKey = await pairOpen(Format.wrap, wrapped, payload);
     try {
-      return await aesGcm(false, await importAesKey(messageKey), PAYLOAD_IV, payload, payloadAad(type, sender));
+      return await aesGcm('decrypt', await importAesGcmKey(messageKey), PAYLOAD_IV, payload, payloadAad(type, sender));
     } finally {
       messageKey.fill(0);
     }

@@ -3,7 +3,8 @@ import { AuthenticationError, KeyFormatError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { isRecord } from '../protocol/guards.js';
 import { bindingInput, identityKeyFingerprint, keyFingerprint, keyId, SCHEME_VERSION } from './scheme.js';
-import { exportRaw, generateEcdh, sign } from './webcrypto.js';
+import { exportPublicKeyRaw, generateECDHKeyPair } from '../crypto/ecdh.js';
+import { sign } from '../crypto/signing.js';
 
 /** The `e2e` member of the `WSS_Connect` options, as published to peers. */
 export interface E2eAdvert {
@@ -39,14 +40,15 @@ export interface LocalIdentity {
 
 /** Exports the identity's public key and computes its safety number. */
 export async function loadIdentity(pair: CryptoKeyPair): Promise<LocalIdentity> {
-  const publicRaw = await exportRaw(pair.publicKey);
+  const publicRaw = await exportPublicKeyRaw(pair.publicKey);
   return { privateKey: pair.privateKey, publicRaw, fingerprint: await identityKeyFingerprint(publicRaw) };
 }
 
 /** Generates this connection's ephemeral keys and, with an identity, signs the public key. */
 export async function createLocalKeys(appInfo: string, identity: LocalIdentity | null): Promise<LocalKeys> {
-  const { privateKey, publicRaw } = await generateEcdh();
-  const publicKeyB64 = bytesToBase64(publicRaw);
+  const { keyPair, publicKeyB64 } = await generateECDHKeyPair();
+  const { privateKey } = keyPair;
+  const publicRaw = base64ToBytes(publicKeyB64);
   const advert: E2eAdvert = { v: SCHEME_VERSION, pk: publicKeyB64 };
   if (identity) {
     advert.idk = bytesToBase64(identity.publicRaw);

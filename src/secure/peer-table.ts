@@ -8,7 +8,8 @@ import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import { readPeerAdvert, type LocalKeys, type PeerAdvert } from './local-keys.js';
 import { bindingInput, derivePairKeys, identityKeyFingerprint, keyId, pairFingerprint, type PairKeys } from './scheme.js';
-import { importPoint, verify } from './webcrypto.js';
+import { importPeerPublicKey } from '../crypto/ecdh.js';
+import { importVerifyKey, verifySignature } from '../crypto/signing.js';
 
 /** What is known about a peer's keys once checks are done. */
 export interface PeerSecurity {
@@ -76,8 +77,8 @@ async function secure(entry: PeerEntry, advertError: Error | null, local: LocalK
     const { identityRaw, signature, publicRaw } = advert;
     if (identityRaw && signature) {
       identityFingerprint = await identityKeyFingerprint(identityRaw);
-      const identityKey = await importPoint(identityRaw, true, `${peer}'s identity key`);
-      if (!(await verify(identityKey, signature, bindingInput(appInfo, publicRaw)))) {
+      const identityKey = await importVerifyKey(identityRaw, `${peer}'s identity key`);
+      if (!(await verifySignature(identityKey, signature, bindingInput(appInfo, publicRaw)))) {
         throw new AuthenticationError(`${peer}'s identity signature does not match its published key; the key may have been replaced in transit`);
       }
       if (policy.trust && !(await policy.trust({ privateId, identityKey: identityRaw, identityFingerprint }))) {
@@ -86,7 +87,7 @@ async function secure(entry: PeerEntry, advertError: Error | null, local: LocalK
     } else if (policy.require) {
       throw new AuthenticationError(`${peer} published no identity key, and identities are required`);
     }
-    const keys = await derivePairKeys(local.privateKey, local.publicRaw, await importPoint(publicRaw, false, `${peer}'s public key`), publicRaw, appInfo);
+    const keys = await derivePairKeys(local.privateKey, local.publicRaw, await importPeerPublicKey(publicRaw, `${peer}'s public key`), publicRaw, appInfo);
     return { keys, fingerprint: await pairFingerprint(appInfo, local.publicRaw, publicRaw), verified: identityRaw ? true : null, identityFingerprint, error: null };
   } catch (error) {
     return { keys: null, fingerprint: null, verified, identityFingerprint, error: toError(error) };

@@ -4,7 +4,9 @@
  * describes the same construction in prose; keep the two in step.
  */
 import { concatBytes, utf8Encode } from '../crypto/bytes.js';
-import { hkdfAesKeys, sha256, sharedBits } from './webcrypto.js';
+import { ecdhBits } from '../crypto/ecdh.js';
+import { sha256 } from '../crypto/hash.js';
+import { hkdfAesGcmKey } from '../crypto/hkdf.js';
 
 /** Scheme version carried in envelopes and published keys. */
 export const SCHEME_VERSION = 1;
@@ -82,10 +84,14 @@ export async function derivePairKeys(
   peerPublic: Uint8Array,
   appInfo: string,
 ): Promise<PairKeys> {
-  const ikm = await sharedBits(ownPrivate, peerPublicKey);
+  const ikm = await ecdhBits(ownPrivate, peerPublicKey);
   const salt = await sha256(concatBytes(SALT, ...sortedPair(ownPublic, peerPublic)));
   const info = concatBytes(KEY, appLabel(appInfo));
-  const [send, receive] = (await hkdfAesKeys(ikm, salt, [concatBytes(info, ownPublic, peerPublic), concatBytes(info, peerPublic, ownPublic)])) as [CryptoKey, CryptoKey];
+  // One key per direction: the labels differ in the order of the two public keys.
+  const [send, receive] = await Promise.all([
+    hkdfAesGcmKey(ikm, salt, concatBytes(info, ownPublic, peerPublic)),
+    hkdfAesGcmKey(ikm, salt, concatBytes(info, peerPublic, ownPublic)),
+  ]);
   ikm.fill(0);
   return { send, receive };
 }
