@@ -7,20 +7,20 @@
 /** A listener; `this` is the context it was registered with. */
 export type LegacyListener<E, C = unknown> = (this: C, event: E) => unknown;
 
-interface Registration {
-  listener: LegacyListener<Event, unknown>;
-  context: unknown;
-}
+type Registration = [listener: LegacyListener<Event, unknown>, context: unknown];
 
 const indexOf = (list: Registration[], listener: unknown, context: unknown): number =>
-  list.findIndex((r) => r.listener === listener && r.context === context);
+  list.findIndex(([l, c]) => l === listener && c === context);
 
 /** Called when a listener throws; the other listeners still run. */
 export type ListenerErrorHandler = (type: string, error: unknown) => void;
 
-/** Sets `target` and `currentTarget` on an `Event`; they are read-only accessors, so an own property shadows them. */
+/**
+ * Sets `target` and `currentTarget` on an `Event`; they are read-only accessors, so an own property
+ * shadows them (not enumerable, so that the event spreads and serialises as a DOM event does).
+ */
 export function setEventTarget(event: Event, target: unknown): void {
-  const own = { value: target, configurable: true, enumerable: true };
+  const own = { value: target, configurable: true };
   Object.defineProperties(event, { target: own, currentTarget: own });
 }
 
@@ -48,7 +48,7 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
   addEventListener(type: string, listener: LegacyListener<Event, unknown>, context?: unknown): void {
     if (typeof listener !== 'function') return;
     const list = this.#listeners.get(type) ?? [];
-    if (indexOf(list, listener, context) < 0) list.push({ listener, context });
+    if (indexOf(list, listener, context) < 0) list.push([listener, context]);
     this.#listeners.set(type, list);
   }
 
@@ -75,7 +75,7 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
    */
   dispatchEvent(event: Event): boolean {
     setEventTarget(event, this);
-    for (const { listener, context } of [...(this.#listeners.get(event.type) ?? [])]) {
+    for (const [listener, context] of [...(this.#listeners.get(event.type) ?? [])]) {
       try {
         listener.call(context, event);
       } catch (error) {
