@@ -121,12 +121,12 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
 
   /** Private IDs of the connected peers, in connection order (a fresh array each time). */
   get peers(): string[] {
-    return this.#inner ? [...this.#inner.peers.keys()] : [];
+    return [...(this.#inner?.peers.keys() ?? [])];
   }
 
   /** Each connected peer's connect options, by private ID (a fresh object each time). */
   get peerOptions(): Record<string, ConnectOptions> {
-    return this.#inner ? Object.fromEntries(this.#inner.peers) : {};
+    return Object.fromEntries(this.#inner?.peers ?? []);
   }
 
   /** Lowercase hex SHA-256 of `input`'s UTF-8 bytes. */
@@ -204,8 +204,13 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     return this.#respond(this.#client('request').request(requestObj?.method, requestObj?.params), requestObj?.id ?? responseMsgID);
   }
 
-  /** Closes the session (no `close` event, as before). Resolves `true`; never rejects. */
-  async disconnect(code = 1000, reason = 'Session terminated by client'): Promise<true> {
+  /**
+   * Closes the session (no `close` event, as before). Resolves `true`; never rejects.
+   * @param code close code, default 1000.
+   * @param reason close reason, default `"Session terminated by client"`.
+   */
+  async disconnect(code?: number, reason?: string): Promise<true> {
+    // The typed client has the same defaults.
     await this.#inner?.disconnect(code, reason).catch((error: unknown) => this.#logger().warn('WSSClient: disconnect failed', error));
     this.#socket = null;
     return true;
