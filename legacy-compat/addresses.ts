@@ -7,18 +7,11 @@ export interface ResolvedAddresses {
   handshakeUrl?: string;
 }
 
-const toScheme = (address: string, from: RegExp, to: (secure: boolean) => string): string =>
-  address.replace(from, (_, s: string | undefined) => to(s === 's'));
-
 /** `http(s)://` becomes `ws(s)://`; other addresses are returned as they are. */
-export function toSocketUrl(address: string): string {
-  return toScheme(address.trim(), /^http(s?):\/\//i, (secure) => (secure ? 'wss://' : 'ws://'));
-}
+export const toSocketUrl = (address: string): string => address.trim().replace(/^http(s?):\/\//i, 'ws$1://');
 
 /** `ws(s)://` becomes `http(s)://`; other addresses are returned as they are. */
-export function toHttpUrl(address: string): string {
-  return toScheme(address.trim(), /^ws(s?):\/\//i, (secure) => (secure ? 'https://' : 'http://'));
-}
+export const toHttpUrl = (address: string): string => address.trim().replace(/^ws(s?):\/\//i, 'http$1://');
 
 /**
  * Where to handshake and connect, as 0.4.1 did: with `useHTTPHandshake` the handshake is a
@@ -27,10 +20,9 @@ export function toHttpUrl(address: string): string {
  * @throws {InvalidArgumentError} when there is no handshake address.
  */
 export function resolveAddresses(handshakeAddr: string | null, socketAddr: string | null, useHTTPHandshake: boolean): ResolvedAddresses {
-  if (typeof handshakeAddr !== 'string' || handshakeAddr.trim() === '') {
-    throw new InvalidArgumentError('No handshake or socket server address provided: pass one to the constructor or to connect()');
+  if (!handshakeAddr?.trim()) {
+    throw new InvalidArgumentError('No handshake or socket server address provided: pass one to new WSSClient() or connect()');
   }
   if (!useHTTPHandshake) return { url: toSocketUrl(handshakeAddr) };
-  const socket = typeof socketAddr === 'string' && socketAddr.trim() !== '' ? socketAddr : handshakeAddr;
-  return { url: toSocketUrl(socket), handshakeUrl: toHttpUrl(handshakeAddr) };
+  return { url: toSocketUrl(socketAddr?.trim() ? socketAddr : handshakeAddr), handshakeUrl: toHttpUrl(handshakeAddr) };
 }

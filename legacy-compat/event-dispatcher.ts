@@ -7,18 +7,21 @@
 /** A listener; `this` is the context it was registered with. */
 export type LegacyListener<E, C = unknown> = (this: C, event: E) => unknown;
 
-interface Registration {
-  listener: LegacyListener<Event, unknown>;
-  context: unknown;
-}
+type Registration = [listener: LegacyListener<Event, unknown>, context: unknown];
+
+const indexOf = (list: Registration[], listener: unknown, context: unknown): number =>
+  list.findIndex(([l, c]) => l === listener && c === context);
 
 /** Called when a listener throws; the other listeners still run. */
 export type ListenerErrorHandler = (type: string, error: unknown) => void;
 
-/** Sets `target` and `currentTarget` on an `Event`; they are read-only accessors, so an own property shadows them. */
+/**
+ * Sets `target` and `currentTarget` on an `Event`; they are read-only accessors, so an own property
+ * shadows them (not enumerable, so that the event spreads and serialises as a DOM event does).
+ */
 export function setEventTarget(event: Event, target: unknown): void {
-  Object.defineProperty(event, 'target', { value: target, configurable: true, enumerable: true });
-  Object.defineProperty(event, 'currentTarget', { value: target, configurable: true, enumerable: true });
+  const own = { value: target, configurable: true };
+  Object.defineProperties(event, { target: own, currentTarget: own });
 }
 
 /**
@@ -30,12 +33,13 @@ export function setEventTarget(event: Event, target: unknown): void {
  * dispatcher.removeEventListener('message', this.onMessage, this);
  */
 export class EventDispatcher<M extends object = Record<string, Event>> {
+  /** Only types with at least one registration have an entry. */
   readonly #listeners = new Map<string, Registration[]>();
   readonly #onListenerError: ListenerErrorHandler;
 
   /** @param onListenerError where a throwing listener is reported (default: `console.error`). */
-  constructor(onListenerError?: ListenerErrorHandler) {
-    this.#onListenerError = onListenerError ?? ((type, error) => console.error(`a '${type}' listener threw`, error));
+  constructor(onListenerError: ListenerErrorHandler = (type, error) => console.error(`a '${type}' listener threw`, error)) {
+    this.#onListenerError = onListenerError;
   }
 
   /** Adds `listener` for `type`, called with `context` as `this`. Adding the same listener and context twice has no effect. */
@@ -44,8 +48,7 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
   addEventListener(type: string, listener: LegacyListener<Event, unknown>, context?: unknown): void {
     if (typeof listener !== 'function') return;
     const list = this.#listeners.get(type) ?? [];
-    if (list.some((r) => r.listener === listener && r.context === context)) return;
-    list.push({ listener, context });
+    if (indexOf(list, listener, context) < 0) list.push([listener, context]);
     this.#listeners.set(type, list);
   }
 
@@ -53,11 +56,11 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
   removeEventListener<K extends keyof M & string, C = unknown>(type: K, listener: LegacyListener<M[K], C>, context?: C): void;
   removeEventListener<C = unknown>(type: string, listener: LegacyListener<Event, C>, context?: C): void;
   removeEventListener(type: string, listener: LegacyListener<Event, unknown>, context?: unknown): void {
-    const list = this.#listeners.get(type);
-    if (!list) return;
-    const rest = list.filter((r) => !(r.listener === listener && r.context === context));
-    if (rest.length === 0) this.#listeners.delete(type);
-    else this.#listeners.set(type, rest);
+    const list = this.#listeners.get(type) ?? [];
+    const index = indexOf(list, listener, context);
+    // A dispatch in progress iterates over a copy, so changing the list in place is safe.
+    if (index >= 0) list.splice(index, 1);
+    if (!list.length) this.#listeners.delete(type);
   }
 
   /** Whether `type` has at least one listener. */
@@ -72,7 +75,7 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
    */
   dispatchEvent(event: Event): boolean {
     setEventTarget(event, this);
-    for (const { listener, context } of [...(this.#listeners.get(event.type) ?? [])]) {
+    for (const [listener, context] of [...(this.#listeners.get(event.type) ?? [])]) {
       try {
         listener.call(context, event);
       } catch (error) {

@@ -64,9 +64,7 @@ export type LegacyResultEvent = MessageEvent<string>;
  * as it did; `target` is the socket the response came in on.
  */
 export function responseEvent(response: LegacyResponse, socket: unknown): LegacyResultEvent {
-  const data = JSON.stringify(response);
-  const event =
-    typeof MessageEvent === 'function' ? new MessageEvent('message', { data }) : Object.assign(new Event('message'), { data });
+  const event = new MessageEvent('message', { data: JSON.stringify(response) });
   setEventTarget(event, socket);
-  return event as LegacyResultEvent;
+  return event;
 }

@@ -3,10 +3,8 @@ import type { WebSocketConstructor, WebSocketLike } from '../src/transport/webso
 
 /** A socket as browsers and `ws` make them: `WebSocketLike` plus listener methods. */
 export type CapturedSocket = WebSocketLike & {
-  addEventListener?(type: 'close', listener: () => void, options?: { once?: boolean }): void;
+  addEventListener?(type: 'close', listener: (event: unknown) => void, options?: { once?: boolean }): void;
 };
-
-const CLOSED = 3;
 
 /** A constructor that makes sockets with `Ctor` and reports each one to `onCreate`. */
 export function capturingConstructor(Ctor: WebSocketConstructor, onCreate: (socket: CapturedSocket) => void): WebSocketConstructor {
@@ -20,7 +18,9 @@ export function capturingConstructor(Ctor: WebSocketConstructor, onCreate: (sock
 }
 
 /** Resolves once `socket` is closed (at once if it already is, or if it cannot tell us). */
-export function socketClosed(socket: CapturedSocket | null): Promise<void> {
-  if (!socket || socket.readyState === CLOSED || typeof socket.addEventListener !== 'function') return Promise.resolve();
-  return new Promise((resolve) => socket.addEventListener?.('close', () => resolve(), { once: true }));
+export async function socketClosed(socket: CapturedSocket | null): Promise<void> {
+  // readyState 3 is CLOSED.
+  if (socket?.addEventListener && socket.readyState !== 3) {
+    await new Promise((resolve) => socket.addEventListener?.('close', resolve, { once: true }));
+  }
 }

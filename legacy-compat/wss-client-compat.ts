@@ -4,7 +4,9 @@
  * logic of its own.
  */
 import { WSSClient as TypedClient } from '../src/client/wss-client.js';
+import type { WSSClientEvents } from '../src/client/events.js';
 import { ConnectionClosedError, InvalidArgumentError, NotConnectedError, RpcError } from '../src/errors.js';
+import { isRecord } from '../src/protocol/guards.js';
 import type { ConnectOptions } from '../src/protocol/wss.js';
 import type { FetchFunction } from '../src/transport/http.js';
 import { resolveWebSocket, type WebSocketConstructor } from '../src/transport/websocket.js';
@@ -12,19 +14,7 @@ import type { Logger } from '../src/util/logger.js';
 import { sha256Hex } from '../src/util/random.js';
 import { resolveAddresses } from './addresses.js';
 import { EventDispatcher } from './event-dispatcher.js';
-import {
-  legacyEvent,
-  responseEvent,
-  type LegacyCloseEvent,
-  type LegacyErrorEvent,
-  type LegacyEventMap,
-  type LegacyPeerPidEvent,
-  type LegacyPrivateIdEvent,
-  type LegacyPushData,
-  type LegacyPushEvent,
-  type LegacyResponse,
-  type LegacyResultEvent,
-} from './events.js';
+import { legacyEvent, responseEvent, type LegacyEventMap, type LegacyResponse, type LegacyResultEvent } from './events.js';
 import { capturingConstructor, socketClosed, type CapturedSocket } from './socket-capture.js';
 
 /** What the page cannot pass to the old one-argument constructor: all optional. */
@@ -59,14 +49,15 @@ export interface LegacyRequest {
   id?: string | number | null;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-
-/** `{rcp}` or an array, as a list; `undefined` when it is neither. */
-function recipientList(recipients: object): readonly string[] | undefined {
-  if (Array.isArray(recipients)) return recipients as string[];
-  const rcp = (recipients as { rcp?: unknown }).rcp;
-  return Array.isArray(rcp) ? (rcp as string[]) : undefined;
+/** `{rcp}` or an array, as a list. */
+function recipientList(name: string, value: unknown): readonly string[] {
+  const [list, path] = isRecord(value) ? [value.rcp, `${name}.rcp`] : [value, name];
+  // 0.4.1's message for `send()`, word for word.
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`"${path}" parameter must be an array!`);
+  return list;
 }
+
+const ok = () => ({ message: 'ok' });
 
 /**
  * The 0.4.1 `WSSClient`, same constructor, methods, getters and events.
@@ -130,12 +121,12 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
 
   /** Private IDs of the connected peers, in connection order (a fresh array each time). */
   get peers(): string[] {
-    return this.#inner ? [...this.#inner.peers.keys()] : [];
+    return [...(this.#inner?.peers.keys() ?? [])];
   }
 
   /** Each connected peer's connect options, by private ID (a fresh object each time). */
   get peerOptions(): Record<string, ConnectOptions> {
-    return this.#inner ? Object.fromEntries(this.#inner.peers) : {};
+    return Object.fromEntries(this.#inner?.peers ?? []);
   }
 
   /** Lowercase hex SHA-256 of `input`'s UTF-8 bytes. */
@@ -151,7 +142,7 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
   async connect(socketServerAddress: string | null = null, useHTTPHandshake = false, connectData: LegacyConnectData | null = null): Promise<LegacyResultEvent> {
     if (typeof socketServerAddress === 'string') {
       this.#ssa = socketServerAddress;
-      if (this.#hsa === null) this.#hsa = socketServerAddress;
+      this.#hsa ??= socketServerAddress;
     }
     const addresses = resolveAddresses(this.#hsa, this.#ssa, useHTTPHandshake);
     const env = { ...WSSClient.defaults, ...this.#environment };
@@ -171,10 +162,10 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     this.#inner = inner;
     this.#bind(inner, connectData?.listeners !== false);
     await previous;
-    if (this.#inner !== inner) throw new ConnectionClosedError('connect', undefined, 'a later connect() or destroy() replaced this one');
+    if (this.#inner !== inner) throw new ConnectionClosedError('connect', undefined, 'replaced by a later connect() or destroy()');
     const { privateId, peers } = await inner.connect();
     const options = peers.map((pid) => inner.peers.get(pid) ?? {});
-    return this.#result({ message: 'open', private_id: privateId, connect: peers, options });
+    return this.#respond({ message: 'open', private_id: privateId, connect: peers, options });
   }
 
   /** Changes this session's private ID; resolves `true` and dispatches `privateid`. Rejects with the server's `RpcError` if refused. */
@@ -188,13 +179,8 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    * Resolves with the response as a `message` event; a server error response resolves too, as before.
    */
   async broadcast(data: unknown, excludeRecipients: LegacyRecipients | null = null): Promise<LegacyResultEvent> {
-    let exclude: readonly string[] | undefined;
-    if (excludeRecipients != null) {
-      exclude = typeof excludeRecipients === 'object' ? recipientList(excludeRecipients) : undefined;
-      if (!exclude) throw new InvalidArgumentError('"excludeRecipients" must be an array of private IDs or {rcp: [...]}');
-    }
-    const client = this.#client('broadcast');
-    return this.#respond(null, () => client.broadcast(data, { exclude }).then(() => ({ message: 'ok' })));
+    const exclude = excludeRecipients == null ? undefined : recipientList('excludeRecipients', excludeRecipients);
+    return this.#respond(this.#client('broadcast').broadcast(data, { exclude }).then(ok));
   }
 
   /**
@@ -203,33 +189,29 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    * @throws {InvalidArgumentError} `"recipients" parameter must be an array!` for a non-object.
    */
   async send(data: unknown, recipients: LegacyRecipients): Promise<LegacyResultEvent> {
-    if (typeof recipients !== 'object' || recipients === null) throw new InvalidArgumentError('"recipients" parameter must be an array!');
-    const to = recipientList(recipients);
-    if (!to) throw new InvalidArgumentError('"recipients" parameter must be an array! (or an object with an "rcp" array)');
-    const client = this.#client('send');
-    return this.#respond(null, () => client.send(to, data).then(() => ({ message: 'ok' })));
+    const to = recipientList('recipients', recipients);
+    return this.#respond(this.#client('send').send(to, data).then(ok));
   }
 
   /**
    * Sends a raw JSON-RPC request over the session's socket and resolves with its response as a
    * `message` event. The response is matched by the request, so `responseMsgID` only names the
    * `id` the result carries when `requestObj` has none.
+   * @throws {InvalidArgumentError} when `requestObj` has no non-empty string `method`.
    */
   async request(requestObj: LegacyRequest, responseMsgID: string | number | null = null): Promise<LegacyResultEvent> {
-    if (!isRecord(requestObj) || typeof requestObj.method !== 'string') {
-      throw new InvalidArgumentError('request(requestObj): requestObj must be a JSON-RPC request object with a string "method"');
-    }
-    const client = this.#client('request');
-    return this.#respond(requestObj.id ?? responseMsgID, () => client.request(requestObj.method, requestObj.params));
+    // The typed client checks `method`.
+    return this.#respond(this.#client('request').request(requestObj?.method, requestObj?.params), requestObj?.id ?? responseMsgID);
   }
 
-  /** Closes the session (no `close` event, as before). Resolves `true`; never rejects. */
-  async disconnect(code = 1000, reason = 'Session terminated by client'): Promise<true> {
-    try {
-      await this.#inner?.disconnect(code, reason);
-    } catch (error) {
-      this.#logger().warn('WSSClient: disconnect failed', error);
-    }
+  /**
+   * Closes the session (no `close` event, as before). Resolves `true`; never rejects.
+   * @param code close code, default 1000.
+   * @param reason close reason, default `"Session terminated by client"`.
+   */
+  async disconnect(code?: number, reason?: string): Promise<true> {
+    // The typed client has the same defaults.
+    await this.#inner?.disconnect(code, reason).catch((error: unknown) => this.#logger().warn('WSSClient: disconnect failed', error));
     this.#socket = null;
     return true;
   }
@@ -249,15 +231,16 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     return 'WSSClient';
   }
 
-  /** Detaches the current session at once and resolves when its socket has closed. */
-  #release(): Promise<void> {
+  /** Detaches the current session at once (before the first `await`) and resolves when its socket has closed. */
+  async #release(): Promise<void> {
     const inner = this.#inner;
     const socket = this.#socket;
-    this.#inner = null;
-    this.#socket = null;
-    if (!inner) return Promise.resolve();
-    inner.removeAllListeners();
-    return inner.disconnect(1000, 'Session terminated by client').then(() => socketClosed(socket));
+    this.#inner = this.#socket = null;
+    if (inner) {
+      inner.removeAllListeners();
+      await inner.disconnect();
+      await socketClosed(socket);
+    }
   }
 
   #client(operation: string): TypedClient {
@@ -269,44 +252,39 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     return this.#environment.logger ?? WSSClient.defaults.logger ?? console;
   }
 
-  #result(result: unknown, id: string | number | null = String(++this.#responseSeq)): LegacyResultEvent {
-    return responseEvent({ jsonrpc: '2.0', id, result }, this.#socket);
-  }
-
-  /** Server error responses resolve, as 0.4.1's did; everything else (timeout, closed socket) rejects. */
-  async #respond(id: string | number | null, call: () => Promise<unknown>): Promise<LegacyResultEvent> {
-    const responseId = id ?? String(++this.#responseSeq);
+  /**
+   * `result` (or what it resolves with) as a response event. Server error responses resolve, as
+   * 0.4.1's did; everything else (timeout, closed socket) rejects.
+   */
+  async #respond(result: unknown, id: string | number | null = null): Promise<LegacyResultEvent> {
+    // Numbered when the call starts, not when it ends.
+    const response = { jsonrpc: '2.0', id: id ?? String(++this.#responseSeq) } as LegacyResponse & { result?: unknown; error?: unknown };
     try {
-      return this.#result(await call(), responseId);
+      response.result = await result;
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
-      const body: LegacyResponse = {
-        jsonrpc: '2.0',
-        id: responseId,
-        error: { code: error.rpcCode, message: error.serverMessage, ...(error.data === undefined ? {} : { data: error.data }) },
-      };
-      return responseEvent(body, this.#socket);
+      // JSON text leaves out `data` when it is undefined.
+      response.error = { code: error.rpcCode, message: error.serverMessage, data: error.data };
     }
+    return responseEvent(response, this.#socket);
   }
 
+  /** Re-dispatches the typed client's events in the 0.4.1 shapes. */
   #bind(inner: TypedClient, pushEvents: boolean): void {
-    const push = (type: 'message' | 'update' | 'peerconnect' | 'peerdisconnect') => (event: { raw: unknown }) =>
-      this.dispatchEvent(legacyEvent<LegacyPushEvent>(type, { data: event.raw as LegacyPushData }));
-    inner.on('privateid', ({ privateId }) => this.dispatchEvent(legacyEvent<LegacyPrivateIdEvent>('privateid', { privateID: privateId })));
-    inner.on('error', (error) => this.dispatchEvent(legacyEvent<LegacyErrorEvent>('error', { error })));
-    inner.on('close', ({ code, reason, requested }) => {
+    /** `type` as a plain `Event` carrying what `members` gives; nothing is dispatched when it gives `false`. */
+    const relay = <K extends keyof WSSClientEvents>(type: K, members: (payload: Parameters<WSSClientEvents[K]>[0]) => object | false) =>
+      inner.on(type, ((payload: Parameters<WSSClientEvents[K]>[0]) => {
+        const props = members(payload);
+        if (props) this.dispatchEvent(legacyEvent(type, props));
+      }) as never);
+    relay('privateid', ({ privateId }) => ({ privateID: privateId }));
+    relay('error', (error) => ({ error }));
+    relay('close', ({ code, reason, requested }) => {
       this.#socket = null;
-      if (pushEvents && !requested) this.dispatchEvent(legacyEvent<LegacyCloseEvent>('close', { code, reason }));
+      return pushEvents && !requested && { code, reason };
     });
     if (!pushEvents) return;
-    inner.on('message', push('message'));
-    inner.on('update', push('update'));
-    inner.on('peerconnect', push('peerconnect'));
-    inner.on('peerdisconnect', push('peerdisconnect'));
-    inner.on('peerpid', ({ oldPrivateId, newPrivateId, raw }) =>
-      this.dispatchEvent(
-        legacyEvent<LegacyPeerPidEvent>('peerpid', { data: raw as unknown as LegacyPushData, oldPrivateID: oldPrivateId, newPrivateID: newPrivateId }),
-      ),
-    );
+    for (const type of ['message', 'update', 'peerconnect', 'peerdisconnect'] as const) relay(type, ({ raw }) => ({ data: raw }));
+    relay('peerpid', ({ raw, oldPrivateId, newPrivateId }) => ({ data: raw, oldPrivateID: oldPrivateId, newPrivateID: newPrivateId }));
   }
 }

@@ -112,6 +112,50 @@ describe('legacy WSSClient surface', () => {
     await expect(legacy.broadcast('x', 'p1' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('names the recipient argument that is not an array', async () => {
+    const { legacy } = client();
+    await expect(legacy.send('x', { rcp: 'p1' } as never)).rejects.toThrow('"recipients.rcp" parameter must be an array!');
+    await expect(legacy.broadcast('x', 'p1' as never)).rejects.toThrow('"excludeRecipients" parameter must be an array!');
+    await expect(legacy.broadcast('x', { rcp: 7 } as never)).rejects.toThrow('"excludeRecipients.rcp" parameter must be an array!');
+  });
+
+  it('request() rejects a request object without a method and sends nothing', async () => {
+    const { legacy, sockets } = client();
+    await legacy.connect();
+    const sent = sockets[0]!.requests.length;
+    for (const bad of [null, 'WSS_Session', { params: {} }, { method: '' }]) {
+      await expect(legacy.request(bad as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(sockets[0]!.requests.length).toBe(sent);
+    await legacy.destroy();
+  });
+
+  it('a server error response to send() resolves with the error, its data kept only when the server gave some', async () => {
+    const errors = [{ code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } }, { code: -32003, message: 'Unknown recipient.' }];
+    const { legacy } = client((request) => (request.method === 'WSS_Send' ? { jsonrpc: '2.0', id: request.id, error: errors.shift() } : acceptAll(request)));
+    await legacy.connect();
+    const withData = JSON.parse((await legacy.send('x', ['nobody'])).data);
+    const without = JSON.parse((await legacy.send('x', ['nobody'])).data);
+    expect(withData).toEqual({ jsonrpc: '2.0', id: withData.id, error: { code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } } });
+    expect(without).toEqual({ jsonrpc: '2.0', id: without.id, error: { code: -32003, message: 'Unknown recipient.' } });
+    expect(without.id).not.toBe(withData.id);
+    await legacy.destroy();
+  });
+
+  it('push events carry data (and peerpid its IDs) as own members, nothing else', async () => {
+    const { legacy, sockets } = client();
+    const events: any[] = [];
+    legacy.addEventListener('message', (event) => events.push(event));
+    legacy.addEventListener('peerpid', (event) => events.push(event));
+    await legacy.connect();
+    sockets[0]!.push({ jsonrpc: '2.0', result: { type: 'direct', from: 'p1', data: 1 } });
+    sockets[0]!.push({ jsonrpc: '2.0', result: { type: 'session', change: { oldPrivateID: 'p1', newPrivateID: 'p1b' } } });
+    const own = (event: object) => Object.keys(event).filter((key) => !['isTrusted', 'target', 'currentTarget'].includes(key));
+    expect(events.map(own)).toEqual([['data'], ['data', 'oldPrivateID', 'newPrivateID']]);
+    expect([events[1].oldPrivateID, events[1].newPrivateID]).toEqual(['p1', 'p1b']);
+    await legacy.destroy();
+  });
+
   it('connect() without any address rejects as before', async () => {
     await expect(new WSSClient().connect()).rejects.toThrow(/No handshake or socket server address provided/);
   });
@@ -122,6 +166,10 @@ describe('legacy WSSClient surface', () => {
     expect(resolveAddresses('https://h:1/hs', 'wss://s:2', true)).toEqual({ url: 'wss://s:2', handshakeUrl: 'https://h:1/hs' });
     expect(resolveAddresses('ws://h:1', null, true)).toEqual({ url: 'ws://h:1', handshakeUrl: 'http://h:1' });
     expect(resolveAddresses('http://h:1', null, false)).toEqual({ url: 'ws://h:1' });
+    // Schemes are case-insensitive; an upper-case secure one stays secure.
+    expect(resolveAddresses(' HTTPS://h:1 ', null, false)).toEqual({ url: 'wsS://h:1' });
+    expect(new URL(resolveAddresses('HTTPS://h:1', null, false).url).protocol).toBe('wss:');
+    expect(new URL(resolveAddresses('WSS://h:1', null, true).handshakeUrl!).protocol).toBe('https:');
     expect(() => resolveAddresses('  ', null, false)).toThrow(InvalidArgumentError);
   });
 
