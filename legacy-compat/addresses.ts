@@ -8,10 +8,10 @@ export interface ResolvedAddresses {
 }
 
 /** `http(s)://` becomes `ws(s)://`; other addresses are returned as they are. */
-export const toSocketUrl = (address: string): string => address.trim().replace(/^http(s?):\/\//i, 'ws$1://');
+export const toSocketUrl = (address: string): string => address.trim().replace(/^http(s?):\/\//i, (_, s: string) => `ws${s.toLowerCase()}://`);
 
 /** `ws(s)://` becomes `http(s)://`; other addresses are returned as they are. */
-export const toHttpUrl = (address: string): string => address.trim().replace(/^ws(s?):\/\//i, 'http$1://');
+export const toHttpUrl = (address: string): string => address.trim().replace(/^ws(s?):\/\//i, (_, s: string) => `http${s.toLowerCase()}://`);
 
 /**
  * Where to handshake and connect, as 0.4.1 did: with `useHTTPHandshake` the handshake is a

@@ -167,9 +167,10 @@ describe('legacy WSSClient surface', () => {
     expect(resolveAddresses('ws://h:1', null, true)).toEqual({ url: 'ws://h:1', handshakeUrl: 'http://h:1' });
     expect(resolveAddresses('http://h:1', null, false)).toEqual({ url: 'ws://h:1' });
     // Schemes are case-insensitive; an upper-case secure one stays secure.
-    expect(resolveAddresses(' HTTPS://h:1 ', null, false)).toEqual({ url: 'wsS://h:1' });
+    expect(resolveAddresses(' HTTPS://h:1 ', null, false)).toEqual({ url: 'wss://h:1' });
     expect(new URL(resolveAddresses('HTTPS://h:1', null, false).url).protocol).toBe('wss:');
     expect(new URL(resolveAddresses('WSS://h:1', null, true).handshakeUrl!).protocol).toBe('https:');
+    expect(resolveAddresses('WSS://h:1', null, true).handshakeUrl).toBe('https://h:1');
     expect(() => resolveAddresses('  ', null, false)).toThrow(InvalidArgumentError);
   });
 
