@@ -1,6 +1,5 @@
-import { InvalidArgumentError, UnsupportedEnvironmentError } from '../errors.js';
-
-const platformCrypto = (): Crypto | undefined => (globalThis as { crypto?: Crypto }).crypto;
+import { InvalidArgumentError } from '../errors.js';
+import { webCrypto } from '../util/random.js';
 
 /**
  * The platform's WebCrypto `SubtleCrypto`.
@@ -8,15 +7,7 @@ const platformCrypto = (): Crypto | undefined => (globalThis as { crypto?: Crypt
  * @throws UnsupportedEnvironmentError when `crypto.subtle` is missing, which in a
  *   browser means the page is not a secure context.
  */
-export function getSubtle(): SubtleCrypto {
-  const subtle = platformCrypto()?.subtle;
-  if (!subtle) {
-    throw new UnsupportedEnvironmentError(
-      'crypto.subtle is missing: browsers offer it only in secure contexts; serve the page over https:// or http://localhost, or use Node 20+',
-    );
-  }
-  return subtle;
-}
+export const getSubtle = (): SubtleCrypto => webCrypto().subtle;
 
 // getRandomValues refuses requests above 65536 bytes, so larger ones are filled piecewise.
 const MAX_RANDOM_CHUNK = 65536;
@@ -29,10 +20,7 @@ const MAX_RANDOM_CHUNK = 65536;
  */
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`randomBytes: n must be a non-negative integer, got ${String(n)}`);
-  const crypto = platformCrypto();
-  if (typeof crypto?.getRandomValues !== 'function') {
-    throw new UnsupportedEnvironmentError('crypto.getRandomValues is missing; use a browser or Node 20+');
-  }
+  const crypto = webCrypto();
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += MAX_RANDOM_CHUNK) crypto.getRandomValues(out.subarray(i, i + MAX_RANDOM_CHUNK));
   return out;

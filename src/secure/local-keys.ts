@@ -3,7 +3,7 @@ import { AuthenticationError, KeyFormatError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { isRecord } from '../protocol/guards.js';
 import { bindingInput, identityKeyFingerprint, keyFingerprint, keyId, SCHEME_VERSION } from './scheme.js';
-import { exportPublicKeyRaw, generateECDHKeyPair } from '../crypto/ecdh.js';
+import { assertRawP256PublicKey, exportPublicKeyRaw, generateECDHKeyPair } from '../crypto/ecdh.js';
 import { sign } from '../crypto/signing.js';
 
 /** The `e2e` member of the `WSS_Connect` options, as published to peers. */
@@ -82,7 +82,7 @@ function decode(value: unknown, name: string): Uint8Array<ArrayBuffer> {
 /** A published P-256 point: only the 65-byte uncompressed form (some platforms would also take others). */
 function point(value: unknown, name: string): Uint8Array<ArrayBuffer> {
   const raw = decode(value, name);
-  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`the peer's e2e.${name} is not a 65-byte uncompressed P-256 point`);
+  assertRawP256PublicKey(raw, `the peer's e2e.${name}`);
   return raw;
 }
 

@@ -5,11 +5,16 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
 }
 
-/** The platform's WebCrypto, or a fix-it error when the context lacks it. */
+/**
+ * The platform's WebCrypto, or a fix-it error when the context lacks it
+ * (browsers offer `crypto.subtle` only in secure contexts).
+ */
 export function webCrypto(): Crypto {
-  const c = globalThis.crypto;
+  const c = (globalThis as { crypto?: Crypto }).crypto;
   if (!c?.subtle) {
-    throw new UnsupportedEnvironmentError('WebCrypto (crypto.subtle) is missing: use Node >= 20, or serve the page over HTTPS or localhost');
+    throw new UnsupportedEnvironmentError(
+      'crypto.subtle is missing: browsers offer it only in secure contexts; serve the page over https:// or http://localhost, or use Node 20+',
+    );
   }
   return c;
 }
