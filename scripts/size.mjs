@@ -26,22 +26,22 @@ const KB = 1024;
 
 /** What a browser application imports, and the gzip budget for it. */
 const ENTRIES = [
-  { name: 'core', what: "import { WSSClient } from 'wss-sessions'", code: "export { WSSClient } from 'wss-sessions';", budget: 8 * KB, ceiling: 9750 },
+  { name: 'core', what: "import { WSSClient } from 'wss-sessions'", code: "export { WSSClient } from 'wss-sessions';", budget: 8 * KB, ceiling: 9720 },
   {
     name: 'core + secure',
     what: "import { SecureSession } from 'wss-sessions/secure' (includes the core)",
     code: "export { SecureSession } from 'wss-sessions/secure';",
     budget: 11 * KB,
-    ceiling: 18650,
+    ceiling: 19150,
   },
   {
     name: 'signal',
     what: "import { EncryptedWebSocketClient } from 'wss-sessions/signal'",
     code: "export { EncryptedWebSocketClient } from 'wss-sessions/signal';",
     budget: 5 * KB,
-    ceiling: 8100,
+    ceiling: 8050,
   },
-  { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB, ceiling: 11050 },
+  { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB, ceiling: 10800 },
 ];
 
 /** Shown for information, without a budget. */
