@@ -1,7 +1,6 @@
-// The client and models modules only: the package index also pulls in its server, and as
-// CommonJS it cannot be tree-shaken out of browser bundles.
-import { JSONRPCClient } from 'json-rpc-2.0/dist/client.js';
-import { createJSONRPCErrorResponse, createJSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0/dist/models.js';
+// Types only: json-rpc-2.0's JSONRPCClient keeps a second record of every request and settles
+// timeouts and closes with untyped error responses, so the channel keeps the one record itself.
+import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError } from '../errors.js';
 import { parseFrame, type Push, type Response } from '../protocol/validate.js';
 import type { Logger } from '../util/logger.js';
@@ -42,13 +41,13 @@ interface Pending {
 }
 
 /**
- * JSON-RPC 2.0 request/response over one connection, on top of the
- * `json-rpc-2.0` client: adds per-request timeouts, `AbortSignal`, typed
- * rejection of every pending request on close, and routing of WSS pushes
- * (results with no `id`) away from responses. Dispatch is one map lookup.
+ * JSON-RPC 2.0 request/response over one connection, in the style of
+ * `json-rpc-2.0`'s client (it is given `send` and fed `receive()`, and never
+ * touches a socket), with per-request timeouts, `AbortSignal`, typed rejection
+ * of every pending request on close, and routing of WSS pushes (results with
+ * no `id`) away from responses. Dispatch is one map lookup.
  */
 export class RpcChannel {
-  readonly #client: JSONRPCClient;
   readonly #pending = new Map<string, Pending>();
   readonly #options: RpcChannelOptions;
   #seq = 0;
@@ -61,7 +60,6 @@ export class RpcChannel {
 
   constructor(options: RpcChannelOptions) {
     this.#options = options;
-    this.#client = new JSONRPCClient((payload: unknown) => this.#sendPayload(payload));
   }
 
   /**
@@ -89,9 +87,8 @@ export class RpcChannel {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!custom) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
-      void this.#client
-        .requestAdvanced(createJSONRPCRequest(id, method, params as Record<string, unknown>))
-        .then((response) => this.#settle(id, response));
+      // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
+      this.#write({ jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id });
     });
   }
 
@@ -120,7 +117,7 @@ export class RpcChannel {
   #receiveResponse(response: Response): void {
     const { id, error } = response;
     if (this.#pending.has(id as string)) {
-      this.#client.receive(response as JSONRPCResponse);
+      this.#settle(id as string, response as JSONRPCResponse);
     } else if (error && id === null) {
       this.#options.onProtocolError(new ProtocolError(`the server could not read a request and answered error ${error.code}: ${error.message}`));
     } else {
@@ -145,8 +142,6 @@ export class RpcChannel {
     const pending = this.#take(id);
     if (!pending) return;
     pending.reject(error);
-    // Release the json-rpc-2.0 client's own record of the request; #settle then finds nothing to do.
-    this.#client.receive(createJSONRPCErrorResponse(id, 0, 'released'));
   }
 
   #take(id: string): Pending | undefined {
@@ -178,12 +173,11 @@ export class RpcChannel {
     if (next) this.#sweep = setTimeout(() => this.#expire(), next.deadline - now);
   }
 
-  #sendPayload(payload: unknown): void {
-    const id = (payload as { id: string }).id;
-    const method = this.#pending.get(id)?.method ?? 'request';
+  #write(request: JSONRPCRequest & { id: string }): void {
+    const { id, method } = request;
     let frame: string;
     try {
-      frame = JSON.stringify(payload);
+      frame = JSON.stringify(request);
     } catch (cause) {
       this.#fail(id, new InvalidArgumentError(`the params of ${method} cannot be serialised as JSON (BigInt or a cycle?); send plain JSON data`, { cause }));
       return;
