@@ -26,13 +26,13 @@ const KB = 1024;
 
 /** What a browser application imports, and the gzip budget for it. */
 const ENTRIES = [
-  { name: 'core', what: "import { WSSClient } from 'wss-sessions'", code: "export { WSSClient } from 'wss-sessions';", budget: 8 * KB, ceiling: 9720 },
+  { name: 'core', what: "import { WSSClient } from 'wss-sessions'", code: "export { WSSClient } from 'wss-sessions';", budget: 8 * KB },
   {
     name: 'core + secure',
     what: "import { SecureSession } from 'wss-sessions/secure' (includes the core)",
     code: "export { SecureSession } from 'wss-sessions/secure';",
     budget: 11 * KB,
-    ceiling: 19150,
+    ceiling: 17000,
   },
   {
     name: 'signal',
@@ -41,7 +41,7 @@ const ENTRIES = [
     budget: 5 * KB,
     ceiling: 8050,
   },
-  { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB, ceiling: 10800 },
+  { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB },
 ];
 
 /** Shown for information, without a budget. */
