@@ -21,7 +21,10 @@ function traffic(stream: string, from: SecureSession, send: (data: Seq) => Promi
         await send({ stream, seq: n });
         acknowledged.push(n);
       } catch {
-        await waitFor();
+        // The condition may already hold (the peer list lags a disconnect that is still being
+        // delivered), so let the event loop turn once as well: retrying on microtasks alone would
+        // starve the socket events and WebCrypto callbacks that end the outage.
+        await Promise.all([waitFor(), new Promise((resolve) => setImmediate(resolve))]);
       }
     }
   })();
