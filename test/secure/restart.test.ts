@@ -14,6 +14,10 @@ function traffic(stream: string, from: SecureSession, send: (data: Seq) => Promi
   let running = true;
   let seq = 0;
   const acknowledged: number[] = [];
+  // Each round lets the event loop turn: a send can settle on microtasks alone (a broadcast while
+  // no peer is back yet has no one to go to), and a loop of those would starve the socket events
+  // and WebCrypto callbacks that end the outage.
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const loop = (async () => {
     while (running) {
       const n = seq++;
@@ -21,11 +25,9 @@ function traffic(stream: string, from: SecureSession, send: (data: Seq) => Promi
         await send({ stream, seq: n });
         acknowledged.push(n);
       } catch {
-        // The condition may already hold (the peer list lags a disconnect that is still being
-        // delivered), so let the event loop turn once as well: retrying on microtasks alone would
-        // starve the socket events and WebCrypto callbacks that end the outage.
-        await Promise.all([waitFor(), new Promise((resolve) => setImmediate(resolve))]);
+        await waitFor();
       }
+      await turn();
     }
   })();
   return {
