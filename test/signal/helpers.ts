@@ -31,6 +31,11 @@ export class RecordingWebSocket implements WebSocketLike {
   static readonly sent: string[] = [];
   static onSend: ((frame: string) => void) | null = null;
   readonly inner: WebSocket;
+  // Forwarded to `inner` by the accessors defined below the class.
+  declare onopen: WebSocketLike['onopen'];
+  declare onmessage: WebSocketLike['onmessage'];
+  declare onclose: WebSocketLike['onclose'];
+  declare onerror: WebSocketLike['onerror'];
 
   constructor(url: string) {
     this.inner = new WebSocket(url);
@@ -44,30 +49,6 @@ export class RecordingWebSocket implements WebSocketLike {
   get readyState(): number {
     return this.inner.readyState;
   }
-  get onopen() {
-    return this.inner.onopen as WebSocketLike['onopen'];
-  }
-  set onopen(h) {
-    this.inner.onopen = h;
-  }
-  get onmessage() {
-    return this.inner.onmessage as WebSocketLike['onmessage'];
-  }
-  set onmessage(h) {
-    this.inner.onmessage = h;
-  }
-  get onclose() {
-    return this.inner.onclose as WebSocketLike['onclose'];
-  }
-  set onclose(h) {
-    this.inner.onclose = h;
-  }
-  get onerror() {
-    return this.inner.onerror as WebSocketLike['onerror'];
-  }
-  set onerror(h) {
-    this.inner.onerror = h;
-  }
   send(data: string): void {
     RecordingWebSocket.sent.push(data);
     RecordingWebSocket.onSend?.(data);
@@ -76,6 +57,16 @@ export class RecordingWebSocket implements WebSocketLike {
   close(code?: number, reason?: string): void {
     this.inner.close(code, reason);
   }
+}
+for (const handler of ['onopen', 'onmessage', 'onclose', 'onerror'] as const) {
+  Object.defineProperty(RecordingWebSocket.prototype, handler, {
+    get(this: RecordingWebSocket) {
+      return this.inner[handler];
+    },
+    set(this: RecordingWebSocket, value: unknown) {
+      (this.inner as unknown as Record<string, unknown>)[handler] = value;
+    },
+  });
 }
 
 /** The `authenticate` frames a RecordingWebSocket saw, parsed. */
