@@ -201,16 +201,20 @@ describe('SecureSession through the reference server', () => {
     expect(await got).toMatchObject({ from: b.privateId, data: 'after', encrypted: true });
   });
 
-  it('sends made while reconnecting wait in the bounded queue and go out once, under the new keys', async () => {
+  /** A server, then b, then a (whose socket the test can cut, with a send queue of `queueSize`) seen by b. */
+  async function droppablePair(queueSize: number) {
     await h.start();
     const tracked = trackedWebSocket();
     const b = h.session();
     await b.connect();
-    const a = h.session({ WebSocket: tracked.WebSocket, queueSize: 3 });
+    const a = h.session({ WebSocket: tracked.WebSocket, queueSize });
     await a.connect();
     await untilPeer(b, () => a.privateId);
-    const pb = b.privateId as string;
-    const received = collect(b, 'message');
+    return { a, b, tracked, pb: b.privateId as string, received: collect(b, 'message') };
+  }
+
+  it('sends made while reconnecting wait in the bounded queue and go out once, under the new keys', async () => {
+    const { a, b, tracked, pb, received } = await droppablePair(3);
     const errors = collect(b, 'decrypt_error');
     const queued: Promise<unknown>[] = [];
     let overflow: Promise<unknown> | undefined;
@@ -236,15 +240,7 @@ describe('SecureSession through the reference server', () => {
   });
 
   it('in-flight sends at a drop are acknowledged or rejected, never delivered twice', async () => {
-    await h.start();
-    const tracked = trackedWebSocket();
-    const b = h.session();
-    await b.connect();
-    const a = h.session({ WebSocket: tracked.WebSocket, queueSize: 1000 });
-    await a.connect();
-    await untilPeer(b, () => a.privateId);
-    const pb = b.privateId as string;
-    const received = collect(b, 'message');
+    const { a, b, tracked, pb, received } = await droppablePair(1000);
     const reconnected = next(a, 'reconnected');
     // Cut the socket as the fifth acknowledgement arrives: some sends are then acknowledged, some written but unanswered, some not yet written.
     const outcomes = Array.from({ length: 200 }, (_, i) =>
