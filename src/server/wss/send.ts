@@ -1,22 +1,17 @@
 /** `WSS_Send`: relays a broadcast or a direct message as pushes from the sender's private ID. */
 import type { SendResult } from '../../protocol/wss.js';
-import { isRecord } from '../../protocol/guards.js';
+import { callingSession } from './caller.js';
 import { WSS_ERRORS } from './messages.js';
-import { readSendTarget, readTokens, type SendTarget } from './params.js';
+import { readSendTarget, type SendTarget } from './params.js';
 import { messagePush } from './push.js';
 import { failure, success, type MethodHandler, type WssState } from './state.js';
 
 const OK: SendResult = Object.freeze({ message: 'ok' });
 
-export const handleSend: MethodHandler = (params, call, state) => {
-  const conn = call.conn;
-  if (conn === null) return failure(WSS_ERRORS.sendNotSocket);
-  if (!isRecord(params)) return failure(WSS_ERRORS.paramsNotObject);
-  const tokens = readTokens(params);
-  const record = tokens && state.registry.findHandshake(call.ipKey, tokens.userToken);
-  if (!tokens || !record || record.serverToken !== tokens.serverToken) return failure(WSS_ERRORS.sendNoHandshake);
-  const session = record.session;
-  if (session === null || session.conn !== conn) return failure(WSS_ERRORS.sessionNotEstablished);
+export const handleSend: MethodHandler = (raw, call, state) => {
+  const caller = callingSession(raw, call, state, { notSocket: WSS_ERRORS.sendNotSocket, badTokens: WSS_ERRORS.sendNoHandshake });
+  if (!caller.ok) return caller.outcome;
+  const { session, params } = caller;
   const target = readSendTarget(params);
   if (!target.ok) return failure(target.error);
   relay(state, session.privateId, target.value, params.data);

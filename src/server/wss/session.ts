@@ -1,22 +1,17 @@
 /** `WSS_Session`: reads or changes the calling session's private ID. */
 import type { SessionResult } from '../../protocol/wss.js';
-import { isRecord } from '../../protocol/guards.js';
+import { callingSession } from './caller.js';
 import { WSS_ERRORS } from './messages.js';
-import { isValidPrivateId, readTokens } from './params.js';
+import { isValidPrivateId } from './params.js';
 import { changePush } from './push.js';
 import type { SessionRecord } from './registry.js';
 import type { WssConnection } from './connection.js';
 import { failure, success, type MethodHandler, type Outcome, type WssState } from './state.js';
 
-export const handleSession: MethodHandler = (params, call, state) => {
-  const conn = call.conn;
-  if (conn === null) return failure(WSS_ERRORS.sessionNotSocket);
-  if (!isRecord(params)) return failure(WSS_ERRORS.paramsNotObject);
-  const tokens = readTokens(params);
-  const record = tokens && state.registry.findHandshake(call.ipKey, tokens.userToken);
-  if (!tokens || !record || record.serverToken !== tokens.serverToken) return failure(WSS_ERRORS.invalidTokens);
-  const session = record.session;
-  if (session === null || session.conn !== conn) return failure(WSS_ERRORS.sessionNotEstablished);
+export const handleSession: MethodHandler = (raw, call, state) => {
+  const caller = callingSession(raw, call, state, { notSocket: WSS_ERRORS.sessionNotSocket, badTokens: WSS_ERRORS.invalidTokens });
+  if (!caller.ok) return caller.outcome;
+  const { session, params } = caller;
   if (params.action === 'getPID') return success({ privateID: session.privateId } satisfies SessionResult);
   if (params.action === 'setPID') return setPrivateId(state, session, params.privateID);
   return failure(WSS_ERRORS.unknownAction);
