@@ -189,7 +189,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     return this.#link;
   }
 
-
   /**
    * Closes the session and stops reconnecting: no timer, listener or socket is
    * left. Queued sends reject with `ConnectionClosedError`. Safe in any state.
