@@ -14,30 +14,22 @@ export interface KeyRequirement {
 const describe = (type: unknown, algorithm = '?', curve?: string): string => `${String(type)} ${algorithm}${curve ? ` ${curve}` : ''} key`;
 
 /**
- * What is wrong with `key` for `need` (type, algorithm, curve, usage), naming
- * it as `what`; `null` when it fits.
- */
-export function keyProblem(key: unknown, what: string, need: KeyRequirement): string | null {
-  const k = key as Partial<CryptoKey> | null;
-  const algorithm = k?.algorithm as { name?: string; namedCurve?: string } | null | undefined;
-  if (typeof k !== 'object' || !k || typeof k.type !== 'string' || typeof algorithm !== 'object' || !algorithm || !Array.isArray(k.usages)) {
-    return `${what} must be a CryptoKey, got ${kindOf(key)}`;
-  }
-  if (k.type !== need.type || algorithm.name !== need.algorithm || (need.namedCurve && algorithm.namedCurve !== need.namedCurve)) {
-    return `${what} must be a ${describe(need.type, need.algorithm, need.namedCurve)}, got a ${describe(k.type, algorithm.name, algorithm.namedCurve)}`;
-  }
-  if (need.usage && !k.usages.includes(need.usage)) {
-    return `${what} lacks the '${need.usage}' usage (it has [${k.usages.join(', ')}]); create it with that usage`;
-  }
-  return null;
-}
-
-/**
  * Throws a KeyFormatError naming the mismatch unless `key` is a CryptoKey of the
  * required type, algorithm, curve and usage. WebCrypto would reject these too,
  * but with messages that do not say which argument was wrong.
  */
 export function assertKey(key: unknown, what: string, need: KeyRequirement): asserts key is CryptoKey {
-  const problem = keyProblem(key, what, need);
-  if (problem !== null) throw new KeyFormatError(problem);
+  const k = key as Partial<CryptoKey> | null;
+  const algorithm = k?.algorithm as { name?: string; namedCurve?: string } | null | undefined;
+  if (typeof k !== 'object' || !k || typeof k.type !== 'string' || typeof algorithm !== 'object' || !algorithm || !Array.isArray(k.usages)) {
+    throw new KeyFormatError(`${what} must be a CryptoKey, got ${kindOf(key)}`);
+  }
+  if (k.type !== need.type || algorithm.name !== need.algorithm || (need.namedCurve && algorithm.namedCurve !== need.namedCurve)) {
+    throw new KeyFormatError(
+      `${what} must be a ${describe(need.type, need.algorithm, need.namedCurve)}, got a ${describe(k.type, algorithm.name, algorithm.namedCurve)}`,
+    );
+  }
+  if (need.usage && !k.usages.includes(need.usage)) {
+    throw new KeyFormatError(`${what} lacks the '${need.usage}' usage (it has [${k.usages.join(', ')}]); create it with that usage`);
+  }
 }

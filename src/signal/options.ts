@@ -3,7 +3,6 @@ import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
 import { kindOf } from '../crypto/bytes.js';
 import { assertRawP256PublicKey } from '../crypto/ecdh.js';
-import { keyProblem } from '../crypto/keys.js';
 import { isRecord } from '../protocol/guards.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
@@ -154,7 +153,8 @@ function checkVerifyKey(key: unknown): string | CryptoKey | undefined {
   if (typeof key === 'string') {
     assertRawP256PublicKey(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
   } else if (key !== undefined) {
-    const ok = keyProblem(key, 'serverVerifyKey', { type: 'public', algorithm: 'ECDSA', namedCurve: 'P-256', usage: 'verify' }) === null;
+    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
+    const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && !!k.usages?.includes('verify');
     check(ok, 'serverVerifyKey', "base64 of a raw P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage", kindOf(key));
   }
   return key as string | CryptoKey | undefined;
