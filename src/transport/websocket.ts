@@ -25,6 +25,12 @@ const OPEN = 1;
 const ignore = (): void => {};
 
 /**
+ * Imported by a name held in a variable, so that bundlers leave it alone: browser
+ * bundles then carry neither `ws`'s browser stub nor the interop code around it.
+ */
+const WS_PACKAGE: string = 'ws';
+
+/**
  * The injected constructor, else the platform's, else (in Node only) the `ws`
  * package, loaded lazily so that browser bundles never reference it.
  */
@@ -34,7 +40,7 @@ export async function resolveWebSocket(injected?: WebSocketConstructor): Promise
   if (native) return native;
   if (typeof process !== 'undefined' && process.versions?.node) {
     try {
-      const mod = (await import('ws')) as { WebSocket?: WebSocketConstructor; default?: WebSocketConstructor };
+      const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE)) as { WebSocket?: WebSocketConstructor; default?: WebSocketConstructor };
       const ctor = mod.WebSocket ?? mod.default;
       if (ctor) return ctor;
     } catch (cause) {
