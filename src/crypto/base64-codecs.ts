@@ -135,19 +135,3 @@ export function selectBase64Codec(env: Base64Environment): Base64Codec {
   if (typeof buffer?.from === 'function' && typeof buffer.byteLength === 'function') return createBufferBase64(buffer as BufferLike);
   return base64Fallback;
 }
-
-/**
- * Why `text` is not canonical standard base64, in words for an error message.
- * Only called on the error path, so it may be slow.
- */
-export function describeBase64Problem(text: string): string {
-  // First a character outside the alphabet, else a '=' that is not the final padding.
-  const bad = text.search(/[^A-Za-z0-9+/=]/);
-  const i = bad >= 0 ? bad : text.search(/=(?!=?$)/);
-  if (i >= 0) {
-    const ch = text.charAt(i);
-    const hint = ch === '=' ? ' (padding before the end)' : ch === '-' || ch === '_' ? " (URL-safe alphabet; use '+' and '/')" : '';
-    return `it has ${JSON.stringify(ch)} at index ${i}${hint}`;
-  }
-  return text.length % 4 ? `its length ${text.length} is not a multiple of 4 (missing '=' padding?)` : 'its last character has non-zero unused bits';
-}

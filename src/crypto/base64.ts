@@ -1,5 +1,5 @@
 import { KeyFormatError } from '../errors.js';
-import { describeBase64Problem, selectBase64Codec } from './base64-codecs.js';
+import { selectBase64Codec } from './base64-codecs.js';
 import { kindOf } from './bytes.js';
 
 // Chosen once: native Uint8Array base64 where the engine has it, Node's Buffer, else atob/btoa.
@@ -28,7 +28,14 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<ArrayBuffer> {
   if (typeof base64 !== 'string') throw new KeyFormatError(`${what} must be a base64 string, got ${kindOf(base64)}`);
   const bytes = codec.decode(base64);
-  if (!bytes) throw new KeyFormatError(`${what} is not valid base64: ${describeBase64Problem(base64)}; send standard padded base64`);
+  if (!bytes) {
+    // The first character outside the alphabet, else the first '=' that is not final padding.
+    const bad = base64.search(/[^A-Za-z0-9+/=]/);
+    const at = bad < 0 ? base64.search(/=(?!=?$)/) : bad;
+    throw new KeyFormatError(
+      `${what} is not valid base64${at < 0 ? '' : ` (${JSON.stringify(base64.charAt(at))} at index ${at})`}; send standard base64: A-Z a-z 0-9 + / with '=' padding`,
+    );
+  }
   return bytes;
 }
 

@@ -128,19 +128,20 @@ describe('public base64 helpers', () => {
   });
 
   it.each([
-    ['QUFB ', /has " " at index 4/],
-    ['QUFBQUE\n', /has "\\n" at index 7/],
-    ['QUF-', /has "-" at index 3 \(URL-safe alphabet; use '\+' and '\/'\)/],
-    ['QUF_', /has "_" at index 3 \(URL-safe/],
-    ['QUE', /length 3 is not a multiple of 4/],
-    ['QQ==QUFB', /has "=" at index 2 \(padding before the end\)/],
-    ['Q===', /has "=" at index 1 \(padding before the end\)/],
-    ['QR==', /non-zero unused bits/],
-    ['\u0141AAA', /has "Ł" at index 0/],
-  ])('base64ToBytes(%j) throws KeyFormatError naming the problem', (text, pattern) => {
+    ['QUFB ', /\(" " at index 4\)/],
+    ['QUFBQUE\n', /\("\\n" at index 7\)/],
+    ['QUF-', /\("-" at index 3\)/],
+    ['QUF_', /\("_" at index 3\)/],
+    ['QQ==QUFB', /\("=" at index 2\)/],
+    ['Q===', /\("=" at index 1\)/],
+    ['\u0141AAA', /\("Ł" at index 0\)/],
+    // Every character is in place; the padding is missing or the last character's unused bits are set.
+    ['QUE', /base64; send/],
+    ['QR==', /base64; send/],
+  ])('base64ToBytes(%j) throws KeyFormatError naming the value and the first bad character', (text, pattern) => {
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(KeyFormatError);
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(pattern);
-    expect(() => base64ToBytes(text, 'peer public key')).toThrow(/^peer public key is not valid base64/);
+    expect(() => base64ToBytes(text, 'peer public key')).toThrow(/^peer public key is not valid base64.*; send standard base64: A-Z a-z 0-9 \+ \/ with '=' padding$/);
   });
 
   it('rejects non-string input with KeyFormatError', () => {
