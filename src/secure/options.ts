@@ -116,11 +116,11 @@ function isEcdsaKey(key: unknown, type: KeyType, usage?: KeyUsage): boolean {
 const RULES: Record<string, Rule> = {
   info: [(v) => typeof v === 'string' && v.length > 0 && v.length <= 1024, 'a string of 1 to 1024 characters'],
   encryption: BOOLEAN,
-  reconnect: [isRecord, 'an object such as { interval: 1000 }'],
+  reconnect: [isRecord, 'an object'],
   queueSize: range(0, LIMIT, true),
   identity: [
     (v) => isRecord(v) && isEcdsaKey(v.privateKey, 'private', 'sign') && isEcdsaKey(v.publicKey, 'public') && (v.publicKey as CryptoKey).extractable,
-    'an ECDSA P-256 key pair with an extractable public key, as from generateSigningKeyPair()',
+    'an ECDSA P-256 key pair with an extractable public key',
   ],
   requirePeerIdentity: BOOLEAN,
   verifyPeerIdentity: [(v) => typeof v === 'function', 'a function'],
@@ -153,7 +153,7 @@ function checkAll(options: object, rules: Record<string, Rule>, prefix: string, 
  * @throws {InvalidArgumentError}
  */
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
-  if (!isRecord(options)) fail('SecureSession needs an options object with at least { url }');
+  if (!isRecord(options)) fail('SecureSession needs an options object');
   checkAll(options, RULES, '', CLIENT_KEYS);
   const d = secureSessionDefaults;
   const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize, identity, requirePeerIdentity, verifyPeerIdentity, ...client } = options;
@@ -165,7 +165,7 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
   for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const) {
     if (!encryption && options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'`);
   }
-  if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved for the session's key");
+  if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
   resolveClientOptions(client);
   return { client, info, encryption, reconnect: r, queueSize: queueSize ?? d.queueSize, identity, requirePeerIdentity: requirePeerIdentity ?? !!identity, verifyPeerIdentity };
 }

@@ -127,6 +127,18 @@ export interface PeerKeys {
   error: Error | null;
 }
 
+/** A peer that cannot be used for encryption (yet): no key, no safety number. */
+export const unusable = (verified: boolean | null = null, error: Error | null = null): PeerKeys => ({
+  pk: null,
+  kid: '',
+  send: null,
+  receive: null,
+  fingerprint: null,
+  verified,
+  identityFingerprint: null,
+  error,
+});
+
 /** How peer identities are judged. */
 export interface IdentityPolicy {
   info: string;
@@ -149,28 +161,28 @@ function point(value: unknown, what: string): Uint8Array<ArrayBuffer> {
 export async function checkPeer(privateId: string, advert: unknown, own: LocalKeys, policy: IdentityPolicy): Promise<PeerKeys> {
   const { info, requirePeerIdentity, verifyPeerIdentity } = policy;
   const peer = `peer ${privateId}`;
-  const keys: PeerKeys = { pk: null, kid: '', send: null, receive: null, fingerprint: null, verified: requirePeerIdentity ? false : null, identityFingerprint: null, error: null };
+  const keys = unusable(requirePeerIdentity ? false : null);
   try {
-    if (advert === undefined) throw new AuthenticationError(`${peer} published no end-to-end key`);
-    if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer} published an e2e advert that is not version ${VERSION}`);
-    const publicRaw = point(advert.pk, `${peer}'s e2e.pk`);
+    if (advert === undefined) throw new AuthenticationError(`${peer}: no e2e key published`);
+    if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
+    const publicRaw = point(advert.pk, `${peer}: e2e.pk`);
     const pk = advert.pk as string;
     keys.pk = pk;
     keys.kid = keyId(pk);
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
-      const identityKey = point(advert.idk, `${peer}'s e2e.idk`);
+      const identityKey = point(advert.idk, `${peer}: e2e.idk`);
       keys.identityFingerprint = await identityFingerprint(identityKey);
       const verifyKey = await getSubtle().importKey('raw', identityKey, ECDSA, false, ['verify']);
-      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}'s e2e.sig`), input('binding', info, pk)))) {
-        throw new AuthenticationError(`${peer}'s identity signature does not match its key; it may have been replaced in transit`);
+      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) {
+        throw new AuthenticationError(`${peer}: identity signature does not match the key`);
       }
       if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: keys.identityFingerprint }))) {
-        throw new AuthenticationError(`${peer}'s identity was rejected by verifyPeerIdentity`);
+        throw new AuthenticationError(`${peer}: identity rejected by verifyPeerIdentity`);
       }
       keys.verified = true;
     } else if (requirePeerIdentity) {
-      throw new AuthenticationError(`${peer} published no identity key, and identities are required`);
+      throw new AuthenticationError(`${peer}: no identity key, but identities are required`);
     }
     const ikm = await ecdhBits(own.privateKey, await getSubtle().importKey('raw', publicRaw, ECDH, false, []));
     // One key per direction: the two public keys go into the derivation in sender, recipient order.
@@ -224,7 +236,7 @@ export async function open(receive: CryptoKey, t: TypeLetter, n: number, ct: str
   const iv = counterIv(n);
   const payload = base64ToBytes(ct);
   const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
-  if (raw.length !== 32) throw new KeyFormatError('the wrapped message key is not 32 bytes');
+  if (raw.length !== 32) throw new KeyFormatError('bad message key');
   const key = await messageKey(raw);
   raw.fill(0);
   return aesGcm('decrypt', key, iv, payload);

@@ -22,7 +22,7 @@ import type { RequestOptions } from '../transport/rpc-channel.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
-import { checkPeer, createLocalKeys, loadIdentity, open, seal, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
+import { checkPeer, createLocalKeys, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -44,17 +44,6 @@ export interface BroadcastResult {
   recipients: string[];
   /** Peers left out because they have no usable key (identity failed, no key published). */
   skipped: string[];
-}
-
-/** One connection: a reconnect makes a new one. */
-interface Link {
-  readonly client: WSSClient;
-  /** This end's keys; `null` with `encryption: false`. */
-  readonly keys: LocalKeys | null;
-  /** How its socket closed, once it has. */
-  closed: CloseEvent | null;
-  /** Set once the session is usable over it. */
-  up: boolean;
 }
 
 /** A peer as the session keeps it: its checked keys and the highest counter accepted from it. */
@@ -116,7 +105,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #queue: Job[] = [];
   #pumping = false;
   #state: SecureSessionState = 'disconnected';
-  #link: Link | null = null;
+  /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
+  #client: WSSClient | null = null;
+  #keys: LocalKeys | null = null;
   #identity: Promise<LocalIdentity> | null = null;
   #identityFingerprint: string | null = null;
   #desiredPrivateId: string | null = null;
@@ -165,9 +156,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * unusable peer, and on a plaintext session.
    */
   fingerprint(privateId?: string): string | null {
-    const link = this.#link;
-    if (!link?.up) return null;
-    return (privateId === undefined ? link.keys?.fingerprint : this.#peers.get(privateId)?.fingerprint) ?? null;
+    if (this.#state !== 'connected') return null;
+    return (privateId === undefined ? this.#keys?.fingerprint : this.#peers.get(privateId)?.fingerprint) ?? null;
   }
 
   /**
@@ -183,7 +173,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       return { privateId: await this.#establish(false), peers: [...this.#peers.keys()] };
     } catch (error) {
       if (epoch === this.#epoch) {
-        this.#discard(this.#link);
+        void this.#discard();
         this.#setState('disconnected');
       }
       throw error;
@@ -218,16 +208,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
-    const link = this.#connected('setPrivateId');
-    const result = await link.client.setPrivateId(privateId, options);
+    const client = this.#connected('setPrivateId');
+    const result = await client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
-    if (this.#link === link) this.#setPrivateIdValue(result);
+    if (this.#client === client) this.#setPrivateIdValue(result);
     return result;
   }
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    return this.#connected('getPrivateId').client.getPrivateId(options);
+    return this.#connected('getPrivateId').getPrivateId(options);
   }
 
   /**
@@ -239,22 +229,22 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     return (this.#disconnecting ??= this.#shutdown().finally(() => (this.#disconnecting = null)));
   }
 
-  /** The current connection, for an operation that needs state `'connected'`. */
-  #connected(operation: string): Link {
-    if (this.#state !== 'connected' || !this.#link) throw new NotConnectedError(operation, this.#state);
-    return this.#link;
+  /** The current client, for an operation that needs state `'connected'`. */
+  #connected(operation: string): WSSClient {
+    if (this.#state !== 'connected' || !this.#client) throw new NotConnectedError(operation, this.#state);
+    return this.#client;
   }
 
   async #shutdown(): Promise<void> {
     this.#epoch++;
-    const link = this.#link;
+    const wasUp = this.#state === 'connected';
     this.#setState('disconnecting');
     clearTimeout(this.#timer);
     this.#rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
-    await this.#discard(link, false);
+    await this.#discard(false);
     await this.#inbox;
     this.#setState('disconnected');
-    if (link?.up) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
+    if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
   }
 
   /**
@@ -272,32 +262,30 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       this.#identityFingerprint = own?.fingerprint ?? null;
       keys = await createLocalKeys(info, own);
     }
-    if (epoch !== this.#epoch) throw new ConnectionClosedError('connect', undefined, 'disconnect() was called while connecting');
+    const closed = (why: string): ConnectionClosedError => new ConnectionClosedError('connect', undefined, why);
+    if (epoch !== this.#epoch) throw closed('disconnect() was called while connecting');
     const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
-    const link: Link = { client, keys, closed: null, up: false };
-    this.#link = link;
-    this.#wire(link, reconnecting);
+    this.#client = client;
+    this.#keys = keys;
+    this.#wire(client, keys, reconnecting);
+    // After each wait: the socket may have closed, or disconnect() made this client stale.
+    const check = (): void => {
+      if (this.#client !== client || client.state !== 'connected') throw closed('the connection closed while connecting');
+    };
     await client.connect();
-    this.#check(link);
+    check();
     const desired = this.#desiredPrivateId;
     if (desired !== null && client.privateId !== desired) {
       await client.setPrivateId(desired);
-      this.#check(link);
+      check();
     }
     // Every peer known so far has a task in the inbox that waits for its keys.
     await this.#inbox;
-    this.#check(link);
-    link.up = true;
+    check();
     this.#setState('connected');
     this.#setPrivateIdValue(client.privateId as string);
     void this.#pump();
     return client.privateId as string;
-  }
-
-  #check(link: Link): void {
-    const info = link.closed;
-    if (!info && this.#link === link) return;
-    throw new ConnectionClosedError('connect', info?.code, info?.reason ?? 'the connection closed while the session was being set up');
   }
 
   #setPrivateIdValue(privateId: string): void {
@@ -306,37 +294,35 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#emit('privateid', { privateId });
   }
 
-  #wire(link: Link, reconnecting: boolean): void {
-    const c = link.client;
+  #wire(c: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
     // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    c.on('state', ({ state }) => state === 'connected' && c.peers.forEach((options, id) => this.#addPeer(link, id, options, reconnecting)));
-    c.on('message', (e) => this.#onMessage(link, e));
+    c.on('state', ({ state }) => state === 'connected' && c.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    c.on('message', (e) => this.#onMessage(keys, e));
     c.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => this.#addPeer(link, e.privateId, e.options, true));
+    c.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
     c.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#removePeer(privateId)));
     c.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamePeer(oldPrivateId, newPrivateId)));
-    c.on('close', (e) => this.#onClose(link, e));
+    c.on('close', (e) => this.#onClose(c, e));
     c.on('error', (e) => this.#emit('error', e));
   }
 
-  /** Lets go of a connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
-  #discard(link: Link | null, announce = true): Promise<void> {
-    if (!link) return Promise.resolve();
-    if (this.#link === link) this.#link = null;
-    link.client.removeAllListeners();
+  /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
+  #discard(announce = true): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
     this.#enqueue(() => {
       const ids = [...this.#view.keys()];
       this.#peers.clear();
       this.#view.clear();
       if (announce) for (const privateId of ids) this.#emit('peerdisconnect', { privateId });
     });
-    return link.client.disconnect().catch((error: unknown) => this.#logger.debug(`wss-sessions: closing a connection failed: ${toError(error).message}`));
+    client?.removeAllListeners();
+    return client ? client.disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: closing failed', error)) : Promise.resolve();
   }
 
-  #onClose(link: Link, info: CloseEvent): void {
-    link.closed = info;
-    if (this.#link !== link || !link.up) return;
-    void this.#discard(link);
+  #onClose(client: WSSClient, info: CloseEvent): void {
+    if (this.#client !== client || this.#state !== 'connected') return;
+    void this.#discard();
     this.#emit('close', info);
     if (!this.#options.reconnect.enabled) {
       this.#rejectAll(new ConnectionClosedError('send', info.code, info.reason));
@@ -353,7 +339,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const reconnect = this.#options.reconnect;
     if (attempt > reconnect.maxRetries) {
       this.#setState('disconnected');
-      this.#rejectAll(new ConnectionClosedError('send', undefined, `reconnecting gave up after ${attempt - 1} attempts`));
+      this.#rejectAll(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
       this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
       return;
     }
@@ -367,8 +353,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
         privateId = await this.#establish(true);
       } catch (error) {
         if (epoch !== this.#epoch) return;
-        void this.#discard(this.#link);
-        this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed: ${toError(error).message}`);
+        void this.#discard();
+        this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed`, error);
         return this.#schedule(attempt + 1, epoch, toError(error));
       }
       this.#emit('reconnected', { attempts: attempt, privateId });
@@ -379,16 +365,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
    * push. Its keys are checked at once; it joins the peer list in arrival order.
    */
-  #addPeer(link: Link, privateId: string, options: ConnectOptions, announce: boolean): void {
-    const own = link.keys;
+  #addPeer(own: LocalKeys | null, privateId: string, options: ConnectOptions, announce: boolean): void {
     const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
     this.#enqueue(async () => {
-      const keys: PeerKeys = (await checking) ?? { pk: null, kid: '', send: null, receive: null, fingerprint: null, verified: null, identityFingerprint: null, error: null };
+      const keys = (await checking) ?? unusable();
       const old = this.#peers.get(privateId);
-      if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
+      if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
       if (own && keys.pk && [own.pk, ...[...this.#peers.values()].map((p) => p.pk)].includes(keys.pk)) {
-        Object.assign(keys, { send: null, receive: null, fingerprint: null, error: new KeyFormatError(`peer ${privateId} published a key that another session uses`) });
+        Object.assign(keys, { send: null, receive: null, fingerprint: null, error: new KeyFormatError(`peer ${privateId}: key in use by another session`) });
       }
       this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
@@ -407,7 +392,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #removePeer(privateId: string): void {
     this.#peers.delete(privateId);
     if (this.#view.delete(privateId)) this.#emit('peerdisconnect', { privateId });
-    else this.#logger.debug(`wss-sessions: disconnect of unknown peer ${privateId} ignored`);
+    else this.#logger.debug(`wss-sessions: unknown peer ${privateId} left`);
   }
 
   #renamePeer(oldPrivateId: string, newPrivateId: string): void {
@@ -421,12 +406,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#emit('peerpid', { oldPrivateId, newPrivateId });
   }
 
-  #onMessage(link: Link, { type, from, data, raw }: MessageEvent): void {
+  #onMessage(own: LocalKeys | null, { type, from, data, raw }: MessageEvent): void {
     this.#enqueue(async () => {
-      if (!link.keys) return this.#emit('message', { type, from, data, encrypted: false, raw });
-      const opened = await this.#open(link.keys, from, data);
+      if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
+      const opened = await this.#open(own, from, data);
       if ('reason' in opened) {
-        this.#logger.debug(`wss-sessions: dropped a message relayed from ${from} (${opened.reason}): ${opened.error.message}`);
+        this.#logger.debug(`wss-sessions: dropped a message from ${from} (${opened.reason})`, opened.error);
         return this.#emit('decrypt_error', { ...opened, from, type, raw });
       }
       for (const item of opened.items) this.#emit('message', { type: opened.type, from, data: item, encrypted: true, raw });
@@ -439,17 +424,17 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * the counter it advances is the one the next message is checked against.
    */
   async #open(own: LocalKeys, from: string, data: unknown): Promise<Dropped | { type: 'broadcast' | 'direct'; items: unknown[] }> {
-    if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext', new ProtocolError('a plaintext message arrived on an encrypted session'));
+    if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext', new ProtocolError('plaintext on an encrypted session'));
     const { e2e, t, n, ct, k } = data;
     if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) {
-      return drop('malformed', new ProtocolError(`not a version ${VERSION} envelope {e2e, t: 'b' | 'd', n, ct, k}`));
+      return drop('malformed', new ProtocolError(`not a version ${VERSION} envelope`));
     }
     const peer = this.#peers.get(from);
-    if (!peer) return drop('unknown-sender', new ProtocolError(`no current peer has private ID ${from}`));
+    if (!peer) return drop('unknown-sender', new ProtocolError(`unknown sender ${from}`));
     const wrap = hasOwn(k, own.kid) ? k[own.kid] : undefined;
-    if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed', new ProtocolError("the envelope holds no key for this session's key"));
+    if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed', new ProtocolError('no key for this session'));
     if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
-    if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}: replayed or reordered`));
+    if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
     let plaintext: Uint8Array;
     try {
       plaintext = await open(peer.receive, t, n, ct, wrap);
@@ -462,7 +447,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     } catch {
       // Reported below, with the other shapes that are not a list of messages.
     }
-    if (!Array.isArray(items) || !items.length) return drop('malformed', new ProtocolError(`peer ${from} sent an authenticated message that is not a JSON array of messages`));
+    if (!Array.isArray(items) || !items.length) return drop('malformed', new ProtocolError(`peer ${from} sent no JSON array`));
     peer.received = n;
     return { type: t === 'b' ? 'broadcast' : 'direct', items };
   }
@@ -472,7 +457,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const state = this.#state;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
     if (state !== 'connected' && this.#queue.length >= this.#options.queueSize) {
-      throw new QueueFullError(`the send queue is full (${this.#options.queueSize} sends wait for the reconnect)`);
+      throw new QueueFullError(`send queue full (queueSize ${this.#options.queueSize})`);
     }
     let json: string | undefined;
     try {
@@ -480,7 +465,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     } catch {
       // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
     }
-    if (json === undefined) throw new InvalidArgumentError('message data must be JSON-serialisable (no functions, symbols, cycles or BigInt)');
+    if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
     const alone = options.signal !== undefined || options.timeoutMs !== undefined || !this.encrypted;
     return new Promise((resolve, reject) => {
       this.#queue.push({ kind, ids, data, json, options, batch: alone ? undefined : kind + JSON.stringify(ids), resolve, reject });
@@ -515,16 +500,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#state === 'connected' && this.#link && this.#queue.length > 0) {
-        const link = this.#link;
+      while (this.#state === 'connected' && this.#client && this.#queue.length > 0) {
+        const client = this.#client;
         const batch = this.#nextBatch();
         let written: Promise<BroadcastResult>;
         try {
-          const write = await this.#prepare(link, batch);
-          if (this.#link !== link || this.#state !== 'connected') continue;
+          const write = await this.#prepare(client, this.#keys, batch);
+          if (this.#client !== client || this.#state !== 'connected') continue;
           written = write();
         } catch (error) {
-          if (this.#link !== link || this.#state !== 'connected') continue;
+          if (this.#client !== client || this.#state !== 'connected') continue;
           written = Promise.reject(toError(error));
         }
         this.#queue.splice(0, batch.length);
@@ -542,7 +527,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * Resolves a batch's recipients and seals it (encrypted) for one connection.
    * @returns the write: it sends the frame at once and resolves on the server's answer.
    */
-  async #prepare({ client, keys }: Link, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+  async #prepare(client: WSSClient, keys: LocalKeys | null, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
     const { kind, ids, data, options } = batch[0] as Job;
     const excluded = new Set(ids);
     const others = (): Peer[] => [...this.#peers.values()].filter((p) => !excluded.has(p.id));
@@ -554,10 +539,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
         return { recipients, skipped: [] };
       };
     }
-    const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no connected peer has private ID '${id.slice(0, 128)}'`)));
+    const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
     const usable = targets.filter((p): p is Peer & { send: CryptoKey } => p.send !== null);
     const skipped = targets.filter((p) => !p.send).map((p) => p.id);
-    if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key: ${this.#peers.get(skipped[0] as string)?.error?.message}`);
+    if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key`, { cause: this.#peers.get(skipped[0] as string)?.error });
     const envelope = usable.length > 0 ? await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)) : null;
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
