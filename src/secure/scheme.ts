@@ -146,8 +146,9 @@ export interface IdentityPolicy {
   verifyPeerIdentity?: ((peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>) | undefined;
 }
 
-/** A published P-256 point: only the 65-byte uncompressed form, whatever else the platform would import. */
-function point(value: unknown, what: string): Uint8Array<ArrayBuffer> {
+/** A published P-256 point, member `name` of a peer's advert: only the 65-byte uncompressed form, whatever else the platform would import. */
+function point(value: unknown, peer: string, name: string): Uint8Array<ArrayBuffer> {
+  const what = `${peer}: e2e.${name}`;
   const raw = base64ToBytes(value as string, what);
   if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} is not a 65-byte uncompressed P-256 point`);
   return raw;
@@ -165,13 +166,13 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
   try {
     if (advert === undefined) throw new AuthenticationError(`${peer}: no e2e key published`);
     if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
-    const publicRaw = point(advert.pk, `${peer}: e2e.pk`);
+    const publicRaw = point(advert.pk, peer, 'pk');
     const pk = advert.pk as string;
     keys.pk = pk;
     keys.kid = keyId(pk);
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
-      const identityKey = point(advert.idk, `${peer}: e2e.idk`);
+      const identityKey = point(advert.idk, peer, 'idk');
       keys.identityFingerprint = await identityFingerprint(identityKey);
       const verifyKey = await getSubtle().importKey('raw', identityKey, ECDSA, false, ['verify']);
       if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) {

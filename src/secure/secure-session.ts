@@ -78,6 +78,8 @@ const BATCH_MESSAGES = 64;
 const BATCH_CHARS = 64 * 1024;
 
 const drop = (reason: DecryptErrorReason, error: Error): Dropped => ({ reason, error });
+/** A drop found before any decryption, so the error only says what was wrong (the frame travels with the event). */
+const refuse = (reason: DecryptErrorReason, problem: string): Dropped => drop(reason, new ProtocolError(problem));
 const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
 /**
@@ -368,12 +370,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #addPeer(own: LocalKeys | null, privateId: string, options: ConnectOptions, announce: boolean): void {
     const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
     this.#enqueue(async () => {
-      const keys = (await checking) ?? unusable();
+      let keys = (await checking) ?? unusable();
       const old = this.#peers.get(privateId);
       if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
       if (own && keys.pk && [own.pk, ...[...this.#peers.values()].map((p) => p.pk)].includes(keys.pk)) {
-        Object.assign(keys, { send: null, receive: null, fingerprint: null, error: new KeyFormatError(`peer ${privateId}: key in use by another session`) });
+        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
       }
       this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
@@ -424,15 +426,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * the counter it advances is the one the next message is checked against.
    */
   async #open(own: LocalKeys, from: string, data: unknown): Promise<Dropped | { type: 'broadcast' | 'direct'; items: unknown[] }> {
-    if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext', new ProtocolError('plaintext on an encrypted session'));
+    if (!isRecord(data) || !hasOwn(data, 'e2e')) return refuse('plaintext', 'plaintext on an encrypted session');
     const { e2e, t, n, ct, k } = data;
     if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) {
-      return drop('malformed', new ProtocolError(`not a version ${VERSION} envelope`));
+      return refuse('malformed', `not a version ${VERSION} envelope`);
     }
     const peer = this.#peers.get(from);
-    if (!peer) return drop('unknown-sender', new ProtocolError(`unknown sender ${from}`));
+    if (!peer) return refuse('unknown-sender', `unknown sender ${from}`);
     const wrap = hasOwn(k, own.kid) ? k[own.kid] : undefined;
-    if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed', new ProtocolError('no key for this session'));
+    if (typeof wrap !== 'string') return refuse(wrap === undefined ? 'not-for-us' : 'malformed', 'no key for this session');
     if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
     if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
     let plaintext: Uint8Array;
@@ -447,7 +449,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     } catch {
       // Reported below, with the other shapes that are not a list of messages.
     }
-    if (!Array.isArray(items) || !items.length) return drop('malformed', new ProtocolError(`peer ${from} sent no JSON array`));
+    if (!Array.isArray(items) || !items.length) return refuse('malformed', `peer ${from} sent no JSON array`);
     peer.received = n;
     return { type: t === 'b' ? 'broadcast' : 'direct', items };
   }
@@ -503,17 +505,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       while (this.#state === 'connected' && this.#client && this.#queue.length > 0) {
         const client = this.#client;
         const batch = this.#nextBatch();
-        let written: Promise<BroadcastResult>;
-        try {
-          const write = await this.#prepare(client, this.#keys, batch);
-          if (this.#client !== client || this.#state !== 'connected') continue;
-          written = write();
-        } catch (error) {
-          if (this.#client !== client || this.#state !== 'connected') continue;
-          written = Promise.reject(toError(error));
-        }
+        // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
+        const write = await this.#prepare(client, this.#keys, batch).catch((error: unknown) => () => Promise.reject(toError(error)));
+        if (this.#client !== client || this.#state !== 'connected') continue;
         this.#queue.splice(0, batch.length);
-        written.then(
+        write().then(
           (result) => batch.forEach((job) => job.resolve(result)),
           (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
         );
