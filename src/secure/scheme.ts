@@ -5,7 +5,7 @@
  */
 import { aesGcm } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
-import { concatBytes, utf8Encode } from '../crypto/bytes.js';
+import { utf8Encode } from '../crypto/bytes.js';
 import { ecdhBits } from '../crypto/ecdh.js';
 import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
@@ -57,7 +57,7 @@ export interface Envelope {
 const input = (use: string, ...parts: string[]): Uint8Array<ArrayBuffer> => utf8Encode([`wss-sessions/e2e/v2 ${use}`, ...parts].join('\0'));
 
 /** A key id names a key in envelopes: the first 16 characters of its base64 (88 random bits). */
-const keyId = (pk: string): string => pk.slice(0, 16);
+export const keyId = (pk: string): string => pk.slice(0, 16);
 
 /** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the input. */
 async function safetyNumber(use: string, ...parts: string[]): Promise<string> {
@@ -90,7 +90,6 @@ export async function loadIdentity(pair: CryptoKeyPair): Promise<LocalIdentity> 
 export interface LocalKeys {
   privateKey: CryptoKey;
   pk: string;
-  kid: string;
   fingerprint: string;
   advert: E2eAdvert;
   /** Last message counter used; every envelope takes the next one. */
@@ -107,14 +106,13 @@ export async function createLocalKeys(info: string, identity: LocalIdentity | nu
     advert.idk = identity.idk;
     advert.sig = bytesToBase64(new Uint8Array(await subtle.sign(ECDSA, identity.privateKey, input('binding', info, pk))));
   }
-  return { privateKey, pk, kid: keyId(pk), fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
+  return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
 }
 
 /** What a session knows about a peer's key once it is checked. */
 export interface PeerKeys {
   /** The peer's published key, when it is well formed. */
   pk: string | null;
-  kid: string;
   /** Pair keys, one per direction; `null` when the peer cannot be used for encryption. */
   send: CryptoKey | null;
   receive: CryptoKey | null;
@@ -130,7 +128,6 @@ export interface PeerKeys {
 /** A peer that cannot be used for encryption (yet): no key, no safety number. */
 export const unusable = (verified: boolean | null = null, error: Error | null = null): PeerKeys => ({
   pk: null,
-  kid: '',
   send: null,
   receive: null,
   fingerprint: null,
@@ -169,7 +166,6 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
     const publicRaw = point(advert.pk, peer, 'pk');
     const pk = advert.pk as string;
     keys.pk = pk;
-    keys.kid = keyId(pk);
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
       const identityKey = point(advert.idk, peer, 'idk');
@@ -206,7 +202,12 @@ function counterIv(n: number): Uint8Array<ArrayBuffer> {
 }
 
 /** A wrap's additional data: the type letter, then the whole payload ciphertext. */
-const wrapAad = (t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> => concatBytes(utf8Encode(t), payload);
+function wrapAad(t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const aad = new Uint8Array(payload.length + 1);
+  aad[0] = t.charCodeAt(0);
+  aad.set(payload, 1);
+  return aad;
+}
 
 const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> => getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 
@@ -216,7 +217,7 @@ const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> => getSubt
  * ciphertext: a recipient, who knows the message key, still cannot pass off
  * another payload to the others in the sender's name (GCM alone is not key-committing).
  */
-export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ kid: string; send: CryptoKey }>, t: TypeLetter, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
+export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>, t: TypeLetter, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
   const n = ++own.sent;
   const iv = counterIv(n);
   const raw = webCrypto().getRandomValues(new Uint8Array(32));
@@ -224,7 +225,7 @@ export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ kid: stri
   const payload = await aesGcm('encrypt', await messageKey(raw), iv, plaintext);
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
-  await Promise.all(recipients.map(async (r) => (k[r.kid] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))));
+  await Promise.all(recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))));
   raw.fill(0);
   return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
 }

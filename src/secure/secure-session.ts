@@ -22,7 +22,7 @@ import type { RequestOptions } from '../transport/rpc-channel.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
-import { checkPeer, createLocalKeys, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
+import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -433,7 +433,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     }
     const peer = this.#peers.get(from);
     if (!peer) return refuse('unknown-sender', `unknown sender ${from}`);
-    const wrap = hasOwn(k, own.kid) ? k[own.kid] : undefined;
+    const kid = keyId(own.pk);
+    const wrap = hasOwn(k, kid) ? k[kid] : undefined;
     if (typeof wrap !== 'string') return refuse(wrap === undefined ? 'not-for-us' : 'malformed', 'no key for this session');
     if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
     if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
@@ -536,7 +537,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       };
     }
     const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
-    const usable = targets.filter((p): p is Peer & { send: CryptoKey } => p.send !== null);
+    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => p.send !== null);
     const skipped = targets.filter((p) => !p.send).map((p) => p.id);
     if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key`, { cause: this.#peers.get(skipped[0] as string)?.error });
     const envelope = usable.length > 0 ? await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)) : null;

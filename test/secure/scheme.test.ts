@@ -6,13 +6,13 @@ import { utf8Decode, utf8Encode } from '../../src/crypto/bytes.js';
 import { generateSigningKeyPair } from '../../src/crypto/signing.js';
 import { AuthenticationError, DecryptError, InvalidArgumentError, KeyFormatError } from '../../src/errors.js';
 import { backoffDelay, resolveSecureOptions, secureSessionDefaults } from '../../src/secure/options.js';
-import { checkPeer, createLocalKeys, loadIdentity, open, seal, type IdentityPolicy, type LocalKeys, type PeerKeys } from '../../src/secure/scheme.js';
+import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, type IdentityPolicy, type LocalKeys, type PeerKeys } from '../../src/secure/scheme.js';
 
 const policy: IdentityPolicy = { info: 'app', requirePeerIdentity: false };
 const fresh = (n: number): Promise<LocalKeys[]> => Promise.all(Array.from({ length: n }, () => createLocalKeys('app', null)));
 /** `x`'s view of `y`: the pair keys `x` derives from `y`'s advert. */
 const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> => checkPeer('y', y.advert, x, p);
-const usable = (k: PeerKeys): { kid: string; send: CryptoKey } => ({ kid: k.kid, send: k.send as CryptoKey });
+const usable = (k: PeerKeys): { pk: string; send: CryptoKey } => ({ pk: k.pk as string, send: k.send as CryptoKey });
 
 describe('keys and adverts', () => {
   it('gives each direction its own key, agreed by both ends, bound to both public keys and the label', async () => {
@@ -82,14 +82,14 @@ describe('envelopes', () => {
     const [ab, ac, ba, ca] = await Promise.all([keysFor(a, b), keysFor(a, c), keysFor(b, a), keysFor(c, a)]);
     const env = await seal(a, [usable(ab), usable(ac)], 'b', utf8Encode('"all"'));
     expect(env).toMatchObject({ e2e: 2, t: 'b', n: 1 });
-    expect(Object.keys(env.k).sort()).toEqual([b.kid, c.kid].sort());
+    expect(Object.keys(env.k).sort()).toEqual([keyId(b.pk), keyId(c.pk)].sort());
     expect((await seal(a, [usable(ab)], 'd', utf8Encode('1'))).n).toBe(2);
     const at = (keys: PeerKeys, kid: string, e = env): Promise<Uint8Array> => open(keys.receive as CryptoKey, e.t, e.n, e.ct, e.k[kid] as string);
-    expect(utf8Decode(await at(ba, b.kid))).toBe('"all"');
-    expect(utf8Decode(await at(ca, c.kid))).toBe('"all"');
-    await expect(at(ba, b.kid, { ...env, n: 3 })).rejects.toBeInstanceOf(DecryptError);
-    await expect(at(ba, b.kid, { ...env, t: 'd' })).rejects.toBeInstanceOf(DecryptError);
-    await expect(at(ba, c.kid)).rejects.toBeInstanceOf(DecryptError);
+    expect(utf8Decode(await at(ba, keyId(b.pk)))).toBe('"all"');
+    expect(utf8Decode(await at(ca, keyId(c.pk)))).toBe('"all"');
+    await expect(at(ba, keyId(b.pk), { ...env, n: 3 })).rejects.toBeInstanceOf(DecryptError);
+    await expect(at(ba, keyId(b.pk), { ...env, t: 'd' })).rejects.toBeInstanceOf(DecryptError);
+    await expect(at(ba, keyId(c.pk))).rejects.toBeInstanceOf(DecryptError);
   });
 
   it('a recipient cannot pass off another payload under the sender', async () => {
@@ -100,9 +100,9 @@ describe('envelopes', () => {
     const iv = new Uint8Array(12);
     new DataView(iv.buffer).setBigUint64(4, BigInt(env.n));
     const aad = new Uint8Array([0x62, ...base64ToBytes(env.ct)]);
-    const messageKey = await decryptBytes({ key: ba.receive as CryptoKey, iv, ciphertext: base64ToBytes(env.k[b.kid] as string), aad });
+    const messageKey = await decryptBytes({ key: ba.receive as CryptoKey, iv, ciphertext: base64ToBytes(env.k[keyId(b.pk)] as string), aad });
     const forged = await encryptBytes({ key: await importAesGcmKey(messageKey), iv, plaintext: utf8Encode('"forged"') });
-    await expect(open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[c.kid] as string)).rejects.toBeInstanceOf(DecryptError);
+    await expect(open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[keyId(c.pk)] as string)).rejects.toBeInstanceOf(DecryptError);
   });
 });
 
