@@ -284,6 +284,29 @@ describe('SecureSession through the reference server', () => {
     await expect(a.send('someone', 'y')).rejects.toBeInstanceOf(NotConnectedError);
   });
 
+  it('an attempt that fails after listing its peers reports them gone again before giving up', async () => {
+    let dropSetPid = false;
+    await h.start({ hooks: { incoming: (f) => (dropSetPid && f.includes('"setPID"') ? null : f) } });
+    const tracked = trackedWebSocket();
+    const b = h.session();
+    await b.connect();
+    const a = h.session({ WebSocket: tracked.WebSocket, requestTimeout: 200, reconnect: { interval: 0, maxInterval: 0, jitter: 0, maxRetries: 1 } });
+    await a.connect();
+    await a.setPrivateId('alice');
+    await untilPeer(a, () => b.privateId);
+    const joins = collect(a, 'peerconnect');
+    const leaves = collect(a, 'peerdisconnect');
+    const failed = next(a, 'reconnect_failed');
+    // The attempt connects and lists b, then restoring 'alice' gets no answer.
+    dropSetPid = true;
+    tracked.sockets[0]?.terminate();
+    expect((await failed).error.name).toBe('TimeoutError');
+    await a.disconnect();
+    expect(joins.map((e) => e.privateId)).toEqual([b.privateId]);
+    expect(leaves.map((e) => e.privateId)).toEqual([b.privateId, b.privateId]);
+    expect(a.peers.size).toBe(0);
+  });
+
   it('reconnect attempts follow the backoff: exponential, capped', async () => {
     const server = await h.start();
     const a = h.session({ reconnect: { interval: 4, backoffMultiplier: 2, maxInterval: 16, jitter: 0, maxRetries: 4 } });
