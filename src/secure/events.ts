@@ -8,7 +8,7 @@ export type SecureSessionState = ClientState | 'reconnecting';
 export interface SecureMessageEvent {
   /** What the sender meant: on an encrypted session this comes from the authenticated envelope, not the relay. */
   type: 'broadcast' | 'direct';
-  /** The sender's current private ID; on an encrypted session, found by its authenticated key, not the relay's `from`. */
+  /** The sender's current private ID; on an encrypted session, the peer whose key authenticated the message. */
   from: string;
   data: unknown;
   /** Whether the message was end-to-end encrypted. */
@@ -67,15 +67,15 @@ export type DecryptErrorReason =
   | 'plaintext'
   /** An envelope whose fields are malformed, or whose decrypted content is not JSON. */
   | 'malformed'
-  /** The sender key id is not a current peer's (includes this session's own messages reflected back). */
+  /** The relay's `from` is not a current peer. */
   | 'unknown-sender'
-  /** The envelope holds nothing for this session's key. */
+  /** The envelope holds nothing for this session's key (includes this session's own messages reflected back). */
   | 'not-for-us'
   /** The sender has no usable key (identity check failed, no key published). */
   | 'untrusted-peer'
   /** The counter is not above the last accepted one: replayed, duplicated or reordered. */
   | 'replay'
-  /** Authentication failed: tampered, wrong keys, or a replaced key. */
+  /** Authentication failed: tampered, wrong keys, a replaced key, or a `from` that is not the sender. */
   | 'authentication';
 
 /** An incoming message was dropped; no `message` event follows for it. */
@@ -85,7 +85,7 @@ export interface DecryptErrorEvent {
   from: string;
   /** The relay's push type (unauthenticated). */
   type: 'broadcast' | 'direct';
-  /** `DecryptError`, `ReplayError`, `ProtocolError` or `AuthenticationError`. */
+  /** `ProtocolError` (plaintext, malformed, unknown-sender, not-for-us), the peer's own `AuthenticationError` or `KeyFormatError` (untrusted-peer), `ReplayError` (replay) or `DecryptError` (authentication). */
   error: Error;
   raw: PushMessage;
 }

@@ -13,13 +13,12 @@
  * @packageDocumentation
  */
 export { SecureSession } from './secure-session.js';
-export type { SecureConnectInfo, SecureBroadcastOptions } from './secure-session.js';
-export type { BroadcastResult } from './send.js';
+export type { SecureConnectInfo, SecureBroadcastOptions, BroadcastResult } from './secure-session.js';
 export { secureSessionDefaults, backoffDelay } from './options.js';
 export type { SecureSessionOptions, ReconnectOptions, ResolvedReconnect, PeerIdentityInfo } from './options.js';
 export type * from './events.js';
-export type { E2eAdvert } from './local-keys.js';
-export { identityKeyFingerprint as identityFingerprint } from './scheme.js';
+export type { E2eAdvert } from './scheme.js';
+export { identityFingerprint } from './scheme.js';
 export { generateSigningKeyPair, exportVerifyKeyRaw } from '../crypto/signing.js';
 export type { WSSClientOptions } from '../client/options.js';
 export type { CloseEvent, UpdateEvent, ClientState } from '../client/events.js';

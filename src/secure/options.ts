@@ -1,9 +1,7 @@
 /** Options of SecureSession: the one options type, its defaults and its up-front checks. */
 import { resolveClientOptions, type WSSClientOptions } from '../client/options.js';
-import { assertKey } from '../crypto/keys.js';
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
-import { ADVERT_KEY } from './local-keys.js';
 
 /** Reconnect behaviour after the socket drops without `disconnect()`. */
 export interface ReconnectOptions {
@@ -91,68 +89,63 @@ export interface ResolvedSecureOptions {
   encryption: boolean;
   reconnect: ResolvedReconnect;
   queueSize: number;
-  identity: CryptoKeyPair | null;
+  identity: CryptoKeyPair | undefined;
   requirePeerIdentity: boolean;
-  verifyPeerIdentity: SecureSessionOptions['verifyPeerIdentity'] | undefined;
+  verifyPeerIdentity: SecureSessionOptions['verifyPeerIdentity'];
 }
 
-const CLIENT_KEYS = ['url', 'handshakeUrl', 'connectOptions', 'requestTimeout', 'userToken', 'WebSocket', 'fetch', 'maxFrameSize', 'logger'] as const;
-const IDENTITY_KEYS = ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const;
-const KNOWN_KEYS: readonly string[] = [...CLIENT_KEYS, 'info', 'encryption', 'reconnect', 'queueSize', ...IDENTITY_KEYS];
+/** A check and what it asks for, as the error message says it. */
+type Rule = [(value: unknown) => boolean, string];
+
 /** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
 const LIMIT = 2 ** 31 - 1;
-/** Numeric reconnect members: [name, min, max, integer]. `max: Infinity` admits Infinity itself. */
-const RECONNECT_NUMBERS = [
-  ['maxRetries', 0, Infinity, true],
-  ['interval', 0, LIMIT, false],
-  ['maxInterval', 0, LIMIT, false],
-  ['backoffMultiplier', 1, LIMIT, false],
-  ['jitter', 0, 1, false],
-] as const;
+const CLIENT_KEYS = 'url handshakeUrl connectOptions requestTimeout userToken WebSocket fetch maxFrameSize logger'.split(' ');
+const BOOLEAN: Rule = [(v) => typeof v === 'boolean', 'a boolean'];
+
+function range(min: number, max: number, integer = false): Rule {
+  return [(v) => typeof v === 'number' && v >= min && v <= max && (!integer || Number.isInteger(v) || v === Infinity), `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`];
+}
+
+/** Whether `key` is an ECDSA P-256 CryptoKey of this type, with this usage when one is named. */
+function isEcdsaKey(key: unknown, type: KeyType, usage?: KeyUsage): boolean {
+  if (!isRecord(key) || !isRecord(key.algorithm) || !Array.isArray(key.usages)) return false;
+  return key.type === type && key.algorithm.name === 'ECDSA' && key.algorithm.namedCurve === 'P-256' && (!usage || key.usages.includes(usage));
+}
+
+/** The SecureSession-only options with their rules; the `WSSClient` ones are checked by `resolveClientOptions`. */
+const RULES: Record<string, Rule> = {
+  info: [(v) => typeof v === 'string' && v.length > 0 && v.length <= 1024, 'a string of 1 to 1024 characters'],
+  encryption: BOOLEAN,
+  reconnect: [isRecord, 'an object'],
+  queueSize: range(0, LIMIT, true),
+  identity: [
+    (v) => isRecord(v) && isEcdsaKey(v.privateKey, 'private', 'sign') && isEcdsaKey(v.publicKey, 'public') && (v.publicKey as CryptoKey).extractable,
+    'an ECDSA P-256 key pair with an extractable public key',
+  ],
+  requirePeerIdentity: BOOLEAN,
+  verifyPeerIdentity: [(v) => typeof v === 'function', 'a function'],
+};
+
+const RECONNECT_RULES: Record<string, Rule> = {
+  enabled: BOOLEAN,
+  maxRetries: range(0, Infinity, true),
+  interval: range(0, LIMIT),
+  maxInterval: range(0, LIMIT),
+  backoffMultiplier: range(1, LIMIT),
+  jitter: range(0, 1),
+};
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-function checkNumber(name: string, value: unknown, min: number, max: number, integer: boolean): void {
-  if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value) && value !== Infinity)) {
-    fail(`option '${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`);
+/** Checks every member of `options` against its rule; a name with no rule is an error unless listed in `others`. */
+function checkAll(options: object, rules: Record<string, Rule>, prefix: string, others: readonly string[] = []): void {
+  for (const [key, value] of Object.entries(options)) {
+    const rule = hasOwn(rules, key) ? rules[key] : undefined;
+    if (!rule && !others.includes(key)) fail(`unknown option '${prefix}${key}'`);
+    if (rule && value !== undefined && !rule[0](value)) fail(`option '${prefix}${key}' must be ${rule[1]}`);
   }
-}
-
-function checkType(name: string, value: unknown, type: 'boolean' | 'function' | 'string'): void {
-  if (value !== undefined && typeof value !== type) fail(`option '${name}' must be a ${type}, got ${typeof value}`);
-}
-
-function checkKnown(value: Record<string, unknown>, known: readonly string[], prefix = ''): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) fail(`unknown option '${prefix}${key}'; known: ${known.join(', ')}`);
-  }
-}
-
-function resolveReconnect(value: unknown): ResolvedReconnect {
-  if (value === undefined) return { ...secureSessionDefaults.reconnect };
-  if (!isRecord(value)) fail("option 'reconnect' must be an object such as { enabled: true, interval: 1000 }");
-  const defaults = secureSessionDefaults.reconnect;
-  checkKnown(value, Object.keys(defaults), 'reconnect.');
-  const r: Record<string, unknown> = { ...defaults };
-  for (const key of Object.keys(value)) if (value[key] !== undefined) r[key] = value[key];
-  checkType('reconnect.enabled', r.enabled, 'boolean');
-  for (const [key, min, max, integer] of RECONNECT_NUMBERS) checkNumber(`reconnect.${key}`, r[key], min, max, integer);
-  if ((r.maxInterval as number) < (r.interval as number)) fail(`option 'reconnect.maxInterval' (${r.maxInterval}) must not be below 'reconnect.interval' (${r.interval})`);
-  return r as ResolvedReconnect;
-}
-
-function checkIdentity(identity: unknown): CryptoKeyPair {
-  if (!isRecord(identity)) fail("option 'identity' must be an ECDSA P-256 CryptoKeyPair from generateSigningKeyPair()");
-  try {
-    assertKey(identity.privateKey, 'identity.privateKey', { type: 'private', algorithm: 'ECDSA', namedCurve: 'P-256', usage: 'sign' });
-    assertKey(identity.publicKey, 'identity.publicKey', { type: 'public', algorithm: 'ECDSA', namedCurve: 'P-256' });
-  } catch (cause) {
-    throw new InvalidArgumentError(`option 'identity' is not a usable ECDSA P-256 key pair: ${(cause as Error).message}`, { cause });
-  }
-  if (!identity.publicKey.extractable) fail("option 'identity.publicKey' must be extractable (it is published to peers)");
-  return identity as unknown as CryptoKeyPair;
 }
 
 /**
@@ -160,27 +153,21 @@ function checkIdentity(identity: unknown): CryptoKeyPair {
  * @throws {InvalidArgumentError}
  */
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
-  if (!isRecord(options)) fail('SecureSession needs an options object with at least { url }');
-  checkKnown(options, KNOWN_KEYS);
-  const { info = secureSessionDefaults.info, encryption = secureSessionDefaults.encryption, requirePeerIdentity, verifyPeerIdentity } = options;
-  if (typeof info !== 'string' || info === '' || info.length > 1024) fail("option 'info' must be a non-empty string of at most 1024 characters");
-  checkType('encryption', encryption, 'boolean');
-  if (!encryption) {
-    for (const name of IDENTITY_KEYS) if (options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'; remove it or enable encryption`);
+  if (!isRecord(options)) fail('SecureSession needs an options object');
+  checkAll(options, RULES, '', CLIENT_KEYS);
+  const d = secureSessionDefaults;
+  const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize, identity, requirePeerIdentity, verifyPeerIdentity, ...client } = options;
+  checkAll(reconnect, RECONNECT_RULES, 'reconnect.');
+  const r = { ...d.reconnect } as ResolvedReconnect;
+  for (const [key, value] of Object.entries(reconnect)) if (value !== undefined) (r as unknown as Record<string, unknown>)[key] = value;
+  if (r.maxInterval < r.interval) fail("option 'reconnect.maxInterval' must not be below 'reconnect.interval'");
+  if (queueSize !== undefined && !r.enabled) fail("option 'queueSize' needs 'reconnect.enabled: true'");
+  for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const) {
+    if (!encryption && options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'`);
   }
-  const reconnect = resolveReconnect(options.reconnect);
-  if (options.queueSize !== undefined && !reconnect.enabled) fail("option 'queueSize' needs 'reconnect.enabled: true' (the queue only holds sends made while reconnecting)");
-  const queueSize = options.queueSize ?? secureSessionDefaults.queueSize;
-  checkNumber('queueSize', queueSize, 0, LIMIT, true);
-  const identity = options.identity === undefined ? null : checkIdentity(options.identity);
-  checkType('requirePeerIdentity', requirePeerIdentity, 'boolean');
-  checkType('verifyPeerIdentity', verifyPeerIdentity, 'function');
-  if (isRecord(options.connectOptions) && hasOwn(options.connectOptions, ADVERT_KEY)) {
-    fail(`option 'connectOptions.${ADVERT_KEY}' is reserved: SecureSession publishes its keys there`);
-  }
-  const client = Object.fromEntries(CLIENT_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as unknown as WSSClientOptions;
+  if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
   resolveClientOptions(client);
-  return { client, info, encryption, reconnect, queueSize, identity, requirePeerIdentity: requirePeerIdentity ?? identity !== null, verifyPeerIdentity };
+  return { client, info, encryption, reconnect: r, queueSize: queueSize ?? d.queueSize, identity, requirePeerIdentity: requirePeerIdentity ?? !!identity, verifyPeerIdentity };
 }
 
 /**

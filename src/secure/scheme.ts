@@ -1,144 +1,245 @@
 /**
- * The end-to-end scheme of SecureSession, version 1: labels, key derivation,
- * IVs, additional data, key ids and safety numbers. docs/secure-session-spec.md
- * describes the same construction in prose; keep the two in step.
+ * The end-to-end scheme of SecureSession, version 2: connection keys, pair
+ * keys, identity bindings, safety numbers and envelopes.
+ * docs/secure-session-spec.md describes the same construction; keep the two in step.
  */
-import { concatBytes, utf8Encode } from '../crypto/bytes.js';
+import { aesGcm } from '../crypto/aead.js';
+import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
+import { utf8Encode } from '../crypto/bytes.js';
 import { ecdhBits } from '../crypto/ecdh.js';
-import { sha256 } from '../crypto/hash.js';
+import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
+import { verifySignature } from '../crypto/signing.js';
+import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
+import { isRecord } from '../protocol/guards.js';
+import { webCrypto } from '../util/random.js';
 
-/** Scheme version carried in envelopes and published keys. */
-export const SCHEME_VERSION = 1;
+/** Scheme version, in adverts (`v`) and envelopes (`e2e`). */
+export const VERSION = 2;
 
-/** Length of a key id: the first 16 base64 characters of the raw public key (0x04 and 11 bytes of X). */
-export const KID_LENGTH = 16;
+const ECDH = { name: 'ECDH', namedCurve: 'P-256' };
+// WebCrypto reads only the members each operation needs, so one object serves import, sign and verify.
+const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const NO_SALT = new Uint8Array(0);
 
-/** Largest message counter: counters are JSON numbers, so they stay exact integers. */
-export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+/** Wire letter of a message type: `'b'` broadcast, `'d'` direct. */
+export type TypeLetter = 'b' | 'd';
 
-const label = (name: string): Uint8Array => concatBytes(utf8Encode(`wss-sessions/e2e/v1 ${name}`), Uint8Array.of(0));
-const SALT = label('salt');
-const KEY = label('key');
-const AAD = label('aad');
-const BINDING = label('binding');
-const PAIR_FINGERPRINT = label('pair fingerprint');
-const KEY_FINGERPRINT = label('key fingerprint');
-const IDENTITY_FINGERPRINT = label('identity fingerprint');
-
-/** Envelope formats, as bound into the additional data. */
-export const Format = { single: 1, wrap: 2, payload: 3 } as const;
-export type FormatCode = (typeof Format)[keyof typeof Format];
-
-/** Message types; the additional data binds the code of the wire letter (`'b'` 0x62, `'d'` 0x64), the type's first letter. */
-export type MessageType = 'broadcast' | 'direct';
-
-/** The application label as bound everywhere: big-endian 16-bit byte length, then the UTF-8 bytes, so concatenations cannot be ambiguous. */
-function appLabel(appInfo: string): Uint8Array {
-  const bytes = utf8Encode(appInfo);
-  return concatBytes(Uint8Array.of(bytes.length >>> 8, bytes.length & 0xff), bytes);
+/** The `e2e` member of the `WSS_Connect` options, as published to peers. */
+export interface E2eAdvert {
+  /** Scheme version. */
+  v: 2;
+  /** Standard base64 of the raw 65-byte ECDH P-256 public key, new every connection. */
+  pk: string;
+  /** Standard base64 of the raw 65-byte ECDSA P-256 identity public key (with `identity`). */
+  idk?: string;
+  /** Standard base64 of the 64-byte ECDSA signature of the binding input (with `identity`). */
+  sig?: string;
 }
 
-/** Big-endian 64-bit encoding of a safe integer. */
-export function u64(value: number): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-}
-
-/** Byte-wise order of two public keys (both 65 bytes), so both ends of a pair list them the same way. */
-function sortedPair(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
-  const i = a.findIndex((byte, j) => byte !== b[j]);
-  return i >= 0 && (a[i] as number) > (b[i] as number) ? [b, a] : [a, b];
-}
-
-/** The key id of a base64 public key. */
-export function keyId(publicKeyB64: string): string {
-  return publicKeyB64.slice(0, KID_LENGTH);
-}
-
-/** The 12-byte AES-GCM IV of message counter `n`: 4 zero bytes ‖ n as 64-bit big-endian. */
-export function counterIv(n: number): Uint8Array<ArrayBuffer> {
-  const iv = new Uint8Array(12);
-  iv.set(u64(n), 4);
-  return iv;
-}
-
-/** The two directional keys of a peer pair, derived by both ends. */
-export interface PairKeys {
-  /** Encrypts what this end sends to the peer. */
-  send: CryptoKey;
-  /** Decrypts what the peer sends to this end. */
-  receive: CryptoKey;
+/** An encrypted message: the `data` of one `WSS_Send`. */
+export interface Envelope {
+  e2e: 2;
+  t: TypeLetter;
+  /** The sender's message counter on this connection, from 1. */
+  n: number;
+  /** base64 of the payload ciphertext ‖ tag under the one-time message key. */
+  ct: string;
+  /** Recipient key id → base64 of the message key wrapped under the pair key. */
+  k: Record<string, string>;
 }
 
 /**
- * Derives both directional keys of a pair. IKM: ECDH(own private, peer public).
- * Salt: SHA-256(label ‖ lower key ‖ higher key). Info: label ‖ len ‖ app info ‖
- * sender key ‖ recipient key, so each direction gets its own key.
+ * The UTF-8 input of a hash, signature or key derivation: a label naming its
+ * use, then the parts, NUL-separated. Every part after the application label
+ * is 88 characters of base64, so no two inputs read alike.
  */
-export async function derivePairKeys(
-  ownPrivate: CryptoKey,
-  ownPublic: Uint8Array,
-  peerPublicKey: CryptoKey,
-  peerPublic: Uint8Array,
-  appInfo: string,
-): Promise<PairKeys> {
-  const ikm = await ecdhBits(ownPrivate, peerPublicKey);
-  const salt = await sha256(concatBytes(SALT, ...sortedPair(ownPublic, peerPublic)));
-  const info = concatBytes(KEY, appLabel(appInfo));
-  // One key per direction: the labels differ in the order of the two public keys.
-  const [send, receive] = await Promise.all([
-    hkdfAesGcmKey(ikm, salt, concatBytes(info, ownPublic, peerPublic)),
-    hkdfAesGcmKey(ikm, salt, concatBytes(info, peerPublic, ownPublic)),
-  ]);
-  ikm.fill(0);
-  return { send, receive };
-}
+const input = (use: string, ...parts: string[]): Uint8Array<ArrayBuffer> => utf8Encode([`wss-sessions/e2e/v2 ${use}`, ...parts].join('\0'));
 
-/** What one ciphertext's additional data covers. */
-export interface AadFields {
-  format: FormatCode;
-  type: MessageType;
-  sender: Uint8Array;
-  /** Absent only for the shared payload of a multi-recipient envelope. */
-  recipient?: Uint8Array;
-  counter?: number;
-  /** The shared payload ciphertext, for key wraps: authenticated under the pair key, which other recipients do not have. */
-  payload?: Uint8Array;
-}
+/** A key id names a key in envelopes: the first 16 characters of its base64 (88 random bits). */
+export const keyId = (pk: string): string => pk.slice(0, 16);
 
-/** Additional data: label ‖ version ‖ format ‖ type ‖ sender key ‖ [recipient key] ‖ [counter] ‖ [payload ciphertext]. */
-export function buildAad({ format, type, sender, recipient, counter, payload }: AadFields): Uint8Array<ArrayBuffer> {
-  const parts = [AAD, Uint8Array.of(SCHEME_VERSION, format, type.charCodeAt(0)), sender, recipient, counter === undefined ? undefined : u64(counter), payload];
-  return concatBytes(...parts.filter((part) => part !== undefined));
-}
-
-/** What an identity key signs: label ‖ len ‖ app info ‖ ephemeral public key. No private ID, which can change. */
-export function bindingInput(appInfo: string, ephemeralPublic: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concatBytes(BINDING, appLabel(appInfo), ephemeralPublic);
-}
-
-/** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the parts. */
-async function safetyNumber(...parts: Uint8Array[]): Promise<string> {
-  const digest = await sha256(concatBytes(...parts));
+/** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the input. */
+async function safetyNumber(use: string, ...parts: string[]): Promise<string> {
+  const digest = new Uint8Array(await getSubtle().digest('SHA-256', input(use, ...parts)));
   const groups: string[] = [];
-  for (let g = 0; g < 30; g += 5) {
-    let value = 0;
-    for (let i = g; i < g + 5; i++) value = value * 256 + (digest[i] as number);
-    groups.push(String(value % 100_000).padStart(5, '0'));
-  }
+  for (let g = 0; g < 30; g += 5) groups.push(String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0'));
   return groups.join(' ');
 }
-
-/** Safety number of a pair: the same string at both ends. */
-export const pairFingerprint = (appInfo: string, a: Uint8Array, b: Uint8Array): Promise<string> => safetyNumber(PAIR_FINGERPRINT, appLabel(appInfo), ...sortedPair(a, b));
-
-/** Safety number of one ephemeral public key. */
-export const keyFingerprint = (appInfo: string, publicKey: Uint8Array): Promise<string> => safetyNumber(KEY_FINGERPRINT, appLabel(appInfo), publicKey);
 
 /**
  * Safety number of a long-term identity public key (raw 65 bytes, as from
  * `exportVerifyKeyRaw`); independent of the app label, so it can be pinned anywhere.
  */
-export const identityKeyFingerprint = (identityPublic: Uint8Array): Promise<string> => safetyNumber(IDENTITY_FINGERPRINT, identityPublic);
+export const identityFingerprint = (identityPublic: Uint8Array): Promise<string> => safetyNumber('identity fingerprint', bytesToBase64(identityPublic));
+
+/** The long-term identity, exported once per session. */
+export interface LocalIdentity {
+  privateKey: CryptoKey;
+  idk: string;
+  fingerprint: string;
+}
+
+/** Exports the identity's public key and computes its safety number. */
+export async function loadIdentity(pair: CryptoKeyPair): Promise<LocalIdentity> {
+  const raw = new Uint8Array(await getSubtle().exportKey('raw', pair.publicKey));
+  return { privateKey: pair.privateKey, idk: bytesToBase64(raw), fingerprint: await identityFingerprint(raw) };
+}
+
+/** This end of one connection. */
+export interface LocalKeys {
+  privateKey: CryptoKey;
+  pk: string;
+  fingerprint: string;
+  advert: E2eAdvert;
+  /** Last message counter used; every envelope takes the next one. */
+  sent: number;
+}
+
+/** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
+export async function createLocalKeys(info: string, identity: LocalIdentity | null): Promise<LocalKeys> {
+  const subtle = getSubtle();
+  const { privateKey, publicKey } = await subtle.generateKey(ECDH, false, ['deriveBits']);
+  const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
+  const advert: E2eAdvert = { v: VERSION, pk };
+  if (identity) {
+    advert.idk = identity.idk;
+    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign(ECDSA, identity.privateKey, input('binding', info, pk))));
+  }
+  return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
+}
+
+/** What a session knows about a peer's key once it is checked. */
+export interface PeerKeys {
+  /** The peer's published key, when it is well formed. */
+  pk: string | null;
+  /** Pair keys, one per direction; `null` when the peer cannot be used for encryption. */
+  send: CryptoKey | null;
+  receive: CryptoKey | null;
+  /** Pair safety number; `null` without a usable key. */
+  fingerprint: string | null;
+  /** `true` identity verified, `false` identity failed or missing while required, `null` no identity in play. */
+  verified: boolean | null;
+  identityFingerprint: string | null;
+  /** Why the peer cannot be used, when it cannot. */
+  error: Error | null;
+}
+
+/** A peer that cannot be used for encryption (yet): no key, no safety number. */
+export const unusable = (verified: boolean | null = null, error: Error | null = null): PeerKeys => ({
+  pk: null,
+  send: null,
+  receive: null,
+  fingerprint: null,
+  verified,
+  identityFingerprint: null,
+  error,
+});
+
+/** How peer identities are judged. */
+export interface IdentityPolicy {
+  info: string;
+  requirePeerIdentity: boolean;
+  verifyPeerIdentity?: ((peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>) | undefined;
+}
+
+/** A published P-256 point, member `name` of a peer's advert: only the 65-byte uncompressed form, whatever else the platform would import. */
+function point(value: unknown, peer: string, name: string): Uint8Array<ArrayBuffer> {
+  const what = `${peer}: e2e.${name}`;
+  const raw = base64ToBytes(value as string, what);
+  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} is not a 65-byte uncompressed P-256 point`);
+  return raw;
+}
+
+/**
+ * Checks a peer's advert, its identity signature and the application's pin,
+ * then agrees the pair keys. Never rejects: a peer that fails any check is
+ * returned unusable, with the reason.
+ */
+export async function checkPeer(privateId: string, advert: unknown, own: LocalKeys, policy: IdentityPolicy): Promise<PeerKeys> {
+  const { info, requirePeerIdentity, verifyPeerIdentity } = policy;
+  const peer = `peer ${privateId}`;
+  const keys = unusable(requirePeerIdentity ? false : null);
+  try {
+    if (advert === undefined) throw new AuthenticationError(`${peer}: no e2e key published`);
+    if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
+    const publicRaw = point(advert.pk, peer, 'pk');
+    const pk = advert.pk as string;
+    keys.pk = pk;
+    if (advert.idk !== undefined || advert.sig !== undefined) {
+      keys.verified = false;
+      const identityKey = point(advert.idk, peer, 'idk');
+      keys.identityFingerprint = await identityFingerprint(identityKey);
+      const verifyKey = await getSubtle().importKey('raw', identityKey, ECDSA, false, ['verify']);
+      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) {
+        throw new AuthenticationError(`${peer}: identity signature does not match the key`);
+      }
+      if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: keys.identityFingerprint }))) {
+        throw new AuthenticationError(`${peer}: identity rejected by verifyPeerIdentity`);
+      }
+      keys.verified = true;
+    } else if (requirePeerIdentity) {
+      throw new AuthenticationError(`${peer}: no identity key, but identities are required`);
+    }
+    const ikm = await ecdhBits(own.privateKey, await getSubtle().importKey('raw', publicRaw, ECDH, false, []));
+    // One key per direction: the two public keys go into the derivation in sender, recipient order.
+    const derive = (from: string, to: string): Promise<CryptoKey> => hkdfAesGcmKey(ikm, NO_SALT, input('key', info, from, to));
+    [keys.send, keys.receive] = await Promise.all([derive(own.pk, pk), derive(pk, own.pk)]);
+    ikm.fill(0);
+    keys.fingerprint = await safetyNumber('pair fingerprint', info, ...[own.pk, pk].sort());
+  } catch (error) {
+    keys.send = keys.receive = null;
+    keys.error = toError(error);
+  }
+  return keys;
+}
+
+/** The 12-byte IV of counter `n`: 4 zero bytes, then `n` as 64-bit big-endian. */
+function counterIv(n: number): Uint8Array<ArrayBuffer> {
+  const iv = new Uint8Array(12);
+  new DataView(iv.buffer).setBigUint64(4, BigInt(n));
+  return iv;
+}
+
+/** A wrap's additional data: the type letter, then the whole payload ciphertext. */
+function wrapAad(t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const aad = new Uint8Array(payload.length + 1);
+  aad[0] = t.charCodeAt(0);
+  aad.set(payload, 1);
+  return aad;
+}
+
+const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> => getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+
+/**
+ * Encrypts once under a fresh message key and wraps that key for each
+ * recipient under its pair key. Each wrap authenticates the whole payload
+ * ciphertext: a recipient, who knows the message key, still cannot pass off
+ * another payload to the others in the sender's name (GCM alone is not key-committing).
+ */
+export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>, t: TypeLetter, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
+  const n = ++own.sent;
+  const iv = counterIv(n);
+  const raw = webCrypto().getRandomValues(new Uint8Array(32));
+  // The message key encrypts exactly one payload, so sharing the counter IV with the wraps is safe.
+  const payload = await aesGcm('encrypt', await messageKey(raw), iv, plaintext);
+  const aad = wrapAad(t, payload);
+  const k: Record<string, string> = {};
+  await Promise.all(recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))));
+  raw.fill(0);
+  return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
+}
+
+/**
+ * Authenticates and decrypts this recipient's part of an envelope.
+ * @throws whatever fails (bad base64, a wrong tag); the caller reports it as one `DecryptError`.
+ */
+export async function open(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Uint8Array<ArrayBuffer>> {
+  const iv = counterIv(n);
+  const payload = base64ToBytes(ct);
+  const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
+  if (raw.length !== 32) throw new KeyFormatError('bad message key');
+  const key = await messageKey(raw);
+  raw.fill(0);
+  return aesGcm('decrypt', key, iv, payload);
+}

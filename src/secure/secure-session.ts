@@ -2,17 +2,27 @@ import { EventEmitter } from 'eventemitter3';
 import { checkPrivateId, checkRecipients } from '../client/args.js';
 import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
-import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
+import { utf8Decode, utf8Encode } from '../crypto/bytes.js';
+import {
+  AuthenticationError,
+  ConnectionClosedError,
+  DecryptError,
+  InvalidArgumentError,
+  InvalidStateError,
+  KeyFormatError,
+  NotConnectedError,
+  ProtocolError,
+  QueueFullError,
+  ReplayError,
+  toError,
+} from '../errors.js';
+import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
-import { ADVERT_KEY, createLocalKeys, loadIdentity, type LocalIdentity, type LocalKeys } from './local-keys.js';
+import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
-import { Outbox } from './outbox.js';
-import { PeerTable } from './peer-table.js';
-import { acceptCounter, openMessage } from './receive.js';
-import { canJoinBatch, outgoing, prepareEncrypted, preparePlain, type BroadcastResult, type Outgoing } from './send.js';
+import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -28,15 +38,49 @@ export interface SecureBroadcastOptions extends RequestOptions {
   exclude?: readonly string[];
 }
 
-/** One connection: its client, keys and peers. A reconnect makes a new one. */
-interface Link {
-  readonly client: WSSClient;
-  readonly local: LocalKeys | null;
-  readonly table: PeerTable;
-  /** How its socket closed, once it has. */
-  closed: CloseEvent | null;
-  established: boolean;
+/** What a broadcast went to. */
+export interface BroadcastResult {
+  /** Private IDs the message was sent to. */
+  recipients: string[];
+  /** Peers left out because they have no usable key (identity failed, no key published). */
+  skipped: string[];
 }
+
+/** A peer as the session keeps it: its checked keys and the highest counter accepted from it. */
+interface Peer extends PeerKeys {
+  id: string;
+  options: ConnectOptions;
+  received: number;
+}
+
+/** A send waiting to be written. Sends with the same `batch` key may share one envelope. */
+interface Job {
+  kind: TypeLetter;
+  /** Direct: the recipients. Broadcast: the private IDs left out. */
+  ids: string[];
+  data: unknown;
+  /** The data as JSON (encrypted sessions). */
+  json: string;
+  options: RequestOptions;
+  batch: string | undefined;
+  resolve: (result: BroadcastResult) => void;
+  reject: (error: Error) => void;
+}
+
+/** Why a message was not delivered. */
+interface Dropped {
+  reason: DecryptErrorReason;
+  error: Error;
+}
+
+/** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
+const BATCH_MESSAGES = 64;
+const BATCH_CHARS = 64 * 1024;
+
+const drop = (reason: DecryptErrorReason, error: Error): Dropped => ({ reason, error });
+/** A drop found before any decryption, so the error only says what was wrong (the frame travels with the event). */
+const refuse = (reason: DecryptErrorReason, problem: string): Dropped => drop(reason, new ProtocolError(problem));
+const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
 /**
  * End-to-end encrypted peer messaging over any WebSocket Sessions server, with
@@ -56,10 +100,16 @@ interface Link {
 export class SecureSession extends EventEmitter<SecureSessionEvents> {
   readonly #options: ResolvedSecureOptions;
   readonly #logger: Logger;
-  readonly #outbox: Outbox<Outgoing, BroadcastResult>;
+  /** Peers by private ID, changed only by tasks of the inbox, in arrival order. */
+  readonly #peers = new Map<string, Peer>();
+  /** What `peers` shows: a frozen summary of each of {@link #peers}. */
   readonly #view = new Map<string, SecurePeer>();
+  #queue: Job[] = [];
+  #pumping = false;
   #state: SecureSessionState = 'disconnected';
-  #link: Link | null = null;
+  /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
+  #client: WSSClient | null = null;
+  #keys: LocalKeys | null = null;
   #identity: Promise<LocalIdentity> | null = null;
   #identityFingerprint: string | null = null;
   #desiredPrivateId: string | null = null;
@@ -74,7 +124,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     super();
     this.#options = resolveSecureOptions(options);
     this.#logger = this.#options.client.logger ?? silentLogger;
-    this.#outbox = new Outbox(this.#options.queueSize, canJoinBatch);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -109,10 +158,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * unusable peer, and on a plaintext session.
    */
   fingerprint(privateId?: string): string | null {
-    const link = this.#link;
-    if (!link?.established) return null;
-    if (privateId === undefined) return link.local?.fingerprint ?? null;
-    return link.table.get(privateId)?.security?.fingerprint ?? null;
+    if (this.#state !== 'connected') return null;
+    return (privateId === undefined ? this.#keys?.fingerprint : this.#peers.get(privateId)?.fingerprint) ?? null;
   }
 
   /**
@@ -125,12 +172,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const epoch = this.#epoch;
     this.#setState('connecting');
     try {
-      const link = await this.#establish(false);
-      this.#goLive(link);
-      return { privateId: link.client.privateId as string, peers: Array.from(link.table.entries(), (e) => e.privateId) };
+      return { privateId: await this.#establish(false), peers: [...this.#peers.keys()] };
     } catch (error) {
       if (epoch === this.#epoch) {
-        this.#discard(this.#link);
+        void this.#discard();
         this.#setState('disconnected');
       }
       throw error;
@@ -141,12 +186,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * Sends to one or more peers, encrypted for each. Resolves when the server
    * accepted it (not delivered). While reconnecting it waits in the queue and
    * is encrypted with the new keys.
-   * @throws (rejects) {InvalidArgumentError} for an unknown peer, {AuthenticationError}
-   *   for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
+   * @throws (rejects) {InvalidArgumentError} for an unknown peer or data that is not JSON,
+   *   {AuthenticationError} for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
    */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
-    const ids = checkRecipients('to', to, false);
-    await this.#submit('send', outgoing('direct', ids, data, options, this.encrypted));
+    await this.#submit('send', 'd', checkRecipients('to', to, false), data, options);
   }
 
   /**
@@ -156,9 +200,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @returns who it went to and which peers were skipped (no usable key).
    */
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
-    const exclude = options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true);
-    const request: RequestOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
-    return this.#submit('broadcast', outgoing('broadcast', exclude, data, request, this.encrypted));
+    return this.#submit('broadcast', 'b', options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true), data, options);
   }
 
   /**
@@ -168,25 +210,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
-    const link = this.#connected('setPrivateId');
-    const result = await link.client.setPrivateId(privateId, options);
+    const client = this.#connected('setPrivateId');
+    const result = await client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
-    if (this.#link === link && this.#privateId !== result) {
-      this.#privateId = result;
-      this.#emit('privateid', { privateId: result });
-    }
+    if (this.#client === client) this.#setPrivateIdValue(result);
     return result;
   }
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    return this.#connected('getPrivateId').client.getPrivateId(options);
-  }
-
-  /** The current connection, for an operation that needs state `'connected'`. */
-  #connected(operation: string): Link {
-    if (this.#state !== 'connected' || !this.#link) throw new NotConnectedError(operation, this.#state);
-    return this.#link;
+    return this.#connected('getPrivateId').getPrivateId(options);
   }
 
   /**
@@ -195,159 +228,106 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   disconnect(): Promise<void> {
     if (this.#state === 'disconnected') return this.#inbox;
-    this.#disconnecting ??= this.#shutdown().finally(() => (this.#disconnecting = null));
-    return this.#disconnecting;
+    return (this.#disconnecting ??= this.#shutdown().finally(() => (this.#disconnecting = null)));
+  }
+
+  /** The current client, for an operation that needs state `'connected'`. */
+  #connected(operation: string): WSSClient {
+    if (this.#state !== 'connected' || !this.#client) throw new NotConnectedError(operation, this.#state);
+    return this.#client;
   }
 
   async #shutdown(): Promise<void> {
     this.#epoch++;
-    const link = this.#link;
-    const wasUp = link?.established === true;
+    const wasUp = this.#state === 'connected';
     this.#setState('disconnecting');
     clearTimeout(this.#timer);
-    this.#link = null;
-    this.#outbox.rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
-    if (link) {
-      link.client.removeAllListeners();
-      await link.client.disconnect();
-    }
-    this.#enqueue(() => this.#clearView(false));
+    this.#rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
+    await this.#discard(false);
     await this.#inbox;
     this.#setState('disconnected');
     if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
   }
 
-  #submit(operation: string, request: Outgoing): Promise<BroadcastResult> {
-    if (this.#state !== 'connected' && this.#state !== 'reconnecting') return Promise.reject(new NotConnectedError(operation, this.#state));
-    return this.#outbox.submit(request);
-  }
-
-  async #establish(reconnecting: boolean): Promise<Link> {
-    const epoch = this.#epoch;
-    const { encryption, info, client: clientOptions } = this.#options;
-    const local = encryption ? await createLocalKeys(info, await this.#loadIdentity()) : null;
-    if (epoch !== this.#epoch) throw new ConnectionClosedError('connect', undefined, 'disconnect() was called while connecting');
-    const connectOptions: ConnectOptions = { ...clientOptions.connectOptions, ...(local ? { [ADVERT_KEY]: local.advert } : {}) };
-    const client = new WSSClient({ ...clientOptions, connectOptions });
-    const policy = { require: this.#options.requirePeerIdentity, trust: this.#options.verifyPeerIdentity };
-    const link: Link = { client, local, table: new PeerTable(local, info, policy), closed: null, established: false };
-    this.#link = link;
-    this.#wire(link, reconnecting);
-    await client.connect();
-    this.#check(link);
-    if (this.#desiredPrivateId !== null && client.privateId !== this.#desiredPrivateId) {
-      await client.setPrivateId(this.#desiredPrivateId);
-      this.#check(link);
-    }
-    // Every peer known so far has a task in the chain that waits for its keys.
-    await this.#inbox;
-    this.#check(link);
-    return link;
-  }
-
-  #check(link: Link): void {
-    const info = link.closed;
-    if (!info && this.#link === link) return;
-    throw new ConnectionClosedError('connect', info?.code, info?.reason ?? 'the connection closed while the session was being set up');
-  }
-
-  async #loadIdentity(): Promise<LocalIdentity | null> {
-    const pair = this.#options.identity;
-    if (!pair) return null;
-    // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
-    const identity = await (this.#identity ??= loadIdentity(pair));
-    this.#identityFingerprint = identity.fingerprint;
-    return identity;
-  }
-
-  #goLive(link: Link): void {
-    this.#check(link);
-    link.established = true;
-    const { client, local, table } = link;
-    const privateId = client.privateId as string;
-    const changed = privateId !== this.#privateId;
-    this.#privateId = privateId;
-    this.#setState('connected');
-    this.#outbox.attach((batch) => (local ? prepareEncrypted(client, local, table, batch) : preparePlain(client, table, batch)));
-    if (changed) this.#emit('privateid', { privateId });
-  }
-
-  #wire(link: Link, reconnecting: boolean): void {
-    const c = link.client;
-    const live = (): boolean => this.#link === link;
-    // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    c.on('state', ({ state }) => state === 'connected' && live() && c.peers.forEach((options, id) => this.#addPeer(link, id, options, reconnecting)));
-    c.on('message', (e) => live() && this.#onMessage(link, e));
-    c.on('update', (e) => live() && this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => live() && this.#addPeer(link, e.privateId, e.options, true));
-    c.on('peerdisconnect', (e) => live() && this.#onPeerDisconnect(link, e.privateId));
-    c.on('peerpid', (e) => live() && this.#onPeerPid(link, e.oldPrivateId, e.newPrivateId));
-    c.on('close', (e) => this.#onClose(link, e));
-    c.on('error', (e) => live() && this.#emit('error', e));
-  }
-
-  #onMessage(link: Link, { type, from, data, raw }: MessageEvent): void {
-    if (!link.local) {
-      this.#enqueue(() => this.#emit('message', { type, from, data, encrypted: false, raw }));
-      return;
-    }
-    const opened = openMessage(link.local, link.table, data);
-    this.#enqueue(async () => {
-      let result = await opened;
-      if (result.ok) result = acceptCounter(result);
-      if (result.ok) {
-        for (const item of result.items) this.#emit('message', { type: result.type, from: result.from, data: item, encrypted: true, raw });
-        return;
-      }
-      this.#logger.debug(`wss-sessions: dropped a message relayed from ${from} (${result.reason}): ${result.error.message}`);
-      this.#emit('decrypt_error', { reason: result.reason, from, type, error: result.error, raw });
-    });
-  }
-
   /**
-   * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
-   * push. Its entry exists at once; its events wait for its keys, in order.
+   * Connects one client with fresh keys, restores the private ID and waits
+   * until every peer it listed has been checked; then the session is usable.
+   * @returns the private ID.
    */
-  #addPeer(link: Link, privateId: string, options: ConnectOptions, announce: boolean): void {
-    const { entry, added, replaced } = link.table.add(privateId, options);
-    if (!added) return this.#logger.debug(`wss-sessions: peer ${privateId} was announced again with the same key; ignored`);
-    this.#enqueue(async () => {
-      const { keys, error, ...security } = await entry.ready;
-      this.#view.set(privateId, Object.freeze({ privateId, options, ...security, usable: !link.local || keys !== null }));
-      if (announce && !replaced) this.#emit('peerconnect', { privateId, options });
-      if (!link.local) return;
-      const previous = replaced ? { previousFingerprint: replaced.security?.fingerprint ?? null } : {};
-      this.#emit('peerkey', { privateId, ...security, ...previous, ...(error ? { error } : {}) });
-    });
+  async #establish(reconnecting: boolean): Promise<string> {
+    const epoch = this.#epoch;
+    const { encryption, info, client: clientOptions, identity } = this.#options;
+    let keys: LocalKeys | null = null;
+    if (encryption) {
+      // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+      const own = identity ? await (this.#identity ??= loadIdentity(identity)) : null;
+      this.#identityFingerprint = own?.fingerprint ?? null;
+      keys = await createLocalKeys(info, own);
+    }
+    const closed = (why: string): ConnectionClosedError => new ConnectionClosedError('connect', undefined, why);
+    if (epoch !== this.#epoch) throw closed('disconnect() was called while connecting');
+    const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
+    this.#client = client;
+    this.#keys = keys;
+    this.#wire(client, keys, reconnecting);
+    // After each wait: the socket may have closed, or disconnect() made this client stale.
+    const check = (): void => {
+      if (this.#client !== client || client.state !== 'connected') throw closed('the connection closed while connecting');
+    };
+    await client.connect();
+    check();
+    const desired = this.#desiredPrivateId;
+    if (desired !== null && client.privateId !== desired) {
+      await client.setPrivateId(desired);
+      check();
+    }
+    // Every peer known so far has a task in the inbox that waits for its keys.
+    await this.#inbox;
+    check();
+    this.#setState('connected');
+    this.#setPrivateIdValue(client.privateId as string);
+    void this.#pump();
+    return client.privateId as string;
   }
 
-  #onPeerDisconnect(link: Link, privateId: string): void {
-    link.table.remove(privateId);
+  #setPrivateIdValue(privateId: string): void {
+    if (privateId === this.#privateId) return;
+    this.#privateId = privateId;
+    this.#emit('privateid', { privateId });
+  }
+
+  #wire(c: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    c.on('state', ({ state }) => state === 'connected' && c.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    c.on('message', (e) => this.#onMessage(keys, e));
+    c.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
+    c.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
+    c.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#removePeer(privateId)));
+    c.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamePeer(oldPrivateId, newPrivateId)));
+    c.on('close', (e) => this.#onClose(c, e));
+    c.on('error', (e) => this.#emit('error', e));
+  }
+
+  /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
+  #discard(announce = true): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
     this.#enqueue(() => {
-      if (this.#view.delete(privateId)) this.#emit('peerdisconnect', { privateId });
-      else this.#logger.debug(`wss-sessions: disconnect of unknown peer ${privateId} ignored`);
+      const ids = [...this.#view.keys()];
+      this.#peers.clear();
+      this.#view.clear();
+      if (announce) for (const privateId of ids) this.#emit('peerdisconnect', { privateId });
     });
+    client?.removeAllListeners();
+    return client ? client.disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: closing failed', error)) : Promise.resolve();
   }
 
-  #onPeerPid(link: Link, oldPrivateId: string, newPrivateId: string): void {
-    link.table.rename(oldPrivateId, newPrivateId);
-    this.#enqueue(() => {
-      const peer = this.#view.get(oldPrivateId);
-      this.#view.delete(oldPrivateId);
-      if (peer) this.#view.set(newPrivateId, Object.freeze({ ...peer, privateId: newPrivateId }));
-      this.#emit('peerpid', { oldPrivateId, newPrivateId });
-    });
-  }
-
-  #onClose(link: Link, info: CloseEvent): void {
-    link.closed = info;
-    if (this.#link !== link || !link.established) return;
-    this.#outbox.detach();
-    this.#discard(link);
-    this.#enqueue(() => this.#clearView(true));
+  #onClose(client: WSSClient, info: CloseEvent): void {
+    if (this.#client !== client || this.#state !== 'connected') return;
+    void this.#discard();
     this.#emit('close', info);
     if (!this.#options.reconnect.enabled) {
-      this.#outbox.rejectAll(new ConnectionClosedError('send', info.code, info.reason));
+      this.#rejectAll(new ConnectionClosedError('send', info.code, info.reason));
       this.#setState('disconnected');
       return;
     }
@@ -356,51 +336,220 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 
   #schedule(attempt: number, epoch: number, lastError: Error): void {
-    if (epoch !== this.#epoch || this.#state !== 'reconnecting') return;
+    const current = (): boolean => epoch === this.#epoch && this.#state === 'reconnecting';
+    if (!current()) return;
     const reconnect = this.#options.reconnect;
     if (attempt > reconnect.maxRetries) {
       this.#setState('disconnected');
-      this.#outbox.rejectAll(new ConnectionClosedError('send', undefined, `reconnecting gave up after ${attempt - 1} attempts`));
+      this.#rejectAll(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
       this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
       return;
     }
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
-    if (epoch !== this.#epoch || this.#state !== 'reconnecting') return;
-    this.#timer = setTimeout(() => void this.#attempt(attempt, epoch), delay);
+    // A listener may have called disconnect().
+    if (!current()) return;
+    this.#timer = setTimeout(async () => {
+      let privateId: string;
+      try {
+        privateId = await this.#establish(true);
+      } catch (error) {
+        if (epoch !== this.#epoch) return;
+        void this.#discard();
+        this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed`, error);
+        return this.#schedule(attempt + 1, epoch, toError(error));
+      }
+      this.#emit('reconnected', { attempts: attempt, privateId });
+    }, delay);
   }
 
-  async #attempt(attempt: number, epoch: number): Promise<void> {
-    let link: Link;
-    try {
-      link = await this.#establish(true);
-      this.#goLive(link);
-    } catch (error) {
-      if (epoch !== this.#epoch) return;
-      this.#discard(this.#link);
-      this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed: ${toError(error).message}`);
-      this.#schedule(attempt + 1, epoch, toError(error));
-      return;
+  /**
+   * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
+   * push. Its keys are checked at once; it joins the peer list in arrival order.
+   */
+  #addPeer(own: LocalKeys | null, privateId: string, options: ConnectOptions, announce: boolean): void {
+    const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
+    this.#enqueue(async () => {
+      let keys = (await checking) ?? unusable();
+      const old = this.#peers.get(privateId);
+      if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
+      // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
+      if (own && keys.pk && [own.pk, ...[...this.#peers.values()].map((p) => p.pk)].includes(keys.pk)) {
+        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
+      }
+      this.#putPeer({ ...keys, id: privateId, options, received: 0 });
+      if (announce && !old) this.#emit('peerconnect', { privateId, options });
+      if (!own) return;
+      const { fingerprint, verified, identityFingerprint, error } = keys;
+      this.#emit('peerkey', { privateId, fingerprint, verified, identityFingerprint, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
+    });
+  }
+
+  #putPeer(peer: Peer): void {
+    const { id: privateId, options, fingerprint, verified, identityFingerprint } = peer;
+    this.#peers.set(privateId, peer);
+    this.#view.set(privateId, Object.freeze({ privateId, options, fingerprint, verified, identityFingerprint, usable: !this.encrypted || !!peer.send }));
+  }
+
+  #removePeer(privateId: string): void {
+    this.#peers.delete(privateId);
+    if (this.#view.delete(privateId)) this.#emit('peerdisconnect', { privateId });
+    else this.#logger.debug(`wss-sessions: unknown peer ${privateId} left`);
+  }
+
+  #renamePeer(oldPrivateId: string, newPrivateId: string): void {
+    const peer = this.#peers.get(oldPrivateId);
+    if (peer) {
+      this.#peers.delete(oldPrivateId);
+      this.#view.delete(oldPrivateId);
+      peer.id = newPrivateId;
+      this.#putPeer(peer);
     }
-    this.#emit('reconnected', { attempts: attempt, privateId: link.client.privateId as string });
+    this.#emit('peerpid', { oldPrivateId, newPrivateId });
   }
 
-  /** Lets go of a connection: listeners off, socket closed. */
-  #discard(link: Link | null): void {
-    if (!link) return;
-    if (this.#link === link) this.#link = null;
-    link.client.removeAllListeners();
-    link.client.disconnect().catch((error: unknown) => this.#logger.debug(`wss-sessions: closing a dropped connection failed: ${toError(error).message}`));
+  #onMessage(own: LocalKeys | null, { type, from, data, raw }: MessageEvent): void {
+    this.#enqueue(async () => {
+      if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
+      const opened = await this.#open(own, from, data);
+      if ('reason' in opened) {
+        this.#logger.debug(`wss-sessions: dropped a message from ${from} (${opened.reason})`, opened.error);
+        return this.#emit('decrypt_error', { ...opened, from, type, raw });
+      }
+      for (const item of opened.items) this.#emit('message', { type: opened.type, from, data: item, encrypted: true, raw });
+    });
   }
 
-  /** Empties the peer list; after a drop each peer gets a `peerdisconnect` (it is out of reach until the reconnect). */
-  #clearView(announce: boolean): void {
-    const ids = [...this.#view.keys()];
-    this.#view.clear();
-    if (announce) for (const privateId of ids) this.#emit('peerdisconnect', { privateId });
+  /**
+   * Authenticates and decrypts one message, checking first what can be
+   * checked without crypto (spec §5 gives the order). Runs in the inbox, so
+   * the counter it advances is the one the next message is checked against.
+   */
+  async #open(own: LocalKeys, from: string, data: unknown): Promise<Dropped | { type: 'broadcast' | 'direct'; items: unknown[] }> {
+    if (!isRecord(data) || !hasOwn(data, 'e2e')) return refuse('plaintext', 'plaintext on an encrypted session');
+    const { e2e, t, n, ct, k } = data;
+    if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) {
+      return refuse('malformed', `not a version ${VERSION} envelope`);
+    }
+    const peer = this.#peers.get(from);
+    if (!peer) return refuse('unknown-sender', `unknown sender ${from}`);
+    const kid = keyId(own.pk);
+    const wrap = hasOwn(k, kid) ? k[kid] : undefined;
+    if (typeof wrap !== 'string') return refuse(wrap === undefined ? 'not-for-us' : 'malformed', 'no key for this session');
+    if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
+    if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await open(peer.receive, t, n, ct, wrap);
+    } catch (cause) {
+      return drop('authentication', new DecryptError({ cause }));
+    }
+    let items: unknown;
+    try {
+      items = JSON.parse(utf8Decode(plaintext));
+    } catch {
+      // Reported below, with the other shapes that are not a list of messages.
+    }
+    if (!Array.isArray(items) || !items.length) return refuse('malformed', `peer ${from} sent no JSON array`);
+    peer.received = n;
+    return { type: t === 'b' ? 'broadcast' : 'direct', items };
   }
 
-  /** Peer events and messages are emitted through one chain, so they keep their arrival order while decryption runs. */
+  /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
+  async #submit(operation: string, kind: TypeLetter, ids: string[], data: unknown, options: RequestOptions): Promise<BroadcastResult> {
+    const state = this.#state;
+    if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
+    if (state !== 'connected' && this.#queue.length >= this.#options.queueSize) {
+      throw new QueueFullError(`send queue full (queueSize ${this.#options.queueSize})`);
+    }
+    let json: string | undefined;
+    try {
+      json = this.encrypted ? JSON.stringify(data ?? null) : '';
+    } catch {
+      // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
+    }
+    if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
+    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !this.encrypted;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ kind, ids, data, json, options, batch: alone ? undefined : kind + JSON.stringify(ids), resolve, reject });
+      void this.#pump();
+    });
+  }
+
+  #rejectAll(error: Error): void {
+    for (const job of this.#queue.splice(0)) job.reject(error);
+  }
+
+  /** The next sends to write together: the first one and those after it with the same batch key, within the limits. */
+  #nextBatch(): Job[] {
+    const queue = this.#queue;
+    const first = queue[0] as Job;
+    let size = 1;
+    let chars = first.json.length;
+    while (first.batch !== undefined && size < Math.min(queue.length, BATCH_MESSAGES) && queue[size]?.batch === first.batch) {
+      chars += (queue[size] as Job).json.length;
+      if (chars > BATCH_CHARS) break;
+      size++;
+    }
+    return queue.slice(0, size);
+  }
+
+  /**
+   * Writes the queue in order, one batch at a time, while connected. A batch
+   * prepared for a connection that dropped meanwhile is thrown away, its sends
+   * stay queued for the next one: nothing written is written again.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#state === 'connected' && this.#client && this.#queue.length > 0) {
+        const client = this.#client;
+        const batch = this.#nextBatch();
+        // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
+        const write = await this.#prepare(client, this.#keys, batch).catch((error: unknown) => () => Promise.reject(toError(error)));
+        if (this.#client !== client || this.#state !== 'connected') continue;
+        this.#queue.splice(0, batch.length);
+        write().then(
+          (result) => batch.forEach((job) => job.resolve(result)),
+          (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
+        );
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Resolves a batch's recipients and seals it (encrypted) for one connection.
+   * @returns the write: it sends the frame at once and resolves on the server's answer.
+   */
+  async #prepare(client: WSSClient, keys: LocalKeys | null, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+    const { kind, ids, data, options } = batch[0] as Job;
+    const excluded = new Set(ids);
+    const others = (): Peer[] => [...this.#peers.values()].filter((p) => !excluded.has(p.id));
+    if (!keys) {
+      // Plaintext: the server's own direct and broadcast messages.
+      const recipients = kind === 'd' ? ids : others().map((p) => p.id);
+      return async () => {
+        await (kind === 'd' ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids.length > 0 && { exclude: ids }) }));
+        return { recipients, skipped: [] };
+      };
+    }
+    const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
+    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => p.send !== null);
+    const skipped = targets.filter((p) => !p.send).map((p) => p.id);
+    if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key`, { cause: this.#peers.get(skipped[0] as string)?.error });
+    const envelope = usable.length > 0 ? await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)) : null;
+    return async () => {
+      // Private IDs are read at write time: a peer may have been renamed while this was sealed.
+      const recipients = usable.map((p) => p.id);
+      if (envelope) await client.send(recipients, envelope, options);
+      return { recipients, skipped };
+    };
+  }
+
+  /** Peer events and messages go through one chain, so they keep their arrival order while keys are checked and messages decrypted. */
   #enqueue(task: () => void | Promise<void>): void {
     this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: a secure session event failed', toError(error)));
   }
@@ -420,4 +569,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       this.#logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
     }
   }
+}
+
+function fail(error: Error): never {
+  throw error;
 }

@@ -108,7 +108,7 @@ describe('a hostile relay', () => {
     expect(errors).toEqual([]);
   });
 
-  it("reflects a peer's message back to its sender: dropped as unknown-sender", async () => {
+  it("reflects a peer's message back to its sender: it holds no key for the sender, not-for-us", async () => {
     const [a, b, pa, pb] = await pair();
     attack = (frame, raw, target) => {
       if (isMessageTo(frame, target, pb)) h.server.sendRaw(pa, pushFrame({ ...frame.result, from: pb }));
@@ -118,65 +118,51 @@ describe('a hostile relay', () => {
     const atB = next(b, 'message');
     await a.send(pb, 'to b');
     expect((await atB).data).toBe('to b');
-    expect(await reflected).toMatchObject({ reason: 'unknown-sender', from: pb });
+    expect(await reflected).toMatchObject({ reason: 'not-for-us', from: pb });
   });
 
-  it("never lets the relay's from or push type decide the sender or the type", async () => {
+  it("the push type does not decide the message type; a forged from fails authentication", async () => {
     const [a, b] = await h.group(2);
     const c = h.session();
     await c.connect();
     await Promise.all([untilPeer(b, () => c.privateId), untilPeer(a, () => c.privateId)]);
     const [pa, pb, pc] = [a, b, c].map((s) => s.privateId as string);
-    attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, type: 'broadcast', from: pc }) : raw);
+    attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, type: 'broadcast' }) : raw);
     const got = next(b, 'message');
     await a.send(pb, 'who am i');
     expect(await got).toMatchObject({ type: 'direct', from: pa, data: 'who am i' });
+    attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, from: pc }) : raw);
+    const received = collect(b, 'message');
+    const dropped = next(b, 'decrypt_error');
+    await a.send(pb, 'in c\'s name');
+    expect(await dropped).toMatchObject({ reason: 'authentication', from: pc });
+    expect(received).toEqual([]);
   });
 
-  describe('tampering with an envelope field fails authentication', () => {
+  describe('tampering with an envelope fails closed', () => {
     const flip = (b64: string): string => {
       const bytes = Buffer.from(b64, 'base64');
       bytes[bytes.length - 1] ^= 1;
       return bytes.toString('base64');
     };
-    type Envelope = Record<string, unknown>;
-    const singleCases: Array<[string, (e: Envelope, kids: { c: string }) => Envelope, string]> = [
+    type Envelope = Record<string, unknown> & { k: Record<string, string> };
+    const cases: Array<[string, (e: Envelope, kids: { b: string; c: string }) => unknown, string]> = [
       ['type letter', (e) => ({ ...e, t: e.t === 'd' ? 'b' : 'd' }), 'authentication'],
       ['counter raised', (e) => ({ ...e, n: (e.n as number) + 5 }), 'authentication'],
-      ['ciphertext bit', (e) => ({ ...e, ct: flip(e.ct as string) }), 'authentication'],
-      ['ciphertext not base64', (e) => ({ ...e, ct: '%%%' }), 'authentication'],
-      ['sender id swapped to another peer', (e, k) => ({ ...e, s: k.c }), 'authentication'],
-      ['recipient id', (e, k) => ({ ...e, r: k.c }), 'not-for-us'],
-      ['version', (e) => ({ ...e, e2e: 2 }), 'malformed'],
+      ['payload bit', (e) => ({ ...e, ct: flip(e.ct as string) }), 'authentication'],
+      ['payload not base64', (e) => ({ ...e, ct: '%%%' }), 'authentication'],
+      ['wrapped key bit', (e, k) => ({ ...e, k: { ...e.k, [k.b]: flip(e.k[k.b] as string) } }), 'authentication'],
+      ["another recipient's wrap", (e, k) => ({ ...e, k: { [k.b]: e.k[k.c] } }), 'authentication'],
+      ['own wrap removed', (e, k) => ({ ...e, k: { [k.c]: e.k[k.c] } }), 'not-for-us'],
+      ['own wrap not a string', (e, k) => ({ ...e, k: { [k.b]: 7 } }), 'malformed'],
+      ['version', (e) => ({ ...e, e2e: 1 }), 'malformed'],
       ['counter not a number', (e) => ({ ...e, n: '1' }), 'malformed'],
+      ['counter zero', (e) => ({ ...e, n: 0 }), 'malformed'],
+      ['no recipient map', (e) => ({ ...e, k: undefined }), 'malformed'],
       ['plaintext substituted', () => ({ text: 'hello' }), 'plaintext'],
     ];
-    const multiCases: Array<[string, (e: Envelope, kids: { b: string; c: string }) => Envelope, string]> = [
-      ['payload bit', (e) => ({ ...e, ct: flip(e.ct as string) }), 'authentication'],
-      ['wrapped key bit', (e, k) => ({ ...e, k: { ...(e.k as Envelope), [k.b]: [((e.k as Record<string, [number, string]>)[k.b] as [number, string])[0], flip(((e.k as Record<string, [number, string]>)[k.b] as [number, string])[1])] } }), 'authentication'],
-      ['wrap counter', (e, k) => ({ ...e, k: { ...(e.k as Envelope), [k.b]: [9, ((e.k as Record<string, [number, string]>)[k.b] as [number, string])[1]] } }), 'authentication'],
-      ["another recipient's wrap", (e, k) => ({ ...e, k: { [k.b]: (e.k as Envelope)[k.c] } }), 'authentication'],
-      ['own entry removed', (e, k) => ({ ...e, k: { [k.c]: (e.k as Envelope)[k.c] } }), 'not-for-us'],
-      ['type letter', (e) => ({ ...e, t: 'd' }), 'authentication'],
-    ];
 
-    it.each(singleCases)('single-recipient envelope: %s', async (_name, mutate, reason) => {
-      const [a, b, c] = await h.group(3);
-      const pb = b.privateId as string;
-      const kids = { c: (a.peers.get(c.privateId as string)?.options.e2e as { pk: string }).pk.slice(0, 16) };
-      attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, data: mutate(frame.result.data as Envelope, kids) }) : raw);
-      const received = collect(b, 'message');
-      const dropped = next(b, 'decrypt_error');
-      await a.send(pb, 'original');
-      expect(await dropped).toMatchObject({ reason });
-      attack = null;
-      const after = next(b, 'message');
-      await a.send(pb, 'after');
-      await after;
-      expect(received.map((m) => m.data)).toEqual(['after']);
-    });
-
-    it.each(multiCases)('multi-recipient envelope: %s', async (_name, mutate, reason) => {
+    it.each(cases)('%s', async (_name, mutate, reason) => {
       const [a, b, c] = await h.group(3);
       const pb = b.privateId as string;
       const kidOf = (s: SecureSession): string => (a.peers.get(s.privateId as string)?.options.e2e as { pk: string }).pk.slice(0, 16);
@@ -188,7 +174,11 @@ describe('a hostile relay', () => {
       await a.broadcast('to both');
       expect(await dropped).toMatchObject({ reason });
       expect((await atC).data).toBe('to both');
-      expect(received).toEqual([]);
+      attack = null;
+      const after = next(b, 'message');
+      await a.send(pb, 'after');
+      await after;
+      expect(received.map((m) => m.data)).toEqual(['after']);
     });
   });
 
@@ -238,10 +228,42 @@ describe('a hostile relay', () => {
     const [, b, pa, pb] = await pair();
     const seen = settle(b, 2);
     h.server.sendRaw(pb, pushFrame({ type: 'direct', from: pa, data: { text: 'trust me' } }));
-    h.server.sendRaw(pb, pushFrame({ type: 'broadcast', from: pa, data: { e2e: 1, t: 'x' } }));
+    h.server.sendRaw(pb, pushFrame({ type: 'broadcast', from: pa, data: { e2e: 2, t: 'x' } }));
     await seen.done;
     expect(seen.messages).toEqual([]);
     expect(seen.errors.map((e) => [e.reason, e.from])).toEqual([['plaintext', pa], ['malformed', pa]]);
+  });
+
+  it('a message in the name of no current peer is dropped as unknown-sender', async () => {
+    const [a, b, , pb] = await pair();
+    let copy: Frame | null = null;
+    attack = (frame, raw, target) => {
+      if (isMessageTo(frame, target, pb)) copy = frame;
+      return raw;
+    };
+    const got = next(b, 'message');
+    await a.send(pb, 'once');
+    await got;
+    const dropped = next(b, 'decrypt_error');
+    h.server.sendRaw(pb, pushFrame({ ...(copy as unknown as Frame).result, from: 'nobody' }));
+    expect(await dropped).toMatchObject({ reason: 'unknown-sender', from: 'nobody' });
+  });
+
+  it("a peer announced with this session's key or another peer's is never used", async () => {
+    const [a, b, pa, pb] = await pair();
+    const own = (b.peers.get(pa)?.options.e2e as { pk: string }).pk;
+    const keys = collect(b, 'peerkey');
+    const both = new Promise<void>((resolve) => b.on('peerkey', () => keys.length === 2 && resolve()));
+    const bOwn = (a.peers.get(pb)?.options.e2e as { pk: string }).pk;
+    h.server.sendRaw(pb, pushFrame({ type: 'session', connect: 'copy-of-a', options: { e2e: { v: 2, pk: own } } }));
+    h.server.sendRaw(pb, pushFrame({ type: 'session', connect: 'mirror', options: { e2e: { v: 2, pk: bOwn } } }));
+    await both;
+    expect(keys.map((e) => [e.privateId, e.fingerprint, e.error?.name])).toEqual([
+      ['copy-of-a', null, 'KeyFormatError'],
+      ['mirror', null, 'KeyFormatError'],
+    ]);
+    expect(b.peers.get('mirror')?.usable).toBe(false);
+    await expect(b.send('mirror', 'x')).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION' });
   });
 
   it('replaces a published key without identities: the safety numbers differ and messages fail', async () => {
@@ -267,7 +289,7 @@ describe('a hostile relay', () => {
     expect(b.fingerprint(pa)).not.toBe(a.fingerprint(pb));
     const dropped = next(b, 'decrypt_error');
     await a.send(pb, 'secret');
-    expect(await dropped).toMatchObject({ reason: 'unknown-sender' });
+    expect(await dropped).toMatchObject({ reason: 'authentication' });
     const droppedAtA = next(a, 'decrypt_error');
     await b.send(pa, 'to the fake key');
     expect(await droppedAtA).toMatchObject({ reason: 'not-for-us' });
@@ -297,7 +319,7 @@ describe('a hostile relay', () => {
     const dropped = next(b, 'decrypt_error');
     await untilPeer(a, () => pb);
     await a.send(pb, 'hello');
-    expect((await dropped).reason).toBe('unknown-sender');
+    expect((await dropped).reason).toBe('untrusted-peer');
   });
 
   it('a relay that re-signs a swapped key with its own identity is caught by pinning', async () => {
@@ -333,11 +355,11 @@ describe('a hostile relay', () => {
     const before = b.fingerprint(pa);
     const fake = await generateECDHKeyPair();
     const changed = next(b, 'peerkey');
-    h.server.sendRaw(pb, pushFrame({ type: 'session', connect: pa, options: { wss: true, e2e: { v: 1, pk: fake.publicKeyB64 } } }));
+    h.server.sendRaw(pb, pushFrame({ type: 'session', connect: pa, options: { wss: true, e2e: { v: 2, pk: fake.publicKeyB64 } } }));
     expect(await changed).toMatchObject({ privateId: pa, previousFingerprint: before });
     expect(b.fingerprint(pa)).not.toBe(before);
     const dropped = next(b, 'decrypt_error');
     await a.send(pb, 'with the real key');
-    expect(await dropped).toMatchObject({ reason: 'unknown-sender' });
+    expect(await dropped).toMatchObject({ reason: 'authentication' });
   });
 });

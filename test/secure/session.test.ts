@@ -45,7 +45,7 @@ describe('SecureSession through the reference server', () => {
     const sends = frames.filter((f) => f.includes('"WSS_Send"'));
     expect(sends).toHaveLength(4);
     expect(frames.some((f) => f.includes('secret') || f.includes('three'))).toBe(false);
-    expect(sends.every((f) => f.includes('"e2e":1'))).toBe(true);
+    expect(sends.every((f) => f.includes('"e2e":2'))).toBe(true);
   });
 
   it('a burst to the same recipients is coalesced into few envelopes; each message is its own event, in order', async () => {
@@ -114,7 +114,7 @@ describe('SecureSession through the reference server', () => {
     expect(new Set([a.fingerprint(), b.fingerprint(), c.fingerprint()]).size).toBe(3);
     expect(a.peers.get(pb)).toMatchObject({ privateId: pb, fingerprint: ab, verified: null, usable: true });
     expect(a.fingerprint('nobody')).toBeNull();
-    expect(a.peers.get(pb)?.options).toMatchObject({ wss: true, e2e: { v: 1, pk: expect.any(String) } });
+    expect(a.peers.get(pb)?.options).toMatchObject({ wss: true, e2e: { v: 2, pk: expect.any(String) } });
   });
 
   it('setPrivateId: peers follow the rename; after a drop the ID is restored with new keys', async () => {
@@ -168,7 +168,7 @@ describe('SecureSession through the reference server', () => {
     const keyed = next(a, 'peerkey');
     const e = h.session();
     await e.connect();
-    expect(await joined).toMatchObject({ privateId: e.privateId, options: { e2e: { v: 1 } } });
+    expect(await joined).toMatchObject({ privateId: e.privateId, options: { e2e: { v: 2 } } });
     expect(await keyed).toMatchObject({ privateId: e.privateId, fingerprint: e.fingerprint(a.privateId as string), verified: null });
     const atE = next(e, 'message');
     const atB = next(b, 'message');
@@ -282,6 +282,29 @@ describe('SecureSession through the reference server', () => {
     expect(a.state).toBe('disconnected');
     await expect(queued).rejects.toBeInstanceOf(ConnectionClosedError);
     await expect(a.send('someone', 'y')).rejects.toBeInstanceOf(NotConnectedError);
+  });
+
+  it('an attempt that fails after listing its peers reports them gone again before giving up', async () => {
+    let dropSetPid = false;
+    await h.start({ hooks: { incoming: (f) => (dropSetPid && f.includes('"setPID"') ? null : f) } });
+    const tracked = trackedWebSocket();
+    const b = h.session();
+    await b.connect();
+    const a = h.session({ WebSocket: tracked.WebSocket, requestTimeout: 200, reconnect: { interval: 0, maxInterval: 0, jitter: 0, maxRetries: 1 } });
+    await a.connect();
+    await a.setPrivateId('alice');
+    await untilPeer(a, () => b.privateId);
+    const joins = collect(a, 'peerconnect');
+    const leaves = collect(a, 'peerdisconnect');
+    const failed = next(a, 'reconnect_failed');
+    // The attempt connects and lists b, then restoring 'alice' gets no answer.
+    dropSetPid = true;
+    tracked.sockets[0]?.terminate();
+    expect((await failed).error.name).toBe('TimeoutError');
+    await a.disconnect();
+    expect(joins.map((e) => e.privateId)).toEqual([b.privateId]);
+    expect(leaves.map((e) => e.privateId)).toEqual([b.privateId, b.privateId]);
+    expect(a.peers.size).toBe(0);
   });
 
   it('reconnect attempts follow the backoff: exponential, capped', async () => {
@@ -470,7 +493,7 @@ describe('cleanup', () => {
     const a = h.session({ connectOptions: { name: 'a' } });
     await a.connect();
     await expect(a.connect()).rejects.toThrow(/connect\(\) needs state 'disconnected'/);
-    expect(await seen).toMatchObject({ name: 'a', wss: true, e2e: { v: 1, pk: expect.stringMatching(/^B[A-Za-z0-9+/]{86}=$/) } });
+    expect(await seen).toMatchObject({ name: 'a', wss: true, e2e: { v: 2, pk: expect.stringMatching(/^B[A-Za-z0-9+/]{86}=$/) } });
     await watcher.disconnect();
   });
 });
