@@ -3,11 +3,12 @@
  * → AES-256-GCM `{iv, ct}` envelopes with base64 fields. Same names and shapes
  * as the original `signal-crypto.ts`, with strict input checks.
  */
-import { DecryptError, InvalidArgumentError } from '../errors.js';
+import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
 import { ecdhBits, importPeerPublicKey } from './ecdh.js';
+import { getSubtle } from './env.js';
 import { hkdfAesGcmKey } from './hkdf.js';
 import { assertKey } from './keys.js';
 
@@ -42,22 +43,48 @@ export async function deriveAESKey(opts: {
   const what = 'server public key (serverPublicKeyB64)';
   const serverKeyRaw = base64ToBytes(serverPublicKeyB64, what);
   assertKey(clientPrivateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
-  return agreeAesKey(clientPrivateKey, serverKeyRaw, what, base64ToBytes(saltB64, 'HKDF salt (saltB64)'), ecdhInfo);
+  const salt = base64ToBytes(saltB64, 'HKDF salt (saltB64)');
+  return agreeAesKey(clientPrivateKey, await importPeerPublicKey(serverKeyRaw, what), salt, ecdhInfo);
 }
 
 /**
- * ECDH of an ECDH P-256 private key (not checked: the caller's own) with a
- * peer's raw public key (checked strictly, `what` names it in errors), then
- * HKDF-SHA-256 with `salt` and the UTF-8 of `info` to a non-extractable
- * AES-256-GCM key. The shared secret is wiped afterwards.
+ * ECDH of an ECDH P-256 private key with a peer's imported public key (neither
+ * checked: the caller's own, and one from {@link importP256} or
+ * `importPeerPublicKey`), then HKDF-SHA-256 with `salt` and the UTF-8 of
+ * `info` to a non-extractable AES-256-GCM key. The shared secret is wiped afterwards.
  * @internal
  */
-export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array, what: string, salt: Uint8Array, info: string): Promise<CryptoKey> {
-  const shared = await ecdhBits(privateKey, await importPeerPublicKey(peerRaw, what));
+export async function agreeAesKey(privateKey: CryptoKey, peerKey: CryptoKey, salt: Uint8Array, info: string): Promise<CryptoKey> {
+  const shared = await ecdhBits(privateKey, peerKey);
   try {
     return await hkdfAesGcmKey(shared, salt, utf8Encode(info));
   } finally {
     shared.fill(0);
+  }
+}
+
+/**
+ * Throws KeyFormatError (naming `what`) unless `raw` is a 65-byte uncompressed
+ * P-256 point 0x04 ‖ X ‖ Y: the same rule as `assertRawP256PublicKey`, with
+ * one short message instead of a diagnosis, for the Signal client's bundle.
+ * @internal
+ */
+export function checkRawP256(raw: Uint8Array, what: string): void {
+  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} must be a 65-byte uncompressed P-256 point`);
+}
+
+/**
+ * Imports a raw P-256 public key (format-checked here, on the curve checked by
+ * WebCrypto) as an ECDH key, or with `verify` as an ECDSA verify key.
+ * @throws KeyFormatError naming `what`.
+ * @internal
+ */
+export async function importP256(raw: Uint8Array<ArrayBuffer>, what: string, verify?: boolean): Promise<CryptoKey> {
+  checkRawP256(raw, what);
+  try {
+    return await getSubtle().importKey('raw', raw, { name: verify ? 'ECDSA' : 'ECDH', namedCurve: 'P-256' }, true, verify ? ['verify'] : []);
+  } catch (cause) {
+    throw new KeyFormatError(`${what} is not a point on P-256`, { cause });
   }
 }
 
