@@ -14,7 +14,7 @@ import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
 import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { reconnectDelay } from './backoff.js';
-import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
+import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope } from './frames.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
 import { checkToken, isRoomList, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -40,7 +40,6 @@ interface Link {
   key?: CryptoKey | null;
   /** The validated `connected` data, once authenticated. */
   info?: ISignalConnectedData;
-  handshaken?: boolean;
   closed?: boolean;
   /** The link's one timer: the handshake timeout, later the heartbeat (clearTimeout clears both kinds). */
   timer?: ReturnType<typeof setTimeout>;
@@ -184,7 +183,7 @@ export class EncryptedWebSocketClient {
       throw new InvalidArgumentError(`${what}: data cannot be encoded as JSON`, { cause });
     }
     if (control) return ws.send(text);
-    if (!link!.key) throw new InvalidStateError(`${what}: the server offered no encryption, and application events are never sent in plaintext`);
+    if (!link!.key) throw new InvalidStateError(`${what}: no encryption on this connection (requireEncryption is off)`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, link!.key);
     sealing.catch(ignore);
@@ -279,7 +278,7 @@ export class EncryptedWebSocketClient {
       try {
         ws = link.ws = new Ctor(o.url);
       } catch (cause) {
-        throw new InvalidArgumentError(`could not open a WebSocket to '${o.url}'; check the url option`, { cause });
+        throw new InvalidArgumentError("option 'url' is not a valid WebSocket URL", { cause });
       }
       ws.onopen = () => {
         ws.send(encodeFrame('authenticate', { type: 'Bearer', token: this.#token, clientPublicKey: keys.publicKeyB64 }));
@@ -312,7 +311,7 @@ export class EncryptedWebSocketClient {
       return;
     }
     const delay = reconnectDelay(++this.#retries, rc);
-    this.#log.info(`Reconnecting in ${delay} ms (attempt ${this.#retries}/${rc.maxRetries})`);
+    this.#log.info(`Reconnecting in ${delay} ms`);
     // The timer exists before the state changes, so a state handler's disconnect() cancels it.
     this.#retryTimer = setTimeout(() => void this.#open(), delay);
     this.#setState('reconnecting');
@@ -366,13 +365,30 @@ export class EncryptedWebSocketClient {
   #onMessage(link: Link, raw: unknown): void {
     let job: () => unknown;
     try {
-      const frame = parseFrame(raw, this.#opts.maxFrameSize);
-      if (frame.event === 'encrypted') {
-        const envelope = parseEnvelope(frame.data);
+      const { event, data } = parseFrame(raw, this.#opts.maxFrameSize);
+      if (event === 'encrypted') {
+        const envelope = parseEnvelope(data);
         const early = link.key && openEnvelope(link.key, envelope);
-        job = () => this.#onEncrypted(link, envelope, early);
+        job = async () => {
+          // The key may have been agreed since the frame was parsed.
+          const key = link.key;
+          if (!key) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
+          if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed or reflected 'encrypted' frame");
+          const plaintext = await (early || openEnvelope(key, envelope));
+          // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
+          if (link.closed) return;
+          link.seen.add(envelope.iv);
+          const inner = parseInner(plaintext);
+          this.#emit(inner.event, inner.data);
+        };
+      } else if (event === 'connected') {
+        job = () => this.#onConnected(link, data);
       } else {
-        job = () => this.#onPlaintext(link, frame);
+        job = () => {
+          if (event === 'error') this.#log.error('Server error', data);
+          else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.key)) throw new ProtocolError(`dropped plaintext application event '${event}'`);
+          this.#emit(event, data);
+        };
       }
     } catch (err) {
       job = () => {
@@ -382,18 +398,9 @@ export class EncryptedWebSocketClient {
     link.inbox = link.inbox.then(() => link.closed || job()).catch((err: unknown) => link.closed || this.#report(toError(err)));
   }
 
-  async #onPlaintext(link: Link, { event, data }: SignalFrame): Promise<void> {
-    if (event === 'connected') return this.#onConnected(link, data);
-    if (event === 'error') this.#log.error('Server error', data);
-    else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.key)) {
-      throw new ProtocolError(`dropped plaintext application event '${event}'; application events must be encrypted`);
-    }
-    this.#emit(event, data);
-  }
-
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    if (link.handshaken) throw new ProtocolError("dropped a second 'connected'; the session key is never replaced");
-    link.handshaken = true;
+    // Frames are handled one at a time, so a first `connected` has either set `info` or closed the link by now.
+    if (link.info) throw new ProtocolError("dropped a second 'connected'");
     const o = this.#opts;
     const verifyKey = o.serverVerifyKey;
     let info: ISignalConnectedData;
@@ -401,7 +408,7 @@ export class EncryptedWebSocketClient {
     try {
       info = parseConnected(data);
       key = await establishClientKey(info, link.keys!, o.ecdhInfo, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
-      if (!key && o.requireEncryption) throw new ProtocolError('server offered no encryption (no serverPublicKey and salt), and requireEncryption is on');
+      if (!key && o.requireEncryption) throw new ProtocolError('server offered no encryption, and requireEncryption is on');
     } catch (err) {
       if (!link.closed) this.#fail(toError(err));
       return;
@@ -412,7 +419,7 @@ export class EncryptedWebSocketClient {
     link.info = info;
     clearTimeout(link.timer);
     link.timer = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
-    this.#log[key ? 'info' : 'warn'](`Authenticated as ${info.userId}, ${key ? 'encrypted' : 'NOT encrypted (requireEncryption is off)'}`);
+    this.#log[key ? 'info' : 'warn'](key ? 'Authenticated, encrypted' : 'Authenticated, NOT encrypted', info);
     this.#retries = 0;
     if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
@@ -420,21 +427,10 @@ export class EncryptedWebSocketClient {
     this.#emit('connected', info);
   }
 
-  async #onEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<Uint8Array> | null | undefined): Promise<void> {
-    if (!link.key) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
-    if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (IV already seen on this connection)");
-    const plaintext = await (early || openEnvelope(link.key, envelope));
-    // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
-    if (link.closed) return;
-    link.seen.add(envelope.iv);
-    const inner = parseInner(plaintext);
-    this.#emit(inner.event, inner.data);
-  }
-
   // ---------------------------------------------------------------- helpers
 
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    if (!isRoomList(rooms)) throw new InvalidArgumentError(`${event}Rooms(rooms): rooms must be an array of non-empty strings`);
+    if (!isRoomList(rooms)) throw new InvalidArgumentError(`${event}Rooms: rooms must be an array of non-empty strings`);
     const ws = this.#link?.ws;
     if (ws && this.#state === 'authenticated' && ws.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
     else this.#log.warn(`${event}Rooms: not connected`);
@@ -467,7 +463,7 @@ export class EncryptedWebSocketClient {
       try {
         handler(arg);
       } catch (err) {
-        this.#log.error(`${what} threw; the client carries on`, err);
+        this.#log.error(`${what} threw`, err);
       }
     }
   }

@@ -49,14 +49,14 @@ function parseEvent(json: string | Uint8Array, what: string, frame?: string): Si
   } catch (cause) {
     fail(`${what} is not JSON`, frame, cause);
   }
-  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event name of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
+  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
   return { event: value.event, data: value.data };
 }
 
 /** Parses a text frame into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  if (typeof raw !== 'string') fail('dropped a binary frame; Signal frames are JSON text');
-  if (raw.length > maxChars) fail(`dropped a ${raw.length}-character frame, over the limit of ${maxChars}`, raw);
+  if (typeof raw !== 'string') fail('dropped a binary frame; frames are JSON text');
+  if (raw.length > maxChars) fail(`dropped a frame of ${raw.length} characters, over ${maxChars}`, raw);
   return parseEvent(raw, 'frame', raw);
 }
 
@@ -69,7 +69,7 @@ export function encodeFrame(event: string, data?: unknown): string {
 export function parseEnvelope(data: unknown): ParsedEnvelope {
   // 16 base64 characters are exactly a 12-byte IV.
   if (!isRecord(data) || typeof data.iv !== 'string' || typeof data.ct !== 'string' || data.iv.length !== 16) {
-    fail("'encrypted' data must be {iv, ct}: base64 of a 12-byte IV and of ciphertext ‖ tag");
+    fail("'encrypted' data must be {iv, ct}, in base64 and iv of 12 bytes");
   }
   let ivBytes, ct;
   try {
@@ -85,7 +85,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'; control events are never encrypted`);
+  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'`);
   return inner;
 }
 
@@ -94,7 +94,7 @@ export function parseInner(plaintext: string | Uint8Array): SignalFrame {
  * characters; optional key material as strings (checked later, when used).
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
-  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, ...}");
+  if (!isRecord(data)) fail("'connected' data must be an object");
   const out: Record<string, string> = {};
   ['id', 'userId', 'time', 'serverPublicKey', 'salt', 'signature'].forEach((key, i) => {
     // The first three are required; the key material is optional, and null means absent.

@@ -13,7 +13,7 @@ import type { ISignalConnectedData } from './types.js';
 /** Largest HKDF salt accepted from a server, in bytes. */
 export const MAX_SALT_BYTES = 1024;
 
-const UNVERIFIED = "'connected' signature is missing or does not verify with serverVerifyKey";
+const UNVERIFIED = "'connected' signature does not verify with serverVerifyKey";
 
 /**
  * The bytes a server signs to prove it chose `serverPublicKey` and `salt` for
@@ -47,7 +47,7 @@ export async function establishClientKey(
   const { serverPublicKey, salt } = connected;
   if (serverPublicKey === undefined || salt === undefined) {
     if (!verifyKey && serverPublicKey === salt) return null;
-    throw verifyKey ? new AuthenticationError(UNVERIFIED) : new ProtocolError("'connected' needs both serverPublicKey and salt for encryption");
+    throw verifyKey ? new AuthenticationError(UNVERIFIED) : new ProtocolError("'connected' needs both serverPublicKey and salt");
   }
   const what = "'connected' serverPublicKey";
   const serverRaw = base64ToBytes(serverPublicKey, what);

@@ -159,7 +159,7 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
   checkToken(o.token);
   const logger = (o.logger ??= console);
-  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'a logger with debug, info, warn and error methods');
+  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'an object with debug, info, warn and error methods');
   check(o.WebSocket === undefined || typeof o.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor');
   const key = o.serverVerifyKey;
   if (typeof key === 'string') {
@@ -167,7 +167,7 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   } else if (key !== undefined) {
     const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
     const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && k.usages?.includes('verify');
-    check(ok, 'serverVerifyKey', "base64 of a raw P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage");
+    check(ok, 'serverVerifyKey', "base64 of a raw P-256 key, or an ECDSA P-256 public CryptoKey with the 'verify' usage");
   }
   return o;
 }
