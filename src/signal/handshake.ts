@@ -63,5 +63,5 @@ export async function establishClientKey(
     } catch {}
     if (!verified) throw new AuthenticationError(UNVERIFIED);
   }
-  return agreeAesKey(keys.keyPair.privateKey, await importP256(serverRaw, what), saltRaw, ecdhInfo);
+  return agreeAesKey(keys.keyPair.privateKey, serverRaw, what, saltRaw, ecdhInfo);
 }
