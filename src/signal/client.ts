@@ -22,6 +22,7 @@ import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnec
 
 const OPEN = 1;
 const ignore = (): void => {};
+const DONE = Promise.resolve();
 
 /**
  * One connection attempt and everything that lives exactly as long as it.
@@ -84,7 +85,6 @@ export class EncryptedWebSocketClient {
   /** Event handlers by event name, each set in registration order. */
   readonly #handlers = new Map<string, Set<TEventHandler>>();
   readonly #stateHandlers = new Set<TStateChangeHandler>();
-  #token: string;
   #state: TConnectionState = 'disconnected';
   #link: Link | null = null;
   #retries = 0;
@@ -101,7 +101,6 @@ export class EncryptedWebSocketClient {
   constructor(opts: IEncryptedWSClientOptions) {
     this.#opts = resolveClientOptions(opts);
     this.#log = this.#opts.logger;
-    this.#token = this.#opts.token;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -144,7 +143,7 @@ export class EncryptedWebSocketClient {
 
   /** Closes the connection (code 1000) and stops reconnecting; `connect()` may be called again later. */
   disconnect(): void {
-    this.#stop(new ConnectionClosedError('connect', 1000, 'disconnect() was called'), 1000, 'Client disconnect');
+    this.#stop(new ConnectionClosedError('connect', 1000, 'disconnect()'), 1000, 'Client disconnect');
   }
 
   /** Disconnects and removes every handler; the client cannot be used again. */
@@ -183,7 +182,7 @@ export class EncryptedWebSocketClient {
       throw new InvalidArgumentError(`${what}: data cannot be encoded as JSON`, { cause });
     }
     if (control) return ws.send(text);
-    if (!link!.key) throw new InvalidStateError(`${what}: no encryption on this connection (requireEncryption is off)`);
+    if (!link!.key) throw new InvalidStateError(`${what}: this connection is not encrypted`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, link!.key);
     sealing.catch(ignore);
@@ -209,7 +208,7 @@ export class EncryptedWebSocketClient {
 
   /** Replaces the JWT; the next `authenticate` (the next connect or reconnect) uses it. The current connection is not touched. */
   updateToken(token: string): void {
-    this.#token = checkToken(token);
+    this.#opts.token = checkToken(token);
   }
 
   // ---------------------------------------------------------------- events
@@ -267,7 +266,7 @@ export class EncryptedWebSocketClient {
 
   async #open(): Promise<void> {
     const o = this.#opts;
-    const link: Link = { seen: new ReplayGuard(o.replayWindow), inbox: Promise.resolve(), outbox: Promise.resolve() };
+    const link: Link = { seen: new ReplayGuard(o.replayWindow), inbox: DONE, outbox: DONE };
     this.#link = link;
     this.#setState('connecting');
     let ws: WebSocketLike;
@@ -281,7 +280,7 @@ export class EncryptedWebSocketClient {
         throw new InvalidArgumentError("option 'url' is not a valid WebSocket URL", { cause });
       }
       ws.onopen = () => {
-        ws.send(encodeFrame('authenticate', { type: 'Bearer', token: this.#token, clientPublicKey: keys.publicKeyB64 }));
+        ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
         const timeout = o.handshakeTimeout;
         if (timeout) link.timer = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
         this.#setState('authenticating');
@@ -300,7 +299,7 @@ export class EncryptedWebSocketClient {
   #lost(link: Link, cause: Error): void {
     if (link.closed) return;
     this.#log.info(`WebSocket closed: ${cause.message}`);
-    this.#release(1000, 'Client retrying');
+    this.#release();
     const rc = this.#opts.reconnect;
     if (!rc.enabled || this.#retries >= rc.maxRetries) {
       this.#stop(cause);
@@ -372,7 +371,7 @@ export class EncryptedWebSocketClient {
         job = async () => {
           // The key may have been agreed since the frame was parsed.
           const key = link.key;
-          if (!key) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
+          if (!key) throw new ProtocolError("dropped an 'encrypted' frame before 'connected'");
           if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed or reflected 'encrypted' frame");
           const plaintext = await (early || openEnvelope(key, envelope));
           // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
@@ -408,7 +407,7 @@ export class EncryptedWebSocketClient {
     try {
       info = parseConnected(data);
       key = await establishClientKey(info, link.keys!, o.ecdhInfo, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
-      if (!key && o.requireEncryption) throw new ProtocolError('server offered no encryption, and requireEncryption is on');
+      if (!key && o.requireEncryption) throw new ProtocolError("'connected' offers no encryption, and requireEncryption is on");
     } catch (err) {
       if (!link.closed) this.#fail(toError(err));
       return;
@@ -419,7 +418,7 @@ export class EncryptedWebSocketClient {
     link.info = info;
     clearTimeout(link.timer);
     link.timer = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
-    this.#log[key ? 'info' : 'warn'](key ? 'Authenticated, encrypted' : 'Authenticated, NOT encrypted', info);
+    this.#log[key ? 'info' : 'warn'](`Authenticated${key ? '' : ', NOT encrypted'}`, info);
     this.#retries = 0;
     if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
@@ -444,13 +443,13 @@ export class EncryptedWebSocketClient {
   }
 
   #emit(event: string, data: unknown): void {
-    this.#call(this.#handlers.get(event), data, `Handler for '${event}'`);
+    this.#call(this.#handlers.get(event), data, `'${event}'`);
   }
 
   #setState(next: TConnectionState): void {
     if (this.#state === next) return;
     this.#state = next;
-    this.#call(this.#stateHandlers, next, 'State change handler');
+    this.#call(this.#stateHandlers, next, 'state');
   }
 
   /**
@@ -463,7 +462,7 @@ export class EncryptedWebSocketClient {
       try {
         handler(arg);
       } catch (err) {
-        this.#log.error(`${what} threw`, err);
+        this.#log.error(`A ${what} handler threw`, err);
       }
     }
   }

@@ -165,9 +165,9 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   if (typeof key === 'string') {
     checkRawP256(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
   } else if (key !== undefined) {
-    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
-    const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && k.usages?.includes('verify');
-    check(ok, 'serverVerifyKey', "base64 of a raw P-256 key, or an ECDSA P-256 public CryptoKey with the 'verify' usage");
+    // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
+    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { namedCurve?: string } };
+    check(k.algorithm?.namedCurve === 'P-256' && k.usages?.includes('verify'), 'serverVerifyKey', "base64 of a raw P-256 key, or an ECDSA P-256 CryptoKey with the 'verify' usage");
   }
   return o;
 }
