@@ -214,3 +214,45 @@ describe('reconnect schedule (fake timers)', () => {
     expect(client.getState()).toBe('disconnected');
   });
 });
+
+/**
+ * A WebSocket that behaves like a browser's: it opens at once, answers
+ * `authenticate` with a `connected` that offers no encryption, and its
+ * close() refuses codes other than 1000 and 3000-4999 (such as 1008).
+ */
+class BrowserLikeWebSocket implements WebSocketLike {
+  static readonly closes: unknown[][] = [];
+  readyState = 0;
+  onopen: WebSocketLike['onopen'] = null;
+  onmessage: WebSocketLike['onmessage'] = null;
+  onclose: WebSocketLike['onclose'] = null;
+  onerror: WebSocketLike['onerror'] = null;
+  constructor(_url: string) {
+    queueMicrotask(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+    });
+  }
+  send(frame: string): void {
+    if (JSON.parse(frame).event !== 'authenticate') return;
+    const connected = JSON.stringify({ event: 'connected', data: { id: 'c', userId: 'u', time: 't' } });
+    queueMicrotask(() => this.onmessage?.({ data: connected }));
+  }
+  close(...args: unknown[]): void {
+    BrowserLikeWebSocket.closes.push(args);
+    const code = args[0];
+    if (code !== undefined && code !== 1000 && !(typeof code === 'number' && code >= 3000 && code <= 4999)) {
+      throw new DOMException('The close code must be either 1000, or between 3000 and 4999.', 'InvalidAccessError');
+    }
+    this.readyState = 3;
+  }
+}
+
+describe('closing in browsers', () => {
+  it('closes a socket whose handshake failed even where close code 1008 is refused', async () => {
+    const client = new EncryptedWebSocketClient({ url: 'ws://x/stream', ecdhInfo: 'i', token: 't', WebSocket: BrowserLikeWebSocket, logger: recordingLogger() });
+    await expect(client.connect()).rejects.toBeInstanceOf(ProtocolError);
+    expect(BrowserLikeWebSocket.closes).toEqual([[1008, 'Handshake failed'], []]);
+    expect(client.getState()).toBe('disconnected');
+  });
+});
