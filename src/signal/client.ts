@@ -371,7 +371,7 @@ export class EncryptedWebSocketClient {
         job = async () => {
           // The key may have been agreed since the frame was parsed.
           const key = link.key;
-          if (!key) throw new ProtocolError("dropped an 'encrypted' frame before 'connected'");
+          if (!key) throw new ProtocolError("dropped an 'encrypted' frame: no session key");
           if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed or reflected 'encrypted' frame");
           const plaintext = await (early || openEnvelope(key, envelope));
           // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
