@@ -13,10 +13,11 @@ import { aesGcm } from '../crypto/aead.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
 import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
+import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope } from './frames.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
-import { checkToken, isRoomList, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
+import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
 
@@ -429,7 +430,7 @@ export class EncryptedWebSocketClient {
   // ---------------------------------------------------------------- helpers
 
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    if (!isRoomList(rooms)) throw new InvalidArgumentError(`${event}Rooms: rooms must be an array of non-empty strings`);
+    if (!isStringArray(rooms)) throw new InvalidArgumentError(`${event}Rooms: rooms must be an array of non-empty strings`);
     const ws = this.#link?.ws;
     if (ws && this.#state === 'authenticated' && ws.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
     else this.#log.warn(`${event}Rooms: not connected`);

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
 import { checkRawP256 } from '../crypto/signal-crypto.js';
-import { isRecord } from '../protocol/guards.js';
+import { isRecord, isStringArray } from '../protocol/guards.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
@@ -110,11 +110,6 @@ function check(ok: unknown, name: string, expected: string): void {
   if (!ok) throw new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${expected}`);
 }
 
-/** Whether `rooms` is an array of non-empty strings. */
-export function isRoomList(rooms: unknown): rooms is string[] {
-  return Array.isArray(rooms) && rooms.every((r) => typeof r === 'string' && r !== '');
-}
-
 /** Throws unless `token` can go into `authenticate`. */
 export function checkToken(token: unknown): string {
   check(typeof token === 'string' && token, 'token', 'a non-empty string');
@@ -140,7 +135,7 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
       const ok = typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value));
       check(ok, name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
     } else if (Array.isArray(fallback)) {
-      check(isRoomList(value), name, 'an array of non-empty strings');
+      check(isStringArray(value), name, 'an array of non-empty strings');
       out[key] = [...(value as string[])];
     } else {
       out[key] = withDefaults(value, fallback, `${name}.`);
