@@ -124,7 +124,8 @@ export function checkToken(token: unknown): string {
 function withDefaults(given: unknown, defaults: object, prefix = ''): Record<string, unknown> {
   check(isRecord(given), prefix.slice(0, -1), 'an object');
   const out: Record<string, unknown> = { ...(given as object) };
-  for (const [key, fallback] of Object.entries(defaults)) {
+  for (const key in defaults) {
+    const fallback = (defaults as Record<string, unknown>)[key];
     const name = prefix + key;
     const value = (out[key] ??= fallback);
     if (typeof fallback === 'boolean') {
@@ -138,7 +139,7 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
       check(isStringArray(value), name, 'an array of non-empty strings');
       out[key] = [...(value as string[])];
     } else {
-      out[key] = withDefaults(value, fallback, `${name}.`);
+      out[key] = withDefaults(value, fallback as object, `${name}.`);
     }
   }
   return out;
