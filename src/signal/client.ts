@@ -170,7 +170,7 @@ export class EncryptedWebSocketClient {
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
    */
   async send(event: string, data?: unknown): Promise<void> {
-    if (!isEventName(event)) throw new InvalidArgumentError('send(event): event must be a string of 1-256 characters');
+    if (!isEventName(event)) throw new InvalidArgumentError('send: event must be a string of 1-256 characters');
     const link = this.#link;
     const ws = link?.ws;
     const control = CONTROL_EVENTS.has(event);
@@ -373,7 +373,7 @@ export class EncryptedWebSocketClient {
           // The key may have been agreed since the frame was parsed.
           const key = link.key;
           if (!key) throw new ProtocolError("dropped an 'encrypted' frame: no session key");
-          if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed or reflected 'encrypted' frame");
+          if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed 'encrypted' frame");
           const plaintext = await (early || openEnvelope(key, envelope));
           // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
           if (link.closed) return;
@@ -408,7 +408,7 @@ export class EncryptedWebSocketClient {
     try {
       info = parseConnected(data);
       key = await establishClientKey(info, link.keys!, o.ecdhInfo, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
-      if (!key && o.requireEncryption) throw new ProtocolError("'connected' offers no encryption, and requireEncryption is on");
+      if (!key && o.requireEncryption) throw new ProtocolError("'connected' offers no encryption, which requireEncryption refuses");
     } catch (err) {
       if (!link.closed) this.#fail(toError(err));
       return;

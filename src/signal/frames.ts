@@ -76,7 +76,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
   } catch (err) {
     fail((err as Error).message, undefined, err);
   }
-  if (ivBytes.length !== 12 || ct.length < 16) fail("'encrypted' needs a 12-byte iv and a ct no shorter than the 16-byte tag");
+  if (ivBytes.length !== 12 || ct.length < 16) fail("'encrypted' iv must be 12 bytes, ct no shorter than the 16-byte tag");
   return { iv: data.iv as string, ivBytes, ct };
 }
 

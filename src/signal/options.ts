@@ -155,7 +155,7 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
   checkToken(o.token);
   const logger = (o.logger ??= console);
-  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'an object with debug, info, warn and error methods');
+  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'a logger with debug, info, warn and error');
   check(o.WebSocket === undefined || typeof o.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor');
   const key = o.serverVerifyKey;
   if (typeof key === 'string') {
@@ -163,7 +163,7 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   } else if (key !== undefined) {
     // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
     const k = Object(key) as Partial<CryptoKey> & { algorithm?: { namedCurve?: string } };
-    check(k.algorithm?.namedCurve === 'P-256' && k.usages?.includes('verify'), 'serverVerifyKey', "base64 of a raw P-256 key, or an ECDSA P-256 CryptoKey with the 'verify' usage");
+    check(k.algorithm?.namedCurve === 'P-256' && k.usages?.includes('verify'), 'serverVerifyKey', "a base64 raw P-256 key or an ECDSA P-256 CryptoKey with the 'verify' usage");
   }
   return o;
 }
