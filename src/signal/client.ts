@@ -304,10 +304,7 @@ export class EncryptedWebSocketClient {
     const rc = this.#opts.reconnect;
     if (!rc.enabled || this.#retries >= rc.maxRetries) {
       this.#stop(cause);
-      if (rc.enabled) {
-        this.#log.error(`Gave up after ${rc.maxRetries} retries`);
-        this.#emit('reconnect_failed', { retries: this.#retries });
-      }
+      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retries });
       return;
     }
     const delay = reconnectDelay(++this.#retries, rc);
@@ -419,7 +416,8 @@ export class EncryptedWebSocketClient {
     link.info = info;
     clearTimeout(link.timer);
     link.timer = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
-    this.#log[key ? 'info' : 'warn'](`Authenticated${key ? '' : ', NOT encrypted'}`, info);
+    // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
+    if (!key) this.#log.warn('Authenticated, but NOT encrypted (requireEncryption is off)');
     this.#retries = 0;
     if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
