@@ -134,8 +134,9 @@ export class EncryptedWebSocketClient {
       // the failure is also reported through the 'error' event and the logger.
       this.#pending.catch(ignore);
     }
-    if (state === 'disconnected') this.#retries = 0;
-    if (state === 'disconnected' || state === 'reconnecting') {
+    // No link: 'disconnected', or 'reconnecting' between attempts (then retry at once).
+    if (!this.#link) {
+      if (state === 'disconnected') this.#retries = 0;
       clearTimeout(this.#retryTimer);
       void this.#open();
     }
