@@ -10,61 +10,48 @@ import {
   toError,
 } from '../errors.js';
 import { aesGcm } from '../crypto/aead.js';
-import { utf8Decode } from '../crypto/bytes.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
 import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
+import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
-import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope, type SignalFrame } from './frames.js';
-import { callAll } from './handlers.js';
+import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope } from './frames.js';
 import { establishClientKey, loadVerifyKey } from './handshake.js';
-import { checkToken, isRoomList, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
+import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
-import { SerialQueue } from './serial.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
 
 const OPEN = 1;
 const ignore = (): void => {};
+const DONE = Promise.resolve();
 
-/** One WebSocket and everything that lives exactly as long as it. */
+/**
+ * One connection attempt and everything that lives exactly as long as it.
+ * It is the client's current link until it is released (`closed`); work
+ * that finds its link closed is stale and is dropped.
+ */
 interface Link {
-  readonly ws: WebSocketLike;
-  readonly keys: IECDHKeyPair;
-  readonly replay: ReplayGuard;
-  /** Incoming frames, handled in arrival order. */
-  readonly inbox: SerialQueue;
-  /** Outgoing encrypted frames, sent in call order. */
-  readonly outbox: SerialQueue;
-  aesKey: CryptoKey | null;
-  handshaken: boolean;
-  closed: boolean;
-  /** Cancels the link's one timer: the handshake timeout, later the heartbeat. */
-  stopTimer: () => void;
+  /** Set once the key pair exists and the socket is created. */
+  ws?: WebSocketLike;
+  keys?: IECDHKeyPair;
+  readonly seen: ReplayGuard;
+  /** Tails of the promise chains that handle incoming frames, and send encrypted ones, in order. */
+  inbox: Promise<unknown>;
+  outbox: Promise<unknown>;
+  /** The session key, once agreed (`null`: the server offered none). */
+  key?: CryptoKey | null;
+  /** The validated `connected` data, once authenticated. */
+  info?: ISignalConnectedData;
+  closed?: boolean;
+  /** The link's one timer: the handshake timeout, later the heartbeat (clearTimeout clears both kinds). */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
-/** Decrypts an envelope to text; the promise never counts as unhandled (it may be dropped unread). */
-function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string> {
-  const opened = aesGcm('decrypt', key, envelope.ivBytes, envelope.ct).then((bytes) => {
-    try {
-      return utf8Decode(bytes);
-    } catch (cause) {
-      throw new ProtocolError('decrypted payload is not valid UTF-8', { cause });
-    }
-  });
+/** Decrypts an envelope; the promise never counts as unhandled (it may be dropped unread). */
+function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Array> {
+  const opened = aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
   opened.catch(ignore);
   return opened;
-}
-
-/** The promise `connect()` hands out, with its settle functions. */
-function pendingConnect(): [Promise<void>, (err?: Error) => void] {
-  let settle!: (err?: Error) => void;
-  const promise = new Promise<void>((resolve, reject) => {
-    settle = (err) => (err ? reject(err) : resolve());
-  });
-  // Callers that fire and forget connect() must not get an unhandled rejection;
-  // the failure is also reported through the 'error' event and the logger.
-  promise.catch(ignore);
-  return [promise, settle];
 }
 
 /**
@@ -95,20 +82,17 @@ function pendingConnect(): [Promise<void>, (err?: Error) => void] {
  */
 export class EncryptedWebSocketClient {
   readonly #opts: ResolvedClientOptions;
-  readonly #logger: IWSLogger;
+  readonly #log: IWSLogger;
   /** Event handlers by event name, each set in registration order. */
   readonly #handlers = new Map<string, Set<TEventHandler>>();
   readonly #stateHandlers = new Set<TStateChangeHandler>();
-  #token: string;
   #state: TConnectionState = 'disconnected';
   #link: Link | null = null;
-  /** Bumped by every open and every disconnect, so that stale async work can tell it is stale. */
-  #generation = 0;
-  #retryCount = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #pending: ReturnType<typeof pendingConnect> | null = null;
-  /** The validated `connected` data of the current connection, once authenticated. */
-  #connected: ISignalConnectedData | null = null;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What `connect()` hands out until the attempt settles, and its settle function. */
+  #pending: Promise<void> | null = null;
+  #settle: (err?: Error) => void = ignore;
   #destroyed = false;
   #verifyKey: Promise<CryptoKey> | undefined;
 
@@ -117,8 +101,7 @@ export class EncryptedWebSocketClient {
    */
   constructor(opts: IEncryptedWSClientOptions) {
     this.#opts = resolveClientOptions(opts);
-    this.#logger = this.#opts.logger;
-    this.#token = this.#opts.token;
+    this.#log = this.#opts.logger;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -135,21 +118,34 @@ export class EncryptedWebSocketClient {
    * @throws InvalidStateError after `destroy()`.
    */
   connect(): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new InvalidStateError('connect() called after destroy(); create a new EncryptedWebSocketClient'));
-    if (this.#state === 'authenticated') return Promise.resolve();
-    this.#pending ??= pendingConnect();
-    if (this.#state === 'disconnected' || this.#state === 'reconnecting') {
-      if (this.#state === 'disconnected') this.#retryCount = 0;
-      clearTimeout(this.#reconnectTimer);
+    if (this.#destroyed) return Promise.reject(new InvalidStateError('connect() after destroy(); create a new client'));
+    const state = this.#state;
+    if (state === 'authenticated') return Promise.resolve();
+    if (!this.#pending) {
+      // Exists before the attempt starts: a state handler may disconnect() at once.
+      this.#pending = new Promise((resolve, reject) => {
+        this.#settle = (err) => {
+          this.#pending = null;
+          if (err) reject(err);
+          else resolve();
+        };
+      });
+      // Callers that fire and forget connect() must not get an unhandled rejection;
+      // the failure is also reported through the 'error' event and the logger.
+      this.#pending.catch(ignore);
+    }
+    // No link: 'disconnected', or 'reconnecting' between attempts (then retry at once).
+    if (!this.#link) {
+      if (state === 'disconnected') this.#retries = 0;
+      clearTimeout(this.#retryTimer);
       void this.#open();
     }
-    return this.#pending[0];
+    return this.#pending;
   }
 
   /** Closes the connection (code 1000) and stops reconnecting; `connect()` may be called again later. */
   disconnect(): void {
-    this.#generation++;
-    this.#stop(new ConnectionClosedError('connect', 1000, 'disconnect() was called'), this.#link, 1000, 'Client disconnect');
+    this.#stop(new ConnectionClosedError('connect', 1000, 'disconnect()'), 1000, 'Client disconnect');
   }
 
   /** Disconnects and removes every handler; the client cannot be used again. */
@@ -175,30 +171,31 @@ export class EncryptedWebSocketClient {
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
    */
   async send(event: string, data?: unknown): Promise<void> {
-    if (!isEventName(event)) throw new InvalidArgumentError('send(event): event must be a string of 1-256 characters');
+    if (!isEventName(event)) throw new InvalidArgumentError('send: event must be a string of 1-256 characters');
     const link = this.#link;
+    const ws = link?.ws;
     const control = CONTROL_EVENTS.has(event);
     const what = `send('${event}')`;
-    if (!link || (control ? link.ws.readyState !== OPEN : this.#state !== 'authenticated')) throw new NotConnectedError(what, this.#state);
+    if (!ws || (control ? ws.readyState !== OPEN : this.#state !== 'authenticated')) throw new NotConnectedError(what, this.#state);
     let text: string;
     try {
       text = encodeFrame(event, data);
     } catch (cause) {
       throw new InvalidArgumentError(`${what}: data cannot be encoded as JSON`, { cause });
     }
-    if (control) return link.ws.send(text);
-    const aesKey = link.aesKey;
-    if (!aesKey) throw new InvalidStateError(`${what}: the server offered no encryption; application events are never sent in plaintext`);
+    if (control) return ws.send(text);
+    if (!link!.key) throw new InvalidStateError(`${what}: this connection is not encrypted`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
-    const sealing = seal(text, aesKey);
+    const sealing = seal(text, link!.key);
     sealing.catch(ignore);
-    await link.outbox.run(async () => {
+    const sent = link!.outbox.then(async () => {
       const payload = await sealing;
-      if (link.closed || link.ws.readyState !== OPEN) throw new ConnectionClosedError(what);
-      link.replay.add(payload.iv);
-      link.ws.send(encodeFrame('encrypted', payload));
+      if (link!.closed || ws.readyState !== OPEN) throw new ConnectionClosedError(what);
+      link!.seen.add(payload.iv);
+      ws.send(encodeFrame('encrypted', payload));
     });
-    this.#logger.debug(`Sent encrypted [${event}]`);
+    link!.outbox = sent.catch(ignore);
+    return sent;
   }
 
   /** Joins rooms (a plaintext `join` frame). Logs a warning and does nothing when not authenticated. */
@@ -213,7 +210,7 @@ export class EncryptedWebSocketClient {
 
   /** Replaces the JWT; the next `authenticate` (the next connect or reconnect) uses it. The current connection is not touched. */
   updateToken(token: string): void {
-    this.#token = checkToken(token);
+    this.#opts.token = checkToken(token);
   }
 
   // ---------------------------------------------------------------- events
@@ -249,17 +246,17 @@ export class EncryptedWebSocketClient {
 
   /** The id the server gave this connection, or `null` when not authenticated. */
   getClientId(): string | null {
-    return this.#connected?.id ?? null;
+    return this.#link?.info?.id ?? null;
   }
 
   /** The authenticated user id, or `null` when not authenticated. */
   getUserId(): string | null {
-    return this.#connected?.userId ?? null;
+    return this.#link?.info?.userId ?? null;
   }
 
   /** Whether the current connection has a session key. */
   isEncrypted(): boolean {
-    return !!this.#link?.aesKey;
+    return !!this.#link?.key;
   }
 
   /** Whether the state is `'authenticated'`. */
@@ -270,237 +267,203 @@ export class EncryptedWebSocketClient {
   // ---------------------------------------------------------------- connection
 
   async #open(): Promise<void> {
-    const generation = ++this.#generation;
+    const o = this.#opts;
+    const link: Link = { seen: new ReplayGuard(o.replayWindow), inbox: DONE, outbox: DONE };
+    this.#link = link;
     this.#setState('connecting');
-    let keys: IECDHKeyPair;
     let ws: WebSocketLike;
     try {
-      keys = await generateECDHKeyPair();
-      const Ctor = await resolveWebSocket(this.#opts.WebSocket);
-      if (generation !== this.#generation) return;
+      const keys = (link.keys = await generateECDHKeyPair());
+      const Ctor = await resolveWebSocket(o.WebSocket);
+      if (link.closed) return;
       try {
-        ws = new Ctor(this.#opts.url);
+        ws = link.ws = new Ctor(o.url);
       } catch (cause) {
-        throw new InvalidArgumentError(`could not open a WebSocket to '${this.#opts.url}'; check the url option`, { cause });
+        throw new InvalidArgumentError("option 'url' is not a valid WebSocket URL", { cause });
       }
+      ws.onopen = () => {
+        ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
+        const timeout = o.handshakeTimeout;
+        if (timeout) link.timer = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
+        this.#setState('authenticating');
+      };
     } catch (err) {
-      if (generation === this.#generation) this.#fail(toError(err));
+      if (!link.closed) this.#fail(toError(err));
       return;
     }
-    const link: Link = {
-      ws,
-      keys,
-      replay: new ReplayGuard(this.#opts.replayWindow),
-      inbox: new SerialQueue(),
-      outbox: new SerialQueue(),
-      aesKey: null,
-      handshaken: false,
-      closed: false,
-      stopTimer: ignore,
-    };
-    this.#link = link;
-    ws.onopen = () => this.#onOpen(link);
     ws.onmessage = (event) => this.#onMessage(link, event.data);
     ws.onclose = (event) => this.#lost(link, new ConnectionClosedError('connection', event.code, event.reason));
     // An error is always followed by a close event, which drives reconnection.
-    ws.onerror = () => this.#logger.warn('WebSocket error');
-  }
-
-  #onOpen(link: Link): void {
-    if (link !== this.#link) return;
-    this.#setState('authenticating');
-    this.#logger.debug('WebSocket open; sending authenticate');
-    link.ws.send(encodeFrame('authenticate', { type: 'Bearer', token: this.#token, clientPublicKey: link.keys.publicKeyB64 }));
-    const timeout = this.#opts.handshakeTimeout;
-    if (timeout > 0) {
-      const timer = setTimeout(() => {
-        const err = new TimeoutError("authentication (waiting for 'connected')", timeout);
-        this.#report(err);
-        this.#lost(link, err);
-      }, timeout);
-      link.stopTimer = () => clearTimeout(timer);
-    }
+    ws.onerror = () => this.#log.warn('WebSocket error');
   }
 
   /** The link closed or must be dropped: clean up, then reconnect or give up. */
   #lost(link: Link, cause: Error): void {
-    if (link !== this.#link) return;
-    this.#logger.info(`WebSocket closed: ${cause.message}`);
-    this.#release(link, 1000, 'Client retrying');
+    if (link.closed) return;
+    this.#log.info(`WebSocket closed: ${cause.message}`);
+    this.#release();
     const rc = this.#opts.reconnect;
-    if (!rc.enabled || this.#retryCount >= rc.maxRetries) {
-      if (rc.enabled) this.#logger.error(`Max retries (${rc.maxRetries}) exceeded; giving up`);
+    if (!rc.enabled || this.#retries >= rc.maxRetries) {
       this.#stop(cause);
-      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retryCount });
+      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retries });
       return;
     }
-    const delay = reconnectDelay(++this.#retryCount, rc);
-    this.#logger.info(`Reconnecting in ${delay}ms (attempt ${this.#retryCount}/${rc.maxRetries})`);
+    const delay = reconnectDelay(++this.#retries, rc);
+    this.#log.info(`Reconnecting in ${delay} ms`);
+    // The timer exists before the state changes, so a state handler's disconnect() cancels it.
+    this.#retryTimer = setTimeout(() => void this.#open(), delay);
     this.#setState('reconnecting');
-    this.#reconnectTimer = setTimeout(() => void this.#open(), delay);
   }
 
   /** A failure that retrying cannot fix: report it, close, and stay disconnected. */
-  #fail(err: Error, link = this.#link): void {
-    this.#report(err);
-    this.#stop(err, link, 1008, 'Handshake failed');
+  #fail(err: Error): void {
+    this.#stop(this.#report(err), 1008, 'Handshake failed');
   }
 
   /** Ends in `'disconnected'`: no link, no retry pending, `connect()` settled with `err`. */
-  #stop(err: Error, link?: Link | null, code?: number, reason?: string): void {
-    if (link) this.#release(link, code, reason);
-    clearTimeout(this.#reconnectTimer);
+  #stop(err: Error, code?: number, reason?: string): void {
+    this.#release(code, reason);
+    clearTimeout(this.#retryTimer);
     this.#setState('disconnected');
     this.#settle(err);
   }
 
   /**
-   * Drops `link` if it is the current one and releases everything it holds;
-   * its socket's handlers are detached, so nothing from it arrives later.
+   * Releases the current link and everything it holds; its socket's handlers
+   * are detached, so nothing from it arrives later.
    */
-  #release(link: Link, code = 1000, reason = ''): void {
-    if (link !== this.#link) return;
-    this.#link = this.#connected = null;
+  #release(code = 1000, reason = ''): void {
+    const link = this.#link;
+    if (!link) return;
+    this.#link = null;
     link.closed = true;
-    link.aesKey = null;
-    link.replay.clear();
-    link.stopTimer();
+    link.key = null;
+    link.seen.clear();
+    clearTimeout(link.timer);
     const ws = link.ws;
+    if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
     ws.onerror = ignore;
     try {
       ws.close(code, reason);
-    } catch (err) {
-      this.#logger.debug('WebSocket close() refused', err);
+    } catch {
+      // Browsers refuse close codes other than 1000 and 3000-4999 (such as 1008): close anyway.
+      ws.close();
     }
-  }
-
-  #settle(err?: Error): void {
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.[1](err);
   }
 
   // ---------------------------------------------------------------- incoming
 
   /**
    * Parses a frame at once and, for an `encrypted` frame, starts decrypting
-   * it, so that decryptions run in parallel; the queued job, run in arrival
+   * it, so that decryptions run in parallel; the chained job, run in arrival
    * order, does everything that must happen in order (replay check, delivery).
    */
   #onMessage(link: Link, raw: unknown): void {
-    if (link !== this.#link) return;
     let job: () => unknown;
     try {
-      const frame = parseFrame(raw, this.#opts.maxFrameSize);
-      if (frame.event === 'encrypted') {
-        const envelope = parseEnvelope(frame.data);
-        const early = link.aesKey && openEnvelope(link.aesKey, envelope);
-        job = () => this.#onEncrypted(link, envelope, early);
+      const { event, data } = parseFrame(raw, this.#opts.maxFrameSize);
+      if (event === 'encrypted') {
+        const envelope = parseEnvelope(data);
+        const early = link.key && openEnvelope(link.key, envelope);
+        job = async () => {
+          // The key may have been agreed since the frame was parsed.
+          const key = link.key;
+          if (!key) throw new ProtocolError("dropped an 'encrypted' frame: no session key");
+          if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed 'encrypted' frame");
+          const plaintext = await (early || openEnvelope(key, envelope));
+          // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
+          if (link.closed) return;
+          link.seen.add(envelope.iv);
+          const inner = parseInner(plaintext);
+          this.#emit(inner.event, inner.data);
+        };
+      } else if (event === 'connected') {
+        job = () => this.#onConnected(link, data);
       } else {
-        job = () => this.#onPlaintext(link, frame);
+        job = () => {
+          if (event === 'error') this.#log.error('Server error', data);
+          else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.key)) throw new ProtocolError(`dropped plaintext application event '${event}'`);
+          this.#emit(event, data);
+        };
       }
     } catch (err) {
       job = () => {
         throw err;
       };
     }
-    link.inbox.run(() => (link.closed ? undefined : job())).catch((err: unknown) => link.closed || this.#report(toError(err)));
-  }
-
-  async #onPlaintext(link: Link, { event, data }: SignalFrame): Promise<void> {
-    if (event === 'connected') return this.#onConnected(link, data);
-    if (event === 'error') {
-      this.#logger.error('Server error:', data);
-    } else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.aesKey)) {
-      throw new ProtocolError(`dropped plaintext application event '${event}'; application events must be encrypted`);
-    } else {
-      this.#logger.debug(`Received plaintext [${event}]`);
-    }
-    this.#emit(event, data);
+    link.inbox = link.inbox.then(() => link.closed || job()).catch((err: unknown) => link.closed || this.#report(toError(err)));
   }
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    if (link.handshaken) throw new ProtocolError("dropped a second 'connected'; the session key is never replaced");
-    link.handshaken = true;
-    let connected: ISignalConnectedData;
-    let aesKey: CryptoKey | null;
+    // Frames are handled one at a time, so a first `connected` has either set `info` or closed the link by now.
+    if (link.info) throw new ProtocolError("dropped a second 'connected'");
+    const o = this.#opts;
+    const verifyKey = o.serverVerifyKey;
+    let info: ISignalConnectedData;
+    let key: CryptoKey | null;
     try {
-      connected = parseConnected(data);
-      const verifyKey = this.#opts.serverVerifyKey;
-      aesKey = await establishClientKey(
-        connected,
-        link.keys,
-        this.#opts.ecdhInfo,
-        verifyKey === undefined ? undefined : await (this.#verifyKey ??= loadVerifyKey(verifyKey)),
-      );
-      if (!aesKey && this.#opts.requireEncryption) {
-        throw new ProtocolError("server offered no encryption (no serverPublicKey and salt); requireEncryption is on, so the client refuses plaintext");
-      }
+      info = parseConnected(data);
+      key = await establishClientKey(info, link.keys!, o.ecdhInfo, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
+      if (!key && o.requireEncryption) throw new ProtocolError("'connected' offers no encryption, which requireEncryption refuses");
     } catch (err) {
-      if (!link.closed) this.#fail(toError(err), link);
+      if (!link.closed) this.#fail(toError(err));
       return;
     }
     if (link.closed) return;
-    link.aesKey = aesKey;
-    link.stopTimer();
-    this.#connected = connected;
-    this.#logger[aesKey ? 'info' : 'warn'](
-      `Authenticated: clientId=${connected.id}, userId=${connected.userId}; ${aesKey ? 'encryption established' : 'NO encryption (no serverPublicKey/salt; requireEncryption is off)'}`,
-    );
-    const heartbeat = setInterval(() => link.ws.readyState === OPEN && link.ws.send(encodeFrame('heartbeat')), this.#opts.heartbeatInterval);
-    link.stopTimer = () => clearInterval(heartbeat);
-    this.#retryCount = 0;
-    if (this.#opts.autoJoinRooms.length) this.#writeRooms(link, 'join', [...this.#opts.autoJoinRooms]);
+    const ws = link.ws!;
+    link.key = key;
+    link.info = info;
+    clearTimeout(link.timer);
+    link.timer = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
+    // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
+    if (!key) this.#log.warn('Authenticated, but NOT encrypted (requireEncryption is off)');
+    this.#retries = 0;
+    if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
     this.#settle();
-    this.#emit('connected', connected);
-  }
-
-  async #onEncrypted(link: Link, envelope: ParsedEnvelope, early: Promise<string> | null): Promise<void> {
-    if (!link.aesKey) throw new ProtocolError("dropped an 'encrypted' frame received before the session key");
-    if (link.replay.has(envelope.iv)) {
-      throw new ReplayError("dropped a replayed or reflected 'encrypted' frame (IV already seen on this connection)");
-    }
-    const plaintext = await (early ?? openEnvelope(link.aesKey, envelope));
-    // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
-    if (link.closed) return this.#logger.debug('Dropped a decrypted frame of a closed connection');
-    link.replay.add(envelope.iv);
-    const inner = parseInner(plaintext);
-    this.#logger.debug(`Decrypted [${inner.event}]`);
-    this.#emit(inner.event, inner.data);
+    this.#emit('connected', info);
   }
 
   // ---------------------------------------------------------------- helpers
 
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    if (!isRoomList(rooms)) throw new InvalidArgumentError(`${event}Rooms(rooms): rooms must be an array of non-empty strings`);
-    const link = this.#link;
-    if (link && this.#state === 'authenticated' && link.ws.readyState === OPEN) this.#writeRooms(link, event, rooms);
-    else this.#logger.warn(`Cannot ${event} rooms: not connected`);
+    if (!isStringArray(rooms)) throw new InvalidArgumentError(`${event}Rooms: rooms must be an array of non-empty strings`);
+    const ws = this.#link?.ws;
+    if (ws && this.#state === 'authenticated' && ws.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
+    else this.#log.warn(`${event}Rooms: not connected`);
   }
 
-  #writeRooms(link: Link, event: 'join' | 'leave', rooms: string[]): void {
-    link.ws.send(encodeFrame(event, { rooms }));
-    this.#logger.debug(`${event} rooms:`, rooms);
-  }
-
-  #report(err: Error): void {
-    this.#logger.error(err.message, err);
+  /** Logs `err` and emits it on 'error'; returns it. */
+  #report(err: Error): Error {
+    this.#log.error(err.message, err);
     this.#emit('error', err);
+    return err;
   }
 
-  /** Calls every handler of `event`; one that throws is logged and never breaks the client. */
   #emit(event: string, data: unknown): void {
-    callAll(this.#handlers.get(event) ?? [], data, this.#logger, `Handler for '${event}'`);
+    this.#call(this.#handlers.get(event), data, `'${event}'`);
   }
 
   #setState(next: TConnectionState): void {
-    const prev = this.#state;
+    if (this.#state === next) return;
     this.#state = next;
-    if (prev === next) return;
-    this.#logger.debug(`State: ${prev} → ${next}`);
-    callAll(this.#stateHandlers, next, this.#logger, 'State change handler');
+    this.#call(this.#stateHandlers, next, 'state');
+  }
+
+  /**
+   * Calls every handler with `arg`, in registration order, on a copy (so handlers
+   * may add or remove handlers meanwhile); one that throws is logged as `what`
+   * and never breaks the client.
+   */
+  #call<T>(handlers: Iterable<(arg: T) => void> | undefined, arg: T, what: string): void {
+    for (const handler of [...(handlers ?? [])]) {
+      try {
+        handler(arg);
+      } catch (err) {
+        this.#log.error(`A ${what} handler threw`, err);
+      }
+    }
   }
 }

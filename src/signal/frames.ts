@@ -3,10 +3,10 @@
  * reference server. Every function throws a {@link ProtocolError} that names
  * what was wrong; nothing from the network is used before it passes here.
  */
-import { KeyFormatError, ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { AES_GCM_IV_LENGTH, AES_GCM_TAG_LENGTH } from '../crypto/aead.js';
-import { hasOwn, isRecord, snippet } from '../protocol/guards.js';
+import { utf8Decode } from '../crypto/bytes.js';
+import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
 
 /** Longest event name accepted, in characters. */
@@ -17,8 +17,6 @@ export const MAX_ROOM_NAME_LENGTH = 256;
 export const MAX_ROOMS_PER_FRAME = 100;
 /** Longest string accepted for connected.id / userId / time. */
 const MAX_ID_LENGTH = 1024;
-/** Base64 length of a 12-byte IV. */
-const IV_BASE64_LENGTH = 16;
 
 /** One parsed frame. */
 export interface SignalFrame {
@@ -43,23 +41,23 @@ export function isEventName(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_EVENT_NAME_LENGTH;
 }
 
-/** Parses a text frame into `{event, data}`. */
-export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  if (typeof raw !== 'string') fail('received a binary frame; Signal frames are JSON text');
-  if (raw.length > maxChars) fail(`dropped a ${raw.length}-character frame, over the limit of ${maxChars}`, raw);
-  return parseEventObject(raw, 'frame', raw);
-}
-
-/** `{event, data}` from JSON text; `what` names the text in errors. */
-function parseEventObject(text: string, what: string, frame?: string): SignalFrame {
+/** `{event, data}` from JSON text or its UTF-8 bytes; `what` names it in errors. */
+function parseEvent(json: string | Uint8Array, what: string, frame?: string): SignalFrame {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(typeof json === 'string' ? json : utf8Decode(json));
   } catch (cause) {
     fail(`${what} is not JSON`, frame, cause);
   }
-  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event name of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
+  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
   return { event: value.event, data: value.data };
+}
+
+/** Parses a text frame into `{event, data}`. */
+export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
+  if (typeof raw !== 'string') fail('dropped a binary frame; frames are JSON text');
+  if (raw.length > maxChars) fail(`dropped a frame of ${raw.length} characters, over ${maxChars}`, raw);
+  return parseEvent(raw, 'frame', raw);
 }
 
 /** Encodes a frame; `data` undefined is left out (as in `{"event":"heartbeat"}`). */
@@ -69,46 +67,42 @@ export function encodeFrame(event: string, data?: unknown): string {
 
 /** Validates and decodes the data of an `encrypted` frame. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
-  if (!isRecord(data) || typeof data.iv !== 'string' || typeof data.ct !== 'string' || data.iv.length !== IV_BASE64_LENGTH) {
-    fail(`'encrypted' data must be {iv, ct}: base64 of a ${AES_GCM_IV_LENGTH}-byte IV and of ciphertext ‖ tag`);
-  }
+  if (!isRecord(data)) fail("'encrypted' data must be {iv, ct}");
+  let ivBytes, ct;
   try {
-    const ivBytes = base64ToBytes(data.iv, "'encrypted' iv");
-    const ct = base64ToBytes(data.ct, "'encrypted' ct");
-    if (ct.length < AES_GCM_TAG_LENGTH) fail(`'encrypted' ct is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
-    return { iv: data.iv, ivBytes, ct };
+    // Strict base64 (also of non-strings: a KeyFormatError), so the iv text is canonical and can key the replay guard.
+    ivBytes = base64ToBytes(data.iv as string, "'encrypted' iv");
+    ct = base64ToBytes(data.ct as string, "'encrypted' ct");
   } catch (err) {
-    if (err instanceof KeyFormatError) fail(err.message, undefined, err);
-    throw err;
+    fail((err as Error).message, undefined, err);
   }
+  if (ivBytes.length !== 12 || ct.length < 16) fail("'encrypted' iv must be 12 bytes, ct no shorter than the 16-byte tag");
+  return { iv: data.iv as string, ivBytes, ct };
 }
 
-/** Parses the decrypted plaintext of an envelope: `{event, data}` with an application event name. */
-export function parseInner(plaintext: string): SignalFrame {
-  const inner = parseEventObject(plaintext, 'decrypted payload');
-  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'; control events are never encrypted`);
+/** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
+export function parseInner(plaintext: string | Uint8Array): SignalFrame {
+  const inner = parseEvent(plaintext, 'decrypted payload');
+  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'`);
   return inner;
 }
-
-const CONNECTED_REQUIRED = ['id', 'userId', 'time'];
-const CONNECTED_OPTIONAL = ['serverPublicKey', 'salt', 'signature'];
 
 /**
  * Validates the data of a `connected` frame: string ids of at most 1024
  * characters; optional key material as strings (checked later, when used).
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
-  if (!isRecord(data)) fail("'connected' data must be an object {id, userId, time, ...}");
+  if (!isRecord(data)) fail("'connected' data must be an object");
   const out: Record<string, string> = {};
-  for (const key of [...CONNECTED_REQUIRED, ...CONNECTED_OPTIONAL]) {
-    const value = hasOwn(data, key) ? data[key] : undefined;
-    const optional = CONNECTED_OPTIONAL.includes(key);
-    if (optional && value == null) continue;
-    if (typeof value !== 'string' || (!optional && value.length > MAX_ID_LENGTH)) {
-      fail(`'connected' ${key} must be a string${optional ? '' : ` of at most ${MAX_ID_LENGTH} characters`}`);
+  ['id', 'userId', 'time', 'serverPublicKey', 'salt', 'signature'].forEach((key, i) => {
+    // The first three are required; the key material is optional, and null means absent.
+    const value = Object.hasOwn(data, key) ? data[key] : undefined;
+    if (i > 2 && value == null) return;
+    if (typeof value !== 'string' || (i < 3 && value.length > MAX_ID_LENGTH)) {
+      fail(`'connected' ${key} must be a string${i < 3 ? ` of at most ${MAX_ID_LENGTH} characters` : ''}`);
     }
     out[key] = value;
-  }
+  });
   return out as unknown as ISignalConnectedData;
 }
 

@@ -1,9 +1,8 @@
 /** Options of {@link EncryptedWebSocketClient}, their defaults and their validation. */
 import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { kindOf } from '../crypto/bytes.js';
-import { assertRawP256PublicKey } from '../crypto/ecdh.js';
-import { isRecord } from '../protocol/guards.js';
+import { checkRawP256 } from '../crypto/signal-crypto.js';
+import { isRecord, isStringArray } from '../protocol/guards.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
@@ -91,73 +90,59 @@ export interface ResolvedClientOptions {
   handshakeTimeout: number;
 }
 
+// setTimeout fires at once for longer delays.
 const MAX_DELAY = 2 ** 31 - 1;
 
-/** Allowed range of each numeric option, and whether it must be an integer (all but one are). */
-type Range = readonly [min: number, max: number, integer?: false];
-const NUMBERS: Record<'heartbeatInterval' | 'replayWindow' | 'maxFrameSize' | 'handshakeTimeout', Range> = {
+/** Allowed range of each numeric option (a top-level or a `reconnect` member); all are integers but backoffMultiplier. */
+const RANGES: Record<string, readonly [min: number, max: number]> = {
   heartbeatInterval: [1, MAX_DELAY],
   replayWindow: [1, 1e6],
   maxFrameSize: [64, 2 ** 30],
   handshakeTimeout: [0, MAX_DELAY],
-};
-const RECONNECT_NUMBERS: Record<'maxRetries' | 'interval' | 'backoffMultiplier' | 'maxInterval', Range> = {
   maxRetries: [0, 1e6],
   interval: [0, MAX_DELAY],
-  backoffMultiplier: [1, 100, false],
+  backoffMultiplier: [1, 100],
   maxInterval: [0, MAX_DELAY],
 };
 
-/** Throws InvalidArgumentError naming the option, what it must be, and what it got (shortened). */
-function check(ok: boolean, name: string, expected: string, value: unknown): void {
-  if (!ok) {
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
-    throw new InvalidArgumentError(`EncryptedWebSocketClient option '${name}' must be ${expected}; got ${shown}`);
-  }
-}
-
-function num(name: string, value: unknown, [min, max, integer]: Range): number {
-  const ok = typeof value === 'number' && value >= min && value <= max && (integer === false || Number.isInteger(value));
-  check(ok, name, `${integer === false ? 'a number' : 'an integer'} from ${min} to ${max}`, value);
-  return value as number;
-}
-
-/** Each number of `ranges`, from `given` or else `defaults`, checked; `prefix` completes the option names. */
-function numbers<K extends string>(given: Partial<Record<K, unknown>>, defaults: Record<K, number>, ranges: Record<K, Range>, prefix = ''): Record<K, number> {
-  const out = {} as Record<K, number>;
-  for (const name of Object.keys(ranges) as K[]) out[name] = num(prefix + name, given[name] ?? defaults[name], ranges[name]);
-  return out;
-}
-
-function bool(name: string, value: unknown): boolean {
-  check(typeof value === 'boolean', name, 'true or false', value);
-  return value as boolean;
-}
-
-function str(name: string, value: unknown, allowEmpty = false): string {
-  check(typeof value === 'string' && (allowEmpty || value !== ''), name, allowEmpty ? 'a string' : 'a non-empty string', value);
-  return value as string;
-}
-
-/** Whether `rooms` is an array of non-empty strings. */
-export function isRoomList(rooms: unknown): rooms is string[] {
-  return Array.isArray(rooms) && rooms.every((r) => typeof r === 'string' && r !== '');
+/** Throws InvalidArgumentError naming the option (`''`: the options object) and what it must be. */
+function check(ok: unknown, name: string, expected: string): void {
+  if (!ok) throw new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${expected}`);
 }
 
 /** Throws unless `token` can go into `authenticate`. */
 export function checkToken(token: unknown): string {
-  return str('token', token);
+  check(typeof token === 'string' && token, 'token', 'a non-empty string');
+  return token as string;
 }
 
-function checkVerifyKey(key: unknown): string | CryptoKey | undefined {
-  if (typeof key === 'string') {
-    assertRawP256PublicKey(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
-  } else if (key !== undefined) {
-    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { name?: string; namedCurve?: string } };
-    const ok = k.type === 'public' && k.algorithm?.name === 'ECDSA' && k.algorithm.namedCurve === 'P-256' && !!k.usages?.includes('verify');
-    check(ok, 'serverVerifyKey', "base64 of a raw P-256 public key, or an ECDSA P-256 public CryptoKey with the 'verify' usage", kindOf(key));
+/**
+ * `given` with every member of `defaults` filled in, each checked against the
+ * type of its default: booleans, numbers in {@link RANGES}, room lists, and
+ * nested objects (checked the same way). Other members are copied unchecked.
+ */
+function withDefaults(given: unknown, defaults: object, prefix = ''): Record<string, unknown> {
+  check(isRecord(given), prefix.slice(0, -1), 'an object');
+  const out: Record<string, unknown> = { ...(given as object) };
+  for (const key in defaults) {
+    const fallback = (defaults as Record<string, unknown>)[key];
+    const name = prefix + key;
+    const value = (out[key] ??= fallback);
+    if (typeof fallback === 'boolean') {
+      check(typeof value === 'boolean', name, 'true or false');
+    } else if (typeof fallback === 'number') {
+      const [min, max] = RANGES[key]!;
+      const integer = key !== 'backoffMultiplier';
+      const ok = typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value));
+      check(ok, name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+    } else if (Array.isArray(fallback)) {
+      check(isStringArray(value), name, 'an array of non-empty strings');
+      out[key] = [...(value as string[])];
+    } else {
+      out[key] = withDefaults(value, fallback as object, `${name}.`);
+    }
   }
-  return key as string | CryptoKey | undefined;
+  return out;
 }
 
 /**
@@ -165,30 +150,20 @@ function checkVerifyKey(key: unknown): string | CryptoKey | undefined {
  * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
  */
 export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedClientOptions {
-  check(isRecord(opts), 'options', 'an object', opts);
-  const d = signalClientDefaults;
-  const rooms = opts.autoJoinRooms ?? d.autoJoinRooms;
-  check(isRoomList(rooms), 'autoJoinRooms', 'an array of non-empty strings', rooms);
-  const logger = opts.logger ?? console;
-  const methods = ['debug', 'info', 'warn', 'error'] as const;
-  check(isRecord(logger) && methods.every((m) => typeof logger[m] === 'function'), 'logger', 'an object with debug, info, warn and error functions', logger);
-  check(opts.WebSocket === undefined || typeof opts.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor', opts.WebSocket);
-  const given = (opts.reconnect ?? {}) as Record<string, unknown>;
-  check(isRecord(given), 'reconnect', 'an object', given);
-  const reconnect = {
-    enabled: bool('reconnect.enabled', given.enabled ?? d.reconnect.enabled),
-    ...numbers(given, d.reconnect, RECONNECT_NUMBERS, 'reconnect.'),
-  };
-  return {
-    url: str('url', opts.url),
-    ecdhInfo: str('ecdhInfo', opts.ecdhInfo, true),
-    token: checkToken(opts.token),
-    reconnect,
-    ...numbers(opts, d, NUMBERS),
-    autoJoinRooms: [...rooms],
-    logger,
-    WebSocket: opts.WebSocket,
-    requireEncryption: bool('requireEncryption', opts.requireEncryption ?? d.requireEncryption),
-    serverVerifyKey: checkVerifyKey(opts.serverVerifyKey),
-  };
+  const o = withDefaults(opts, signalClientDefaults) as unknown as ResolvedClientOptions;
+  check(typeof o.url === 'string' && o.url, 'url', 'a non-empty string');
+  check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
+  checkToken(o.token);
+  const logger = (o.logger ??= console);
+  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'a logger with debug, info, warn and error');
+  check(o.WebSocket === undefined || typeof o.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor');
+  const key = o.serverVerifyKey;
+  if (typeof key === 'string') {
+    checkRawP256(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
+  } else if (key !== undefined) {
+    // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
+    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { namedCurve?: string } };
+    check(k.algorithm?.namedCurve === 'P-256' && k.usages?.includes('verify'), 'serverVerifyKey', "a base64 raw P-256 key or an ECDSA P-256 CryptoKey with the 'verify' usage");
+  }
+  return o;
 }

@@ -310,7 +310,9 @@ describe('robustness', () => {
     expect(socket.listenerCount('message')).toBe(0);
     expect(socket.listenerCount('close')).toBe(0);
     expect(socket.listenerCount('open')).toBe(0);
-    expect(count('Timeout')).toBe(baseline.timers);
+    // At most the baseline: a timer left over from an earlier test's cleanup (such as a closing
+    // socket's close timeout) may end meanwhile, so under load the count can drop below it.
+    expect(count('Timeout')).toBeLessThanOrEqual(baseline.timers);
     expect(count('TCPSocketWrap')).toBe(baseline.tcp);
     expect(client.getState()).toBe('disconnected');
     await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });

@@ -120,10 +120,12 @@ describe('options', () => {
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
-  it('names the option, the expectation and the value in its messages', () => {
-    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("option 'ecdhInfo' must be a string; got 5");
+  it('names the option and what it must be in its messages', () => {
+    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("option 'ecdhInfo' must be a string");
+    expect(() => new EncryptedWebSocketClient(null as never)).toThrow('EncryptedWebSocketClient options must be an object');
+    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: 1 as never })).toThrow("option 'reconnect' must be an object");
     expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 0.5 } })).toThrow(
-      "option 'reconnect.backoffMultiplier' must be a number from 1 to 100; got 0.5",
+      "option 'reconnect.backoffMultiplier' must be a number from 1 to 100",
     );
     expect(() => new EncryptedWebSocketClient({ ...base, heartbeatInterval: 1.5 })).toThrow("option 'heartbeatInterval' must be an integer from 1 to 2147483647");
   });
@@ -209,6 +211,48 @@ describe('reconnect schedule (fake timers)', () => {
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(UnreachableWebSocket.created).toBe(1);
+    expect(client.getState()).toBe('disconnected');
+  });
+});
+
+/**
+ * A WebSocket that behaves like a browser's: it opens at once, answers
+ * `authenticate` with a `connected` that offers no encryption, and its
+ * close() refuses codes other than 1000 and 3000-4999 (such as 1008).
+ */
+class BrowserLikeWebSocket implements WebSocketLike {
+  static readonly closes: unknown[][] = [];
+  readyState = 0;
+  onopen: WebSocketLike['onopen'] = null;
+  onmessage: WebSocketLike['onmessage'] = null;
+  onclose: WebSocketLike['onclose'] = null;
+  onerror: WebSocketLike['onerror'] = null;
+  constructor(_url: string) {
+    queueMicrotask(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+    });
+  }
+  send(frame: string): void {
+    if (JSON.parse(frame).event !== 'authenticate') return;
+    const connected = JSON.stringify({ event: 'connected', data: { id: 'c', userId: 'u', time: 't' } });
+    queueMicrotask(() => this.onmessage?.({ data: connected }));
+  }
+  close(...args: unknown[]): void {
+    BrowserLikeWebSocket.closes.push(args);
+    const code = args[0];
+    if (code !== undefined && code !== 1000 && !(typeof code === 'number' && code >= 3000 && code <= 4999)) {
+      throw new DOMException('The close code must be either 1000, or between 3000 and 4999.', 'InvalidAccessError');
+    }
+    this.readyState = 3;
+  }
+}
+
+describe('closing in browsers', () => {
+  it('closes a socket whose handshake failed even where close code 1008 is refused', async () => {
+    const client = new EncryptedWebSocketClient({ url: 'ws://x/stream', ecdhInfo: 'i', token: 't', WebSocket: BrowserLikeWebSocket, logger: recordingLogger() });
+    await expect(client.connect()).rejects.toBeInstanceOf(ProtocolError);
+    expect(BrowserLikeWebSocket.closes).toEqual([[1008, 'Handshake failed'], []]);
     expect(client.getState()).toBe('disconnected');
   });
 });
