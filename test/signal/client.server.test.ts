@@ -240,7 +240,8 @@ describe('reconnection', () => {
 
 describe('heartbeat and idle timeout', () => {
   it('a client without heartbeats is dropped after idleTimeout; one with heartbeats stays', async () => {
-    const server = await fx.server({ idleTimeout: 200 });
+    // Wide against the heartbeat (25 ms), so that an event loop stalled by a loaded machine still reads a heartbeat in time.
+    const server = await fx.server({ idleTimeout: 600 });
     const url = signalUrl(server);
     const silent = fx.client(url, { token: await makeToken('silent'), heartbeatInterval: 60_000, reconnect: { enabled: false } });
     const lively = fx.client(url, { token: await makeToken('lively'), heartbeatInterval: 25, WebSocket: RecordingWebSocket });
@@ -251,12 +252,12 @@ describe('heartbeat and idle timeout', () => {
     const dropped = nextEvent(silent, 'error');
     expect(await dropped).toMatchObject({ code: 'IDLE_TIMEOUT' });
     await whenState(silent, 'disconnected');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
-    // Wait for enough heartbeats to span several idle timeouts, then prove the socket is alive.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(595);
+    // By the 30th heartbeat from here the lively client has outlived two idle timeouts; then prove its socket is alive.
     await new Promise<void>((resolve) => {
       let beats = 0;
       RecordingWebSocket.onSend = (frame) => {
-        if (frame === '{"event":"heartbeat"}' && ++beats === 20) resolve();
+        if (frame === '{"event":"heartbeat"}' && ++beats === 30) resolve();
       };
     });
     const echoed = nextEvent(lively, 'echo');
