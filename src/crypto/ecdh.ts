@@ -25,12 +25,40 @@ export interface IECDHKeyPair {
 export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
   assertBytes(raw, what);
   const first = raw[0] ?? 0;
-  if (raw.length === P256_PUBLIC_KEY_LENGTH && first === 4) return;
+  if (isRawP256(raw)) return;
   const full = raw.length === P256_PUBLIC_KEY_LENGTH;
   const problem = full ? `starts with 0x${first.toString(16).padStart(2, '0')}` : `is ${raw.length} bytes`;
   // Name the two other SEC1 encodings, which some peers send: 33-byte compressed, 65-byte hybrid.
   const form = !full && raw.length === 33 && (first === 2 || first === 3) ? ' (a compressed point)' : full && first >> 1 === 3 ? ' (a hybrid point)' : '';
   throw new KeyFormatError(`${what} ${problem}${form}; send the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`);
+}
+
+/** Whether `raw` is a 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y (the only form the protocols use). */
+const isRawP256 = (raw: Uint8Array): boolean => raw.length === P256_PUBLIC_KEY_LENGTH && raw[0] === 4;
+
+/**
+ * {@link assertRawP256PublicKey} with one short message instead of a
+ * diagnosis, for the size-budgeted Signal and SecureSession bundles.
+ * @internal
+ */
+export function checkRawP256(raw: Uint8Array, what: string): void {
+  if (!isRawP256(raw)) throw new KeyFormatError(`${what} must be a 65-byte uncompressed P-256 point`);
+}
+
+/**
+ * Imports a raw P-256 public key (format-checked by {@link checkRawP256}, on
+ * the curve checked by WebCrypto) as an ECDH key, or with `verify` as an
+ * ECDSA verify key: the lean form of `importPeerPublicKey` and `importVerifyKey`.
+ * @throws KeyFormatError naming `what`.
+ * @internal
+ */
+export async function importRawP256(raw: Uint8Array<ArrayBuffer>, what: string, verify?: boolean): Promise<CryptoKey> {
+  checkRawP256(raw, what);
+  try {
+    return await getSubtle().importKey('raw', raw, { name: verify ? 'ECDSA' : 'ECDH', namedCurve: 'P-256' }, true, verify ? ['verify'] : []);
+  } catch (cause) {
+    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
-import { assertRawP256PublicKey } from './ecdh.js';
+import { assertRawP256PublicKey, importRawP256 } from './ecdh.js';
 import { getSubtle } from './env.js';
 import { assertKey } from './keys.js';
 
@@ -48,34 +48,9 @@ export async function deriveAESKey(opts: {
 }
 
 /**
- * Throws KeyFormatError (naming `what`) unless `raw` is a 65-byte uncompressed
- * P-256 point 0x04 ‖ X ‖ Y: the rule of `assertRawP256PublicKey`, with one
- * short message instead of a diagnosis, for the Signal client's bundle.
- * @internal
- */
-export function checkRawP256(raw: Uint8Array, what: string): void {
-  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} must be a 65-byte uncompressed P-256 point`);
-}
-
-/**
- * Imports a raw P-256 public key (format-checked here, on the curve checked by
- * WebCrypto) as an ECDH key, or with `verify` as an ECDSA verify key.
- * @throws KeyFormatError naming `what`.
- * @internal
- */
-export async function importP256(raw: Uint8Array<ArrayBuffer>, what: string, verify?: boolean): Promise<CryptoKey> {
-  checkRawP256(raw, what);
-  try {
-    return await getSubtle().importKey('raw', raw, { name: verify ? 'ECDSA' : 'ECDH', namedCurve: 'P-256' }, true, verify ? ['verify'] : []);
-  } catch (cause) {
-    throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
-  }
-}
-
-/**
  * The Signal key schedule in one WebCrypto pipeline: ECDH of an ECDH P-256
  * private key (the caller's own, not checked) with a peer's raw public key
- * (checked by {@link importP256}, `what` names it), 256 bits of shared secret
+ * (checked by `importRawP256`, `what` names it), 256 bits of shared secret
  * as HKDF-SHA-256 input with `salt` and the UTF-8 of `info`, giving a
  * non-extractable AES-256-GCM key. The shared secret is wiped afterwards.
  * @throws KeyFormatError when the peer key is malformed or not on the curve.
@@ -83,7 +58,7 @@ export async function importP256(raw: Uint8Array<ArrayBuffer>, what: string, ver
  */
 export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array<ArrayBuffer>, what: string, salt: Uint8Array<ArrayBuffer>, info: string): Promise<CryptoKey> {
   const subtle = getSubtle();
-  const shared = await subtle.deriveBits({ name: 'ECDH', public: await importP256(peerRaw, what) }, privateKey, 256);
+  const shared = await subtle.deriveBits({ name: 'ECDH', public: await importRawP256(peerRaw, what) }, privateKey, 256);
   try {
     const ikm = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
     return await subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info: utf8Encode(info) }, ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);

@@ -6,7 +6,7 @@
 import { aesGcm } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { utf8Encode } from '../crypto/bytes.js';
-import { ecdhBits } from '../crypto/ecdh.js';
+import { checkRawP256, ecdhBits, importRawP256 } from '../crypto/ecdh.js';
 import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
 import { verifySignature } from '../crypto/signing.js';
@@ -143,11 +143,11 @@ export interface IdentityPolicy {
   verifyPeerIdentity?: ((peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>) | undefined;
 }
 
-/** A published P-256 point, member `name` of a peer's advert: only the 65-byte uncompressed form, whatever else the platform would import. */
+/** A published P-256 point, member `name` of a peer's advert: only the 65-byte uncompressed form, whatever else the platform would import (importRawP256 then checks it is on the curve). */
 function point(value: unknown, peer: string, name: string): Uint8Array<ArrayBuffer> {
   const what = `${peer}: e2e.${name}`;
   const raw = base64ToBytes(value as string, what);
-  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError(`${what} is not a 65-byte uncompressed P-256 point`);
+  checkRawP256(raw, what);
   return raw;
 }
 
@@ -170,7 +170,7 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
       keys.verified = false;
       const identityKey = point(advert.idk, peer, 'idk');
       keys.identityFingerprint = await identityFingerprint(identityKey);
-      const verifyKey = await getSubtle().importKey('raw', identityKey, ECDSA, false, ['verify']);
+      const verifyKey = await importRawP256(identityKey, `${peer}: e2e.idk`, true);
       if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) {
         throw new AuthenticationError(`${peer}: identity signature does not match the key`);
       }
@@ -181,7 +181,7 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
     } else if (requirePeerIdentity) {
       throw new AuthenticationError(`${peer}: no identity key, but identities are required`);
     }
-    const ikm = await ecdhBits(own.privateKey, await getSubtle().importKey('raw', publicRaw, ECDH, false, []));
+    const ikm = await ecdhBits(own.privateKey, await importRawP256(publicRaw, `${peer}: e2e.pk`));
     // One key per direction: the two public keys go into the derivation in sender, recipient order.
     const derive = (from: string, to: string): Promise<CryptoKey> => hkdfAesGcmKey(ikm, NO_SALT, input('key', info, from, to));
     [keys.send, keys.receive] = await Promise.all([derive(own.pk, pk), derive(pk, own.pk)]);

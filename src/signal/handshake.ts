@@ -5,7 +5,8 @@
 import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
 import { concatBytes } from '../crypto/bytes.js';
-import { agreeAesKey, importP256 } from '../crypto/signal-crypto.js';
+import { agreeAesKey } from '../crypto/signal-crypto.js';
+import { importRawP256 } from '../crypto/ecdh.js';
 import { verifySignature } from '../crypto/signing.js';
 import type { IECDHKeyPair } from '../crypto/ecdh.js';
 import type { ISignalConnectedData } from './types.js';
@@ -25,7 +26,7 @@ export function signalTranscript(clientPublicKey: Uint8Array, serverPublicKey: U
 
 /** Imports a `serverVerifyKey` option value (already format-checked) as an ECDSA verify key. */
 export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey> {
-  return typeof key === 'string' ? importP256(base64ToBytes(key), 'serverVerifyKey', true) : key;
+  return typeof key === 'string' ? importRawP256(base64ToBytes(key), 'serverVerifyKey', true) : key;
 }
 
 /**

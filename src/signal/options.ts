@@ -1,7 +1,7 @@
 /** Options of {@link EncryptedWebSocketClient}, their defaults and their validation. */
 import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { checkRawP256 } from '../crypto/signal-crypto.js';
+import { checkRawP256 } from '../crypto/ecdh.js';
 import { isRecord, isStringArray } from '../protocol/guards.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';

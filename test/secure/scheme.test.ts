@@ -42,12 +42,16 @@ describe('keys and adverts', () => {
   it('rejects malformed adverts: each leaves the peer unusable with a KeyFormatError or AuthenticationError', async () => {
     const [a, b] = await fresh(2);
     const compressed = bytesToBase64(base64ToBytes(b.pk).slice(0, 33).map((x, i) => (i === 0 ? 2 : x)));
+    // The right form, 0x04 ‖ X ‖ Y, but (1, 1) is not on the curve: WebCrypto refuses it, the scheme names it.
+    const offCurve = bytesToBase64(Uint8Array.of(4, ...new Uint8Array(31), 1, ...new Uint8Array(31), 1));
     const cases: Array<[unknown, typeof KeyFormatError | typeof AuthenticationError]> = [
       [undefined, AuthenticationError],
       ['x', KeyFormatError],
       [{ v: 1, pk: b.pk }, KeyFormatError],
       [{ v: 2, pk: b.pk.slice(0, 40) }, KeyFormatError],
       [{ v: 2, pk: compressed }, KeyFormatError],
+      [{ v: 2, pk: offCurve }, KeyFormatError],
+      [{ v: 2, pk: b.pk, idk: offCurve, sig: 'AAAA' }, KeyFormatError],
       [{ v: 2, pk: b.pk, sig: 'AAAA' }, KeyFormatError],
       [{ v: 2, pk: b.pk, idk: compressed, sig: 'AAAA' }, KeyFormatError],
       [{ v: 2, pk: b.pk, idk: b.pk, sig: 5 }, KeyFormatError],
@@ -58,6 +62,7 @@ describe('keys and adverts', () => {
       expect(keys, JSON.stringify(advert)).toMatchObject({ send: null, receive: null, fingerprint: null });
       expect(keys.error, JSON.stringify(advert)).toBeInstanceOf(type);
     }
+    expect((await checkPeer('b', { v: 2, pk: offCurve }, a, policy)).error?.message).toBe('peer b: e2e.pk is not a point on the P-256 curve');
   });
 
   it('identities: a valid signature verifies; a pin can reject it; without one, a required identity fails', async () => {
