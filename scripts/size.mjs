@@ -39,7 +39,7 @@ const ENTRIES = [
     what: "import { EncryptedWebSocketClient } from 'wss-sessions/signal'",
     code: "export { EncryptedWebSocketClient } from 'wss-sessions/signal';",
     budget: 5 * KB,
-    ceiling: 6350,
+    ceiling: 6500,
   },
   { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB },
 ];

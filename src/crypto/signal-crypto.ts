@@ -7,8 +7,8 @@ import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';
-import { assertRawP256PublicKey, importRawP256 } from './ecdh.js';
-import { getSubtle } from './env.js';
+import { assertRawP256PublicKey, ecdhBits, importRawP256 } from './ecdh.js';
+import { hkdfAesGcmKey } from './hkdf.js';
 import { assertKey } from './keys.js';
 
 /** An AES-GCM envelope as it travels in an `encrypted` event. */
@@ -48,22 +48,20 @@ export async function deriveAESKey(opts: {
 }
 
 /**
- * The Signal key schedule in one WebCrypto pipeline: ECDH of an ECDH P-256
- * private key (the caller's own, not checked) with a peer's raw public key
- * (checked by `importRawP256`, `what` names it), 256 bits of shared secret
- * as HKDF-SHA-256 input with `salt` and the UTF-8 of `info`, giving a
- * non-extractable AES-256-GCM key. The shared secret is wiped afterwards.
+ * The Signal key schedule, on the crypto module's one implementation of each
+ * step: ECDH of an ECDH P-256 private key (the caller's own, not checked) with
+ * a peer's raw public key (checked by `importRawP256`, `what` names it), then
+ * HKDF-SHA-256 of the 32-byte shared secret with `salt` and the UTF-8 of
+ * `info` to a non-extractable AES-256-GCM key. The secret is wiped afterwards.
  * @throws KeyFormatError when the peer key is malformed or not on the curve.
  * @internal
  */
 export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array<ArrayBuffer>, what: string, salt: Uint8Array<ArrayBuffer>, info: string): Promise<CryptoKey> {
-  const subtle = getSubtle();
-  const shared = await subtle.deriveBits({ name: 'ECDH', public: await importRawP256(peerRaw, what) }, privateKey, 256);
+  const shared = await ecdhBits(privateKey, await importRawP256(peerRaw, what));
   try {
-    const ikm = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
-    return await subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info: utf8Encode(info) }, ikm, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    return await hkdfAesGcmKey(shared, salt, utf8Encode(info));
   } finally {
-    new Uint8Array(shared).fill(0);
+    shared.fill(0);
   }
 }
 

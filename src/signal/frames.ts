@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
+import { AES_GCM_IV_LENGTH, AES_GCM_TAG_LENGTH } from '../crypto/aead.js';
 import { utf8Decode } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
@@ -76,7 +77,9 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
   } catch (err) {
     fail((err as Error).message, undefined, err);
   }
-  if (ivBytes.length !== 12 || ct.length < 16) fail("'encrypted' iv must be 12 bytes, ct no shorter than the 16-byte tag");
+  if (ivBytes.length !== AES_GCM_IV_LENGTH || ct.length < AES_GCM_TAG_LENGTH) {
+    fail(`'encrypted' iv must be ${AES_GCM_IV_LENGTH} bytes, ct no shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
+  }
   return { iv: data.iv as string, ivBytes, ct };
 }
 
