@@ -17,43 +17,40 @@ export interface Base64Codec {
   decode(text: string): Uint8Array<ArrayBuffer> | undefined;
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
 /**
  * The one strictness check every codec shares: the exact decoded length, or -1
  * when `text` cannot be canonical (length not a multiple of 4, or unused bits
- * set in the data character before the padding).
+ * set in the data character before the padding). Before '==' the last data
+ * character keeps 2 of its 6 bits, so only A Q g w are canonical; before '=',
+ * 4 bits: the characters of values divisible by 4.
  */
 function expectedLength(text: string): number {
   const n = text.length;
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  // Before '==' the last data character keeps 2 of its 6 bits (mask 0x0f unused); before '=', 4 (mask 0x03).
-  const last = pad ? ALPHABET.indexOf(text.charAt(n - pad - 1)) : 0;
-  return n % 4 || last < 0 || last & (pad === 2 ? 15 : 3) ? -1 : (n / 4) * 3 - pad;
+  const canonical = !pad || (pad > 1 ? 'AQgw' : 'AEIMQUYcgkosw048').includes(text.charAt(n - pad - 1));
+  return n % 4 || !canonical ? -1 : (n / 4) * 3 - pad;
 }
 
 /**
  * A codec around a platform decoder that may be lenient in one way only: it
  * skips characters (whitespace; Buffer skips any unknown one). Each skipped
  * character shortens the output, so the output must have exactly the length
- * the text promises. `decode` returns null or throws for text it refuses.
- * The result is a plain `Uint8Array` that owns its whole `ArrayBuffer` (never a pooled `Buffer` view).
+ * the text promises. `decode` returns a plain `Uint8Array` owning its whole
+ * `ArrayBuffer`, or null, or throws, for text it refuses.
  */
-function strictCodec(name: Base64Codec['name'], encode: (bytes: Uint8Array) => string, decode: (text: string) => Uint8Array | null): Base64Codec {
+function strictCodec(name: Base64Codec['name'], encode: Base64Codec['encode'], decode: (text: string) => Uint8Array<ArrayBuffer> | null): Base64Codec {
   return {
     name,
     encode,
     decode(text) {
       const size = expectedLength(text);
-      let out: Uint8Array | null;
       try {
-        out = size < 0 ? null : decode(text);
+        const out = size < 0 ? null : decode(text);
+        if (out?.length === size) return out;
       } catch {
-        return undefined;
+        // Refused by the platform decoder: not base64.
       }
-      if (out?.length !== size) return undefined;
-      const { buffer } = out;
-      return out.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(out);
+      return undefined;
     },
   };
 }
@@ -94,20 +91,21 @@ export interface BufferLike {
 /**
  * A codec on Node's `Buffer`. `Buffer.from(text, 'base64')` also accepts '-'
  * and '_' and reads only the low byte of non-Latin-1 characters, so the text
- * must be ASCII and free of '-'/'_' before it gets there.
+ * must be ASCII and free of '-'/'_' before it gets there. Its result may be a
+ * view into a shared pool, so it is copied into a plain `Uint8Array`.
  */
 export function createBufferBase64(buffer: BufferLike): Base64Codec {
   return strictCodec(
     'buffer',
     (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     // includes() twice is several times faster than one /[-_]/ test on large text.
-    (text) => (buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_') ? null : buffer.from(text, 'base64')),
+    (text) => (buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_') ? null : new Uint8Array(buffer.from(text, 'base64'))),
   );
 }
 
 /** The static side of a `Uint8Array` with native base64. */
 export interface NativeBase64Constructor {
-  fromBase64(text: string, options?: { alphabet?: 'base64' | 'base64url'; lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial' }): Uint8Array;
+  fromBase64(text: string, options?: { alphabet?: 'base64' | 'base64url'; lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial' }): Uint8Array<ArrayBuffer>;
 }
 
 /** A codec on the native methods; `lastChunkHandling: 'strict'` enforces padding and zero tail bits (whitespace is still skipped). */
@@ -115,7 +113,7 @@ export function createNativeBase64(ctor: NativeBase64Constructor): Base64Codec {
   return strictCodec(
     'native',
     (bytes) => (bytes as Uint8Array & { toBase64(): string }).toBase64(),
-    (text) => ctor.fromBase64(text, { alphabet: 'base64', lastChunkHandling: 'strict' }),
+    (text) => ctor.fromBase64(text, { lastChunkHandling: 'strict' }),
   );
 }
 
@@ -128,10 +126,10 @@ export interface Base64Environment {
 /** The fastest strict codec the environment offers: native, then `Buffer`, then `atob`/`btoa`. */
 export function selectBase64Codec(env: Base64Environment): Base64Codec {
   const native = env.Uint8Array as { fromBase64?: unknown; prototype?: { toBase64?: unknown } } | undefined;
-  if (typeof native?.fromBase64 === 'function' && typeof native.prototype?.toBase64 === 'function') {
-    return createNativeBase64(native as NativeBase64Constructor);
-  }
-  const buffer = env.Buffer as { from?: unknown; byteLength?: unknown } | undefined;
-  if (typeof buffer?.from === 'function' && typeof buffer.byteLength === 'function') return createBufferBase64(buffer as BufferLike);
-  return base64Fallback;
+  const buffer = env.Buffer as { byteLength?: unknown } | undefined;
+  return typeof native?.fromBase64 === 'function' && typeof native.prototype?.toBase64 === 'function'
+    ? createNativeBase64(native as NativeBase64Constructor)
+    : typeof buffer?.byteLength === 'function'
+      ? createBufferBase64(buffer as BufferLike)
+      : base64Fallback;
 }
