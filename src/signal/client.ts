@@ -15,7 +15,7 @@ import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js'
 import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, need, parseConnected, parseEnvelope, parseFrame, parseInner } from './frames.js';
-import { establishClientKey, loadVerifyKey } from './handshake.js';
+import { establishClientKey } from './handshake.js';
 import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
@@ -91,7 +91,6 @@ export class EncryptedWebSocketClient {
   #pending: Promise<void> | null = null;
   #settle: (err?: Error) => void = ignore;
   #destroyed = false;
-  #verifyKey: Promise<CryptoKey> | undefined;
 
   /**
    * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
@@ -215,8 +214,7 @@ export class EncryptedWebSocketClient {
 
   /** Removes one handler. */
   off<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    const set = this.#handlers.get(event);
-    if (set?.delete(handler) && !set.size) this.offAll(event);
+    this.#handlers.get(event)?.delete(handler);
   }
 
   /** Removes every handler of one event. */
@@ -374,15 +372,14 @@ export class EncryptedWebSocketClient {
   }
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    // Frames are handled one at a time, so a first `connected` has either set `info` or closed the link by now.
+    // Frames are handled one at a time, so a first `connected` has either set `n` or closed the link by now.
     need(!link.n, ProtocolError, "second 'connected'");
     const o = this.#opts;
-    const verifyKey = o.serverVerifyKey;
     let info: ISignalConnectedData;
     let key: CryptoKey | null;
     try {
       info = parseConnected(data);
-      key = await establishClientKey(info, link.k!, o.ecdhInfo, o.requireEncryption, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
+      key = await establishClientKey(info, link.k!, o.ecdhInfo, o.requireEncryption, o.serverVerifyKey);
     } catch (err) {
       if (!link.c) this.#fail(err as Error);
       return;

@@ -30,8 +30,8 @@ export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey>
 /**
  * The session's AES-256-GCM key, or `null` when the server offers no
  * encryption and `required` is false. `keys` is this connection's ECDH key
- * pair. With a `verifyKey` (from {@link loadVerifyKey}) the signature is
- * checked before the server's key is used at all.
+ * pair. With a `verifyKey` (the `serverVerifyKey` option, already
+ * format-checked) the signature is checked before the server's key is used at all.
  *
  * @throws ProtocolError when serverPublicKey or salt is missing (and
  *   encryption is `required`, or only one of them is missing);
@@ -43,7 +43,7 @@ export async function establishClientKey(
   keys: IECDHKeyPair,
   ecdhInfo: string,
   required: boolean,
-  verifyKey?: Promise<CryptoKey>,
+  verifyKey?: string | CryptoKey,
 ): Promise<CryptoKey | null> {
   const { serverPublicKey, salt } = connected;
   const what = "'connected' serverPublicKey";
@@ -52,7 +52,7 @@ export async function establishClientKey(
   need(verifyKey || (absent ? salt == null && !required : salt != null), ProtocolError, "'connected' lacks serverPublicKey or salt");
   if (!verifyKey && absent) return null;
   // A verify key that cannot be imported is a configuration error, reported as such.
-  const key = await verifyKey;
+  const key = verifyKey ? await loadVerifyKey(verifyKey) : undefined;
   let serverRaw, saltRaw;
   let verified = !key;
   try {

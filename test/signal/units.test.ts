@@ -274,3 +274,39 @@ describe('closing in browsers', () => {
     expect(client.getState()).toBe('disconnected');
   });
 });
+
+describe('handlers', () => {
+  it('on/off/offAll/onStateChange: removed handlers are not called, and state handlers are kept apart from events', async () => {
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://x/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: BrowserLikeWebSocket,
+      logger: recordingLogger(),
+      requireEncryption: false,
+    });
+    const kept = vi.fn();
+    const removed = vi.fn();
+    const stray = vi.fn();
+    const states: string[] = [];
+    client.on('connected', kept);
+    client.on('connected', removed);
+    client.off('connected', removed);
+    client.off('never-registered', removed);
+    client.on('', stray);
+    client.on('state', stray);
+    client.onStateChange((s) => states.push(s));
+    await client.connect();
+    expect(kept).toHaveBeenCalledTimes(1);
+    expect(kept.mock.calls[0]![0]).toMatchObject({ id: 'c', userId: 'u' });
+    expect(removed).not.toHaveBeenCalled();
+    expect(stray).not.toHaveBeenCalled();
+    expect(states).toEqual(['connecting', 'authenticating', 'authenticated']);
+    client.offAll('connected');
+    client.disconnect();
+    await client.connect();
+    expect(kept).toHaveBeenCalledTimes(1);
+    expect(states.slice(3)).toEqual(['disconnected', 'connecting', 'authenticating', 'authenticated']);
+    client.destroy();
+  });
+});
