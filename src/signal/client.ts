@@ -7,7 +7,6 @@ import {
   ProtocolError,
   ReplayError,
   TimeoutError,
-  toError,
 } from '../errors.js';
 import { aesGcm } from '../crypto/aead.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
@@ -15,8 +14,8 @@ import { seal } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
-import { encodeFrame, isEventName, parseConnected, parseEnvelope, parseFrame, parseInner, type ParsedEnvelope } from './frames.js';
-import { establishClientKey, loadVerifyKey } from './handshake.js';
+import { encodeFrame, isEventName, need, parseConnected, parseEnvelope, parseFrame, parseInner } from './frames.js';
+import { establishClientKey } from './handshake.js';
 import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
@@ -24,34 +23,33 @@ import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnec
 const OPEN = 1;
 const ignore = (): void => {};
 const DONE = Promise.resolve();
+/** The key under which state handlers are kept among the event handlers (no event name can equal it). */
+const STATE = Symbol();
 
 /**
  * One connection attempt and everything that lives exactly as long as it.
- * It is the client's current link until it is released (`closed`); work
- * that finds its link closed is stale and is dropped.
+ * It is the client's current link until it is released (`c`); work that
+ * finds its link released is stale and is dropped. (The members have
+ * one-letter names because property names survive minification.)
  */
 interface Link {
-  /** Set once the key pair exists and the socket is created. */
+  /** The socket, set once the key pair exists and the socket is created. */
   ws?: WebSocketLike;
-  keys?: IECDHKeyPair;
-  readonly seen: ReplayGuard;
-  /** Tails of the promise chains that handle incoming frames, and send encrypted ones, in order. */
-  inbox: Promise<unknown>;
-  outbox: Promise<unknown>;
+  /** This connection's ECDH key pair. */
+  k?: IECDHKeyPair;
+  /** The IVs seen on this connection, received and sent: the replay and reflection guard. */
+  readonly s: ReplayGuard;
+  /** Tails of the promise chains that handle incoming frames (`i`), and send encrypted ones (`o`), in order. */
+  i: Promise<unknown>;
+  o: Promise<unknown>;
   /** The session key, once agreed (`null`: the server offered none). */
   key?: CryptoKey | null;
   /** The validated `connected` data, once authenticated. */
-  info?: ISignalConnectedData;
-  closed?: boolean;
+  n?: ISignalConnectedData;
+  /** Set when the link is released (closed). */
+  c?: boolean;
   /** The link's one timer: the handshake timeout, later the heartbeat (clearTimeout clears both kinds). */
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-/** Decrypts an envelope; the promise never counts as unhandled (it may be dropped unread). */
-function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Array> {
-  const opened = aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
-  opened.catch(ignore);
-  return opened;
+  t?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -83,9 +81,8 @@ function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Ar
 export class EncryptedWebSocketClient {
   readonly #opts: ResolvedClientOptions;
   readonly #log: IWSLogger;
-  /** Event handlers by event name, each set in registration order. */
-  readonly #handlers = new Map<string, Set<TEventHandler>>();
-  readonly #stateHandlers = new Set<TStateChangeHandler>();
+  /** Event handlers by event name (state handlers under {@link STATE}), each set in registration order. */
+  readonly #handlers = new Map<string | symbol, Set<(arg: never) => void>>();
   #state: TConnectionState = 'disconnected';
   #link: Link | null = null;
   #retries = 0;
@@ -94,14 +91,12 @@ export class EncryptedWebSocketClient {
   #pending: Promise<void> | null = null;
   #settle: (err?: Error) => void = ignore;
   #destroyed = false;
-  #verifyKey: Promise<CryptoKey> | undefined;
 
   /**
    * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
    */
   constructor(opts: IEncryptedWSClientOptions) {
-    this.#opts = resolveClientOptions(opts);
-    this.#log = this.#opts.logger;
+    this.#log = (this.#opts = resolveClientOptions(opts)).logger;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -118,29 +113,26 @@ export class EncryptedWebSocketClient {
    * @throws InvalidStateError after `destroy()`.
    */
   connect(): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new InvalidStateError('connect() after destroy(); create a new client'));
+    if (this.#destroyed) return Promise.reject(new InvalidStateError('destroyed'));
     const state = this.#state;
-    if (state === 'authenticated') return Promise.resolve();
-    if (!this.#pending) {
-      // Exists before the attempt starts: a state handler may disconnect() at once.
-      this.#pending = new Promise((resolve, reject) => {
-        this.#settle = (err) => {
-          this.#pending = null;
-          if (err) reject(err);
-          else resolve();
-        };
-      });
-      // Callers that fire and forget connect() must not get an unhandled rejection;
-      // the failure is also reported through the 'error' event and the logger.
-      this.#pending.catch(ignore);
-    }
+    if (state === 'authenticated') return DONE;
+    // Exists before the attempt starts: a state handler may disconnect() at once.
+    const pending = (this.#pending ??= new Promise((resolve, reject) => {
+      this.#settle = (err) => {
+        this.#pending = null;
+        err ? reject(err) : resolve();
+      };
+    }));
+    // Callers that fire and forget connect() must not get an unhandled rejection;
+    // the failure is also reported through the 'error' event and the logger.
+    pending.catch(ignore);
     // No link: 'disconnected', or 'reconnecting' between attempts (then retry at once).
     if (!this.#link) {
       if (state === 'disconnected') this.#retries = 0;
       clearTimeout(this.#retryTimer);
       void this.#open();
     }
-    return this.#pending;
+    return pending;
   }
 
   /** Closes the connection (code 1000) and stops reconnecting; `connect()` may be called again later. */
@@ -153,7 +145,6 @@ export class EncryptedWebSocketClient {
     this.disconnect();
     this.#destroyed = true;
     this.#handlers.clear();
-    this.#stateHandlers.clear();
   }
 
   // ---------------------------------------------------------------- messaging
@@ -171,7 +162,7 @@ export class EncryptedWebSocketClient {
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
    */
   async send(event: string, data?: unknown): Promise<void> {
-    if (!isEventName(event)) throw new InvalidArgumentError('send: event must be a string of 1-256 characters');
+    need(isEventName(event), InvalidArgumentError, 'send: bad event name');
     const link = this.#link;
     const ws = link?.ws;
     const control = CONTROL_EVENTS.has(event);
@@ -181,20 +172,21 @@ export class EncryptedWebSocketClient {
     try {
       text = encodeFrame(event, data);
     } catch (cause) {
-      throw new InvalidArgumentError(`${what}: data cannot be encoded as JSON`, { cause });
+      throw new InvalidArgumentError(`${what}: data is not JSON`, { cause });
     }
     if (control) return ws.send(text);
-    if (!link!.key) throw new InvalidStateError(`${what}: this connection is not encrypted`);
+    const key = link!.key;
+    need(key, InvalidStateError, `${what}: not encrypted`);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
-    const sealing = seal(text, link!.key);
+    const sealing = seal(text, key);
     sealing.catch(ignore);
-    const sent = link!.outbox.then(async () => {
+    const sent = link!.o.then(async () => {
       const payload = await sealing;
-      if (link!.closed || ws.readyState !== OPEN) throw new ConnectionClosedError(what);
-      link!.seen.add(payload.iv);
+      need(!link!.c && ws.readyState === OPEN, ConnectionClosedError, what);
+      link!.s.add(payload.iv);
       ws.send(encodeFrame('encrypted', payload));
     });
-    link!.outbox = sent.catch(ignore);
+    link!.o = sent.catch(ignore);
     return sent;
   }
 
@@ -217,14 +209,12 @@ export class EncryptedWebSocketClient {
 
   /** Registers a handler for an event (decrypted application events, `connected`, `error`, `reconnect_failed`). */
   on<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    const set = this.#handlers.get(event) ?? new Set();
-    this.#handlers.set(event, set.add(handler as TEventHandler));
+    this.#on(event, handler);
   }
 
   /** Removes one handler. */
   off<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    const set = this.#handlers.get(event);
-    if (set?.delete(handler as TEventHandler) && !set.size) this.#handlers.delete(event);
+    this.#handlers.get(event)?.delete(handler);
   }
 
   /** Removes every handler of one event. */
@@ -234,7 +224,7 @@ export class EncryptedWebSocketClient {
 
   /** Registers a handler called with every new state. */
   onStateChange(handler: TStateChangeHandler): void {
-    this.#stateHandlers.add(handler);
+    this.#on(STATE, handler);
   }
 
   // ---------------------------------------------------------------- getters
@@ -246,12 +236,12 @@ export class EncryptedWebSocketClient {
 
   /** The id the server gave this connection, or `null` when not authenticated. */
   getClientId(): string | null {
-    return this.#link?.info?.id ?? null;
+    return this.#link?.n?.id ?? null;
   }
 
   /** The authenticated user id, or `null` when not authenticated. */
   getUserId(): string | null {
-    return this.#link?.info?.userId ?? null;
+    return this.#link?.n?.userId ?? null;
   }
 
   /** Whether the current connection has a session key. */
@@ -268,51 +258,47 @@ export class EncryptedWebSocketClient {
 
   async #open(): Promise<void> {
     const o = this.#opts;
-    const link: Link = { seen: new ReplayGuard(o.replayWindow), inbox: DONE, outbox: DONE };
-    this.#link = link;
+    const link: Link = (this.#link = { s: new ReplayGuard(o.replayWindow), i: DONE, o: DONE });
     this.#setState('connecting');
-    let ws: WebSocketLike;
     try {
-      const keys = (link.keys = await generateECDHKeyPair());
+      const keys = (link.k = await generateECDHKeyPair());
       const Ctor = await resolveWebSocket(o.WebSocket);
-      if (link.closed) return;
+      if (link.c) return;
+      let ws: WebSocketLike;
       try {
         ws = link.ws = new Ctor(o.url);
       } catch (cause) {
-        throw new InvalidArgumentError("option 'url' is not a valid WebSocket URL", { cause });
+        throw new InvalidArgumentError('bad url', { cause });
       }
       ws.onopen = () => {
         ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
         const timeout = o.handshakeTimeout;
-        if (timeout) link.timer = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
+        if (timeout) link.t = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
         this.#setState('authenticating');
       };
+      ws.onmessage = (event) => this.#onMessage(link, event.data);
+      ws.onclose = (event) => this.#lost(link, new ConnectionClosedError('connection', event.code, event.reason));
+      // An error is always followed by a close event, which drives reconnection.
+      // (Node's `ws` throws on an 'error' event nobody listens to.)
+      ws.onerror = ignore;
     } catch (err) {
-      if (!link.closed) this.#fail(toError(err));
-      return;
+      if (!link.c) this.#fail(err as Error);
     }
-    ws.onmessage = (event) => this.#onMessage(link, event.data);
-    ws.onclose = (event) => this.#lost(link, new ConnectionClosedError('connection', event.code, event.reason));
-    // An error is always followed by a close event, which drives reconnection.
-    ws.onerror = () => this.#log.warn('WebSocket error');
   }
 
   /** The link closed or must be dropped: clean up, then reconnect or give up. */
   #lost(link: Link, cause: Error): void {
-    if (link.closed) return;
-    this.#log.info(`WebSocket closed: ${cause.message}`);
+    if (link.c) return;
     this.#release();
     const rc = this.#opts.reconnect;
     if (!rc.enabled || this.#retries >= rc.maxRetries) {
       this.#stop(cause);
       if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retries });
-      return;
+    } else {
+      // The timer exists before the state changes, so a state handler's disconnect() cancels it.
+      this.#retryTimer = setTimeout(() => void this.#open(), reconnectDelay(++this.#retries, rc));
+      this.#setState('reconnecting');
     }
-    const delay = reconnectDelay(++this.#retries, rc);
-    this.#log.info(`Reconnecting in ${delay} ms`);
-    // The timer exists before the state changes, so a state handler's disconnect() cancels it.
-    this.#retryTimer = setTimeout(() => void this.#open(), delay);
-    this.#setState('reconnecting');
   }
 
   /** A failure that retrying cannot fix: report it, close, and stay disconnected. */
@@ -329,22 +315,19 @@ export class EncryptedWebSocketClient {
   }
 
   /**
-   * Releases the current link and everything it holds; its socket's handlers
-   * are detached, so nothing from it arrives later.
+   * Releases the current link and everything it holds (its keys are
+   * dropped); its socket's handlers are detached, so nothing from it arrives later.
    */
   #release(code = 1000, reason = ''): void {
     const link = this.#link;
     if (!link) return;
     this.#link = null;
-    link.closed = true;
-    link.key = null;
-    link.seen.clear();
-    clearTimeout(link.timer);
+    link.c = true;
+    link.key = link.k = undefined;
+    clearTimeout(link.t);
     const ws = link.ws;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
-    // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
-    ws.onerror = ignore;
     try {
       ws.close(code, reason);
     } catch {
@@ -356,69 +339,59 @@ export class EncryptedWebSocketClient {
   // ---------------------------------------------------------------- incoming
 
   /**
-   * Parses a frame at once and, for an `encrypted` frame, starts decrypting
-   * it, so that decryptions run in parallel; the chained job, run in arrival
-   * order, does everything that must happen in order (replay check, delivery).
+   * Handles the frames of a link one at a time, in arrival order: the replay
+   * check, the decryption and the delivery of one frame finish before the next
+   * frame is looked at.
    */
   #onMessage(link: Link, raw: unknown): void {
-    let job: () => unknown;
-    try {
-      const { event, data } = parseFrame(raw, this.#opts.maxFrameSize);
-      if (event === 'encrypted') {
-        const envelope = parseEnvelope(data);
-        const early = link.key && openEnvelope(link.key, envelope);
-        job = async () => {
-          // The key may have been agreed since the frame was parsed.
-          const key = link.key;
-          if (!key) throw new ProtocolError("dropped an 'encrypted' frame: no session key");
-          if (link.seen.has(envelope.iv)) throw new ReplayError("dropped a replayed 'encrypted' frame");
-          const plaintext = await (early || openEnvelope(key, envelope));
+    link.i = link.i
+      .then(async () => {
+        if (link.c) return;
+        const { event, data } = parseFrame(raw, this.#opts.maxFrameSize);
+        const key = link.key;
+        if (event === 'encrypted') {
+          const envelope = parseEnvelope(data);
+          need(key, ProtocolError, "'encrypted' without a session key");
+          need(!link.s.has(envelope.iv), ReplayError, "replayed 'encrypted' frame");
+          const plaintext = await aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
           // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
-          if (link.closed) return;
-          link.seen.add(envelope.iv);
+          if (link.c) return;
+          link.s.add(envelope.iv);
           const inner = parseInner(plaintext);
           this.#emit(inner.event, inner.data);
-        };
-      } else if (event === 'connected') {
-        job = () => this.#onConnected(link, data);
-      } else {
-        job = () => {
-          if (event === 'error') this.#log.error('Server error', data);
-          else if (!CONTROL_EVENTS.has(event) && (this.#opts.requireEncryption || link.key)) throw new ProtocolError(`dropped plaintext application event '${event}'`);
+        } else if (event === 'connected') {
+          await this.#onConnected(link, data);
+        } else if (event === 'error') {
+          this.#report(data);
+        } else {
+          need(CONTROL_EVENTS.has(event) || !(this.#opts.requireEncryption || key), ProtocolError, `dropped plaintext '${event}'`);
           this.#emit(event, data);
-        };
-      }
-    } catch (err) {
-      job = () => {
-        throw err;
-      };
-    }
-    link.inbox = link.inbox.then(() => link.closed || job()).catch((err: unknown) => link.closed || this.#report(toError(err)));
+        }
+      })
+      .catch((err: unknown) => link.c || this.#report(err));
   }
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
-    // Frames are handled one at a time, so a first `connected` has either set `info` or closed the link by now.
-    if (link.info) throw new ProtocolError("dropped a second 'connected'");
+    // Frames are handled one at a time, so a first `connected` has either set `n` or closed the link by now.
+    need(!link.n, ProtocolError, "second 'connected'");
     const o = this.#opts;
-    const verifyKey = o.serverVerifyKey;
     let info: ISignalConnectedData;
     let key: CryptoKey | null;
     try {
       info = parseConnected(data);
-      key = await establishClientKey(info, link.keys!, o.ecdhInfo, verifyKey ? (this.#verifyKey ??= loadVerifyKey(verifyKey)) : undefined);
-      if (!key && o.requireEncryption) throw new ProtocolError("'connected' offers no encryption, which requireEncryption refuses");
+      key = await establishClientKey(info, link.k!, o.ecdhInfo, o.requireEncryption, o.serverVerifyKey);
     } catch (err) {
-      if (!link.closed) this.#fail(toError(err));
+      if (!link.c) this.#fail(err as Error);
       return;
     }
-    if (link.closed) return;
+    if (link.c) return;
     const ws = link.ws!;
     link.key = key;
-    link.info = info;
-    clearTimeout(link.timer);
-    link.timer = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
+    link.n = info;
+    clearTimeout(link.t);
+    link.t = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
     // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
-    if (!key) this.#log.warn('Authenticated, but NOT encrypted (requireEncryption is off)');
+    if (!key) this.#log.warn('not encrypted');
     this.#retries = 0;
     if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
@@ -429,40 +402,39 @@ export class EncryptedWebSocketClient {
   // ---------------------------------------------------------------- helpers
 
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    if (!isStringArray(rooms)) throw new InvalidArgumentError(`${event}Rooms: rooms must be an array of non-empty strings`);
+    need(isStringArray(rooms), InvalidArgumentError, `${event}Rooms: bad rooms`);
     const ws = this.#link?.ws;
-    if (ws && this.#state === 'authenticated' && ws.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
+    if (this.#state === 'authenticated' && ws?.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
     else this.#log.warn(`${event}Rooms: not connected`);
   }
 
-  /** Logs `err` and emits it on 'error'; returns it. */
-  #report(err: Error): Error {
-    this.#log.error(err.message, err);
+  #on(key: string | symbol, handler: (arg: never) => void): void {
+    const handlers = this.#handlers;
+    handlers.set(key, (handlers.get(key) ?? new Set()).add(handler));
+  }
+
+  /** Logs `err` (a WssError, or the server's `error` data) and emits it on 'error'; returns it. */
+  #report<T>(err: T): T {
+    this.#log.error('Signal error', err);
     this.#emit('error', err);
     return err;
   }
 
-  #emit(event: string, data: unknown): void {
-    this.#call(this.#handlers.get(event), data, `'${event}'`);
-  }
-
   #setState(next: TConnectionState): void {
-    if (this.#state === next) return;
-    this.#state = next;
-    this.#call(this.#stateHandlers, next, 'state');
+    if (this.#state !== next) this.#emit(STATE, (this.#state = next));
   }
 
   /**
-   * Calls every handler with `arg`, in registration order, on a copy (so handlers
-   * may add or remove handlers meanwhile); one that throws is logged as `what`
-   * and never breaks the client.
+   * Calls every handler of `key` with `arg`, in registration order, on a copy
+   * (so handlers may add or remove handlers meanwhile); one that throws is
+   * logged and never breaks the client.
    */
-  #call<T>(handlers: Iterable<(arg: T) => void> | undefined, arg: T, what: string): void {
-    for (const handler of [...(handlers ?? [])]) {
+  #emit(key: string | symbol, arg: unknown): void {
+    for (const handler of [...(this.#handlers.get(key) ?? [])]) {
       try {
-        handler(arg);
+        (handler as (arg: unknown) => void)(arg);
       } catch (err) {
-        this.#log.error(`A ${what} handler threw`, err);
+        this.#log.error('A handler threw', err);
       }
     }
   }

@@ -1,11 +1,10 @@
 /**
  * Validation of Signal frames (PROTOCOL.md §2), shared by the client and the
- * reference server. Every function throws a {@link ProtocolError} that names
+ * reference server. Every parser throws a {@link ProtocolError} that names
  * what was wrong; nothing from the network is used before it passes here.
  */
 import { ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { AES_GCM_IV_LENGTH, AES_GCM_TAG_LENGTH } from '../crypto/aead.js';
 import { utf8Decode } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
@@ -16,8 +15,6 @@ export const MAX_EVENT_NAME_LENGTH = 256;
 export const MAX_ROOM_NAME_LENGTH = 256;
 /** Most rooms in one `join` or `leave`. */
 export const MAX_ROOMS_PER_FRAME = 100;
-/** Longest string accepted for connected.id / userId / time. */
-const MAX_ID_LENGTH = 1024;
 
 /** One parsed frame. */
 export interface SignalFrame {
@@ -33,8 +30,18 @@ export interface ParsedEnvelope {
   ct: Uint8Array<ArrayBuffer>;
 }
 
-function fail(message: string, frame?: string, cause?: unknown): never {
-  throw new ProtocolError(message, { frame, cause });
+/**
+ * The one check of the Signal modules: throws `new E(message)` unless `ok`.
+ * Options, frames and the handshake all use it.
+ * @internal
+ */
+export function need(ok: unknown, E: new (message: string) => Error, message: string): asserts ok {
+  if (!ok) throw new E(message);
+}
+
+/** Throws a ProtocolError unless `ok`. */
+function frameNeeds(ok: unknown, message: string): asserts ok {
+  need(ok, ProtocolError, message);
 }
 
 /** Whether `name` is usable as an event name. */
@@ -43,22 +50,19 @@ export function isEventName(name: unknown): name is string {
 }
 
 /** `{event, data}` from JSON text or its UTF-8 bytes; `what` names it in errors. */
-function parseEvent(json: string | Uint8Array, what: string, frame?: string): SignalFrame {
+function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   let value: unknown;
   try {
     value = JSON.parse(typeof json === 'string' ? json : utf8Decode(json));
-  } catch (cause) {
-    fail(`${what} is not JSON`, frame, cause);
-  }
-  if (!isRecord(value) || !isEventName(value.event)) fail(`${what} must be {event, data} with an event of 1-${MAX_EVENT_NAME_LENGTH} characters`, frame);
-  return { event: value.event, data: value.data };
+  } catch {}
+  frameNeeds(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
+  return { event: value.event as string, data: value.data };
 }
 
-/** Parses a text frame into `{event, data}`. */
+/** Parses a text frame of at most `maxChars` characters into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  if (typeof raw !== 'string') fail('dropped a binary frame; frames are JSON text');
-  if (raw.length > maxChars) fail(`dropped a frame of ${raw.length} characters, over ${maxChars}`, raw);
-  return parseEvent(raw, 'frame', raw);
+  frameNeeds(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
+  return parseEvent(raw, 'frame');
 }
 
 /** Encodes a frame; `data` undefined is left out (as in `{"event":"heartbeat"}`). */
@@ -66,58 +70,51 @@ export function encodeFrame(event: string, data?: unknown): string {
   return JSON.stringify({ event, data });
 }
 
-/** Validates and decodes the data of an `encrypted` frame. */
+/** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
-  if (!isRecord(data)) fail("'encrypted' data must be {iv, ct}");
-  let ivBytes, ct;
+  const { iv, ct } = Object(data) as Record<string, string>;
+  let ivBytes: Uint8Array<ArrayBuffer> | undefined, ctBytes: Uint8Array<ArrayBuffer> | undefined;
   try {
-    // Strict base64 (also of non-strings: a KeyFormatError), so the iv text is canonical and can key the replay guard.
-    ivBytes = base64ToBytes(data.iv as string, "'encrypted' iv");
-    ct = base64ToBytes(data.ct as string, "'encrypted' ct");
-  } catch (err) {
-    fail((err as Error).message, undefined, err);
-  }
-  if (ivBytes.length !== AES_GCM_IV_LENGTH || ct.length < AES_GCM_TAG_LENGTH) {
-    fail(`'encrypted' iv must be ${AES_GCM_IV_LENGTH} bytes, ct no shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
-  }
-  return { iv: data.iv as string, ivBytes, ct };
+    // Strict base64, so the iv text is canonical and can key the replay guard.
+    ivBytes = base64ToBytes(iv!);
+    ctBytes = base64ToBytes(ct!);
+  } catch {}
+  frameNeeds(ivBytes?.length === 12 && ctBytes?.length! >= 16, "bad 'encrypted' {iv, ct}");
+  return { iv: iv!, ivBytes, ct: ctBytes! };
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  if (RESERVED_INNER_EVENTS.has(inner.event)) fail(`decrypted payload carries the reserved event '${inner.event}'`);
+  frameNeeds(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
   return inner;
 }
 
 /**
- * Validates the data of a `connected` frame: string ids of at most 1024
- * characters; optional key material as strings (checked later, when used).
+ * Validates the data of a `connected` frame: id, userId and time must be
+ * strings of at most 1024 characters. The key material (serverPublicKey,
+ * salt, signature; null or undefined when absent) is checked when used.
+ * Returns the data as sent.
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
-  if (!isRecord(data)) fail("'connected' data must be an object");
-  const out: Record<string, string> = {};
-  ['id', 'userId', 'time', 'serverPublicKey', 'salt', 'signature'].forEach((key, i) => {
-    // The first three are required; the key material is optional, and null means absent.
-    const value = Object.hasOwn(data, key) ? data[key] : undefined;
-    if (i > 2 && value == null) return;
-    if (typeof value !== 'string' || (i < 3 && value.length > MAX_ID_LENGTH)) {
-      fail(`'connected' ${key} must be a string${i < 3 ? ` of at most ${MAX_ID_LENGTH} characters` : ''}`);
-    }
-    out[key] = value;
-  });
-  return out as unknown as ISignalConnectedData;
+  const given = Object(data) as Record<string, unknown>;
+  frameNeeds(
+    ['id', 'userId', 'time'].every((key) => typeof given[key] === 'string' && (given[key] as string).length <= 1024),
+    "bad 'connected' id, userId or time",
+  );
+  return given as unknown as ISignalConnectedData;
 }
 
 /** Validates the data of a `join` / `leave` frame: `{rooms: string[]}`. */
 export function parseRooms(event: string, data: unknown): string[] {
-  if (!isRecord(data) || !Array.isArray(data.rooms)) fail(`'${event}' data must be {rooms: string[]}`);
-  const rooms = data.rooms as unknown[];
-  if (rooms.length > MAX_ROOMS_PER_FRAME) fail(`'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
-  for (const room of rooms) {
-    if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_NAME_LENGTH) {
-      fail(`'${event}' rooms must be strings of 1-${MAX_ROOM_NAME_LENGTH} characters; got ${snippet(JSON.stringify(room) ?? String(room), 60)}`);
-    }
+  const rooms = isRecord(data) && data.rooms;
+  frameNeeds(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
+  frameNeeds(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
+  for (const room of rooms as unknown[]) {
+    frameNeeds(
+      typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_NAME_LENGTH,
+      `'${event}' rooms must be strings of 1-${MAX_ROOM_NAME_LENGTH} characters; got ${snippet(JSON.stringify(room) ?? String(room), 60)}`,
+    );
   }
   return rooms as string[];
 }

@@ -4,24 +4,22 @@
  */
 import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { concatBytes } from '../crypto/bytes.js';
 import { agreeAesKey } from '../crypto/signal-crypto.js';
 import { importRawP256 } from '../crypto/ecdh.js';
 import { verifySignature } from '../crypto/signing.js';
 import type { IECDHKeyPair } from '../crypto/ecdh.js';
+import { need } from './frames.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */
 export const MAX_SALT_BYTES = 1024;
-
-const UNVERIFIED = "'connected' signature does not verify with serverVerifyKey";
 
 /**
  * The bytes a server signs to prove it chose `serverPublicKey` and `salt` for
  * this client: clientPublicKey ‖ serverPublicKey ‖ salt, all raw.
  */
 export function signalTranscript(clientPublicKey: Uint8Array, serverPublicKey: Uint8Array, salt: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concatBytes(clientPublicKey, serverPublicKey, salt);
+  return new Uint8Array([...clientPublicKey, ...serverPublicKey, ...salt]);
 }
 
 /** Imports a `serverVerifyKey` option value (already format-checked) as an ECDSA verify key. */
@@ -31,11 +29,12 @@ export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey>
 
 /**
  * The session's AES-256-GCM key, or `null` when the server offers no
- * encryption (the caller decides whether that is allowed). `keys` is this
- * connection's ECDH key pair. With a `verifyKey` (from {@link loadVerifyKey})
- * the signature is checked before the server's key is used at all.
+ * encryption and `required` is false. `keys` is this connection's ECDH key
+ * pair. With a `verifyKey` (the `serverVerifyKey` option, already
+ * format-checked) the signature is checked before the server's key is used at all.
  *
- * @throws ProtocolError when only one of serverPublicKey / salt is present;
+ * @throws ProtocolError when serverPublicKey or salt is missing (and
+ *   encryption is `required`, or only one of them is missing);
  *   KeyFormatError for a malformed key or salt (empty or over 1024 bytes);
  *   AuthenticationError when a required signature is missing or wrong.
  */
@@ -43,26 +42,28 @@ export async function establishClientKey(
   connected: ISignalConnectedData,
   keys: IECDHKeyPair,
   ecdhInfo: string,
-  verifyKey?: Promise<CryptoKey>,
+  required: boolean,
+  verifyKey?: string | CryptoKey,
 ): Promise<CryptoKey | null> {
   const { serverPublicKey, salt } = connected;
-  if (serverPublicKey === undefined || salt === undefined) {
-    if (!verifyKey && serverPublicKey === salt) return null;
-    throw verifyKey ? new AuthenticationError(UNVERIFIED) : new ProtocolError("'connected' needs both serverPublicKey and salt");
-  }
   const what = "'connected' serverPublicKey";
-  const serverRaw = base64ToBytes(serverPublicKey, what);
-  const saltRaw = base64ToBytes(salt, "'connected' salt");
-  if (!saltRaw.length || saltRaw.length > MAX_SALT_BYTES) throw new KeyFormatError(`'connected' salt must be 1-${MAX_SALT_BYTES} bytes`);
-  if (verifyKey) {
-    const key = await verifyKey;
-    let verified = false;
-    try {
-      // A missing or non-base64 signature throws here: simply a bad signature.
-      const signature = base64ToBytes(connected.signature as string);
-      verified = await verifySignature(key, signature, signalTranscript(base64ToBytes(keys.publicKeyB64), serverRaw, saltRaw));
-    } catch {}
-    if (!verified) throw new AuthenticationError(UNVERIFIED);
+  const absent = serverPublicKey == null;
+  // With a verifyKey, missing key material is simply an unverifiable offer (AuthenticationError below).
+  need(verifyKey || (absent ? salt == null && !required : salt != null), ProtocolError, "'connected' lacks serverPublicKey or salt");
+  if (!verifyKey && absent) return null;
+  // A verify key that cannot be imported is a configuration error, reported as such.
+  const key = verifyKey ? await loadVerifyKey(verifyKey) : undefined;
+  let serverRaw, saltRaw;
+  let verified = !key;
+  try {
+    serverRaw = base64ToBytes(serverPublicKey!, what);
+    saltRaw = base64ToBytes(salt!, "'connected' salt");
+    need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, KeyFormatError, "'connected' salt must be 1-1024 bytes");
+    // A missing or non-base64 signature throws here: simply a bad signature.
+    verified ||= await verifySignature(key!, base64ToBytes(connected.signature!), signalTranscript(base64ToBytes(keys.publicKeyB64), serverRaw, saltRaw));
+  } catch (err) {
+    if (!key) throw err;
   }
-  return agreeAesKey(keys.keyPair.privateKey, serverRaw, what, saltRaw, ecdhInfo);
+  need(verified, AuthenticationError, "bad 'connected' signature");
+  return agreeAesKey(keys.keyPair.privateKey, serverRaw!, what, saltRaw!, ecdhInfo);
 }

@@ -3,10 +3,14 @@ import { InvalidArgumentError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
 import { checkRawP256 } from '../crypto/ecdh.js';
 import { isRecord, isStringArray } from '../protocol/guards.js';
+import { need } from './frames.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
-/** Reconnection settings. */
+/**
+ * Reconnection settings. Every number must lie between its minimum (0 unless
+ * said otherwise) and 2147483647 (setTimeout's limit).
+ */
 export interface IReconnectOptions {
   /** Reconnect after an unexpected close. Default: true. */
   enabled?: boolean;
@@ -14,13 +18,19 @@ export interface IReconnectOptions {
   maxRetries?: number;
   /** Base delay before the first retry, in ms. Default: 3000. */
   interval?: number;
-  /** Each further retry waits this many times longer. Default: 1.5. */
+  /** Each further retry waits this many times longer; at least 1. Default: 1.5. */
   backoffMultiplier?: number;
   /** Cap on the delay before jitter, in ms. Default: 30000. */
   maxInterval?: number;
 }
 
-/** Options of the Signal client. The first eight are the original client's, with the same defaults. */
+/**
+ * Options of the Signal client. The first eight are the original client's,
+ * with the same defaults. The constructor rejects a bad value with an
+ * InvalidArgumentError naming the option: booleans must be booleans, room
+ * lists arrays of non-empty strings, and numbers lie between their minimum (0
+ * unless said otherwise) and 2147483647.
+ */
 export interface IEncryptedWSClientOptions {
   /** WebSocket server URL, e.g. `'wss://signal.example.com/stream'`. Required. */
   url: string;
@@ -30,11 +40,11 @@ export interface IEncryptedWSClientOptions {
   token: string;
   /** Reconnection settings; see {@link IReconnectOptions}. */
   reconnect?: IReconnectOptions;
-  /** Milliseconds between `heartbeat` frames once authenticated. Default: 30000 (the server drops clients silent for 90 s). */
+  /** Milliseconds between `heartbeat` frames once authenticated; at least 1. Default: 30000 (the server drops clients silent for 90 s). */
   heartbeatInterval?: number;
   /** Rooms joined after every successful authentication (so re-joined on reconnect). Default: []. */
   autoJoinRooms?: string[];
-  /** Where the client logs. Default: console. */
+  /** Where the client logs: an object with debug, info, warn and error methods. Default: console. */
   logger?: IWSLogger;
   /** WebSocket constructor to use (pass `WebSocket` from the `ws` package in Node). Default: the platform's, else `ws` in Node. */
   WebSocket?: WebSocketConstructor;
@@ -46,17 +56,18 @@ export interface IEncryptedWSClientOptions {
   requireEncryption?: boolean;
   /**
    * The server's ECDSA P-256 verify key (base64 of the raw 65-byte public key,
-   * or a `CryptoKey`). When set, `connected` must carry a valid `signature`
-   * over clientPublicKey ‖ serverPublicKey ‖ salt; otherwise the client closes
-   * and does not reconnect on its own. Default: none (no server authentication).
+   * or an ECDSA P-256 public `CryptoKey` with the `verify` usage). When set,
+   * `connected` must carry a valid `signature` over clientPublicKey ‖
+   * serverPublicKey ‖ salt; otherwise the client closes and does not
+   * reconnect on its own. Default: none (no server authentication).
    */
   serverVerifyKey?: string | CryptoKey;
   /**
    * How many recent IVs of this connection (received and sent) are remembered
-   * to reject replayed and reflected `encrypted` frames. Default: 4096.
+   * to reject replayed and reflected `encrypted` frames; at least 1. Default: 4096.
    */
   replayWindow?: number;
-  /** Largest incoming frame in characters; larger frames are dropped with an error event. Default: 1048576. */
+  /** Largest incoming frame in characters, at least 64; larger frames are dropped with an error event. Default: 1048576. */
   maxFrameSize?: number;
   /** Milliseconds to wait for `connected` after `authenticate` before closing and retrying; 0 waits forever. Default: 15000. */
   handshakeTimeout?: number;
@@ -90,56 +101,40 @@ export interface ResolvedClientOptions {
   handshakeTimeout: number;
 }
 
-// setTimeout fires at once for longer delays.
-const MAX_DELAY = 2 ** 31 - 1;
+/** The numeric options whose minimum is not 0 (a top-level or a `reconnect` member). */
+const MIN: Record<string, number> = { heartbeatInterval: 1, replayWindow: 1, maxFrameSize: 64, backoffMultiplier: 1 };
 
-/** Allowed range of each numeric option (a top-level or a `reconnect` member); all are integers but backoffMultiplier. */
-const RANGES: Record<string, readonly [min: number, max: number]> = {
-  heartbeatInterval: [1, MAX_DELAY],
-  replayWindow: [1, 1e6],
-  maxFrameSize: [64, 2 ** 30],
-  handshakeTimeout: [0, MAX_DELAY],
-  maxRetries: [0, 1e6],
-  interval: [0, MAX_DELAY],
-  backoffMultiplier: [1, 100],
-  maxInterval: [0, MAX_DELAY],
-};
-
-/** Throws InvalidArgumentError naming the option (`''`: the options object) and what it must be. */
-function check(ok: unknown, name: string, expected: string): void {
-  if (!ok) throw new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${expected}`);
+/** Throws InvalidArgumentError naming the option (`''`: the options object). */
+function check(ok: unknown, name: string): asserts ok {
+  need(ok, InvalidArgumentError, `bad EncryptedWebSocketClient option${name ? ` '${name}'` : 's'}`);
 }
 
 /** Throws unless `token` can go into `authenticate`. */
 export function checkToken(token: unknown): string {
-  check(typeof token === 'string' && token, 'token', 'a non-empty string');
-  return token as string;
+  check(typeof token === 'string' && token, 'token');
+  return token;
 }
 
 /**
  * `given` with every member of `defaults` filled in, each checked against the
- * type of its default: booleans, numbers in {@link RANGES}, room lists, and
+ * type of its default: booleans, numbers from their {@link MIN} (else 0) to
+ * 2^31 − 1 (setTimeout fires at once for longer delays), room lists, and
  * nested objects (checked the same way). Other members are copied unchecked.
  */
 function withDefaults(given: unknown, defaults: object, prefix = ''): Record<string, unknown> {
-  check(isRecord(given), prefix.slice(0, -1), 'an object');
-  const out: Record<string, unknown> = { ...(given as object) };
-  for (const key in defaults) {
-    const fallback = (defaults as Record<string, unknown>)[key];
+  check(isRecord(given), prefix.slice(0, -1));
+  const out: Record<string, unknown> = { ...given };
+  for (const [key, fallback] of Object.entries(defaults)) {
     const name = prefix + key;
     const value = (out[key] ??= fallback);
-    if (typeof fallback === 'boolean') {
-      check(typeof value === 'boolean', name, 'true or false');
-    } else if (typeof fallback === 'number') {
-      const [min, max] = RANGES[key]!;
-      const integer = key !== 'backoffMultiplier';
-      const ok = typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value));
-      check(ok, name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-    } else if (Array.isArray(fallback)) {
-      check(isStringArray(value), name, 'an array of non-empty strings');
-      out[key] = [...(value as string[])];
+    if (Array.isArray(fallback)) {
+      check(isStringArray(value), name);
+      out[key] = [...value];
+    } else if (typeof fallback === 'object') {
+      out[key] = withDefaults(value, fallback, `${name}.`);
     } else {
-      out[key] = withDefaults(value, fallback as object, `${name}.`);
+      // Booleans compare as 0 and 1, so one range check serves both types (and refuses NaN).
+      check(typeof value === typeof fallback && (value as number) >= (MIN[key] ?? 0) && (value as number) < 2 ** 31, name);
     }
   }
   return out;
@@ -151,19 +146,16 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
  */
 export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedClientOptions {
   const o = withDefaults(opts, signalClientDefaults) as unknown as ResolvedClientOptions;
-  check(typeof o.url === 'string' && o.url, 'url', 'a non-empty string');
-  check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
+  check(typeof o.url === 'string' && o.url, 'url');
+  check(typeof o.ecdhInfo === 'string', 'ecdhInfo');
   checkToken(o.token);
-  const logger = (o.logger ??= console);
-  check(['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function'), 'logger', 'a logger with debug, info, warn and error');
-  check(o.WebSocket === undefined || typeof o.WebSocket === 'function', 'WebSocket', 'a WebSocket constructor');
-  const key = o.serverVerifyKey;
-  if (typeof key === 'string') {
-    checkRawP256(base64ToBytes(key, 'serverVerifyKey'), 'serverVerifyKey');
-  } else if (key !== undefined) {
-    // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
-    const k = Object(key) as Partial<CryptoKey> & { algorithm?: { namedCurve?: string } };
-    check(k.algorithm?.namedCurve === 'P-256' && k.usages?.includes('verify'), 'serverVerifyKey', "a base64 raw P-256 key or an ECDSA P-256 CryptoKey with the 'verify' usage");
-  }
+  const logger = (o.logger ??= console) as unknown as Record<string, unknown>;
+  check(['debug', 'info', 'warn', 'error'].every((m) => typeof logger[m] === 'function'), 'logger');
+  check(typeof (o.WebSocket ?? Object) === 'function', 'WebSocket');
+  const key = o.serverVerifyKey as (Partial<CryptoKey> & { algorithm?: { namedCurve?: string } }) | string | undefined;
+  const what = 'serverVerifyKey';
+  if (typeof key === 'string') checkRawP256(base64ToBytes(key, what), what);
+  // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
+  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what);
   return o;
 }

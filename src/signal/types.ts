@@ -30,7 +30,12 @@ export type TEventHandler<T = unknown> = (data: T) => void;
 /** Receives every new connection state. */
 export type TStateChangeHandler = (state: TConnectionState) => void;
 
-/** The `connected` event's data as delivered to handlers (validated). */
+/**
+ * The `connected` event's data as the server sent it, once validated: the
+ * three ids are strings (of at most 1024 characters), and the key material
+ * the client used passed its checks. Absent key material may be `undefined`
+ * or `null`.
+ */
 export interface ISignalConnectedData {
   /** Connection id the server gave this socket. */
   id: string;
@@ -39,11 +44,11 @@ export interface ISignalConnectedData {
   /** Server time, as the server sent it. */
   time: string;
   /** Base64 raw P-256 public key of the server, when it offers encryption. */
-  serverPublicKey?: string;
+  serverPublicKey?: string | null;
   /** Base64 HKDF salt, when the server offers encryption. */
-  salt?: string;
+  salt?: string | null;
   /** Base64 ECDSA P-256 signature (r ‖ s) over clientPublicKey ‖ serverPublicKey ‖ salt, when the server signs. */
-  signature?: string;
+  signature?: string | null;
 }
 
 /** Control events: always plaintext on the wire, never encrypted (PROTOCOL.md §2). */

@@ -59,6 +59,9 @@ describe('no downgrade (requireEncryption)', () => {
   it.each([
     ['no key and no salt', (d: Record<string, unknown>) => ({ id: d.id, userId: d.userId, time: d.time }), ProtocolError],
     ['a key but no salt', (d: Record<string, unknown>) => ({ ...d, salt: undefined }), ProtocolError],
+    ['a key and a null salt', (d: Record<string, unknown>) => ({ ...d, salt: null }), ProtocolError],
+    ['a salt but a null key', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: null }), ProtocolError],
+    ['a key that is not a string', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 65 }), KeyFormatError],
     ['a key that is not base64', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 'not base64!' }), KeyFormatError],
     ['a compressed 33-byte key', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) }), KeyFormatError],
     ['an empty salt', (d: Record<string, unknown>) => ({ ...d, salt: '' }), KeyFormatError],
@@ -101,6 +104,21 @@ describe('no downgrade (requireEncryption)', () => {
     conn.send('news', 1);
     expect(await got).toBe(1);
     await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+  });
+
+  it('with requireEncryption: false, null key material means no encryption, and one missing half is still refused', async () => {
+    const { client: c } = client({ requireEncryption: false });
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    await honestHandshake(conn, (d) => ({ id: d.id, userId: d.userId, time: d.time, serverPublicKey: null, salt: null }));
+    await connecting;
+    expect(c.isConnected() && !c.isEncrypted()).toBe(true);
+    c.disconnect();
+    const again = c.connect();
+    const second = await hostile.nextConnection();
+    await honestHandshake(second, (d) => ({ ...d, salt: null }));
+    await expect(again).rejects.toBeInstanceOf(ProtocolError);
+    expect(await second.closed).toBe(1008);
   });
 });
 

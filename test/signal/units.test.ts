@@ -65,19 +65,25 @@ describe('frame validation', () => {
     }
   });
 
-  it('checks connected data: ids are bounded strings, key material is optional (null means absent)', () => {
+  it('checks connected data: ids are bounded strings; the key material is left to the handshake', () => {
     const ids = { id: 'c1', userId: 'u', time: 't' };
-    expect(parseConnected({ ...ids, salt: null, serverPublicKey: 'k', extra: 1 })).toEqual({ ...ids, serverPublicKey: 'k' });
-    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id must be a string of at most 1024/);
-    expect(() => parseConnected({ userId: 'u', time: 't' })).toThrow(ProtocolError);
-    expect(() => parseConnected({ ...ids, signature: 5 })).toThrow(/'connected' signature must be a string/);
+    const data = { ...ids, salt: null, serverPublicKey: 'k', extra: 1 };
+    expect(parseConnected(data)).toBe(data);
+    expect(parseConnected({ ...ids, id: 'x'.repeat(1024) })).toBeTruthy();
+    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id, userId or time/);
+    for (const bad of [{ userId: 'u', time: 't' }, { ...ids, time: 5 }, null, 'connected', [ids]]) {
+      expect(() => parseConnected(bad)).toThrow(ProtocolError);
+    }
   });
 
   it('turns bad envelopes and reserved inner events into ProtocolErrors', () => {
     const iv = 'AAAAAAAAAAAAAAAA';
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).ct.length).toBe(18);
-    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/shorter than the 16-byte tag/);
-    expect(() => parseEnvelope({ iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) })).toThrow(ProtocolError);
+    expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).iv).toBe(iv);
+    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' \{iv, ct\}/); // ct shorter than the 16-byte tag
+    for (const bad of [{ iv: 'AAAAAAAAAAAAAAA=', ct: 'A'.repeat(24) }, { iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) }, { iv, ct: 1 }, { iv }, null, 'x']) {
+      expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
+    }
     expect(() => parseInner('{"event":"connected"}')).toThrow(/reserved event 'connected'/);
   });
 });
@@ -97,7 +103,15 @@ describe('options', () => {
     [{ token: '' }],
     [{ reconnect: { maxRetries: -1 } }],
     [{ reconnect: { backoffMultiplier: 0.5 } }],
+    [{ reconnect: { interval: '5' } }],
+    [{ reconnect: { enabled: 1 } }],
     [{ heartbeatInterval: 0 }],
+    [{ heartbeatInterval: Number.NaN }],
+    [{ heartbeatInterval: 2 ** 31 }],
+    [{ handshakeTimeout: -1 }],
+    [{ maxFrameSize: 63 }],
+    [{ ecdhInfo: undefined }],
+    [{ WebSocket: 5 }],
     [{ autoJoinRooms: [''] }],
     [{ replayWindow: 0 }],
     [{ requireEncryption: 'yes' }],
@@ -115,19 +129,23 @@ describe('options', () => {
     const ecdh = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: ecdsa.publicKey })).not.toThrow();
     for (const wrong of [ecdsa.privateKey, ecdh.publicKey]) {
-      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow(/option 'serverVerifyKey' must be .*'verify' usage/);
+      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow("bad EncryptedWebSocketClient option 'serverVerifyKey'");
     }
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
-  it('names the option and what it must be in its messages', () => {
-    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("option 'ecdhInfo' must be a string");
-    expect(() => new EncryptedWebSocketClient(null as never)).toThrow('EncryptedWebSocketClient options must be an object');
-    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: 1 as never })).toThrow("option 'reconnect' must be an object");
-    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 0.5 } })).toThrow(
-      "option 'reconnect.backoffMultiplier' must be a number from 1 to 100",
-    );
-    expect(() => new EncryptedWebSocketClient({ ...base, heartbeatInterval: 1.5 })).toThrow("option 'heartbeatInterval' must be an integer from 1 to 2147483647");
+  it('names the bad option in its messages', () => {
+    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("bad EncryptedWebSocketClient option 'ecdhInfo'");
+    expect(() => new EncryptedWebSocketClient(null as never)).toThrow('bad EncryptedWebSocketClient options');
+    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: 1 as never })).toThrow("bad EncryptedWebSocketClient option 'reconnect'");
+    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 0.5 } })).toThrow("option 'reconnect.backoffMultiplier'");
+    expect(() => new EncryptedWebSocketClient({ ...base, heartbeatInterval: 2 ** 31 })).toThrow("option 'heartbeatInterval'");
+  });
+
+  it('accepts the limits of each range and keeps unknown members as they are', () => {
+    const edges = { heartbeatInterval: 1, replayWindow: 1, maxFrameSize: 64, handshakeTimeout: 0, reconnect: { maxRetries: 0, interval: 0, maxInterval: 2 ** 31 - 1, backoffMultiplier: 1 } };
+    expect(() => new EncryptedWebSocketClient({ ...base, ...edges, requireEncryption: false, autoJoinRooms: ['a'] })).not.toThrow();
+    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 1.5, enabled: false } })).not.toThrow();
   });
 
   it('updateToken rejects a non-string', () => {
@@ -254,5 +272,41 @@ describe('closing in browsers', () => {
     await expect(client.connect()).rejects.toBeInstanceOf(ProtocolError);
     expect(BrowserLikeWebSocket.closes).toEqual([[1008, 'Handshake failed'], []]);
     expect(client.getState()).toBe('disconnected');
+  });
+});
+
+describe('handlers', () => {
+  it('on/off/offAll/onStateChange: removed handlers are not called, and state handlers are kept apart from events', async () => {
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://x/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: BrowserLikeWebSocket,
+      logger: recordingLogger(),
+      requireEncryption: false,
+    });
+    const kept = vi.fn();
+    const removed = vi.fn();
+    const stray = vi.fn();
+    const states: string[] = [];
+    client.on('connected', kept);
+    client.on('connected', removed);
+    client.off('connected', removed);
+    client.off('never-registered', removed);
+    client.on('', stray);
+    client.on('state', stray);
+    client.onStateChange((s) => states.push(s));
+    await client.connect();
+    expect(kept).toHaveBeenCalledTimes(1);
+    expect(kept.mock.calls[0]![0]).toMatchObject({ id: 'c', userId: 'u' });
+    expect(removed).not.toHaveBeenCalled();
+    expect(stray).not.toHaveBeenCalled();
+    expect(states).toEqual(['connecting', 'authenticating', 'authenticated']);
+    client.offAll('connected');
+    client.disconnect();
+    await client.connect();
+    expect(kept).toHaveBeenCalledTimes(1);
+    expect(states.slice(3)).toEqual(['disconnected', 'connecting', 'authenticating', 'authenticated']);
+    client.destroy();
   });
 });
