@@ -114,20 +114,19 @@ export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Arr
 export async function deriveSharedBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   assertKey(privateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
   assertKey(publicKey, 'ECDH public key', { type: 'public', algorithm: 'ECDH', namedCurve: 'P-256' });
-  return ecdhBits(privateKey, publicKey);
+  try {
+    return await ecdhBits(privateKey, publicKey);
+  } catch (cause) {
+    throw new KeyFormatError('ECDH key agreement failed; check that both keys are valid P-256 keys', { cause });
+  }
 }
 
 /**
  * {@link deriveSharedBits} without the key checks, for callers whose keys are
  * known good (a private key from {@link generateECDHKeyPair}, a public key from
- * {@link importPeerPublicKey}).
+ * {@link importPeerPublicKey}): WebCrypto's own error is left as it is.
  * @internal
  */
 export async function ecdhBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
-  const subtle = getSubtle();
-  try {
-    return new Uint8Array(await subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
-  } catch (cause) {
-    throw new KeyFormatError('ECDH key agreement failed; check that both keys are valid P-256 keys', { cause });
-  }
+  return new Uint8Array(await getSubtle().deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
 }

@@ -14,15 +14,23 @@ function checkHkdf(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8A
   return bytes;
 }
 
-/** Imports the key material as an HKDF key and builds the HKDF-SHA-256 parameters. */
-async function hkdfSetup(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, usage: KeyUsage): Promise<[HkdfParams, CryptoKey]> {
-  const params: HkdfParams = { name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) };
+/** HKDF-SHA-256 parameters. */
+const hkdfParams = (salt: Uint8Array, info: Uint8Array): HkdfParams => ({ name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) });
+
+const importHkdfKey = (ikm: Uint8Array, usage: KeyUsage): Promise<CryptoKey> => getSubtle().importKey('raw', toBufferSource(ikm), 'HKDF', false, [usage]);
+
+/** {@link importHkdfKey} for caller-supplied key material: a refusal names what to pass. */
+async function importCheckedHkdfKey(ikm: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
   try {
-    return [params, await getSubtle().importKey('raw', toBufferSource(ikm), 'HKDF', false, [usage])];
+    return await importHkdfKey(ikm, usage);
   } catch (cause) {
     throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause });
   }
 }
+
+/** The AES-256-GCM key (non-extractable, encrypt + decrypt) of an HKDF key. */
+const aesGcmKeyOf = (key: CryptoKey, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> =>
+  getSubtle().deriveKey(hkdfParams(salt, info), key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 
 /**
  * HKDF-SHA-256 (RFC 5869): `lengthBits / 8` bytes of output keying material.
@@ -44,8 +52,8 @@ export async function hkdf(
       `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
     );
   }
-  const [params, key] = await hkdfSetup(checkHkdf(ikm, salt, info), salt, info, 'deriveBits');
-  return new Uint8Array(await getSubtle().deriveBits(params, key, lengthBits));
+  const key = await importCheckedHkdfKey(checkHkdf(ikm, salt, info), 'deriveBits');
+  return new Uint8Array(await getSubtle().deriveBits(hkdfParams(salt, info), key, lengthBits));
 }
 
 /**
@@ -56,14 +64,14 @@ export async function hkdf(
  * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
  */
 export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
-  return hkdfAesGcmKey(checkHkdf(ikm, salt, info), salt, info);
+  return aesGcmKeyOf(await importCheckedHkdfKey(checkHkdf(ikm, salt, info), 'deriveKey'), salt, info);
 }
 
 /**
- * {@link deriveAesGcmKey} without the argument checks, for callers whose bytes are known good.
+ * {@link deriveAesGcmKey} without the argument checks, for callers whose bytes
+ * are known good (an ECDH secret): WebCrypto's own error is left as it is.
  * @internal
  */
 export async function hkdfAesGcmKey(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
-  const [params, key] = await hkdfSetup(ikm, salt, info, 'deriveKey');
-  return getSubtle().deriveKey(params, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  return aesGcmKeyOf(await importHkdfKey(ikm, 'deriveKey'), salt, info);
 }
