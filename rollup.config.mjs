@@ -6,19 +6,20 @@ import nodeResolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import terser from '@rollup/plugin-terser';
 
+const existing = (map) => Object.fromEntries(Object.entries(map).filter(([, file]) => existsSync(file)));
+
 /** Package entry points: name -> module emitted by tsc (only those that exist yet). */
-const entries = Object.fromEntries(
-  Object.entries({
-    index: 'build/src/index.js',
-    secure: 'build/src/secure/index.js',
-    crypto: 'build/src/crypto/index.js',
-    signal: 'build/src/signal/index.js',
-    legacy: 'build/legacy-compat/index.js',
-    server: 'build/src/server/index.js',
-    cli: 'build/src/server/cli.js',
-  }).filter(([, file]) => existsSync(file)),
-);
-const browserEntries = ['index', 'secure', 'crypto', 'signal', 'legacy'].filter((name) => name in entries);
+const entries = existing({
+  index: 'build/src/index.js',
+  secure: 'build/src/secure/index.js',
+  crypto: 'build/src/crypto/index.js',
+  signal: 'build/src/signal/index.js',
+  legacy: 'build/legacy-compat/index.js',
+});
+const browserEntries = Object.keys(entries);
+/** The Node-only entries: the server, and the same client entries with Node's platform module (package.json "node"). */
+const nodeOnly = existing({ server: 'build/src/server/index.js', cli: 'build/src/server/cli.js' });
+const nodeEntries = existing(Object.fromEntries(browserEntries.map((name) => [name, `build/src/node/${name}.js`])));
 
 const isExternal = (id) =>
   id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0|eventemitter3)(\/|$)/.test(id);
@@ -39,13 +40,17 @@ const browserOnly = {
 const browserPlugins = () => [browserOnly, nodeResolve({ browser: true }), commonjs(), terser({ ecma: 2020 })];
 
 export default [
+  // ESM: the portable entries (what bundlers for browsers get), their Node versions under node/, and the server.
   {
-    input: entries,
+    input: { ...entries, ...Object.fromEntries(Object.entries(nodeEntries).map(([name, file]) => [`node/${name}`, file])), ...nodeOnly },
     external: isExternal,
-    output: [
-      { dir: 'dist/esm', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
-      { dir: 'dist/cjs', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
-    ],
+    output: { dir: 'dist/esm', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+  },
+  // CommonJS is for Node (require): every entry is the Node version.
+  {
+    input: { ...nodeEntries, ...nodeOnly },
+    external: isExternal,
+    output: { dir: 'dist/cjs', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
   },
   // One self-contained file per browser entry: usable from a <script type="module"> with no bundler.
   ...browserEntries.map((name) => ({

@@ -3,7 +3,7 @@
 // 10 vs 10,000 requests in flight. The server runs in its own process, as a
 // relay does; both clients share this one. Run alone with `node bench/core.mjs`.
 import { WebSocket } from 'ws';
-import { WSSClient } from '../dist/esm/index.js';
+import { WSSClient } from '../dist/esm/node/index.js';
 import { figure, median, perSecond, ratio, spawnServer, timed } from './util.mjs';
 
 const MESSAGES = 10_000;

@@ -72,7 +72,7 @@ function benchModule(mod, input, text, size) {
  * Prints a small table unless `quiet`, and returns the figures.
  */
 export async function benchCrypto({ size = 1 << 20, quiet = false } = {}) {
-  const node = await loadCrypto('../dist/esm/crypto.js');
+  const node = await loadCrypto('../dist/esm/node/crypto.js');
   const browser = await loadBrowserFallback();
   const input = new Uint8Array(randomBytes(size)).buffer;
   const text = baselineArrayBufferToBase64(input);

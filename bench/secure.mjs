@@ -7,7 +7,7 @@
 // own process, as a relay does; all sessions share this one, so every
 // encryption and decryption is counted. Run alone with `node bench/secure.mjs`
 // after a build (`npx tsc -p tsconfig.json && npx rollup -c --silent`).
-import { SecureSession } from '../dist/esm/secure.js';
+import { SecureSession } from '../dist/esm/node/secure.js';
 import { figure, median, perSecond, ratio, spawnServer, timed } from './util.mjs';
 
 const DIRECT_MESSAGES = 5_000;

@@ -11,8 +11,8 @@
 // `npm run build`.
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
-import { generateECDHKeyPair } from '../dist/esm/crypto.js';
-import { EncryptedWebSocketClient } from '../dist/esm/signal.js';
+import { generateECDHKeyPair } from '../dist/esm/node/crypto.js';
+import { EncryptedWebSocketClient } from '../dist/esm/node/signal.js';
 import { figure, median, perSecond, spawnServer, timed } from './util.mjs';
 
 const SECRET = 'benchmark-secret-at-least-32-bytes-long';

@@ -1,6 +1,6 @@
 // Three peers talk through the reference server on a free loopback port.
 // Run with `npm run demo`. Exits 0 when every step worked, 1 with the reason otherwise.
-import { WSSClient } from '../dist/esm/index.js';
+import { WSSClient } from '../dist/esm/node/index.js';
 import { createServer } from '../dist/esm/server.js';
 
 const STEP_TIMEOUT_MS = 5000;

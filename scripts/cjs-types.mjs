@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 const TYPES = resolve(import.meta.dirname, '..', 'dist/types');
-const RELATIVE_JS = /((?:\bfrom|\bimport\()\s*['"])(\.{1,2}\/[^'"]+?)\.js(['"])/g;
+const RELATIVE_JS = /((?:\bfrom|\bimport\(|^import)\s*['"])(\.{1,2}\/[^'"]+?)\.js(['"])/gm;
 
 async function* declarations(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

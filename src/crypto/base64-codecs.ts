@@ -117,19 +117,17 @@ export function createNativeBase64(ctor: NativeBase64Constructor): Base64Codec {
   );
 }
 
-/** The platform globals the selection looks at. */
+/** The platform global the selection looks at. */
 export interface Base64Environment {
   Uint8Array?: unknown;
-  Buffer?: unknown;
 }
 
-/** The fastest strict codec the environment offers: native, then `Buffer`, then `atob`/`btoa`. */
+/**
+ * The fastest portable strict codec the environment offers: native, else
+ * `atob`/`btoa`. `Buffer` is not looked for here, so that browser bundles do
+ * not carry its codec: the Node entry points install it (src/node/setup.ts).
+ */
 export function selectBase64Codec(env: Base64Environment): Base64Codec {
   const native = env.Uint8Array as { fromBase64?: unknown; prototype?: { toBase64?: unknown } } | undefined;
-  const buffer = env.Buffer as { byteLength?: unknown } | undefined;
-  return typeof native?.fromBase64 === 'function' && typeof native.prototype?.toBase64 === 'function'
-    ? createNativeBase64(native as NativeBase64Constructor)
-    : typeof buffer?.byteLength === 'function'
-      ? createBufferBase64(buffer as BufferLike)
-      : base64Fallback;
+  return typeof native?.fromBase64 === 'function' && typeof native.prototype?.toBase64 === 'function' ? createNativeBase64(native as NativeBase64Constructor) : base64Fallback;
 }

@@ -1,9 +1,9 @@
 import { KeyFormatError } from '../errors.js';
-import { selectBase64Codec } from './base64-codecs.js';
+import { selectBase64Codec, type Base64Codec } from './base64-codecs.js';
 import { kindOf } from './bytes.js';
 
-// Chosen once: native Uint8Array base64 where the engine has it, Node's Buffer, else atob/btoa.
-const codec = selectBase64Codec(globalThis as { Uint8Array?: unknown; Buffer?: unknown });
+// Native Uint8Array base64 where the engine has it, else atob/btoa; the Node entry points switch the latter to Buffer.
+let codec = selectBase64Codec(globalThis);
 
 /**
  * Standard padded base64 (RFC 4648 §4) of `bytes`.
@@ -56,5 +56,14 @@ export function base64ToArrayBuffer(base64: string): ArrayBuffer {
   return base64ToBytes(base64).buffer;
 }
 
-/** Which base64 implementation this runtime uses: `'native'`, `'buffer'` or `'fallback'`. */
-export const base64Implementation: 'native' | 'buffer' | 'fallback' = codec.name;
+/** Which base64 implementation this runtime uses: `'native'`, `'buffer'` (Node) or `'fallback'`. */
+export let base64Implementation: Base64Codec['name'] = codec.name;
+
+/**
+ * Replaces the codec; for the platform modules (src/node/setup.ts), before any use.
+ * @internal
+ */
+export function useBase64Codec(replacement: Base64Codec): void {
+  codec = replacement;
+  base64Implementation = replacement.name;
+}

@@ -13,6 +13,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+// The server runs in Node: Buffer base64 and `ws` for the client classes it shares.
+import '../node/setup.js';
 import { InvalidArgumentError } from '../errors.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS, reply } from './http.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';

@@ -1,5 +1,6 @@
 import { ConnectionClosedError, ProtocolError, UnsupportedEnvironmentError, AbortError } from '../errors.js';
 import type { CloseInfo, Transport, TransportHandlers } from './transport.js';
+import { platform } from '../util/platform.js';
 
 /**
  * Method-style signature so that DOM, `ws` and `mock-socket` handler types,
@@ -25,29 +26,13 @@ const OPEN = 1;
 const ignore = (): void => {};
 
 /**
- * Imported by a name held in a variable, so that bundlers leave it alone: browser
- * bundles then carry neither `ws`'s browser stub nor the interop code around it.
- */
-const WS_PACKAGE: string = 'ws';
-
-/**
- * The injected constructor, else the platform's, else (in Node only) the `ws`
- * package, loaded lazily so that browser bundles never reference it.
+ * The injected constructor, else the platform's, else the one the platform
+ * entry point can load (Node: the `ws` package, see src/node/setup.ts).
  */
 export async function resolveWebSocket(injected?: WebSocketConstructor): Promise<WebSocketConstructor> {
-  if (injected) return injected;
-  const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (native) return native;
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    try {
-      const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE)) as { WebSocket?: WebSocketConstructor; default?: WebSocketConstructor };
-      const ctor = mod.WebSocket ?? mod.default;
-      if (ctor) return ctor;
-    } catch (cause) {
-      throw new UnsupportedEnvironmentError('No WebSocket found: install the `ws` package (npm i ws) or pass the `WebSocket` option', { cause });
-    }
-  }
-  throw new UnsupportedEnvironmentError('No WebSocket found in this runtime: pass a WebSocket constructor as the `WebSocket` option');
+  const ctor = injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
+  if (!ctor) throw new UnsupportedEnvironmentError('No WebSocket found in this runtime: pass a WebSocket constructor as the `WebSocket` option');
+  return ctor;
 }
 
 /** A {@link Transport} over one WebSocket connection. */

@@ -23,12 +23,23 @@ interface ConsumerReport {
   sameErrorClass: boolean;
   received: unknown;
   peers: number;
+  /** base64 implementation of the crypto entry before the server entry was loaded, and the WebSocket the core found on its own. */
+  base64: string;
+  webSocket: string;
 }
 
 let consumer = '';
 
 /** Runs inside the consumer: imports every entry and has two clients talk through the packaged server. */
 const BODY = `
+// Measured before the server entry (which has Node's setup too) is loaded.
+const base64 = crypto.base64Implementation;
+const webSocket = (await new Promise((resolve) => {
+  const probe = new core.WSSClient({ url: 'ws://127.0.0.1:9' });
+  probe.on('error', () => {});
+  probe.connect().then(() => resolve('connected'), (error) => resolve(error.name));
+}));
+const server = await loadServer();
 const entries = { core, secure, crypto, signal, legacy, server };
 const names = Object.fromEntries(Object.entries(entries).map(([k, m]) => [k, Object.keys(m).filter((n) => n !== 'default').sort()]));
 const srv = await server.createServer({ port: 0, host: '127.0.0.1', demo: false });
@@ -42,7 +53,7 @@ try {
   const received = await got;
   await Promise.all([a.disconnect(), b.disconnect()]);
   const sameErrorClass = core.WssError === secure.WssError && core.WssError === signal.WssError;
-  console.log(JSON.stringify({ entries: names, sameErrorClass, received, peers: peers.length }));
+  console.log(JSON.stringify({ entries: names, sameErrorClass, received, peers: peers.length, base64, webSocket }));
 } finally {
   await srv.close();
 }
@@ -54,7 +65,7 @@ import * as secure from 'wss-sessions/secure';
 import * as crypto from 'wss-sessions/crypto';
 import * as signal from 'wss-sessions/signal';
 import * as legacy from 'wss-sessions/legacy';
-import * as server from 'wss-sessions/server';
+const loadServer = () => import('wss-sessions/server');
 ${BODY}`;
 
 const CJS_CONSUMER = `
@@ -63,7 +74,7 @@ const secure = require('wss-sessions/secure');
 const crypto = require('wss-sessions/crypto');
 const signal = require('wss-sessions/signal');
 const legacy = require('wss-sessions/legacy');
-const server = require('wss-sessions/server');
+const loadServer = async () => require('wss-sessions/server');
 (async () => {
 ${BODY}
 })().catch((error) => { console.error(error); process.exitCode = 1; });`;
@@ -138,6 +149,9 @@ function expectWorking(r: ConsumerReport): void {
   expect(r.received).toEqual({ from: true, data: { hello: 'from a consumer' }, type: 'broadcast' });
   expect(r.peers).toBe(1);
   expect(r.sameErrorClass).toBe(true);
+  // The Node entries install Node's share: Buffer base64 (Node 20 has no native one) and \`ws\`, which reaches the closed port.
+  expect(r.base64).toBe(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function' ? 'native' : 'buffer');
+  expect(r.webSocket).toBe('ConnectionClosedError');
   expect(r.entries.core).toEqual(expect.arrayContaining(['WSSClient', 'WssError', 'RpcError', 'TimeoutError']));
   expect(r.entries.secure).toEqual(expect.arrayContaining(['SecureSession', 'generateSigningKeyPair']));
   expect(r.entries.crypto).toEqual(expect.arrayContaining(['generateECDHKeyPair', 'deriveAESKey', 'encrypt', 'decrypt']));
@@ -179,6 +193,8 @@ describe('the packed package', () => {
     });
     const code = result.outputFiles[0]?.text ?? '';
     expect(code).not.toMatch(/["']node:/);
+    // Node's setup module (Buffer base64, loading \`ws\`) stays out of browser bundles.
+    expect(code).not.toMatch(/\bBuffer\b|loadWebSocket =/);
     // One WSSClient class definition however many entries the app imports.
     expect(code.match(/class WSSClient\b/g)).toHaveLength(1);
     const app = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { sameErrorClass: boolean };

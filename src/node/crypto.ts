@@ -1,0 +1,3 @@
+/** `wss-sessions/crypto` for Node: the same exports, with Node's base64 and WebSocket (see ./setup.ts). @packageDocumentation */
+import './setup.js';
+export * from '../crypto/index.js';

@@ -1,0 +1,3 @@
+/** `wss-sessions/signal` for Node: the same exports, with Node's base64 and WebSocket (see ./setup.ts). @packageDocumentation */
+import './setup.js';
+export * from '../signal/index.js';
