@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
 import { parseConnectResult, parseHandshakeResult, parseSendResult, parseSessionResult, type Push } from '../protocol/validate.js';
-import { WssMethods, type ConnectOptions } from '../protocol/wss.js';
+// Method names are written out (they are `WssMethods`' values): a bundler cannot inline an object's members.
+import type { ConnectOptions } from '../protocol/wss.js';
 import { postJsonRpc, resolveFetch } from '../transport/http.js';
 import { RpcChannel, type RequestOptions } from '../transport/rpc-channel.js';
 import type { CloseInfo } from '../transport/transport.js';
@@ -121,7 +122,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const { handshakeUrl, requestTimeout } = options;
       const handshake =
         handshakeUrl &&
-        (await postJsonRpc(resolveFetch(options.fetch), handshakeUrl, WssMethods.HANDSHAKE, { user_token }, parseHandshakeResult, requestTimeout, signal));
+        (await postJsonRpc(resolveFetch(options.fetch), handshakeUrl, 'WSS_Handshake', { user_token }, parseHandshakeResult, requestTimeout, signal));
       const Ctor = await resolveWebSocket(options.WebSocket);
       check();
       let markClosed!: () => void;
@@ -141,9 +142,9 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       await conn.open(Ctor, signal);
       check();
       const server_token = (this.#serverToken = (
-        handshake || (await conn.request(WssMethods.HANDSHAKE, { user_token }, parseHandshakeResult, { signal }))
+        handshake || (await conn.request('WSS_Handshake', { user_token }, parseHandshakeResult, { signal }))
       ).server_token);
-      const result = await conn.request(WssMethods.CONNECT, { user_token, server_token, options: options.connectOptions }, parseConnectResult, { signal });
+      const result = await conn.request('WSS_Connect', { user_token, server_token, options: options.connectOptions }, parseConnectResult, { signal });
       // A disconnect() may land between the answer and this line.
       check();
       const { private_id: privateId, connect } = result;
@@ -169,19 +170,19 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   async broadcast(data: unknown, options: BroadcastOptions = {}): Promise<void> {
     const { exclude } = options;
     const rcp = exclude === undefined ? exclude : checkRecipients('exclude', exclude, true);
-    return this.#call('broadcast', WssMethods.SEND, { type: 'broadcast', data, exclude: rcp && { rcp } }, parseSendResult, options);
+    return this.#call('broadcast', 'WSS_Send', { type: 'broadcast', data, exclude: rcp && { rcp } }, parseSendResult, options);
   }
 
   /** Sends a direct message to one or more peers. Resolves when the server accepted it (not delivered). */
   async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
     const rcp = checkRecipients('to', to, false);
-    return this.#call('send', WssMethods.SEND, { type: 'direct', to: { rcp }, data }, parseSendResult, options);
+    return this.#call('send', 'WSS_Send', { type: 'direct', to: { rcp }, data }, parseSendResult, options);
   }
 
   /** Changes this session's private ID; peers see a `peerpid` event. */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkPrivateId('privateId', privateId);
-    const id = await this.#call('setPrivateId', WssMethods.SESSION, { action: 'setPID', privateID: privateId }, parseSessionResult, options);
+    const id = await this.#call('setPrivateId', 'WSS_Session', { action: 'setPID', privateID: privateId }, parseSessionResult, options);
     this.#privateId = id;
     this.#emit('privateid', { privateId: id });
     return id;
@@ -189,7 +190,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    return this.#call('getPrivateId', WssMethods.SESSION, { action: 'getPID' }, parseSessionResult, options);
+    return this.#call('getPrivateId', 'WSS_Session', { action: 'getPID' }, parseSessionResult, options);
   }
 
   /** Sends a raw JSON-RPC request over the socket, for server extensions. */
