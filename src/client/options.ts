@@ -77,7 +77,7 @@ const RULES: Array<[keyof WSSClientOptions, ...ReturnType<typeof urlRule>]> = [
 
 /** Applies {@link wssClientDefaults} and rejects bad options, naming them. */
 export function resolveClientOptions(options: WSSClientOptions): ResolvedClientOptions {
-  if (!isRecord(options)) throw new InvalidArgumentError('WSSClient needs an options object with at least { url }');
+  if (!isRecord(options)) throw new InvalidArgumentError('WSSClient needs an options object { url, ... }');
   const resolved: Record<string, unknown> = { ...options };
   for (const [name, test, problem] of RULES) {
     const value = (resolved[name] = options[name] ?? wssClientDefaults[name as keyof typeof wssClientDefaults]);

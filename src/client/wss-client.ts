@@ -152,12 +152,12 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       this.#peers.clear();
       connect.forEach((id, i) => this.#peers.set(id, result.options[i] ?? {}));
       this.#setState('connected');
-      const backlog = this.#backlog ?? [];
+      const backlog = this.#backlog;
       this.#backlog = null;
-      backlog.forEach((push) => this.#onPush(push));
+      backlog?.forEach((push) => this.#onPush(push));
       this.#privateIdVerified = (await sha256Hex(`${server_token}:${user_token}`)) === privateId;
       if (!this.#privateIdVerified) {
-        options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token); the server may use its own scheme`);
+        options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`);
       }
       return { privateId, peers: [...connect] };
     } catch (error) {
@@ -196,7 +196,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   /** Sends a raw JSON-RPC request over the socket, for server extensions. */
   request<T = unknown>(method: string, params?: unknown, options: RawRequestOptions<T> = {}): Promise<T> {
     checkPrivateId('method', method);
-    return this.#call(method, method, params, options.parse ?? ((result) => result as T), options, true);
+    return this.#call(method, method, params, options.parse ?? ((result) => result as T), options);
   }
 
   /**
@@ -242,11 +242,14 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     this.#emit(push.event, push.payload);
   }
 
-  /** A WSS call with this session's tokens (`raw`: `params` as given), or `NotConnectedError` naming `operation`. */
-  #call<T>(operation: string, method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions, raw?: boolean): Promise<T> {
+  /**
+   * A WSS call with this session's tokens, or `NotConnectedError` naming `operation`;
+   * `operation === method` marks a raw request, whose params go as given.
+   */
+  #call<T>(operation: string, method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions): Promise<T> {
     const conn = this.#conn;
     if (this.#state !== 'connected' || !conn) return Promise.reject(new NotConnectedError(operation, this.#state));
-    return conn.request(method, raw ? params : { user_token: this.#userToken, server_token: this.#serverToken, ...(params as object) }, parse, options);
+    return conn.request(method, operation === method ? params : { user_token: this.#userToken, server_token: this.#serverToken, ...(params as object) }, parse, options);
   }
 
   #setState(state: ClientState): void {

@@ -43,8 +43,8 @@ function fail(problem: string, raw: unknown, cause?: unknown): never {
  * @throws {ProtocolError} when it is binary, over `maxChars`, not JSON or breaks the protocol.
  */
 export function parseFrame(frame: unknown, maxChars: number): Incoming[] {
-  if (typeof frame !== 'string') fail('a binary frame; WSS servers send JSON text', undefined);
-  if (frame.length > maxChars) fail(`a ${frame.length}-character frame, over maxFrameSize (${maxChars}); dropped`, frame);
+  if (typeof frame !== 'string') fail('a binary frame, not JSON text', undefined);
+  if (frame.length > maxChars) fail(`a ${frame.length}-character frame, over maxFrameSize ${maxChars}`, frame);
   let value: unknown;
   try {
     value = JSON.parse(frame);
@@ -63,7 +63,7 @@ export function parseMessage(value: unknown): Incoming {
   // PROTOCOL.md: a push has a result with a type and no `id` member at all.
   if (!hasOwn(value, 'id')) {
     if (isRecord(result) && typeof result.type === 'string') return { push: parsePush(value as unknown as PushMessage) };
-    fail('a message with neither an id nor a push type (result.type)', value);
+    fail('a message with neither id nor result.type', value);
   }
   const isError = hasOwn(value, 'error');
   if (
@@ -71,7 +71,7 @@ export function parseMessage(value: unknown): Incoming {
     hasOwn(value, 'result') === isError ||
     (isError && !(isRecord(error) && Number.isInteger(error.code) && typeof error.message === 'string'))
   ) {
-    fail('a response that is not {id, result} or {id, error: {code: integer, message: string}}', value);
+    fail('a response that is not {id, result} or {id, error: {code, message}}', value);
   }
   return { response: value as unknown as Response };
 }
@@ -88,11 +88,11 @@ export function parsePush(raw: PushMessage): Push {
     if (connect === undefined && disconnect === undefined && isNonEmptyString(oldPrivateID) && isNonEmptyString(newPrivateID)) {
       return { event: 'peerpid', payload: { oldPrivateId: oldPrivateID, newPrivateId: newPrivateID, raw } };
     }
-    fail('a session push that is none of connect (with options), disconnect or change', raw);
+    fail('a session push that is not connect+options, disconnect or change', raw);
   }
   const update = type === 'update';
   if (!update && type !== 'broadcast' && type !== 'direct') fail(`a push of unknown type '${String(type).slice(0, 40)}'`, raw);
-  if (!isNonEmptyString(from) && !(update && from === undefined)) fail(`a ${type} push whose 'from' is not a string`, raw);
+  if (!isNonEmptyString(from) && !(update && from === undefined)) fail(`a ${type} push without a string 'from'`, raw);
   return update
     ? { event: 'update', payload: from === undefined ? { data, raw } : { from, data, raw } }
     : { event: 'message', payload: { type, from: from as string, data, raw } };

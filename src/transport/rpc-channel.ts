@@ -144,7 +144,7 @@ export class RpcChannel {
       try {
         frame = JSON.stringify(request);
       } catch (cause) {
-        throw new InvalidArgumentError(`the params of ${method} are not JSON (BigInt or a cycle?)`, { cause });
+        throw new InvalidArgumentError(`the params of ${method} are not JSON`, { cause });
       }
       try {
         socket.send(frame);
@@ -192,10 +192,10 @@ export class RpcChannel {
       if (pending) {
         pending.done(error && new RpcError(pending.method, error.code, error.message, error.data), response.result);
       } else if (error && id === null) {
-        this.#on.error(new ProtocolError(`the server could not read a request: error ${error.code}: ${error.message}`));
+        this.#on.error(new ProtocolError(`error ${error.code} for an unreadable request: ${error.message}`));
       } else {
         // Normal after a timeout or abort: the answer came too late to matter.
-        this.#settings.logger.warn(`wss-sessions: dropped a response for id ${JSON.stringify(id)}: no such request pending`);
+        this.#settings.logger.warn(`wss-sessions: dropped a response to no pending request, id ${JSON.stringify(id)}`);
       }
     }
   }
