@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { ConnectionClosedError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
+import { ConnectionClosedError, InvalidStateError, NotConnectedError } from '../errors.js';
 import { parseConnectResult, parseHandshakeResult, parseSendResult, parseSessionResult, type Push } from '../protocol/validate.js';
 // Method names are written out (they are `WssMethods`' values): a bundler cannot inline an object's members.
 import type { ConnectOptions } from '../protocol/wss.js';
@@ -264,7 +264,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     try {
       (this.emit as (event: string, payload: unknown) => boolean)(event, payload);
     } catch (error) {
-      this.#options.logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
+      this.#options.logger.error(`wss-sessions: a '${event}' listener threw`, error);
     }
   }
 }

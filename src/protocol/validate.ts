@@ -17,8 +17,8 @@ export interface Response {
   error?: RpcErrorObject;
 }
 
-/** One validated incoming message: a server push, or a response to a request. */
-export type Incoming = { push: Push; response?: undefined } | { response: Response; push?: undefined };
+/** One validated incoming message: a server push, or a response to a request (which alone has an `id`). */
+export type Incoming = Push | Response;
 
 /** A validated `WSS_Connect` result: `options[i]` (maybe missing) belongs to `connect[i]`. */
 export interface ConnectResultIn {
@@ -62,7 +62,7 @@ export function parseMessage(value: unknown): Incoming {
   const { id, result, error } = value;
   // PROTOCOL.md: a push has a result with a type and no `id` member at all.
   if (!hasOwn(value, 'id')) {
-    if (isRecord(result) && typeof result.type === 'string') return { push: parsePush(value as unknown as PushMessage) };
+    if (isRecord(result) && typeof result.type === 'string') return parsePush(value as unknown as PushMessage);
     fail('a message with neither id nor result.type', value);
   }
   const isError = hasOwn(value, 'error');
@@ -73,7 +73,7 @@ export function parseMessage(value: unknown): Incoming {
   ) {
     fail('a response that is not {id, result} or {id, error: {code, message}}', value);
   }
-  return { response: value as unknown as Response };
+  return value as unknown as Response;
 }
 
 /** Validates the `result` of a push. */

@@ -54,8 +54,8 @@ export async function postJsonRpc<T>(
   } catch (cause) {
     throw new ProtocolError(`${operation} answered HTTP ${status} with a body that is not JSON`, { cause, frame: text });
   }
-  const { response } = parseMessage(body);
-  if (!response) throw new ProtocolError(`${operation} answered with a push, not a response`);
+  const response = parseMessage(body);
+  if (!('id' in response)) throw new ProtocolError(`${operation} answered with a push, not a response`);
   const { error } = response;
   if (error) throw new RpcError(method, error.code, error.message, error.data);
   return parse(response.result);

@@ -182,15 +182,15 @@ export class RpcChannel {
     } catch (error) {
       return this.#on.error(error as ProtocolError);
     }
-    for (const { push, response } of messages) {
-      if (push) {
-        this.#on.push(push);
+    for (const message of messages) {
+      if (!('id' in message)) {
+        this.#on.push(message);
         continue;
       }
-      const { id, error } = response;
+      const { id, error } = message;
       const pending = this.#pending.get(id as string);
       if (pending) {
-        pending.done(error && new RpcError(pending.method, error.code, error.message, error.data), response.result);
+        pending.done(error && new RpcError(pending.method, error.code, error.message, error.data), message.result);
       } else if (error && id === null) {
         this.#on.error(new ProtocolError(`error ${error.code} for an unreadable request: ${error.message}`));
       } else {
