@@ -149,7 +149,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       check();
       const { private_id: privateId, connect } = result;
       this.#privateId = privateId;
-      this.#peers.clear();
+      // Empty: every connection's end cleared it, and pushes wait in the backlog until now.
       connect.forEach((id, i) => this.#peers.set(id, result.options[i] ?? {}));
       this.#setState('connected');
       const backlog = this.#backlog;

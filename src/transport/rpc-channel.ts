@@ -140,16 +140,13 @@ export class RpcChannel {
       const id = String(++this.#seq);
       // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
       const request: JSONRPCRequest = { jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id };
-      let frame: string;
+      let frame: string | undefined;
       try {
-        frame = JSON.stringify(request);
+        socket.send((frame = JSON.stringify(request)));
       } catch (cause) {
-        throw new InvalidArgumentError(`the params of ${method} are not JSON`, { cause });
-      }
-      try {
-        socket.send(frame);
-      } catch (cause) {
-        throw new ConnectionClosedError(method, undefined, undefined, { cause });
+        throw frame === undefined
+          ? new InvalidArgumentError(`the params of ${method} are not JSON`, { cause })
+          : new ConnectionClosedError(method, undefined, undefined, { cause });
       }
       // Recorded after the send: no answer can arrive before this function returns.
       const own = timeoutMs !== this.#settings.requestTimeout;
