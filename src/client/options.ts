@@ -31,7 +31,8 @@ export interface WSSClientOptions {
 /** Defaults of {@link WSSClientOptions}. */
 export const wssClientDefaults = Object.freeze({
   requestTimeout: 10_000,
-  maxFrameSize: 16 * 1024 * 1024,
+  /** 16 MiB. */
+  maxFrameSize: 2 ** 24,
   connectOptions: Object.freeze({ wss: true, webrtc: false, ortc: false }),
   logger: silentLogger,
 });

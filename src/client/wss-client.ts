@@ -155,8 +155,8 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const backlog = this.#backlog;
       this.#backlog = null;
       backlog?.forEach((push) => this.#onPush(push));
-      this.#privateIdVerified = (await sha256Hex(`${server_token}:${user_token}`)) === privateId;
-      if (!this.#privateIdVerified) {
+      const verified = (this.#privateIdVerified = (await sha256Hex(`${server_token}:${user_token}`)) === privateId);
+      if (!verified) {
         options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`);
       }
       return { privateId, peers: [...connect] };
@@ -189,7 +189,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   }
 
   /** Asks the server for this session's private ID. */
-  async getPrivateId(options: RequestOptions = {}): Promise<string> {
+  getPrivateId(options: RequestOptions = {}): Promise<string> {
     return this.#call('getPrivateId', 'WSS_Session', { action: 'getPID' }, parseSessionResult, options);
   }
 
