@@ -116,6 +116,8 @@ export class RpcChannel {
    */
   close(code: number, reason: string, now?: boolean): void {
     const socket = this.#socket;
+    // The handler open() installed, read back from the socket: it settles everything and
+    // detaches itself, so the socket's own close event later finds nothing to call.
     if (now) socket?.onclose?.({ code, reason });
     try {
       socket?.close(code, reason);
