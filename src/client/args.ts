@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from '../errors.js';
 
-/** Checks a private ID argument. */
+/** Checks a private ID argument (also used for a raw request's `method`): a non-empty string. */
 export function checkPrivateId(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'${name}' must be a non-empty private ID string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'${name}' must be a non-empty string, got ${describe(value)}`);
   return value;
 }
 
@@ -10,19 +10,14 @@ export function checkPrivateId(name: string, value: unknown): string {
 export function checkRecipients(name: string, value: unknown, allowEmpty: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
-    throw new InvalidArgumentError(`'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of private IDs, got ${describe(value)}`);
+    throw new InvalidArgumentError(`'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of them, got ${describe(value)}`);
   }
   list.forEach((id, i) => checkPrivateId(`${name}[${i}]`, id));
   return list as string[];
 }
 
-/** Checks a method name for a raw request. */
-export function checkMethod(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'method' must be a non-empty string, got ${describe(value)}`);
-  return value;
-}
-
-function describe(value: unknown): string {
+/** A bad value, briefly, for error messages. */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
   return Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
 }

@@ -1,8 +1,10 @@
 import { InvalidArgumentError } from '../errors.js';
+import { isNonEmptyString, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { FetchFunction } from '../transport/http.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { describe } from './args.js';
 
 /** Options of {@link WSSClient}. */
 export interface WSSClientOptions {
@@ -29,7 +31,8 @@ export interface WSSClientOptions {
 /** Defaults of {@link WSSClientOptions}. */
 export const wssClientDefaults = Object.freeze({
   requestTimeout: 10_000,
-  maxFrameSize: 16 * 1024 * 1024,
+  /** 16 MiB. */
+  maxFrameSize: 2 ** 24,
   connectOptions: Object.freeze({ wss: true, webrtc: false, ortc: false }),
   logger: silentLogger,
 });
@@ -47,44 +50,41 @@ export interface ResolvedClientOptions {
   logger: Logger;
 }
 
-/** Throws the one kind of options error, naming the option. */
-function bad(name: string, problem: string, value?: unknown): never {
-  throw new InvalidArgumentError(`option '${name}' must be ${problem}${value === undefined ? '' : `, got ${String(value)}`}`);
-}
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const isPositive = (value: unknown): boolean => typeof value === 'number' && value > 0 && value < Infinity;
+/** A URL whose scheme is `scheme` or its secure form (`ws`/`wss`, `http`/`https`). */
+const urlRule = (scheme: string): [(value: unknown) => boolean, string] => [
+  (value) => {
+    try {
+      return typeof value === 'string' && RegExp(`^${scheme}s?:$`).test(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  `a ${scheme}:// or ${scheme}s:// URL`,
+];
 
-function checkUrl(name: string, value: unknown, schemes: readonly string[]): string {
-  let scheme: string | undefined;
-  try {
-    scheme = new URL(value as string).protocol;
-  } catch {
-    // Not a URL at all: reported below with the schemes it needs.
-  }
-  if (typeof value !== 'string' || !scheme || !schemes.includes(scheme)) bad(name, `a URL starting with ${schemes.join('// or ')}//`, `'${String(value)}'`);
-  return value;
-}
-
-function checkPositive(name: string, value: unknown): number {
-  if (!(typeof value === 'number' && value > 0 && value < Infinity)) bad(name, 'a positive number', value);
-  return value;
-}
+/** Each checked option: its test and what it must be. `url` is required; the others may be left out. */
+const RULES: Array<[keyof WSSClientOptions, ...ReturnType<typeof urlRule>]> = [
+  ['url', ...urlRule('ws')],
+  ['handshakeUrl', ...urlRule('http')],
+  ['connectOptions', isRecord, 'a plain object'],
+  ['requestTimeout', isPositive, 'a positive number'],
+  ['maxFrameSize', isPositive, 'a positive number'],
+  ['userToken', isNonEmptyString, 'a non-empty string'],
+  ['WebSocket', isFunction, 'a constructor'],
+  ['fetch', isFunction, 'a function'],
+];
 
 /** Applies {@link wssClientDefaults} and rejects bad options, naming them. */
 export function resolveClientOptions(options: WSSClientOptions): ResolvedClientOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('WSSClient needs an options object with at least { url }');
-  const { connectOptions = {}, userToken, WebSocket, fetch, handshakeUrl } = options;
-  if (typeof connectOptions !== 'object' || connectOptions === null || Array.isArray(connectOptions)) bad('connectOptions', 'a plain object');
-  if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) bad('userToken', 'a non-empty string');
-  if (WebSocket !== undefined && typeof WebSocket !== 'function') bad('WebSocket', 'a constructor');
-  if (fetch !== undefined && typeof fetch !== 'function') bad('fetch', 'a function');
-  return {
-    url: checkUrl('url', options.url, ['ws:', 'wss:']),
-    handshakeUrl: handshakeUrl === undefined ? undefined : checkUrl('handshakeUrl', handshakeUrl, ['http:', 'https:']),
-    connectOptions: { ...wssClientDefaults.connectOptions, ...connectOptions },
-    requestTimeout: checkPositive('requestTimeout', options.requestTimeout ?? wssClientDefaults.requestTimeout),
-    userToken,
-    WebSocket,
-    fetch,
-    maxFrameSize: checkPositive('maxFrameSize', options.maxFrameSize ?? wssClientDefaults.maxFrameSize),
-    logger: options.logger ?? wssClientDefaults.logger,
-  };
+  if (!isRecord(options)) throw new InvalidArgumentError('WSSClient needs an options object { url, ... }');
+  const resolved: Record<string, unknown> = { ...options };
+  for (const [name, test, problem] of RULES) {
+    const value = (resolved[name] = options[name] ?? wssClientDefaults[name as keyof typeof wssClientDefaults]);
+    if ((value !== undefined || name === 'url') && !test(value)) throw new InvalidArgumentError(`option '${name}' must be ${problem}, got ${describe(value)}`);
+  }
+  resolved.connectOptions = { ...wssClientDefaults.connectOptions, ...options.connectOptions };
+  resolved.logger = options.logger ?? silentLogger;
+  return resolved as unknown as ResolvedClientOptions;
 }

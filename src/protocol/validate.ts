@@ -5,7 +5,7 @@
 import { ProtocolError } from '../errors.js';
 import { hasOwn, isNonEmptyString, isRecord, isStringArray } from './guards.js';
 import type { Push } from './push.js';
-import type { ConnectOptions, ConnectResult, HandshakeResult, PushMessage, RpcErrorObject, RpcId, SessionResult } from './wss.js';
+import type { ConnectOptions, HandshakeResult, PushMessage, RpcErrorObject, RpcId } from './wss.js';
 
 export type { Push } from './push.js';
 
@@ -17,123 +17,121 @@ export interface Response {
   error?: RpcErrorObject;
 }
 
-/** One validated incoming message: a server push, or a response to a request. */
-export type Incoming = { push: Push; response?: undefined } | { response: Response; push?: undefined };
+/** One validated incoming message: a server push, or a response to a request (which alone has an `id`). */
+export type Incoming = Push | Response;
 
-function fail(problem: string, raw?: unknown): never {
-  let frame: string | undefined;
+/** A validated `WSS_Connect` result: `options[i]` (maybe missing) belongs to `connect[i]`. */
+export interface ConnectResultIn {
+  private_id: string;
+  connect: string[];
+  options: Array<ConnectOptions | null | undefined>;
+}
+
+/** The one way validation fails: `ProtocolError` "received <problem>", with the offending input. */
+function fail(problem: string, raw: unknown, cause?: unknown): never {
+  let frame = raw;
   try {
-    frame = JSON.stringify(raw);
+    if (typeof raw !== 'string') frame = JSON.stringify(raw);
   } catch {
     // A cycle or BigInt: the message alone must do.
   }
-  throw new ProtocolError(`received ${problem}`, { frame });
+  throw new ProtocolError(`received ${problem}`, { cause, frame: frame as string | undefined });
 }
 
 /**
- * Parses one text frame into validated messages (a batch gives several).
- * @throws {ProtocolError} when the frame is not JSON or breaks the protocol.
+ * Parses one WebSocket message into validated messages (a batch gives several).
+ * @throws {ProtocolError} when it is binary, over `maxChars`, not JSON or breaks the protocol.
  */
-export function parseFrame(frame: string): Incoming[] {
+export function parseFrame(frame: unknown, maxChars: number): Incoming[] {
+  if (typeof frame !== 'string') fail('a binary frame, not JSON text', undefined);
+  if (frame.length > maxChars) fail(`a ${frame.length}-character frame, over maxFrameSize ${maxChars}`, frame);
   let value: unknown;
   try {
     value = JSON.parse(frame);
   } catch (cause) {
-    throw new ProtocolError('received a frame that is not JSON', { cause, frame });
+    fail('a frame that is not JSON', frame, cause);
   }
   if (!Array.isArray(value)) return [parseMessage(value)];
-  if (value.length === 0) fail('an empty JSON-RPC batch', value);
+  if (!value.length) fail('an empty batch', frame);
   return value.map(parseMessage);
 }
 
 /** Validates one JSON-RPC message object. */
 export function parseMessage(value: unknown): Incoming {
   if (!isRecord(value) || value.jsonrpc !== '2.0') fail('a message that is not a JSON-RPC 2.0 object', value);
+  const { id, result, error } = value;
   // PROTOCOL.md: a push has a result with a type and no `id` member at all.
-  if (hasOwn(value, 'id')) return { response: parseResponse(value) };
-  if (isRecord(value.result) && typeof value.result.type === 'string') return { push: parsePush(value as unknown as PushMessage) };
-  return fail('a message with neither an id nor a push type (result.type)', value);
-}
-
-function parseResponse(value: Record<string, unknown>): Response {
-  const { id, error } = value;
-  if (id !== null && typeof id !== 'string' && typeof id !== 'number') fail('a response whose id is not a string, number or null', value);
-  if (hasOwn(value, 'result') === hasOwn(value, 'error')) fail('a response with both or neither of result and error', value);
-  if (!hasOwn(value, 'error')) return { jsonrpc: '2.0', id, result: value.result };
-  if (!isRecord(error) || !Number.isInteger(error.code) || typeof error.message !== 'string') {
-    fail('an error response whose error is not {code: integer, message: string}', value);
+  if (!hasOwn(value, 'id')) {
+    if (isRecord(result) && typeof result.type === 'string') return parsePush(value as unknown as PushMessage);
+    fail('a message with neither id nor result.type', value);
   }
-  const out: RpcErrorObject = { code: error.code as number, message: error.message };
-  if (hasOwn(error, 'data')) out.data = error.data;
-  return { jsonrpc: '2.0', id, error: out };
+  const isError = hasOwn(value, 'error');
+  if (
+    (id !== null && typeof id !== 'string' && typeof id !== 'number') ||
+    hasOwn(value, 'result') === isError ||
+    (isError && !(isRecord(error) && Number.isInteger(error.code) && typeof error.message === 'string'))
+  ) {
+    fail('a response that is not {id, result} or {id, error: {code, message}}', value);
+  }
+  return value as unknown as Response;
 }
 
 /** Validates the `result` of a push. */
 export function parsePush(raw: PushMessage): Push {
   const r = raw.result as unknown as Record<string, unknown>;
-  const { type, from, data } = r;
-  if (type === 'broadcast' || type === 'direct') {
-    if (!isNonEmptyString(from)) fail(`a ${type} push without a string 'from'`, raw);
-    return { event: 'message', payload: { type, from, data, raw } };
+  const { type, from, data, connect, disconnect, options } = r;
+  if (type === 'session') {
+    if (isNonEmptyString(connect) && isRecord(options)) return { event: 'peerconnect', payload: { privateId: connect, options, raw } };
+    if (isNonEmptyString(disconnect)) return { event: 'peerdisconnect', payload: { privateId: disconnect, raw } };
+    // The server nests the ids under `change`; the 0.4.1 client read them flat under `result`.
+    const { oldPrivateID, newPrivateID } = isRecord(r.change) ? r.change : r;
+    if (connect === undefined && disconnect === undefined && isNonEmptyString(oldPrivateID) && isNonEmptyString(newPrivateID)) {
+      return { event: 'peerpid', payload: { oldPrivateId: oldPrivateID, newPrivateId: newPrivateID, raw } };
+    }
+    fail('a session push that is not connect+options, disconnect or change', raw);
   }
-  if (type === 'update') {
-    if (from === undefined) return { event: 'update', payload: { data, raw } };
-    if (!isNonEmptyString(from)) fail("an update push whose 'from' is not a string", raw);
-    return { event: 'update', payload: { from, data, raw } };
-  }
-  if (type === 'session') return parseSessionPush(r, raw);
-  return fail(`a push of unknown type '${String(type).slice(0, 40)}'`, raw);
+  const update = type === 'update';
+  if (!update && type !== 'broadcast' && type !== 'direct') fail(`a push of unknown type '${String(type).slice(0, 40)}'`, raw);
+  if (!isNonEmptyString(from) && !(update && from === undefined)) fail(`a ${type} push without a string 'from'`, raw);
+  return update
+    ? { event: 'update', payload: from === undefined ? { data, raw } : { from, data, raw } }
+    : { event: 'message', payload: { type, from: from as string, data, raw } };
 }
 
-function parseSessionPush(r: Record<string, unknown>, raw: PushMessage): Push {
-  const { connect, disconnect, options } = r;
-  if (isNonEmptyString(connect) && isRecord(options)) return { event: 'peerconnect', payload: { privateId: connect, options, raw } };
-  if (isNonEmptyString(disconnect)) return { event: 'peerdisconnect', payload: { privateId: disconnect, raw } };
-  // The server nests the ids under `change`; the 0.4.1 client read them flat under `result`.
-  const change = isRecord(r.change) ? r.change : r;
-  const { oldPrivateID, newPrivateID } = change;
-  if (connect === undefined && disconnect === undefined && isNonEmptyString(oldPrivateID) && isNonEmptyString(newPrivateID)) {
-    return { event: 'peerpid', payload: { oldPrivateId: oldPrivateID, newPrivateId: newPrivateID, raw } };
-  }
-  return fail('a session push that is none of connect (with an options object), disconnect or change', raw);
+/** The one way a result fails: names the method and the shape it needs. */
+function check(ok: unknown, method: string, shape: string, result: unknown): asserts ok {
+  if (!ok) fail(`a ${method} result that is not ${shape}`, result);
 }
 
-/** Checks that `result` is an object whose member `key` is a non-empty string. */
-function withString(method: string, result: unknown, key: string): Record<string, unknown> {
-  if (!isRecord(result) || !isNonEmptyString(result[key])) fail(`a ${method} result without a '${key}' string`, result);
-  return result as Record<string, unknown>;
-}
+const COUNTS = ['numconnections', 'maxconnections', 'peerconnections'];
 
 /** Validates a `WSS_Handshake` result. */
 export function parseHandshakeResult(result: unknown): HandshakeResult {
-  const r = withString('WSS_Handshake', result, 'server_token');
-  for (const key of ['numconnections', 'maxconnections', 'peerconnections']) {
-    if (r[key] !== undefined && typeof r[key] !== 'number') fail(`a WSS_Handshake result whose '${key}' is not a number`, result);
-  }
+  const r = result as Record<string, unknown>;
+  check(isRecord(r) && isNonEmptyString(r.server_token) && COUNTS.every((k) => r[k] === undefined || typeof r[k] === 'number'), 'WSS_Handshake', '{server_token: string, *connections?: number}', result);
   return r as unknown as HandshakeResult;
 }
 
 /** Validates a `WSS_Connect` result; a missing peer list means no peers. */
-export function parseConnectResult(result: unknown): ConnectResult {
-  const r = withString('WSS_Connect', result, 'private_id');
-  const { connect = [], options = [] } = r;
-  if (!isStringArray(connect) || !Array.isArray(options) || !options.every((o) => o == null || isRecord(o))) {
-    fail("a WSS_Connect result whose 'connect' is not an array of private IDs or 'options' not an array of objects", result);
-  }
-  return {
-    message: 'open',
-    private_id: r.private_id as string,
-    connect,
-    options: connect.map((_, i) => (options[i] as ConnectOptions | null | undefined) ?? {}),
-  };
+export function parseConnectResult(result: unknown): ConnectResultIn {
+  const { private_id, connect = [], options = [] } = isRecord(result) ? result : {};
+  check(
+    isNonEmptyString(private_id) && isStringArray(connect) && Array.isArray(options) && options.every((o) => o == null || isRecord(o)),
+    'WSS_Connect',
+    '{private_id: string, connect?: string[], options?: object[]}',
+    result,
+  );
+  return { private_id, connect, options } as ConnectResultIn;
 }
 
-/** Validates a `WSS_Session` result. */
-export function parseSessionResult(result: unknown): SessionResult {
-  return { privateID: withString('WSS_Session', result, 'privateID').privateID as string };
+/** Validates a `WSS_Session` result; gives its private ID. */
+export function parseSessionResult(result: unknown): string {
+  const id = isRecord(result) ? result.privateID : undefined;
+  check(isNonEmptyString(id), 'WSS_Session', '{privateID: string}', result);
+  return id;
 }
 
 /** Validates a `WSS_Send` result: an object (the legacy server says `{message: "ok"}`). */
 export function parseSendResult(result: unknown): void {
-  if (!isRecord(result)) fail('a WSS_Send result that is not an object', result);
+  check(isRecord(result), 'WSS_Send', 'an object', result);
 }

@@ -1,5 +1,5 @@
-import { AbortError, ConnectionClosedError, ProtocolError, TimeoutError, UnsupportedEnvironmentError } from '../errors.js';
-import { snippet } from '../protocol/guards.js';
+import { AbortError, ConnectionClosedError, ProtocolError, RpcError, TimeoutError, UnsupportedEnvironmentError } from '../errors.js';
+import { parseMessage } from '../protocol/validate.js';
 
 /** A `fetch` function: the platform's or an injected one. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -7,47 +7,56 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
 /** The injected `fetch`, else the platform's, else a fix-it error. */
 export function resolveFetch(injected?: FetchFunction): FetchFunction {
   const f = injected ?? (globalThis.fetch as FetchFunction | undefined);
-  if (!f) {
-    throw new UnsupportedEnvironmentError('No fetch found in this runtime: pass a fetch function as the `fetch` option, or omit `handshakeUrl` to handshake over the socket');
-  }
+  if (!f) throw new UnsupportedEnvironmentError('No fetch found: pass a fetch function as the `fetch` option, or omit `handshakeUrl`');
   return f;
 }
 
 /**
- * POSTs one JSON-RPC request and returns the parsed response body. The WSS
+ * POSTs one JSON-RPC request and resolves with its validated result. The WSS
  * handshake is the only call meant for HTTP, so this is deliberately one-shot.
  */
-export async function postJsonRpc(
+export async function postJsonRpc<T>(
   fetchFn: FetchFunction,
   url: string,
-  request: object,
-  options: { timeoutMs: number; signal?: AbortSignal },
-): Promise<unknown> {
+  method: string,
+  params: unknown,
+  parse: (result: unknown) => T,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<T> {
   const operation = `HTTP POST ${url}`;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
-  const onAbort = (): void => controller.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const abort = (): void => controller.abort();
+  const timer = setTimeout(abort, timeoutMs);
+  signal?.addEventListener('abort', abort, { once: true });
+  let text: string;
+  let status: number;
   try {
     const response = await fetchFn(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
+      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: '0' }),
       signal: controller.signal,
     });
-    const text = await response.text();
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw new ProtocolError(`${operation} answered HTTP ${response.status} with a body that is not JSON`, { cause, frame: snippet(text) });
-    }
+    status = response.status;
+    text = await response.text();
   } catch (cause) {
-    if (cause instanceof ProtocolError) throw cause;
-    if (options.signal?.aborted) throw new AbortError(operation, { cause: options.signal.reason });
-    if (controller.signal.aborted) throw new TimeoutError(operation, options.timeoutMs);
+    if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
+    if (controller.signal.aborted) throw new TimeoutError(operation, timeoutMs);
     throw new ConnectionClosedError(operation, undefined, undefined, { cause });
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', abort);
   }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (cause) {
+    throw new ProtocolError(`${operation} answered HTTP ${status} with a body that is not JSON`, { cause, frame: text });
+  }
+  const response = parseMessage(body);
+  if (!('id' in response)) throw new ProtocolError(`${operation} answered with a push, not a response`);
+  const { error } = response;
+  if (error) throw new RpcError(method, error.code, error.message, error.data);
+  return parse(response.result);
 }

@@ -1,10 +1,11 @@
 // Types only: json-rpc-2.0's JSONRPCClient keeps a second record of every request and settles
 // timeouts and closes with untyped error responses, so the channel keeps the one record itself.
-import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
+import type { JSONRPCRequest } from 'json-rpc-2.0';
 import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError } from '../errors.js';
-import { parseFrame, type Push, type Response } from '../protocol/validate.js';
+import { parseFrame, type Push } from '../protocol/validate.js';
 import type { Logger } from '../util/logger.js';
 import type { CloseInfo } from './transport.js';
+import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
 
 /** Per-call options of a JSON-RPC request. */
 export interface RequestOptions {
@@ -14,52 +15,116 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** What a channel needs from its owner. */
-export interface RpcChannelOptions {
-  /** Sends one text frame; throws `ConnectionClosedError` when the socket is gone. */
-  send(frame: string): void;
-  /** Default per-request timeout, in ms. */
-  timeoutMs: number;
+/** What a channel reports to its owner. */
+export interface ChannelEvents {
   /** A validated server push arrived. */
-  onPush(push: Push): void;
+  push(push: Push): void;
   /** Something arrived that breaks the protocol; the channel stays usable. */
-  onProtocolError(error: ProtocolError): void;
+  error(error: ProtocolError): void;
+  /** The socket closed after it had opened; called once. */
+  close(info: CloseInfo): void;
+}
+
+/** What a channel needs: the client's resolved options carry all of it. */
+export interface ChannelSettings {
+  url: string;
+  /** Default per-request timeout, in ms. */
+  requestTimeout: number;
+  /** Largest incoming frame accepted, in characters. */
+  maxFrameSize: number;
   logger: Logger;
 }
 
 interface Pending {
   method: string;
-  resolve(result: unknown): void;
-  reject(error: Error): void;
   /** When the request times out (ms since epoch). */
   deadline: number;
-  timeoutMs: number;
-  /** Own timer, only for a request whose timeout differs from the channel's. */
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** Removes the abort listener, if any. */
-  release: (() => void) | undefined;
+  /** True when the request has its own timer (a timeout other than the channel's). */
+  own: boolean;
+  /** Settles the request with an error, or with the raw result to parse; releases its timer and abort listener. */
+  done(error: Error | undefined, result?: unknown): void;
 }
 
+const ignore = (): void => {};
+
 /**
- * JSON-RPC 2.0 request/response over one connection, in the style of
- * `json-rpc-2.0`'s client (it is given `send` and fed `receive()`, and never
- * touches a socket), with per-request timeouts, `AbortSignal`, typed rejection
- * of every pending request on close, and routing of WSS pushes (results with
- * no `id`) away from responses. Dispatch is one map lookup.
+ * JSON-RPC 2.0 request/response over one WebSocket, in the style of
+ * `json-rpc-2.0`'s client, with per-request timeouts, `AbortSignal`, typed
+ * rejection of every pending request on close, and routing of WSS pushes
+ * (results with no `id`) away from responses. Dispatch is one map lookup.
+ * A client makes a new channel for every connect.
  */
 export class RpcChannel {
   readonly #pending = new Map<string, Pending>();
-  readonly #options: RpcChannelOptions;
+  readonly #settings: ChannelSettings;
+  readonly #on: ChannelEvents;
   #seq = 0;
-  #closed: CloseInfo | null = null;
+  #socket: WebSocketLike | undefined;
+  #closed: CloseInfo | undefined;
   /**
    * One timer for all requests on the default timeout: the map keeps insertion
    * order, which is deadline order for them, so only the oldest needs watching.
    */
   #sweep: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: RpcChannelOptions) {
-    this.#options = options;
+  constructor(settings: ChannelSettings, events: ChannelEvents) {
+    this.#settings = settings;
+    this.#on = events;
+  }
+
+  /** Opens the socket; rejects with `ConnectionClosedError` (or `AbortError`) when it cannot. */
+  open(Ctor: WebSocketConstructor, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const operation = `opening ${this.#settings.url}`;
+      if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
+      let socket: WebSocketLike;
+      try {
+        socket = this.#socket = new Ctor(this.#settings.url);
+      } catch (cause) {
+        throw new ConnectionClosedError(operation, undefined, undefined, { cause });
+      }
+      let opened = false;
+      const onAbort = (): void => {
+        reject(new AbortError(operation, { cause: signal?.reason }));
+        this.close(1000, 'aborted', true);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.onopen = () => {
+        opened = true;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      socket.onclose = ({ code, reason }) => {
+        signal?.removeEventListener('abort', onAbort);
+        socket.onopen = socket.onmessage = socket.onclose = null;
+        // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
+        socket.onerror = ignore;
+        const info = (this.#closed = { code, reason });
+        reject(new ConnectionClosedError(operation, code, reason));
+        for (const [, { method, done }] of this.#pending) done(new ConnectionClosedError(method, code, reason));
+        if (opened) this.#on.close(info);
+      };
+      // Errors are always followed by a close event, which carries the details.
+      socket.onerror = ignore;
+      socket.onmessage = ({ data }) => this.#receive(data);
+    });
+  }
+
+  /**
+   * Closes the socket; the close is reported once its close event arrives, or at
+   * once with `now` (the socket's later events are then ignored).
+   */
+  close(code: number, reason: string, now?: boolean): void {
+    const socket = this.#socket;
+    // The handler open() installed, read back from the socket: it settles everything and
+    // detaches itself, so the socket's own close event later finds nothing to call.
+    if (now) socket?.onclose?.({ code, reason });
+    try {
+      socket?.close(code, reason);
+    } catch {
+      // A close() the socket refuses (bad state) still ends the channel.
+      socket?.onclose?.({ code: 1006, reason: 'close failed' });
+    }
   }
 
   /**
@@ -67,125 +132,84 @@ export class RpcChannel {
    * @param parse validates the raw `result`; a throw rejects the request.
    */
   request<T>(method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions = {}): Promise<T> {
-    const { signal, timeoutMs = this.#options.timeoutMs } = options;
-    const closed = this.#closed;
-    if (closed) return Promise.reject(new ConnectionClosedError(method, closed.code, closed.reason));
-    if (signal?.aborted) return Promise.reject(new AbortError(method, { cause: signal.reason }));
-    // The legacy client uses string ids; servers echo them as sent.
-    const id = String(++this.#seq);
     return new Promise<T>((resolve, reject) => {
-      const custom = timeoutMs !== this.#options.timeoutMs;
-      const onAbort = (): void => this.#fail(id, new AbortError(method, { cause: signal?.reason }));
-      this.#pending.set(id, {
-        method,
-        resolve: (result) => resolve(parse(result)),
-        reject,
-        deadline: Date.now() + timeoutMs,
-        timeoutMs,
-        timer: custom ? setTimeout(() => this.#fail(id, new TimeoutError(method, timeoutMs)), timeoutMs) : undefined,
-        release: signal && (() => signal.removeEventListener('abort', onAbort)),
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (!custom) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
+      const { signal, timeoutMs = this.#settings.requestTimeout } = options;
+      const closed = this.#closed;
+      const socket = this.#socket as WebSocketLike;
+      if (closed || socket.readyState !== 1) throw new ConnectionClosedError(method, closed?.code, closed?.reason);
+      if (signal?.aborted) throw new AbortError(method, { cause: signal.reason });
+      // The legacy client uses string ids; servers echo them as sent.
+      const id = String(++this.#seq);
       // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
-      this.#write({ jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id });
+      const request: JSONRPCRequest = { jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id };
+      let frame: string | undefined;
+      try {
+        socket.send((frame = JSON.stringify(request)));
+      } catch (cause) {
+        throw frame === undefined
+          ? new InvalidArgumentError(`the params of ${method} are not JSON`, { cause })
+          : new ConnectionClosedError(method, undefined, undefined, { cause });
+      }
+      // Recorded after the send: no answer can arrive before this function returns.
+      const own = timeoutMs !== this.#settings.requestTimeout;
+      const timer = own ? setTimeout(() => done(new TimeoutError(method, timeoutMs)), timeoutMs) : undefined;
+      const onAbort = (): void => done(new AbortError(method, { cause: signal?.reason }));
+      const done = (error: Error | undefined, result?: unknown): void => {
+        const pending = this.#pending;
+        pending.delete(id);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (!pending.size) this.#sweep = void clearTimeout(this.#sweep);
+        try {
+          if (error) throw error;
+          resolve(parse(result));
+        } catch (failure) {
+          reject(failure as Error);
+        }
+      };
+      this.#pending.set(id, { method, deadline: Date.now() + timeoutMs, own, done });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!own) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
     });
   }
 
-  /** Feeds one received text frame to the channel. Never throws. */
-  receive(frame: string): void {
+  /** One received frame; never throws. */
+  #receive(data: unknown): void {
     let messages;
     try {
-      messages = parseFrame(frame);
+      messages = parseFrame(data, this.#settings.maxFrameSize);
     } catch (error) {
-      this.#options.onProtocolError(error as ProtocolError);
-      return;
+      return this.#on.error(error as ProtocolError);
     }
-    for (const { push, response } of messages) {
-      if (push) this.#options.onPush(push);
-      else this.#receiveResponse(response);
+    for (const message of messages) {
+      if (!('id' in message)) {
+        this.#on.push(message);
+        continue;
+      }
+      const { id, error } = message;
+      const pending = this.#pending.get(id as string);
+      if (pending) {
+        pending.done(error && new RpcError(pending.method, error.code, error.message, error.data), message.result);
+      } else if (error && id === null) {
+        this.#on.error(new ProtocolError(`error ${error.code} for an unreadable request: ${error.message}`));
+      } else {
+        // Normal after a timeout or abort: the answer came too late to matter.
+        this.#settings.logger.warn(`wss-sessions: dropped a response to no pending request, id ${JSON.stringify(id)}`);
+      }
     }
-  }
-
-  /** Rejects every pending request with its own `ConnectionClosedError`; later requests reject at once. */
-  close(info: CloseInfo): void {
-    if (this.#closed) return;
-    this.#closed = info;
-    for (const [id, { method }] of this.#pending) this.#fail(id, new ConnectionClosedError(method, info.code, info.reason));
-  }
-
-  #receiveResponse(response: Response): void {
-    const { id, error } = response;
-    if (this.#pending.has(id as string)) {
-      this.#settle(id as string, response as JSONRPCResponse);
-    } else if (error && id === null) {
-      this.#options.onProtocolError(new ProtocolError(`the server could not read a request and answered error ${error.code}: ${error.message}`));
-    } else {
-      // Normal after a timeout or abort: the answer came too late to matter.
-      this.#options.logger.warn(`wss-sessions: dropped a response for id ${JSON.stringify(id)}: no request with that id is pending`);
-    }
-  }
-
-  #settle(id: string, response: JSONRPCResponse): void {
-    const pending = this.#take(id);
-    const error = response.error;
-    if (!pending) return;
-    if (error) return pending.reject(new RpcError(pending.method, error.code, error.message, error.data));
-    try {
-      pending.resolve(response.result);
-    } catch (failure) {
-      pending.reject(failure as Error);
-    }
-  }
-
-  #fail(id: string, error: Error): void {
-    const pending = this.#take(id);
-    if (!pending) return;
-    pending.reject(error);
-  }
-
-  #take(id: string): Pending | undefined {
-    const pending = this.#pending.get(id);
-    if (!pending) return undefined;
-    this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    pending.release?.();
-    if (this.#pending.size === 0) {
-      clearTimeout(this.#sweep);
-      this.#sweep = undefined;
-    }
-    return pending;
   }
 
   /** Times out every default-timeout request whose deadline passed, then re-arms for the oldest left. */
   #expire(): void {
     this.#sweep = undefined;
     const now = Date.now();
-    let next: Pending | undefined;
-    for (const [id, pending] of this.#pending) {
-      if (pending.timer !== undefined) continue;
-      if (pending.deadline > now) {
-        next = pending;
-        break;
+    for (const { method, deadline, own, done } of this.#pending.values()) {
+      if (own) continue;
+      if (deadline > now) {
+        this.#sweep = setTimeout(() => this.#expire(), deadline - now);
+        return;
       }
-      this.#fail(id, new TimeoutError(pending.method, pending.timeoutMs));
-    }
-    if (next) this.#sweep = setTimeout(() => this.#expire(), next.deadline - now);
-  }
-
-  #write(request: JSONRPCRequest & { id: string }): void {
-    const { id, method } = request;
-    let frame: string;
-    try {
-      frame = JSON.stringify(request);
-    } catch (cause) {
-      this.#fail(id, new InvalidArgumentError(`the params of ${method} cannot be serialised as JSON (BigInt or a cycle?); send plain JSON data`, { cause }));
-      return;
-    }
-    try {
-      this.#options.send(frame);
-    } catch (error) {
-      this.#fail(id, error instanceof ConnectionClosedError ? error : new ConnectionClosedError(method, undefined, undefined, { cause: error }));
+      done(new TimeoutError(method, this.#settings.requestTimeout));
     }
   }
 }

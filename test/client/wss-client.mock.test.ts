@@ -197,7 +197,7 @@ describe('WSSClient over mock-socket', () => {
   });
 
   it('checks caller arguments at once, naming them', async () => {
-    expect(() => new WSSClient({ url: 'http://x' })).toThrow(/option 'url' must be a URL starting with ws:\/\/ or wss:\/\//);
+    expect(() => new WSSClient({ url: 'http://x' })).toThrow(/option 'url' must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/);
     expect(() => new WSSClient({ url: 'ws://x', requestTimeout: -1 })).toThrow(InvalidArgumentError);
     expect(() => new WSSClient({ url: 'ws://x', handshakeUrl: 'ws://x' })).toThrow(/handshakeUrl/);
     const { client } = setup();
