@@ -64,7 +64,7 @@ export async function aesGcm(
     const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
     return new Uint8Array(await subtle[op](params, key, toBufferSource(data)));
   } catch (cause) {
-    throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed; the plaintext may be too large', { cause });
+    throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
   }
 }
 

@@ -10,6 +10,13 @@ export function utf8Encode(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * Strict UTF-8 decoding that throws the platform's TypeError, for callers that
+ * report a failure in their own terms (a dropped frame, a failed decryption).
+ * @internal
+ */
+export const decodeUtf8 = (bytes: Uint8Array): string => strictDecoder.decode(bytes);
+
+/**
  * Strict UTF-8 decoding: invalid sequences throw, a leading BOM is kept.
  *
  * @throws InvalidArgumentError when `bytes` is not valid UTF-8.

@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { base64ToBytes } from '../crypto/base64.js';
-import { utf8Decode } from '../crypto/bytes.js';
+import { decodeUtf8 } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
 
@@ -53,7 +53,7 @@ export function isEventName(name: unknown): name is string {
 function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   let value: unknown;
   try {
-    value = JSON.parse(typeof json === 'string' ? json : utf8Decode(json));
+    value = JSON.parse(typeof json === 'string' ? json : decodeUtf8(json));
   } catch {}
   frameNeeds(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
   return { event: value.event as string, data: value.data };
