@@ -10,7 +10,7 @@ import { checkRawP256, ecdhBits, importRawP256 } from '../crypto/ecdh.js';
 import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
 import { verifySignature } from '../crypto/signing.js';
-import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
+import { AuthenticationError, DecryptError, KeyFormatError, toError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { webCrypto } from '../util/random.js';
 
@@ -232,14 +232,18 @@ export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: strin
 
 /**
  * Authenticates and decrypts this recipient's part of an envelope.
- * @throws whatever fails (bad base64, a wrong tag); the caller reports it as one `DecryptError`.
+ * @throws {DecryptError} whatever fails (bad base64, a wrong tag, a wrong key length), with the cause.
  */
 export async function open(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Uint8Array<ArrayBuffer>> {
-  const iv = counterIv(n);
-  const payload = base64ToBytes(ct);
-  const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
-  if (raw.length !== 32) throw new KeyFormatError('bad message key');
-  const key = await messageKey(raw);
-  raw.fill(0);
-  return aesGcm('decrypt', key, iv, payload);
+  try {
+    const iv = counterIv(n);
+    const payload = base64ToBytes(ct);
+    const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
+    if (raw.length !== 32) throw new KeyFormatError('bad message key');
+    const key = await messageKey(raw);
+    raw.fill(0);
+    return await aesGcm('decrypt', key, iv, payload);
+  } catch (cause) {
+    throw new DecryptError({ cause });
+  }
 }

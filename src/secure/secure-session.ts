@@ -67,19 +67,10 @@ interface Job {
   reject: (error: Error) => void;
 }
 
-/** Why a message was not delivered. */
-interface Dropped {
-  reason: DecryptErrorReason;
-  error: Error;
-}
-
 /** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
 const BATCH_MESSAGES = 64;
 const BATCH_CHARS = 64 * 1024;
 
-const drop = (reason: DecryptErrorReason, error: Error): Dropped => ({ reason, error });
-/** A drop found before any decryption, so the error only says what was wrong (the frame travels with the event). */
-const refuse = (reason: DecryptErrorReason, problem: string): Dropped => drop(reason, new ProtocolError(problem));
 const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
 /**
@@ -408,51 +399,39 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#emit('peerpid', { oldPrivateId, newPrivateId });
   }
 
+  /**
+   * Delivers one pushed message: plaintext sessions as is; encrypted ones
+   * authenticated and decrypted, checking first what can be checked without
+   * crypto (spec §5 gives the order), else one `decrypt_error`. Runs in the
+   * inbox, so the counter it advances is the one the next message is checked against.
+   */
   #onMessage(own: LocalKeys | null, { type, from, data, raw }: MessageEvent): void {
     this.#enqueue(async () => {
       if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
-      const opened = await this.#open(own, from, data);
-      if ('reason' in opened) {
-        this.#logger.debug(`wss-sessions: dropped a message from ${from} (${opened.reason})`, opened.error);
-        return this.#emit('decrypt_error', { ...opened, from, type, raw });
+      // A drop found before any decryption is a ProtocolError naming the sender and the reason (the frame travels with the event).
+      const drop = (reason: DecryptErrorReason, error: Error = new ProtocolError(`message from ${from}: ${reason}`)): void =>
+        this.#emit('decrypt_error', { reason, from, type, error, raw });
+      if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext');
+      const { e2e, t, n, ct, k } = data;
+      if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) return drop('malformed');
+      const peer = this.#peers.get(from);
+      if (!peer) return drop('unknown-sender');
+      // A key id is base64, so it never names an inherited member of a parsed object.
+      const wrap = k[keyId(own.pk)];
+      if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed');
+      if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
+      if (n <= peer.received) return drop('replay', new ReplayError(`message from ${from}: counter ${n} not above ${peer.received}`));
+      let items: unknown;
+      try {
+        items = JSON.parse(utf8Decode(await open(peer.receive, t, n, ct, wrap)));
+      } catch (error) {
+        if (error instanceof DecryptError) return drop('authentication', error);
+        // Not UTF-8 or not JSON: reported below with the other shapes that are not a list of messages.
       }
-      for (const item of opened.items) this.#emit('message', { type: opened.type, from, data: item, encrypted: true, raw });
+      if (!Array.isArray(items) || !items.length) return drop('malformed');
+      peer.received = n;
+      for (const item of items) this.#emit('message', { type: t === 'b' ? 'broadcast' : 'direct', from, data: item, encrypted: true, raw });
     });
-  }
-
-  /**
-   * Authenticates and decrypts one message, checking first what can be
-   * checked without crypto (spec §5 gives the order). Runs in the inbox, so
-   * the counter it advances is the one the next message is checked against.
-   */
-  async #open(own: LocalKeys, from: string, data: unknown): Promise<Dropped | { type: 'broadcast' | 'direct'; items: unknown[] }> {
-    if (!isRecord(data) || !hasOwn(data, 'e2e')) return refuse('plaintext', 'plaintext on an encrypted session');
-    const { e2e, t, n, ct, k } = data;
-    if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) {
-      return refuse('malformed', `not a version ${VERSION} envelope`);
-    }
-    const peer = this.#peers.get(from);
-    if (!peer) return refuse('unknown-sender', `unknown sender ${from}`);
-    const kid = keyId(own.pk);
-    const wrap = hasOwn(k, kid) ? k[kid] : undefined;
-    if (typeof wrap !== 'string') return refuse(wrap === undefined ? 'not-for-us' : 'malformed', 'no key for this session');
-    if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
-    if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await open(peer.receive, t, n, ct, wrap);
-    } catch (cause) {
-      return drop('authentication', new DecryptError({ cause }));
-    }
-    let items: unknown;
-    try {
-      items = JSON.parse(utf8Decode(plaintext));
-    } catch {
-      // Reported below, with the other shapes that are not a list of messages.
-    }
-    if (!Array.isArray(items) || !items.length) return refuse('malformed', `peer ${from} sent no JSON array`);
-    peer.received = n;
-    return { type: t === 'b' ? 'broadcast' : 'direct', items };
   }
 
   /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
