@@ -62,7 +62,8 @@ interface Job {
   /** The data as JSON (encrypted sessions). */
   json: string;
   options: RequestOptions;
-  batch: string | undefined;
+  /** Sends with equal keys may share an envelope. */
+  batch: unknown;
   resolve: (result: BroadcastResult) => void;
   reject: (error: Error) => void;
 }
@@ -437,20 +438,20 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
   async #submit(operation: string, kind: TypeLetter, ids: string[], data: unknown, options: RequestOptions): Promise<BroadcastResult> {
     const state = this.#state;
+    const { encryption, queueSize } = this.#options;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    if (state !== 'connected' && this.#queue.length >= this.#options.queueSize) {
-      throw new QueueFullError(`send queue full (queueSize ${this.#options.queueSize})`);
-    }
+    if (state !== 'connected' && this.#queue.length >= queueSize) throw new QueueFullError(`send queue full (queueSize ${queueSize})`);
     let json: string | undefined;
     try {
-      json = this.encrypted ? JSON.stringify(data ?? null) : '';
+      json = encryption ? JSON.stringify(data ?? null) : '';
     } catch {
       // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
     }
     if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
-    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !this.encrypted;
+    // A send that must go alone gets a batch key of its own: an object equals no other.
+    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encryption;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, batch: alone ? undefined : kind + JSON.stringify(ids), resolve, reject });
+      this.#queue.push({ kind, ids, data, json, options, batch: alone ? {} : kind + JSON.stringify(ids), resolve, reject });
       void this.#pump();
     });
   }
@@ -459,72 +460,58 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     for (const job of this.#queue.splice(0)) job.reject(error);
   }
 
-  /** The next sends to write together: the first one and those after it with the same batch key, within the limits. */
-  #nextBatch(): Job[] {
-    const queue = this.#queue;
-    const first = queue[0] as Job;
-    let size = 1;
-    let chars = first.json.length;
-    while (first.batch !== undefined && size < Math.min(queue.length, BATCH_MESSAGES) && queue[size]?.batch === first.batch) {
-      chars += (queue[size] as Job).json.length;
-      if (chars > BATCH_CHARS) break;
-      size++;
-    }
-    return queue.slice(0, size);
-  }
-
   /**
-   * Writes the queue in order, one batch at a time, while connected. A batch
-   * prepared for a connection that dropped meanwhile is thrown away, its sends
-   * stay queued for the next one: nothing written is written again.
+   * Writes the queue in order, one batch at a time, while connected: the
+   * first send and those after it with the same batch key, within the limits.
+   * A batch prepared for a connection that dropped meanwhile is thrown away,
+   * its sends stay queued for the next one: nothing written is written again.
    */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
-    try {
-      while (this.#state === 'connected' && this.#client && this.#queue.length > 0) {
-        const client = this.#client;
-        const batch = this.#nextBatch();
-        // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
-        const write = await this.#prepare(client, this.#keys, batch).catch((error: unknown) => () => Promise.reject(toError(error)));
-        if (this.#client !== client || this.#state !== 'connected') continue;
-        this.#queue.splice(0, batch.length);
-        write().then(
-          (result) => batch.forEach((job) => job.resolve(result)),
-          (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
-        );
-      }
-    } finally {
-      this.#pumping = false;
+    for (let client; (client = this.#client) && this.#state === 'connected' && this.#queue.length; ) {
+      const queue = this.#queue;
+      let chars = 0;
+      const end = queue.findIndex((job, i) => (i >= BATCH_MESSAGES || job.batch !== queue[0]?.batch || (chars += job.json.length) > BATCH_CHARS) && i > 0);
+      const batch = queue.slice(0, end < 0 ? undefined : end);
+      // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
+      const write = await this.#prepare(client, batch).catch((error: unknown) => () => Promise.reject(error));
+      if (this.#client !== client || this.#state !== 'connected') continue;
+      queue.splice(0, batch.length);
+      write().then(
+        (result) => batch.forEach((job) => job.resolve(result)),
+        (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
+      );
     }
+    this.#pumping = false;
   }
 
   /**
-   * Resolves a batch's recipients and seals it (encrypted) for one connection.
+   * Resolves a batch's recipients and seals it (encrypted) for the current connection.
    * @returns the write: it sends the frame at once and resolves on the server's answer.
    */
-  async #prepare(client: WSSClient, keys: LocalKeys | null, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+  async #prepare(client: WSSClient, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+    const keys = this.#keys;
     const { kind, ids, data, options } = batch[0] as Job;
-    const excluded = new Set(ids);
-    const others = (): Peer[] => [...this.#peers.values()].filter((p) => !excluded.has(p.id));
+    const others = [...this.#peers.values()].filter((p) => !ids.includes(p.id));
     if (!keys) {
       // Plaintext: the server's own direct and broadcast messages.
-      const recipients = kind === 'd' ? ids : others().map((p) => p.id);
+      const recipients = kind === 'd' ? ids : others.map((p) => p.id);
       return async () => {
         await (kind === 'd' ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids.length > 0 && { exclude: ids }) }));
         return { recipients, skipped: [] };
       };
     }
-    const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
-    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => p.send !== null);
-    const skipped = targets.filter((p) => !p.send).map((p) => p.id);
-    if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key`, { cause: this.#peers.get(skipped[0] as string)?.error });
-    const envelope = usable.length > 0 ? await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)) : null;
+    const targets = kind === 'b' ? others : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
+    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !!p.send);
+    const skipped = targets.filter((p) => !p.send);
+    if (kind === 'd' && skipped[0]) throw new AuthenticationError(`peer ${skipped[0].id} has no usable key`, { cause: skipped[0].error });
+    const envelope = usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
       const recipients = usable.map((p) => p.id);
       if (envelope) await client.send(recipients, envelope, options);
-      return { recipients, skipped };
+      return { recipients, skipped: skipped.map((p) => p.id) };
     };
   }
 
