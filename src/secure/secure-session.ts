@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { checkPrivateId, checkRecipients } from '../client/args.js';
+import { checkRecipients } from '../client/args.js';
 import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
 import { utf8Decode, utf8Encode } from '../crypto/bytes.js';
@@ -102,14 +102,13 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
   #client: WSSClient | null = null;
   #keys: LocalKeys | null = null;
-  #identity: Promise<LocalIdentity> | null = null;
-  #identityFingerprint: string | null = null;
+  #identity: LocalIdentity | null = null;
   #desiredPrivateId: string | null = null;
   #privateId: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inbox: Promise<void> = Promise.resolve();
   #epoch = 0;
-  #disconnecting: Promise<void> | null = null;
+  #closing: Promise<void> = this.#inbox;
 
   /** @throws {InvalidArgumentError} for a bad option or combination, naming it. */
   constructor(options: SecureSessionOptions) {
@@ -140,7 +139,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Safety number of this session's identity key (with `identity`), once connected. */
   get identityFingerprint(): string | null {
-    return this.#identityFingerprint;
+    return this.#identity?.fingerprint ?? null;
   }
 
   /**
@@ -201,7 +200,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @throws (rejects) {NotConnectedError} unless the state is `'connected'`; `RpcError` when the server refuses the ID.
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
-    checkPrivateId('privateId', privateId);
+    // The client checks the ID.
     const client = this.#connected('setPrivateId');
     const result = await client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
@@ -219,8 +218,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * left. Queued sends reject with `ConnectionClosedError`. Safe in any state.
    */
   disconnect(): Promise<void> {
-    if (this.#state === 'disconnected') return this.#inbox;
-    return (this.#disconnecting ??= this.#shutdown().finally(() => (this.#disconnecting = null)));
+    // 'disconnecting' is this session's state exactly while a shutdown runs.
+    if (this.#state !== 'disconnecting') this.#closing = this.#state === 'disconnected' ? this.#inbox : this.#shutdown();
+    return this.#closing;
   }
 
   /** The current client, for an operation that needs state `'connected'`. */
@@ -249,23 +249,33 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #establish(reconnecting: boolean): Promise<string> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
-    let keys: LocalKeys | null = null;
-    if (encryption) {
-      // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
-      const own = identity ? await (this.#identity ??= loadIdentity(identity)) : null;
-      this.#identityFingerprint = own?.fingerprint ?? null;
-      keys = await createLocalKeys(info, own);
-    }
-    const closed = (why: string): ConnectionClosedError => new ConnectionClosedError('connect', undefined, why);
-    if (epoch !== this.#epoch) throw closed('disconnect() was called while connecting');
+    // The identity is loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+    const keys = encryption ? await createLocalKeys(info, identity ? (this.#identity ??= await loadIdentity(identity)) : null) : null;
+    // After each wait: disconnect() may have made this attempt stale, or the socket closed.
+    const check = (): void => {
+      if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected') throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
+    };
+    // Stale already: check() throws before it reads `client`.
+    if (epoch !== this.#epoch) check();
     const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
     this.#client = client;
     this.#keys = keys;
-    this.#wire(client, keys, reconnecting);
-    // After each wait: the socket may have closed, or disconnect() made this client stale.
-    const check = (): void => {
-      if (this.#client !== client || client.state !== 'connected') throw closed('the connection closed while connecting');
-    };
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    client.on('state', ({ state }) => state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
+    client.on('message', (e) => this.#onMessage(keys, e));
+    client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
+    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => void this.#left(privateId)));
+    client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
+      this.#enqueue(() => {
+        const peer = this.#peers.get(oldPrivateId);
+        // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
+        if (peer && this.#left(oldPrivateId, false)) this.#putPeer(Object.assign(peer, { id: newPrivateId }));
+        this.#emit('peerpid', { oldPrivateId, newPrivateId });
+      }),
+    );
+    client.on('close', (e) => this.#onClose(client, e));
+    client.on('error', (e) => this.#emit('error', e));
     await client.connect();
     check();
     const desired = this.#desiredPrivateId;
@@ -288,43 +298,29 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#emit('privateid', { privateId });
   }
 
-  #wire(c: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
-    // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    c.on('state', ({ state }) => state === 'connected' && c.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
-    c.on('message', (e) => this.#onMessage(keys, e));
-    c.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
-    c.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#removePeer(privateId)));
-    c.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamePeer(oldPrivateId, newPrivateId)));
-    c.on('close', (e) => this.#onClose(c, e));
-    c.on('error', (e) => this.#emit('error', e));
-  }
-
   /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
-  #discard(announce = true): Promise<void> {
+  #discard(announce = true): Promise<void> | undefined {
     const client = this.#client;
     this.#client = null;
-    this.#enqueue(() => {
-      const ids = [...this.#view.keys()];
-      this.#peers.clear();
-      this.#view.clear();
-      if (announce) for (const privateId of ids) this.#emit('peerdisconnect', { privateId });
-    });
-    client?.removeAllListeners();
-    return client ? client.disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: closing failed', error)) : Promise.resolve();
+    this.#enqueue(() => this.#peers.forEach((_, privateId) => this.#left(privateId, announce)));
+    return client?.removeAllListeners().disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: close failed', error));
   }
 
   #onClose(client: WSSClient, info: CloseEvent): void {
     if (this.#client !== client || this.#state !== 'connected') return;
     void this.#discard();
     this.#emit('close', info);
-    if (!this.#options.reconnect.enabled) {
-      this.#rejectAll(new ConnectionClosedError('send', info.code, info.reason));
-      this.#setState('disconnected');
-      return;
-    }
-    this.#setState('reconnecting');
-    this.#schedule(1, this.#epoch, new ConnectionClosedError('connect', info.code, info.reason));
+    const closed = (operation: string): ConnectionClosedError => new ConnectionClosedError(operation, info.code, info.reason);
+    if (this.#options.reconnect.enabled) {
+      this.#setState('reconnecting');
+      this.#schedule(1, this.#epoch, closed('connect'));
+    } else this.#stop(closed('send'));
+  }
+
+  /** Ends the session after a drop: no reconnect (any more), queued sends reject. */
+  #stop(error: Error): void {
+    this.#rejectAll(error);
+    this.#setState('disconnected');
   }
 
   #schedule(attempt: number, epoch: number, lastError: Error): void {
@@ -332,27 +328,26 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (!current()) return;
     const reconnect = this.#options.reconnect;
     if (attempt > reconnect.maxRetries) {
-      this.#setState('disconnected');
-      this.#rejectAll(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
-      this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
-      return;
+      this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
+      return this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
     }
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
     // A listener may have called disconnect().
     if (!current()) return;
-    this.#timer = setTimeout(async () => {
-      let privateId: string;
-      try {
-        privateId = await this.#establish(true);
-      } catch (error) {
-        if (epoch !== this.#epoch) return;
-        void this.#discard();
-        this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed`, error);
-        return this.#schedule(attempt + 1, epoch, toError(error));
-      }
-      this.#emit('reconnected', { attempts: attempt, privateId });
-    }, delay);
+    this.#timer = setTimeout(
+      () =>
+        this.#establish(true).then(
+          (privateId) => this.#emit('reconnected', { attempts: attempt, privateId }),
+          (error: unknown) => {
+            if (epoch !== this.#epoch) return;
+            void this.#discard();
+            this.#logger.debug('wss-sessions: reconnect failed', error);
+            this.#schedule(attempt + 1, epoch, toError(error));
+          },
+        ),
+      delay,
+    );
   }
 
   /**
@@ -363,12 +358,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
     this.#enqueue(async () => {
       let keys = (await checking) ?? unusable();
+      const { pk } = keys;
       const old = this.#peers.get(privateId);
-      if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
+      // The same key announced again changes nothing.
+      if (old?.pk === pk) return;
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
-      if (own && keys.pk && [own.pk, ...[...this.#peers.values()].map((p) => p.pk)].includes(keys.pk)) {
-        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
-      }
+      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
       this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
       if (!own) return;
@@ -383,21 +378,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#view.set(privateId, Object.freeze({ privateId, options, fingerprint, verified, identityFingerprint, usable: !this.encrypted || !!peer.send }));
   }
 
-  #removePeer(privateId: string): void {
+  /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. @returns whether it was. */
+  #left(privateId: string, announce = true): boolean {
     this.#peers.delete(privateId);
-    if (this.#view.delete(privateId)) this.#emit('peerdisconnect', { privateId });
-    else this.#logger.debug(`wss-sessions: unknown peer ${privateId} left`);
-  }
-
-  #renamePeer(oldPrivateId: string, newPrivateId: string): void {
-    const peer = this.#peers.get(oldPrivateId);
-    if (peer) {
-      this.#peers.delete(oldPrivateId);
-      this.#view.delete(oldPrivateId);
-      peer.id = newPrivateId;
-      this.#putPeer(peer);
-    }
-    this.#emit('peerpid', { oldPrivateId, newPrivateId });
+    const known = this.#view.delete(privateId);
+    if (known && announce) this.#emit('peerdisconnect', { privateId });
+    return known;
   }
 
   /**
@@ -517,7 +503,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Peer events and messages go through one chain, so they keep their arrival order while keys are checked and messages decrypted. */
   #enqueue(task: () => void | Promise<void>): void {
-    this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: a secure session event failed', toError(error)));
+    this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: event failed', error));
   }
 
   #setState(state: SecureSessionState): void {
