@@ -131,7 +131,7 @@ describe('options', () => {
       [{ url, encryption: false, identity }, /'identity' needs 'encryption: true'/],
       [{ url, encryption: false, requirePeerIdentity: true }, /'requirePeerIdentity' needs/],
       [{ url, reconnect: { enabled: false }, queueSize: 5 }, /'queueSize' needs 'reconnect.enabled: true'/],
-      [{ url, reconnect: { interval: 5000, maxInterval: 1000 } }, /'reconnect.maxInterval'.*'reconnect.interval'/],
+      [{ url, reconnect: { interval: 5000, maxInterval: 1000 } }, /'reconnect.maxInterval' must be a number from 5000 /],
       [{ url, reconnect: 5 }, /'reconnect'/],
       [{ url, reconnect: { jitter: 2 } }, /'reconnect.jitter'/],
       [{ url, reconnect: { backoffMultiplier: 0.5 } }, /'reconnect.backoffMultiplier'/],
