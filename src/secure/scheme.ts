@@ -160,7 +160,8 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
     return [raw, await importRawP256(raw, what, name === 'idk')];
   };
   try {
-    if (advert === undefined) throw refuse('no e2e key published');
+    if (advert === undefined) throw refuse('no e2e key')
+;
     if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
     const [, publicKey] = await load('pk');
     const pk = (keys.pk = advert.pk as string);
@@ -168,7 +169,7 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
       keys.verified = false;
       const [identityKey, verifyKey] = await load('idk');
       const fingerprint = (keys.identityFingerprint = await identityFingerprint(identityKey));
-      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) throw refuse('identity signature does not match the key');
+      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) throw refuse('bad identity signature');
       if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: fingerprint }))) throw refuse('identity rejected by verifyPeerIdentity');
       keys.verified = true;
     } else if (requirePeerIdentity) throw refuse('no identity key (requirePeerIdentity)');

@@ -363,7 +363,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       // The same key announced again changes nothing.
       if (old?.pk === pk) return;
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
-      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
+      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`)
+);
       this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
       if (!own) return;
@@ -407,7 +408,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       const wrap = k[keyId(own.pk)];
       if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed');
       if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
-      if (n <= peer.received) return drop('replay', new ReplayError(`message from ${from}: counter ${n} not above ${peer.received}`));
+      if (n <= peer.received) return drop('replay', new ReplayError(`message from ${from}: replay`));
       let items: unknown;
       try {
         items = JSON.parse(utf8Decode(await open(peer.receive, t, n, ct, wrap)));
@@ -479,24 +480,19 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #prepare(client: WSSClient, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
     const keys = this.#keys;
     const { kind, ids, data, options } = batch[0] as Job;
-    const others = [...this.#peers.values()].filter((p) => !ids.includes(p.id));
-    if (!keys) {
-      // Plaintext: the server's own direct and broadcast messages.
-      const recipients = kind === 'd' ? ids : others.map((p) => p.id);
-      return async () => {
-        await (kind === 'd' ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids.length > 0 && { exclude: ids }) }));
-        return { recipients, skipped: [] };
-      };
-    }
-    const targets = kind === 'b' ? others : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
-    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !!p.send);
-    const skipped = targets.filter((p) => !p.send);
-    if (kind === 'd' && skipped[0]) throw new AuthenticationError(`peer ${skipped[0].id} has no usable key`, { cause: skipped[0].error });
-    const envelope = usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
+    const direct = kind === 'd';
+    // Plaintext sessions send to any private ID (the server answers for unknown ones) and use the server's own broadcast.
+    const targets = direct
+      ? ids.map((id) => this.#peers.get(id) ?? (keys ? fail(new InvalidArgumentError(`no peer '${id}'`)) : ({ id } as Peer)))
+      : [...this.#peers.values()].filter((p) => !ids.includes(p.id));
+    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !keys || !!p.send);
+    const skipped = targets.filter((p) => !usable.includes(p as never));
+    if (direct && skipped[0]) throw new AuthenticationError(`peer ${skipped[0].id}: no usable key`, { cause: skipped[0].error });
+    const envelope = keys && usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
       const recipients = usable.map((p) => p.id);
-      if (envelope) await client.send(recipients, envelope, options);
+      await (keys ? envelope && client.send(recipients, envelope, options) : direct ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids[0] && { exclude: ids }) }));
       return { recipients, skipped: skipped.map((p) => p.id) };
     };
   }

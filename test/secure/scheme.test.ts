@@ -74,7 +74,7 @@ describe('keys and adverts', () => {
     expect(pinned.error).toBeInstanceOf(AuthenticationError);
     // The signature covers the label and the key.
     const otherLabel = await keysFor(a, signed, { ...policy, info: 'other' });
-    expect(otherLabel.error?.message).toMatch(/signature does not match/);
+    expect(otherLabel.error?.message).toMatch(/bad identity signature/);
     const unsigned = await keysFor(a, await createLocalKeys('app', null), { ...policy, requirePeerIdentity: true });
     expect(unsigned).toMatchObject({ verified: false, send: null });
     expect(unsigned.error).toBeInstanceOf(AuthenticationError);
