@@ -97,7 +97,7 @@ export interface LocalKeys {
 }
 
 /** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
-export async function createLocalKeys(info: string, identity: LocalIdentity | null): Promise<LocalKeys> {
+export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
   const subtle = getSubtle();
   const { privateKey, publicKey } = await subtle.generateKey(ECDH, false, ['deriveBits']);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));

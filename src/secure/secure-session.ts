@@ -100,10 +100,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #pumping = false;
   #state: SecureSessionState = 'disconnected';
   /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
-  #client: WSSClient | null = null;
-  #keys: LocalKeys | null = null;
-  #identity: LocalIdentity | null = null;
-  #desiredPrivateId: string | null = null;
+  #client: WSSClient | undefined;
+  #keys: LocalKeys | null | undefined;
+  #identity: LocalIdentity | undefined;
+  /** The private ID last set with `setPrivateId`, restored on every connect. */
+  #desiredPrivateId: string | undefined;
   #privateId: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inbox: Promise<void> = Promise.resolve();
@@ -250,7 +251,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
     // The identity is loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
-    const keys = encryption ? await createLocalKeys(info, identity ? (this.#identity ??= await loadIdentity(identity)) : null) : null;
+    const keys = encryption ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity))) : null;
     // After each wait: disconnect() may have made this attempt stale, or the socket closed.
     const check = (): void => {
       if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected') throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
@@ -274,12 +275,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
         this.#emit('peerpid', { oldPrivateId, newPrivateId });
       }),
     );
-    client.on('close', (e) => this.#onClose(client, e));
+    client.on('close', (e) => this.#onClose(e));
     client.on('error', (e) => this.#emit('error', e));
     await client.connect();
     check();
     const desired = this.#desiredPrivateId;
-    if (desired !== null && client.privateId !== desired) {
+    if (desired && client.privateId !== desired) {
       await client.setPrivateId(desired);
       check();
     }
@@ -301,13 +302,14 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
   #discard(announce = true): Promise<void> | undefined {
     const client = this.#client;
-    this.#client = null;
+    this.#client = undefined;
     this.#enqueue(() => this.#peers.forEach((_, privateId) => this.#left(privateId, announce)));
     return client?.removeAllListeners().disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: close failed', error));
   }
 
-  #onClose(client: WSSClient, info: CloseEvent): void {
-    if (this.#client !== client || this.#state !== 'connected') return;
+  /** The socket closed. A client that was let go of has no listeners, so this is the current one; closing while connecting fails the connect instead. */
+  #onClose(info: CloseEvent): void {
+    if (this.#state !== 'connected') return;
     void this.#discard();
     this.#emit('close', info);
     const closed = (operation: string): ConnectionClosedError => new ConnectionClosedError(operation, info.code, info.reason);
