@@ -226,8 +226,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** The current client, for an operation that needs state `'connected'`. */
   #connected(operation: string): WSSClient {
-    if (this.#state !== 'connected' || !this.#client) throw new NotConnectedError(operation, this.#state);
-    return this.#client;
+    // While connected there is always a client.
+    if (this.#state !== 'connected') throw new NotConnectedError(operation, this.#state);
+    return this.#client as WSSClient;
   }
 
   async #shutdown(): Promise<void> {
@@ -367,18 +368,20 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
       if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`)
 );
-      this.#putPeer({ ...keys, id: privateId, options, received: 0 });
+      const { error } = keys;
+      const summary = this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
-      if (!own) return;
-      const { fingerprint, verified, identityFingerprint, error } = keys;
-      this.#emit('peerkey', { privateId, fingerprint, verified, identityFingerprint, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
+      if (own) this.#emit('peerkey', { ...summary, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
     });
   }
 
-  #putPeer(peer: Peer): void {
+  /** Lists a peer. @returns what `peerkey` reports of it. */
+  #putPeer(peer: Peer): Pick<SecurePeer, 'privateId' | 'fingerprint' | 'verified' | 'identityFingerprint'> {
     const { id: privateId, options, fingerprint, verified, identityFingerprint } = peer;
+    const summary = { privateId, fingerprint, verified, identityFingerprint };
     this.#peers.set(privateId, peer);
-    this.#view.set(privateId, Object.freeze({ privateId, options, fingerprint, verified, identityFingerprint, usable: !this.encrypted || !!peer.send }));
+    this.#view.set(privateId, Object.freeze({ ...summary, options, usable: !this.encrypted || !!peer.send }));
+    return summary;
   }
 
   /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. @returns whether it was. */
@@ -458,7 +461,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
-    for (let client; (client = this.#client) && this.#state === 'connected' && this.#queue.length; ) {
+    while (this.#state === 'connected' && this.#queue.length) {
+      const client = this.#client as WSSClient;
       const queue = this.#queue;
       let chars = 0;
       const end = queue.findIndex((job, i) => (i >= BATCH_MESSAGES || job.batch !== queue[0]?.batch || (chars += job.json.length) > BATCH_CHARS) && i > 0);
