@@ -1,5 +1,6 @@
 /** Options of SecureSession: the one options type, its defaults and its up-front checks. */
-import { resolveClientOptions, type WSSClientOptions } from '../client/options.js';
+import { resolveClientOptions, wssClientDefaults, type WSSClientOptions } from '../client/options.js';
+
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
 
@@ -96,8 +97,8 @@ export interface ResolvedSecureOptions {
 
 /** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
 const LIMIT = 2 ** 31 - 1;
-/** Options without a default: the identity ones, and the `WSSClient` ones (checked by `resolveClientOptions`). */
-const OTHER_KEYS = 'identity requirePeerIdentity verifyPeerIdentity url handshakeUrl connectOptions requestTimeout userToken WebSocket fetch maxFrameSize logger'.split(' ');
+/** Options without a default here: the identity ones, and the `WSSClient` ones without a default there (all checked by `resolveClientOptions`). */
+const OTHER_KEYS = 'identity requirePeerIdentity verifyPeerIdentity url handshakeUrl userToken WebSocket fetch'.split(' ');
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
@@ -126,7 +127,7 @@ const isEcdsaKey = (key: Partial<CryptoKey> | undefined, type: KeyType): boolean
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
   if (!isRecord(options)) fail('SecureSession needs an options object');
   const d = secureSessionDefaults;
-  for (const key of Object.keys(options)) if (!hasOwn(d, key) && !OTHER_KEYS.includes(key)) fail(`unknown option '${key}'`);
+  for (const key of Object.keys(options)) if (!hasOwn(d, key) && !hasOwn(wssClientDefaults, key) && !OTHER_KEYS.includes(key)) fail(`unknown option '${key}'`);
   const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize = d.queueSize, identity, requirePeerIdentity = !!identity, verifyPeerIdentity, ...client } = options;
   must('reconnect', isRecord(reconnect), 'an object');
   const r: Record<string, unknown> = { ...d.reconnect };
@@ -151,9 +152,13 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     !identity || (isEcdsaKey(identity.privateKey, 'private') && identity.privateKey.usages?.includes('sign') && isEcdsaKey(identity.publicKey, 'public') && identity.publicKey.extractable),
     'an ECDSA P-256 key pair with an extractable public key',
   );
-  if (options.queueSize !== undefined && !enabled) fail("option 'queueSize' needs 'reconnect.enabled: true'");
-  for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const) {
-    if (!encryption && options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'`);
+  for (const [name, needed, on] of [
+    ['queueSize', 'reconnect.enabled', enabled],
+    ['identity', 'encryption', encryption],
+    ['requirePeerIdentity', 'encryption', encryption],
+    ['verifyPeerIdentity', 'encryption', encryption],
+  ] as const) {
+    if (options[name] !== undefined && !on) fail(`option '${name}' needs '${needed}: true'`);
   }
   if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
   resolveClientOptions(client);

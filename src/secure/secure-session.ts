@@ -305,7 +305,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const client = this.#client;
     this.#client = undefined;
     this.#enqueue(() => this.#peers.forEach((_, privateId) => this.#left(privateId, announce)));
-    return client?.removeAllListeners().disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: close failed', error));
+    // WSSClient.disconnect() never rejects: it resolves once the socket is closed.
+    return client?.removeAllListeners().disconnect();
   }
 
   /** The socket closed. A client that was let go of has no listeners, so this is the current one; closing while connecting fails the connect instead. */
