@@ -3,6 +3,8 @@ import { resolveClientOptions, wssClientDefaults, type WSSClientOptions } from '
 
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
+import type { Logger } from '../util/logger.js';
+
 
 /** Reconnect behaviour after the socket drops without `disconnect()`. */
 export interface ReconnectOptions {
@@ -86,6 +88,8 @@ export type ResolvedReconnect = Required<ReconnectOptions>;
 export interface ResolvedSecureOptions {
   /** Passed to each connection's `WSSClient`, without the SecureSession-only members. */
   client: WSSClientOptions;
+  /** The client's logger, with its default. */
+  logger: Logger;
   info: string;
   encryption: boolean;
   reconnect: ResolvedReconnect;
@@ -161,8 +165,7 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     if (options[name] !== undefined && !on) fail(`option '${name}' needs '${needed}: true'`);
   }
   if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
-  resolveClientOptions(client);
-  return { client, info, encryption, reconnect: r as ResolvedReconnect, queueSize, identity, requirePeerIdentity, verifyPeerIdentity };
+  return { client, logger: resolveClientOptions(client).logger, info, encryption, reconnect: r as ResolvedReconnect, queueSize, identity, requirePeerIdentity, verifyPeerIdentity };
 }
 
 /**

@@ -17,9 +17,6 @@ import { webCrypto } from '../util/random.js';
 /** Scheme version, in adverts (`v`) and envelopes (`e2e`). */
 export const VERSION = 2;
 
-const ECDH = { name: 'ECDH', namedCurve: 'P-256' };
-// WebCrypto reads only the members each operation needs, so one object serves import, sign and verify.
-const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const NO_SALT = new Uint8Array(0);
 
 /** Wire letter of a message type: `'b'` broadcast, `'d'` direct. */
@@ -99,12 +96,12 @@ export interface LocalKeys {
 /** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
 export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
   const subtle = getSubtle();
-  const { privateKey, publicKey } = await subtle.generateKey(ECDH, false, ['deriveBits']);
+  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
   const advert: E2eAdvert = { v: VERSION, pk };
   if (identity) {
     advert.idk = identity.idk;
-    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign(ECDSA, identity.privateKey, input('binding', info, pk))));
+    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk))));
   }
   return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
 }

@@ -19,7 +19,8 @@ import {
 import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import { silentLogger, type Logger } from '../util/logger.js';
+import type { Logger } from '../util/logger.js';
+
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
 import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
@@ -91,6 +92,7 @@ const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as 
  */
 export class SecureSession extends EventEmitter<SecureSessionEvents> {
   readonly #options: ResolvedSecureOptions;
+  /** The client's logger (silent by default). */
   readonly #logger: Logger;
   /** Peers by private ID, changed only by tasks of the inbox, in arrival order. */
   readonly #peers = new Map<string, Peer>();
@@ -115,7 +117,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   constructor(options: SecureSessionOptions) {
     super();
     this.#options = resolveSecureOptions(options);
-    this.#logger = this.#options.client.logger ?? silentLogger;
+    this.#logger = this.#options.logger;
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
