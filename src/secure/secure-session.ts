@@ -153,7 +153,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   fingerprint(privateId?: string): string | null {
     if (this.#state !== 'connected') return null;
-    return (privateId === undefined ? this.#keys?.fingerprint : this.#peers.get(privateId)?.fingerprint) ?? null;
+    return (privateId === undefined ? this.#keys : this.#peers.get(privateId))?.fingerprint ?? null;
+
   }
 
   /**
