@@ -59,9 +59,8 @@ export const keyId = (pk: string): string => pk.slice(0, 16);
 /** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the input. */
 async function safetyNumber(use: string, ...parts: string[]): Promise<string> {
   const digest = new Uint8Array(await getSubtle().digest('SHA-256', input(use, ...parts)));
-  const groups: string[] = [];
-  for (let g = 0; g < 30; g += 5) groups.push(String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0'));
-  return groups.join(' ');
+  return [0, 5, 10, 15, 20, 25].map((g) => String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0')).join(' ');
+
 }
 
 /**
