@@ -239,10 +239,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const wasUp = this.#state === 'connected';
     this.#setState('disconnecting');
     clearTimeout(this.#timer);
-    this.#rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     await this.#discard(false);
     await this.#inbox;
-    this.#setState('disconnected');
+    // Nothing was written meanwhile (the state is not 'connected'), so the queue is still what it was.
+    this.#stop(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
   }
 
@@ -324,9 +324,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     } else this.#stop(closed('send'));
   }
 
-  /** Ends the session after a drop: no reconnect (any more), queued sends reject. */
+  /** Ends the session: queued sends reject. */
   #stop(error: Error): void {
-    this.#rejectAll(error);
+    for (const job of this.#queue.splice(0)) job.reject(error);
     this.#setState('disconnected');
   }
 
@@ -450,10 +450,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       this.#queue.push({ kind, ids, data, json, options, batch: alone ? {} : kind + JSON.stringify(ids), resolve, reject });
       void this.#pump();
     });
-  }
-
-  #rejectAll(error: Error): void {
-    for (const job of this.#queue.splice(0)) job.reject(error);
   }
 
   /**
