@@ -20,7 +20,6 @@ import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Logger } from '../util/logger.js';
-
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
 import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
@@ -154,7 +153,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   fingerprint(privateId?: string): string | null {
     if (this.#state !== 'connected') return null;
     return (privateId === undefined ? this.#keys : this.#peers.get(privateId))?.fingerprint ?? null;
-
   }
 
   /**
@@ -370,8 +368,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       // The same key announced again changes nothing.
       if (old?.pk === pk) return;
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
-      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`)
-);
+      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) {
+        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`));
+      }
       const { error } = keys;
       const summary = this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
