@@ -139,18 +139,23 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     if (!hasOwn(r, key)) fail(`unknown option 'reconnect.${key}'`);
     if (value !== undefined) r[key] = value;
   }
-  const { enabled, maxRetries, interval, maxInterval, backoffMultiplier, jitter } = r as ResolvedReconnect;
+  const { enabled, interval } = r as ResolvedReconnect;
   must('info', typeof info === 'string' && info.length > 0 && info.length <= 1024, 'a string of 1 to 1024 characters');
   typed('encryption', encryption, 'boolean');
   typed('requirePeerIdentity', requirePeerIdentity, 'boolean');
   typed('verifyPeerIdentity', verifyPeerIdentity, 'function');
   typed('reconnect.enabled', enabled, 'boolean');
   range('queueSize', queueSize, 0, LIMIT, true);
-  range('reconnect.maxRetries', maxRetries, 0, Infinity, true);
-  range('reconnect.interval', interval, 0, LIMIT);
-  range('reconnect.maxInterval', maxInterval, interval, LIMIT);
-  range('reconnect.backoffMultiplier', backoffMultiplier, 1, LIMIT);
-  range('reconnect.jitter', jitter, 0, 1);
+  for (const [key, min, max, integer] of [
+    ['maxRetries', 0, Infinity, true],
+    ['interval', 0, LIMIT],
+    ['maxInterval', interval, LIMIT],
+    ['backoffMultiplier', 1, LIMIT],
+    ['jitter', 0, 1],
+  ] as const) {
+    range(`reconnect.${key}`, r[key], min, max, integer);
+  }
+
   must(
     'identity',
     !identity || (isEcdsaKey(identity.privateKey, 'private') && identity.privateKey.usages?.includes('sign') && isEcdsaKey(identity.publicKey, 'public') && identity.publicKey.extractable),
