@@ -268,12 +268,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
     client.on('message', (e) => this.#onMessage(keys, e));
     client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => void this.#left(privateId)));
+    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
     client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
       this.#enqueue(() => {
         const peer = this.#peers.get(oldPrivateId);
         // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
-        if (peer && this.#left(oldPrivateId, false)) this.#putPeer(Object.assign(peer, { id: newPrivateId }));
+        if (peer) {
+          this.#left(oldPrivateId, false);
+          this.#putPeer(Object.assign(peer, { id: newPrivateId }));
+        }
         this.#emit('peerpid', { oldPrivateId, newPrivateId });
       }),
     );
@@ -387,13 +390,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     return summary;
   }
 
-  /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. @returns whether it was. */
-  #left(privateId: string, announce = true): boolean {
+  /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. */
+  #left(privateId: string, announce = true): void {
     this.#peers.delete(privateId);
-    const known = this.#view.delete(privateId);
-    if (known && announce) this.#emit('peerdisconnect', { privateId });
-    return known;
+    if (this.#view.delete(privateId) && announce) this.#emit('peerdisconnect', { privateId });
   }
+
 
   /**
    * Delivers one pushed message: plaintext sessions as is; encrypted ones
