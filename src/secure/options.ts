@@ -1,7 +1,10 @@
 /** Options of SecureSession: the one options type, its defaults and its up-front checks. */
-import { resolveClientOptions, type WSSClientOptions } from '../client/options.js';
+import { resolveClientOptions, wssClientDefaults, type WSSClientOptions } from '../client/options.js';
+
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
+import type { Logger } from '../util/logger.js';
+
 
 /** Reconnect behaviour after the socket drops without `disconnect()`. */
 export interface ReconnectOptions {
@@ -85,6 +88,8 @@ export type ResolvedReconnect = Required<ReconnectOptions>;
 export interface ResolvedSecureOptions {
   /** Passed to each connection's `WSSClient`, without the SecureSession-only members. */
   client: WSSClientOptions;
+  /** The client's logger, with its default. */
+  logger: Logger;
   info: string;
   encryption: boolean;
   reconnect: ResolvedReconnect;
@@ -94,80 +99,78 @@ export interface ResolvedSecureOptions {
   verifyPeerIdentity: SecureSessionOptions['verifyPeerIdentity'];
 }
 
-/** A check and what it asks for, as the error message says it. */
-type Rule = [(value: unknown) => boolean, string];
-
 /** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
 const LIMIT = 2 ** 31 - 1;
-const CLIENT_KEYS = 'url handshakeUrl connectOptions requestTimeout userToken WebSocket fetch maxFrameSize logger'.split(' ');
-const BOOLEAN: Rule = [(v) => typeof v === 'boolean', 'a boolean'];
-
-function range(min: number, max: number, integer = false): Rule {
-  return [(v) => typeof v === 'number' && v >= min && v <= max && (!integer || Number.isInteger(v) || v === Infinity), `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`];
-}
-
-/** Whether `key` is an ECDSA P-256 CryptoKey of this type, with this usage when one is named. */
-function isEcdsaKey(key: unknown, type: KeyType, usage?: KeyUsage): boolean {
-  if (!isRecord(key) || !isRecord(key.algorithm) || !Array.isArray(key.usages)) return false;
-  return key.type === type && key.algorithm.name === 'ECDSA' && key.algorithm.namedCurve === 'P-256' && (!usage || key.usages.includes(usage));
-}
-
-/** The SecureSession-only options with their rules; the `WSSClient` ones are checked by `resolveClientOptions`. */
-const RULES: Record<string, Rule> = {
-  info: [(v) => typeof v === 'string' && v.length > 0 && v.length <= 1024, 'a string of 1 to 1024 characters'],
-  encryption: BOOLEAN,
-  reconnect: [isRecord, 'an object'],
-  queueSize: range(0, LIMIT, true),
-  identity: [
-    (v) => isRecord(v) && isEcdsaKey(v.privateKey, 'private', 'sign') && isEcdsaKey(v.publicKey, 'public') && (v.publicKey as CryptoKey).extractable,
-    'an ECDSA P-256 key pair with an extractable public key',
-  ],
-  requirePeerIdentity: BOOLEAN,
-  verifyPeerIdentity: [(v) => typeof v === 'function', 'a function'],
-};
-
-const RECONNECT_RULES: Record<string, Rule> = {
-  enabled: BOOLEAN,
-  maxRetries: range(0, Infinity, true),
-  interval: range(0, LIMIT),
-  maxInterval: range(0, LIMIT),
-  backoffMultiplier: range(1, LIMIT),
-  jitter: range(0, 1),
-};
+/** Options without a default here: the identity ones, and the `WSSClient` ones without a default there (all checked by `resolveClientOptions`). */
+const OTHER_KEYS = 'identity requirePeerIdentity verifyPeerIdentity url handshakeUrl userToken WebSocket fetch'.split(' ');
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
 }
 
-/** Checks every member of `options` against its rule; a name with no rule is an error unless listed in `others`. */
-function checkAll(options: object, rules: Record<string, Rule>, prefix: string, others: readonly string[] = []): void {
-  for (const [key, value] of Object.entries(options)) {
-    const rule = hasOwn(rules, key) ? rules[key] : undefined;
-    if (!rule && !others.includes(key)) fail(`unknown option '${prefix}${key}'`);
-    if (rule && value !== undefined && !rule[0](value)) fail(`option '${prefix}${key}' must be ${rule[1]}`);
-  }
+/** Throws unless `ok`, naming the option and what it must be. */
+function must(name: string, ok: unknown, what: string): void {
+  if (!ok) fail(`option '${name}' must be ${what}`);
 }
 
+const typed = (name: string, value: unknown, type: string): void => must(name, value === undefined || typeof value === type, `a ${type}`);
+
+/** A number in [min, max]; with `integer` a whole one (`Infinity` counts, as `Infinity % 1` is NaN). NaN fails the range. */
+const range = (name: string, value: unknown, min: number, max: number, integer?: boolean): void =>
+  must(name, typeof value === 'number' && value >= min && value <= max && !(integer && value % 1), `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+
+/** Whether `key` is an ECDSA P-256 CryptoKey of this type. */
+const isEcdsaKey = (key: Partial<CryptoKey> | undefined, type: KeyType): boolean =>
+  key?.type === type && (key.algorithm as EcKeyAlgorithm | undefined)?.name === 'ECDSA' && (key.algorithm as EcKeyAlgorithm).namedCurve === 'P-256';
+
 /**
- * Applies {@link secureSessionDefaults} and rejects bad options and bad combinations, naming them.
+ * Applies {@link secureSessionDefaults} and rejects unknown or bad options and
+ * bad combinations, naming them. The defaults pass the same checks.
  * @throws {InvalidArgumentError}
  */
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
   if (!isRecord(options)) fail('SecureSession needs an options object');
-  checkAll(options, RULES, '', CLIENT_KEYS);
   const d = secureSessionDefaults;
-  const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize, identity, requirePeerIdentity, verifyPeerIdentity, ...client } = options;
-  checkAll(reconnect, RECONNECT_RULES, 'reconnect.');
-  const r = { ...d.reconnect } as ResolvedReconnect;
-  for (const [key, value] of Object.entries(reconnect)) if (value !== undefined) (r as unknown as Record<string, unknown>)[key] = value;
-  if (r.maxInterval < r.interval) fail("option 'reconnect.maxInterval' must not be below 'reconnect.interval'");
-  if (queueSize !== undefined && !r.enabled) fail("option 'queueSize' needs 'reconnect.enabled: true'");
-  for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const) {
-    if (!encryption && options[name] !== undefined) fail(`option '${name}' needs 'encryption: true'`);
+  for (const key of Object.keys(options)) if (!hasOwn(d, key) && !hasOwn(wssClientDefaults, key) && !OTHER_KEYS.includes(key)) fail(`unknown option '${key}'`);
+  const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize = d.queueSize, identity, requirePeerIdentity = !!identity, verifyPeerIdentity, ...client } = options;
+  must('reconnect', isRecord(reconnect), 'an object');
+  const r: Record<string, unknown> = { ...d.reconnect };
+  for (const [key, value] of Object.entries(reconnect)) {
+    if (!hasOwn(r, key)) fail(`unknown option 'reconnect.${key}'`);
+    if (value !== undefined) r[key] = value;
+  }
+  const { enabled, interval } = r as ResolvedReconnect;
+  must('info', typeof info === 'string' && info.length > 0 && info.length <= 1024, 'a string of 1 to 1024 characters');
+  typed('encryption', encryption, 'boolean');
+  typed('requirePeerIdentity', requirePeerIdentity, 'boolean');
+  typed('verifyPeerIdentity', verifyPeerIdentity, 'function');
+  typed('reconnect.enabled', enabled, 'boolean');
+  range('queueSize', queueSize, 0, LIMIT, true);
+  for (const [key, min, max, integer] of [
+    ['maxRetries', 0, Infinity, true],
+    ['interval', 0, LIMIT],
+    ['maxInterval', interval, LIMIT],
+    ['backoffMultiplier', 1, LIMIT],
+    ['jitter', 0, 1],
+  ] as const) {
+    range(`reconnect.${key}`, r[key], min, max, integer);
+  }
+
+  must(
+    'identity',
+    !identity || (isEcdsaKey(identity.privateKey, 'private') && identity.privateKey.usages?.includes('sign') && isEcdsaKey(identity.publicKey, 'public') && identity.publicKey.extractable),
+    'an ECDSA P-256 key pair with an extractable public key',
+  );
+  for (const [name, needed, on] of [
+    ['queueSize', 'reconnect.enabled', enabled],
+    ['identity', 'encryption', encryption],
+    ['requirePeerIdentity', 'encryption', encryption],
+    ['verifyPeerIdentity', 'encryption', encryption],
+  ] as const) {
+    if (options[name] !== undefined && !on) fail(`option '${name}' needs '${needed}: true'`);
   }
   if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
-  resolveClientOptions(client);
-  return { client, info, encryption, reconnect: r, queueSize: queueSize ?? d.queueSize, identity, requirePeerIdentity: requirePeerIdentity ?? !!identity, verifyPeerIdentity };
+  return { client, logger: resolveClientOptions(client).logger, info, encryption, reconnect: r as ResolvedReconnect, queueSize, identity, requirePeerIdentity, verifyPeerIdentity };
 }
 
 /**

@@ -6,20 +6,17 @@
 import { aesGcm } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { utf8Encode } from '../crypto/bytes.js';
-import { checkRawP256, ecdhBits, importRawP256 } from '../crypto/ecdh.js';
+import { ecdhBits, importRawP256 } from '../crypto/ecdh.js';
 import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
 import { verifySignature } from '../crypto/signing.js';
-import { AuthenticationError, KeyFormatError, toError } from '../errors.js';
+import { AuthenticationError, DecryptError, KeyFormatError, toError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { webCrypto } from '../util/random.js';
 
 /** Scheme version, in adverts (`v`) and envelopes (`e2e`). */
 export const VERSION = 2;
 
-const ECDH = { name: 'ECDH', namedCurve: 'P-256' };
-// WebCrypto reads only the members each operation needs, so one object serves import, sign and verify.
-const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const NO_SALT = new Uint8Array(0);
 
 /** Wire letter of a message type: `'b'` broadcast, `'d'` direct. */
@@ -62,9 +59,8 @@ export const keyId = (pk: string): string => pk.slice(0, 16);
 /** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the input. */
 async function safetyNumber(use: string, ...parts: string[]): Promise<string> {
   const digest = new Uint8Array(await getSubtle().digest('SHA-256', input(use, ...parts)));
-  const groups: string[] = [];
-  for (let g = 0; g < 30; g += 5) groups.push(String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0'));
-  return groups.join(' ');
+  return [0, 5, 10, 15, 20, 25].map((g) => String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0')).join(' ');
+
 }
 
 /**
@@ -97,14 +93,14 @@ export interface LocalKeys {
 }
 
 /** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
-export async function createLocalKeys(info: string, identity: LocalIdentity | null): Promise<LocalKeys> {
+export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
   const subtle = getSubtle();
-  const { privateKey, publicKey } = await subtle.generateKey(ECDH, false, ['deriveBits']);
+  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
   const advert: E2eAdvert = { v: VERSION, pk };
   if (identity) {
     advert.idk = identity.idk;
-    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign(ECDSA, identity.privateKey, input('binding', info, pk))));
+    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk))));
   }
   return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
 }
@@ -143,14 +139,6 @@ export interface IdentityPolicy {
   verifyPeerIdentity?: ((peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>) | undefined;
 }
 
-/** A published P-256 point, member `name` of a peer's advert: only the 65-byte uncompressed form, whatever else the platform would import (importRawP256 then checks it is on the curve). */
-function point(value: unknown, peer: string, name: string): Uint8Array<ArrayBuffer> {
-  const what = `${peer}: e2e.${name}`;
-  const raw = base64ToBytes(value as string, what);
-  checkRawP256(raw, what);
-  return raw;
-}
-
 /**
  * Checks a peer's advert, its identity signature and the application's pin,
  * then agrees the pair keys. Never rejects: a peer that fails any check is
@@ -159,36 +147,37 @@ function point(value: unknown, peer: string, name: string): Uint8Array<ArrayBuff
 export async function checkPeer(privateId: string, advert: unknown, own: LocalKeys, policy: IdentityPolicy): Promise<PeerKeys> {
   const { info, requirePeerIdentity, verifyPeerIdentity } = policy;
   const peer = `peer ${privateId}`;
+  const refuse = (problem: string): AuthenticationError => new AuthenticationError(`${peer}: ${problem}`);
   const keys = unusable(requirePeerIdentity ? false : null);
+  /** A published P-256 point (member `name` of the advert) and its key: only the 65-byte uncompressed form, on the curve, whatever else the platform would import. */
+  const load = async (name: 'pk' | 'idk'): Promise<[Uint8Array, CryptoKey]> => {
+    const what = `${peer}: e2e.${name}`;
+    const raw = base64ToBytes((advert as E2eAdvert)[name] as string, what);
+    return [raw, await importRawP256(raw, what, name === 'idk')];
+  };
   try {
-    if (advert === undefined) throw new AuthenticationError(`${peer}: no e2e key published`);
+    if (advert === undefined) throw refuse('no e2e key')
+;
     if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
-    const publicRaw = point(advert.pk, peer, 'pk');
-    const pk = advert.pk as string;
-    keys.pk = pk;
+    const [, publicKey] = await load('pk');
+    const pk = (keys.pk = advert.pk as string);
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
-      const identityKey = point(advert.idk, peer, 'idk');
-      keys.identityFingerprint = await identityFingerprint(identityKey);
-      const verifyKey = await importRawP256(identityKey, `${peer}: e2e.idk`, true);
-      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) {
-        throw new AuthenticationError(`${peer}: identity signature does not match the key`);
-      }
-      if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: keys.identityFingerprint }))) {
-        throw new AuthenticationError(`${peer}: identity rejected by verifyPeerIdentity`);
-      }
+      const [identityKey, verifyKey] = await load('idk');
+      const fingerprint = (keys.identityFingerprint = await identityFingerprint(identityKey));
+      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) throw refuse('bad identity signature');
+      if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: fingerprint }))) throw refuse('identity rejected by verifyPeerIdentity');
       keys.verified = true;
-    } else if (requirePeerIdentity) {
-      throw new AuthenticationError(`${peer}: no identity key, but identities are required`);
-    }
-    const ikm = await ecdhBits(own.privateKey, await importRawP256(publicRaw, `${peer}: e2e.pk`));
+    } else if (requirePeerIdentity) throw refuse('no identity key (requirePeerIdentity)');
+    const ikm = await ecdhBits(own.privateKey, publicKey);
     // One key per direction: the two public keys go into the derivation in sender, recipient order.
     const derive = (from: string, to: string): Promise<CryptoKey> => hkdfAesGcmKey(ikm, NO_SALT, input('key', info, from, to));
+    const fingerprint = await safetyNumber('pair fingerprint', info, ...[own.pk, pk].sort());
+    // Assigned last and together: a peer with a safety number is usable, one without is not.
     [keys.send, keys.receive] = await Promise.all([derive(own.pk, pk), derive(pk, own.pk)]);
+    keys.fingerprint = fingerprint;
     ikm.fill(0);
-    keys.fingerprint = await safetyNumber('pair fingerprint', info, ...[own.pk, pk].sort());
   } catch (error) {
-    keys.send = keys.receive = null;
     keys.error = toError(error);
   }
   return keys;
@@ -232,14 +221,18 @@ export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: strin
 
 /**
  * Authenticates and decrypts this recipient's part of an envelope.
- * @throws whatever fails (bad base64, a wrong tag); the caller reports it as one `DecryptError`.
+ * @throws {DecryptError} whatever fails (bad base64, a wrong tag, a wrong key length), with the cause.
  */
 export async function open(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Uint8Array<ArrayBuffer>> {
-  const iv = counterIv(n);
-  const payload = base64ToBytes(ct);
-  const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
-  if (raw.length !== 32) throw new KeyFormatError('bad message key');
-  const key = await messageKey(raw);
-  raw.fill(0);
-  return aesGcm('decrypt', key, iv, payload);
+  try {
+    const iv = counterIv(n);
+    const payload = base64ToBytes(ct);
+    const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
+    if (raw.length !== 32) throw new KeyFormatError('bad message key');
+    const key = await messageKey(raw);
+    raw.fill(0);
+    return await aesGcm('decrypt', key, iv, payload);
+  } catch (cause) {
+    throw new DecryptError({ cause });
+  }
 }

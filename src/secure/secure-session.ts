@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { checkPrivateId, checkRecipients } from '../client/args.js';
+import { checkRecipients } from '../client/args.js';
 import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
 import { utf8Decode, utf8Encode } from '../crypto/bytes.js';
@@ -19,7 +19,7 @@ import {
 import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import { silentLogger, type Logger } from '../util/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
 import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
@@ -62,24 +62,16 @@ interface Job {
   /** The data as JSON (encrypted sessions). */
   json: string;
   options: RequestOptions;
-  batch: string | undefined;
+  /** Sends with equal keys may share an envelope. */
+  batch: unknown;
   resolve: (result: BroadcastResult) => void;
   reject: (error: Error) => void;
-}
-
-/** Why a message was not delivered. */
-interface Dropped {
-  reason: DecryptErrorReason;
-  error: Error;
 }
 
 /** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
 const BATCH_MESSAGES = 64;
 const BATCH_CHARS = 64 * 1024;
 
-const drop = (reason: DecryptErrorReason, error: Error): Dropped => ({ reason, error });
-/** A drop found before any decryption, so the error only says what was wrong (the frame travels with the event). */
-const refuse = (reason: DecryptErrorReason, problem: string): Dropped => drop(reason, new ProtocolError(problem));
 const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
 /**
@@ -99,6 +91,7 @@ const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as 
  */
 export class SecureSession extends EventEmitter<SecureSessionEvents> {
   readonly #options: ResolvedSecureOptions;
+  /** The client's logger (silent by default). */
   readonly #logger: Logger;
   /** Peers by private ID, changed only by tasks of the inbox, in arrival order. */
   readonly #peers = new Map<string, Peer>();
@@ -108,22 +101,22 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #pumping = false;
   #state: SecureSessionState = 'disconnected';
   /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
-  #client: WSSClient | null = null;
-  #keys: LocalKeys | null = null;
-  #identity: Promise<LocalIdentity> | null = null;
-  #identityFingerprint: string | null = null;
-  #desiredPrivateId: string | null = null;
+  #client: WSSClient | undefined;
+  #keys: LocalKeys | null | undefined;
+  #identity: LocalIdentity | undefined;
+  /** The private ID last set with `setPrivateId`, restored on every connect. */
+  #desiredPrivateId: string | undefined;
   #privateId: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inbox: Promise<void> = Promise.resolve();
   #epoch = 0;
-  #disconnecting: Promise<void> | null = null;
+  #closing: Promise<void> = this.#inbox;
 
   /** @throws {InvalidArgumentError} for a bad option or combination, naming it. */
   constructor(options: SecureSessionOptions) {
     super();
     this.#options = resolveSecureOptions(options);
-    this.#logger = this.#options.client.logger ?? silentLogger;
+    this.#logger = this.#options.logger;
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -148,7 +141,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Safety number of this session's identity key (with `identity`), once connected. */
   get identityFingerprint(): string | null {
-    return this.#identityFingerprint;
+    return this.#identity?.fingerprint ?? null;
   }
 
   /**
@@ -159,7 +152,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   fingerprint(privateId?: string): string | null {
     if (this.#state !== 'connected') return null;
-    return (privateId === undefined ? this.#keys?.fingerprint : this.#peers.get(privateId)?.fingerprint) ?? null;
+    return (privateId === undefined ? this.#keys : this.#peers.get(privateId))?.fingerprint ?? null;
   }
 
   /**
@@ -209,7 +202,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @throws (rejects) {NotConnectedError} unless the state is `'connected'`; `RpcError` when the server refuses the ID.
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
-    checkPrivateId('privateId', privateId);
+    // The client checks the ID.
     const client = this.#connected('setPrivateId');
     const result = await client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
@@ -227,14 +220,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * left. Queued sends reject with `ConnectionClosedError`. Safe in any state.
    */
   disconnect(): Promise<void> {
-    if (this.#state === 'disconnected') return this.#inbox;
-    return (this.#disconnecting ??= this.#shutdown().finally(() => (this.#disconnecting = null)));
+    // 'disconnecting' is this session's state exactly while a shutdown runs.
+    if (this.#state !== 'disconnecting') this.#closing = this.#state === 'disconnected' ? this.#inbox : this.#shutdown();
+    return this.#closing;
   }
 
   /** The current client, for an operation that needs state `'connected'`. */
   #connected(operation: string): WSSClient {
-    if (this.#state !== 'connected' || !this.#client) throw new NotConnectedError(operation, this.#state);
-    return this.#client;
+    // While connected there is always a client.
+    if (this.#state !== 'connected') throw new NotConnectedError(operation, this.#state);
+    return this.#client as WSSClient;
   }
 
   async #shutdown(): Promise<void> {
@@ -242,10 +237,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const wasUp = this.#state === 'connected';
     this.#setState('disconnecting');
     clearTimeout(this.#timer);
-    this.#rejectAll(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     await this.#discard(false);
     await this.#inbox;
-    this.#setState('disconnected');
+    // Nothing was written meanwhile (the state is not 'connected'), so the queue is still what it was.
+    this.#stop(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
   }
 
@@ -257,27 +252,40 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #establish(reconnecting: boolean): Promise<string> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
-    let keys: LocalKeys | null = null;
-    if (encryption) {
-      // Loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
-      const own = identity ? await (this.#identity ??= loadIdentity(identity)) : null;
-      this.#identityFingerprint = own?.fingerprint ?? null;
-      keys = await createLocalKeys(info, own);
-    }
-    const closed = (why: string): ConnectionClosedError => new ConnectionClosedError('connect', undefined, why);
-    if (epoch !== this.#epoch) throw closed('disconnect() was called while connecting');
+    // The identity is loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+    const keys = encryption ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity))) : null;
+    // After each wait: disconnect() may have made this attempt stale, or the socket closed.
+    const check = (): void => {
+      if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected') throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
+    };
+    // Stale already: check() throws before it reads `client`.
+    if (epoch !== this.#epoch) check();
     const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
     this.#client = client;
     this.#keys = keys;
-    this.#wire(client, keys, reconnecting);
-    // After each wait: the socket may have closed, or disconnect() made this client stale.
-    const check = (): void => {
-      if (this.#client !== client || client.state !== 'connected') throw closed('the connection closed while connecting');
-    };
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    client.on('state', ({ state }) => state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
+    client.on('message', (e) => this.#onMessage(keys, e));
+    client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
+    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
+    client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
+      this.#enqueue(() => {
+        const peer = this.#peers.get(oldPrivateId);
+        // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
+        if (peer) {
+          this.#left(oldPrivateId, false);
+          this.#putPeer(Object.assign(peer, { id: newPrivateId }));
+        }
+        this.#emit('peerpid', { oldPrivateId, newPrivateId });
+      }),
+    );
+    client.on('close', (e) => this.#onClose(e));
+    client.on('error', (e) => this.#emit('error', e));
     await client.connect();
     check();
     const desired = this.#desiredPrivateId;
-    if (desired !== null && client.privateId !== desired) {
+    if (desired && client.privateId !== desired) {
       await client.setPrivateId(desired);
       check();
     }
@@ -296,43 +304,31 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#emit('privateid', { privateId });
   }
 
-  #wire(c: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
-    // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    c.on('state', ({ state }) => state === 'connected' && c.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
-    c.on('message', (e) => this.#onMessage(keys, e));
-    c.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    c.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
-    c.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#removePeer(privateId)));
-    c.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamePeer(oldPrivateId, newPrivateId)));
-    c.on('close', (e) => this.#onClose(c, e));
-    c.on('error', (e) => this.#emit('error', e));
-  }
-
   /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
-  #discard(announce = true): Promise<void> {
+  #discard(announce = true): Promise<void> | undefined {
     const client = this.#client;
-    this.#client = null;
-    this.#enqueue(() => {
-      const ids = [...this.#view.keys()];
-      this.#peers.clear();
-      this.#view.clear();
-      if (announce) for (const privateId of ids) this.#emit('peerdisconnect', { privateId });
-    });
-    client?.removeAllListeners();
-    return client ? client.disconnect().catch((error: unknown) => this.#logger.debug('wss-sessions: closing failed', error)) : Promise.resolve();
+    this.#client = undefined;
+    this.#enqueue(() => this.#peers.forEach((_, privateId) => this.#left(privateId, announce)));
+    // WSSClient.disconnect() never rejects: it resolves once the socket is closed.
+    return client?.removeAllListeners().disconnect();
   }
 
-  #onClose(client: WSSClient, info: CloseEvent): void {
-    if (this.#client !== client || this.#state !== 'connected') return;
+  /** The socket closed. A client that was let go of has no listeners, so this is the current one; closing while connecting fails the connect instead. */
+  #onClose(info: CloseEvent): void {
+    if (this.#state !== 'connected') return;
     void this.#discard();
     this.#emit('close', info);
-    if (!this.#options.reconnect.enabled) {
-      this.#rejectAll(new ConnectionClosedError('send', info.code, info.reason));
-      this.#setState('disconnected');
-      return;
-    }
-    this.#setState('reconnecting');
-    this.#schedule(1, this.#epoch, new ConnectionClosedError('connect', info.code, info.reason));
+    const closed = (operation: string): ConnectionClosedError => new ConnectionClosedError(operation, info.code, info.reason);
+    if (this.#options.reconnect.enabled) {
+      this.#setState('reconnecting');
+      this.#schedule(1, this.#epoch, closed('connect'));
+    } else this.#stop(closed('send'));
+  }
+
+  /** Ends the session: queued sends reject. */
+  #stop(error: Error): void {
+    for (const job of this.#queue.splice(0)) job.reject(error);
+    this.#setState('disconnected');
   }
 
   #schedule(attempt: number, epoch: number, lastError: Error): void {
@@ -340,27 +336,26 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (!current()) return;
     const reconnect = this.#options.reconnect;
     if (attempt > reconnect.maxRetries) {
-      this.#setState('disconnected');
-      this.#rejectAll(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
-      this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
-      return;
+      this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
+      return this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
     }
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
     // A listener may have called disconnect().
     if (!current()) return;
-    this.#timer = setTimeout(async () => {
-      let privateId: string;
-      try {
-        privateId = await this.#establish(true);
-      } catch (error) {
-        if (epoch !== this.#epoch) return;
-        void this.#discard();
-        this.#logger.debug(`wss-sessions: reconnect attempt ${attempt} failed`, error);
-        return this.#schedule(attempt + 1, epoch, toError(error));
-      }
-      this.#emit('reconnected', { attempts: attempt, privateId });
-    }, delay);
+    this.#timer = setTimeout(
+      () =>
+        this.#establish(true).then(
+          (privateId) => this.#emit('reconnected', { attempts: attempt, privateId }),
+          (error: unknown) => {
+            if (epoch !== this.#epoch) return;
+            void this.#discard();
+            this.#logger.debug('wss-sessions: reconnect failed', error);
+            this.#schedule(attempt + 1, epoch, toError(error));
+          },
+        ),
+      delay,
+    );
   }
 
   /**
@@ -371,187 +366,147 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
     this.#enqueue(async () => {
       let keys = (await checking) ?? unusable();
+      const { pk } = keys;
       const old = this.#peers.get(privateId);
-      if (old && old.pk === keys.pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
+      // The same key announced again changes nothing.
+      if (old?.pk === pk) return;
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
-      if (own && keys.pk && [own.pk, ...[...this.#peers.values()].map((p) => p.pk)].includes(keys.pk)) {
-        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use by another session`));
+      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) {
+        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`));
       }
-      this.#putPeer({ ...keys, id: privateId, options, received: 0 });
+      const { error } = keys;
+      const summary = this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
-      if (!own) return;
-      const { fingerprint, verified, identityFingerprint, error } = keys;
-      this.#emit('peerkey', { privateId, fingerprint, verified, identityFingerprint, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
+      if (own) this.#emit('peerkey', { ...summary, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
     });
   }
 
-  #putPeer(peer: Peer): void {
+  /** Lists a peer. @returns what `peerkey` reports of it. */
+  #putPeer(peer: Peer): Pick<SecurePeer, 'privateId' | 'fingerprint' | 'verified' | 'identityFingerprint'> {
     const { id: privateId, options, fingerprint, verified, identityFingerprint } = peer;
+    const summary = { privateId, fingerprint, verified, identityFingerprint };
     this.#peers.set(privateId, peer);
-    this.#view.set(privateId, Object.freeze({ privateId, options, fingerprint, verified, identityFingerprint, usable: !this.encrypted || !!peer.send }));
+    this.#view.set(privateId, Object.freeze({ ...summary, options, usable: !this.encrypted || !!peer.send }));
+    return summary;
   }
 
-  #removePeer(privateId: string): void {
+  /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. */
+  #left(privateId: string, announce = true): void {
     this.#peers.delete(privateId);
-    if (this.#view.delete(privateId)) this.#emit('peerdisconnect', { privateId });
-    else this.#logger.debug(`wss-sessions: unknown peer ${privateId} left`);
+    if (this.#view.delete(privateId) && announce) this.#emit('peerdisconnect', { privateId });
   }
 
-  #renamePeer(oldPrivateId: string, newPrivateId: string): void {
-    const peer = this.#peers.get(oldPrivateId);
-    if (peer) {
-      this.#peers.delete(oldPrivateId);
-      this.#view.delete(oldPrivateId);
-      peer.id = newPrivateId;
-      this.#putPeer(peer);
-    }
-    this.#emit('peerpid', { oldPrivateId, newPrivateId });
-  }
 
+  /**
+   * Delivers one pushed message: plaintext sessions as is; encrypted ones
+   * authenticated and decrypted, checking first what can be checked without
+   * crypto (spec §5 gives the order), else one `decrypt_error`. Runs in the
+   * inbox, so the counter it advances is the one the next message is checked against.
+   */
   #onMessage(own: LocalKeys | null, { type, from, data, raw }: MessageEvent): void {
     this.#enqueue(async () => {
       if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
-      const opened = await this.#open(own, from, data);
-      if ('reason' in opened) {
-        this.#logger.debug(`wss-sessions: dropped a message from ${from} (${opened.reason})`, opened.error);
-        return this.#emit('decrypt_error', { ...opened, from, type, raw });
+      // A drop found before any decryption is a ProtocolError naming the sender and the reason (the frame travels with the event).
+      const drop = (reason: DecryptErrorReason, error: Error = new ProtocolError(`message from ${from}: ${reason}`)): void =>
+        this.#emit('decrypt_error', { reason, from, type, error, raw });
+      if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext');
+      const { e2e, t, n, ct, k } = data;
+      if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) return drop('malformed');
+      const peer = this.#peers.get(from);
+      if (!peer) return drop('unknown-sender');
+      // A key id is base64, so it never names an inherited member of a parsed object.
+      const wrap = k[keyId(own.pk)];
+      if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed');
+      if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
+      if (n <= peer.received) return drop('replay', new ReplayError(`message from ${from}: replay`));
+      let items: unknown;
+      try {
+        items = JSON.parse(utf8Decode(await open(peer.receive, t, n, ct, wrap)));
+      } catch (error) {
+        if (error instanceof DecryptError) return drop('authentication', error);
+        // Not UTF-8 or not JSON: reported below with the other shapes that are not a list of messages.
       }
-      for (const item of opened.items) this.#emit('message', { type: opened.type, from, data: item, encrypted: true, raw });
+      if (!Array.isArray(items) || !items.length) return drop('malformed');
+      peer.received = n;
+      for (const item of items) this.#emit('message', { type: t === 'b' ? 'broadcast' : 'direct', from, data: item, encrypted: true, raw });
     });
-  }
-
-  /**
-   * Authenticates and decrypts one message, checking first what can be
-   * checked without crypto (spec §5 gives the order). Runs in the inbox, so
-   * the counter it advances is the one the next message is checked against.
-   */
-  async #open(own: LocalKeys, from: string, data: unknown): Promise<Dropped | { type: 'broadcast' | 'direct'; items: unknown[] }> {
-    if (!isRecord(data) || !hasOwn(data, 'e2e')) return refuse('plaintext', 'plaintext on an encrypted session');
-    const { e2e, t, n, ct, k } = data;
-    if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) {
-      return refuse('malformed', `not a version ${VERSION} envelope`);
-    }
-    const peer = this.#peers.get(from);
-    if (!peer) return refuse('unknown-sender', `unknown sender ${from}`);
-    const kid = keyId(own.pk);
-    const wrap = hasOwn(k, kid) ? k[kid] : undefined;
-    if (typeof wrap !== 'string') return refuse(wrap === undefined ? 'not-for-us' : 'malformed', 'no key for this session');
-    if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
-    if (n <= peer.received) return drop('replay', new ReplayError(`counter ${n} from ${from} is not above ${peer.received}`));
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await open(peer.receive, t, n, ct, wrap);
-    } catch (cause) {
-      return drop('authentication', new DecryptError({ cause }));
-    }
-    let items: unknown;
-    try {
-      items = JSON.parse(utf8Decode(plaintext));
-    } catch {
-      // Reported below, with the other shapes that are not a list of messages.
-    }
-    if (!Array.isArray(items) || !items.length) return refuse('malformed', `peer ${from} sent no JSON array`);
-    peer.received = n;
-    return { type: t === 'b' ? 'broadcast' : 'direct', items };
   }
 
   /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
   async #submit(operation: string, kind: TypeLetter, ids: string[], data: unknown, options: RequestOptions): Promise<BroadcastResult> {
     const state = this.#state;
+    const { encryption, queueSize } = this.#options;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    if (state !== 'connected' && this.#queue.length >= this.#options.queueSize) {
-      throw new QueueFullError(`send queue full (queueSize ${this.#options.queueSize})`);
-    }
+    if (state !== 'connected' && this.#queue.length >= queueSize) throw new QueueFullError(`send queue full (queueSize ${queueSize})`);
     let json: string | undefined;
     try {
-      json = this.encrypted ? JSON.stringify(data ?? null) : '';
+      json = encryption ? JSON.stringify(data ?? null) : '';
     } catch {
       // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
     }
     if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
-    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !this.encrypted;
+    // A send that must go alone gets a batch key of its own: an object equals no other.
+    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encryption;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, batch: alone ? undefined : kind + JSON.stringify(ids), resolve, reject });
+      this.#queue.push({ kind, ids, data, json, options, batch: alone ? {} : kind + JSON.stringify(ids), resolve, reject });
       void this.#pump();
     });
   }
 
-  #rejectAll(error: Error): void {
-    for (const job of this.#queue.splice(0)) job.reject(error);
-  }
-
-  /** The next sends to write together: the first one and those after it with the same batch key, within the limits. */
-  #nextBatch(): Job[] {
-    const queue = this.#queue;
-    const first = queue[0] as Job;
-    let size = 1;
-    let chars = first.json.length;
-    while (first.batch !== undefined && size < Math.min(queue.length, BATCH_MESSAGES) && queue[size]?.batch === first.batch) {
-      chars += (queue[size] as Job).json.length;
-      if (chars > BATCH_CHARS) break;
-      size++;
-    }
-    return queue.slice(0, size);
-  }
-
   /**
-   * Writes the queue in order, one batch at a time, while connected. A batch
-   * prepared for a connection that dropped meanwhile is thrown away, its sends
-   * stay queued for the next one: nothing written is written again.
+   * Writes the queue in order, one batch at a time, while connected: the
+   * first send and those after it with the same batch key, within the limits.
+   * A batch prepared for a connection that dropped meanwhile is thrown away,
+   * its sends stay queued for the next one: nothing written is written again.
    */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
-    try {
-      while (this.#state === 'connected' && this.#client && this.#queue.length > 0) {
-        const client = this.#client;
-        const batch = this.#nextBatch();
-        // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
-        const write = await this.#prepare(client, this.#keys, batch).catch((error: unknown) => () => Promise.reject(toError(error)));
-        if (this.#client !== client || this.#state !== 'connected') continue;
-        this.#queue.splice(0, batch.length);
-        write().then(
-          (result) => batch.forEach((job) => job.resolve(result)),
-          (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
-        );
-      }
-    } finally {
-      this.#pumping = false;
+    while (this.#state === 'connected' && this.#queue.length) {
+      const client = this.#client as WSSClient;
+      const queue = this.#queue;
+      let chars = 0;
+      const end = queue.findIndex((job, i) => (i >= BATCH_MESSAGES || job.batch !== queue[0]?.batch || (chars += job.json.length) > BATCH_CHARS) && i > 0);
+      const batch = queue.slice(0, end < 0 ? undefined : end);
+      // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
+      const write = await this.#prepare(client, batch).catch((error: unknown) => () => Promise.reject(error));
+      if (this.#client !== client || this.#state !== 'connected') continue;
+      queue.splice(0, batch.length);
+      write().then(
+        (result) => batch.forEach((job) => job.resolve(result)),
+        (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
+      );
     }
+    this.#pumping = false;
   }
 
   /**
-   * Resolves a batch's recipients and seals it (encrypted) for one connection.
+   * Resolves a batch's recipients and seals it (encrypted) for the current connection.
    * @returns the write: it sends the frame at once and resolves on the server's answer.
    */
-  async #prepare(client: WSSClient, keys: LocalKeys | null, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+  async #prepare(client: WSSClient, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
+    const keys = this.#keys;
     const { kind, ids, data, options } = batch[0] as Job;
-    const excluded = new Set(ids);
-    const others = (): Peer[] => [...this.#peers.values()].filter((p) => !excluded.has(p.id));
-    if (!keys) {
-      // Plaintext: the server's own direct and broadcast messages.
-      const recipients = kind === 'd' ? ids : others().map((p) => p.id);
-      return async () => {
-        await (kind === 'd' ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids.length > 0 && { exclude: ids }) }));
-        return { recipients, skipped: [] };
-      };
-    }
-    const targets = kind === 'b' ? others() : ids.map((id) => this.#peers.get(id) ?? fail(new InvalidArgumentError(`no peer '${id}'`)));
-    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => p.send !== null);
-    const skipped = targets.filter((p) => !p.send).map((p) => p.id);
-    if (kind === 'd' && skipped.length > 0) throw new AuthenticationError(`peer ${skipped[0]} has no usable key`, { cause: this.#peers.get(skipped[0] as string)?.error });
-    const envelope = usable.length > 0 ? await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)) : null;
+    const direct = kind === 'd';
+    // Plaintext sessions send to any private ID (the server answers for unknown ones) and use the server's own broadcast.
+    const targets = direct
+      ? ids.map((id) => this.#peers.get(id) ?? (keys ? fail(new InvalidArgumentError(`no peer '${id}'`)) : ({ id } as Peer)))
+      : [...this.#peers.values()].filter((p) => !ids.includes(p.id));
+    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !keys || !!p.send);
+    const skipped = targets.filter((p) => !usable.includes(p as never));
+    if (direct && skipped[0]) throw new AuthenticationError(`peer ${skipped[0].id}: no usable key`, { cause: skipped[0].error });
+    const envelope = keys && usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
       const recipients = usable.map((p) => p.id);
-      if (envelope) await client.send(recipients, envelope, options);
-      return { recipients, skipped };
+      await (keys ? envelope && client.send(recipients, envelope, options) : direct ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids[0] && { exclude: ids }) }));
+      return { recipients, skipped: skipped.map((p) => p.id) };
     };
   }
 
   /** Peer events and messages go through one chain, so they keep their arrival order while keys are checked and messages decrypted. */
   #enqueue(task: () => void | Promise<void>): void {
-    this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: a secure session event failed', toError(error)));
+    this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: event failed', error));
   }
 
   #setState(state: SecureSessionState): void {

@@ -313,7 +313,7 @@ describe('a hostile relay', () => {
     const pa = a.privateId as string;
     const event = await keyed;
     expect(event).toMatchObject({ privateId: pa, verified: false, fingerprint: null });
-    expect(event.error?.message).toMatch(/signature does not match/);
+    expect(event.error?.message).toMatch(/bad identity signature/);
     expect(b.peers.get(pa)?.usable).toBe(false);
     await expect(b.send(pa, 'x')).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION' });
     const dropped = next(b, 'decrypt_error');
