@@ -22,7 +22,7 @@ const nodeOnly = existing({ server: 'build/src/server/index.js', cli: 'build/src
 const nodeEntries = existing(Object.fromEntries(browserEntries.map((name) => [name, `build/src/node/${name}.js`])));
 
 const isExternal = (id) =>
-  id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0|eventemitter3)(\/|$)/.test(id);
+  id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0)(\/|$)/.test(id);
 
 /** The browser build must never reach a Node module: `ws` becomes nothing, `node:*` is an error. */
 const browserOnly = {

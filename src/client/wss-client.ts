@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { EventEmitter } from '../util/emitter.js';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError } from '../errors.js';
 import { parseConnectResult, parseHandshakeResult, parseSendResult, parseSessionResult, type Push } from '../protocol/validate.js';
 // Method names are written out (they are `WssMethods`' values): a bundler cannot inline an object's members.

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { EventEmitter } from '../util/emitter.js';
 import { checkRecipients } from '../client/args.js';
 import type { CloseEvent, MessageEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
