@@ -86,15 +86,12 @@ export class RpcChannel {
       const id = String(++this.#seq);
       // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
       const request: JSONRPCRequest = { jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id };
-      let frame: string | undefined;
+      let frame: string;
       try {
-        this.#on.send((frame = JSON.stringify(request)));
+        frame = JSON.stringify(request);
       } catch (cause) {
-        throw frame === undefined
-          ? new InvalidArgumentError(`the params of ${method} are not JSON`, { cause })
-          : new ConnectionClosedError(method, undefined, undefined, { cause });
+        throw new InvalidArgumentError(`the params of ${method} are not JSON`, { cause });
       }
-      // Recorded after the send: no answer can arrive before this function returns.
       const own = timeoutMs !== this.#settings.requestTimeout;
       const timer = own ? setTimeout(() => done(new TimeoutError(method, timeoutMs)), timeoutMs) : undefined;
       const onAbort = (): void => done(new AbortError(method, { cause: signal?.reason }));
@@ -114,6 +111,12 @@ export class RpcChannel {
       this.#pending.set(id, { method, deadline: Date.now() + timeoutMs, own, done });
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!own) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
+      // Recorded before the send: a transport may feed the answer back from within it.
+      try {
+        this.#on.send(frame);
+      } catch (cause) {
+        done(new ConnectionClosedError(method, undefined, undefined, { cause }));
+      }
     });
   }
 

@@ -77,6 +77,18 @@ describe('RpcChannel fed frames by hand', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('takes an answer fed back from within send()', async () => {
+    const channel: RpcChannel = new RpcChannel(
+      { requestTimeout: 1000, logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } },
+      {
+        send: (frame) => channel.receive(JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(frame) as { id: string }).id, result: 'echo' })),
+        push: vi.fn(),
+        error: vi.fn(),
+      },
+    );
+    expect(await channel.request('A', [], asIs)).toBe('echo');
+  });
+
   it('on close, every pending request rejects with its own ConnectionClosedError, later ones at once; no timer is left', async () => {
     vi.useFakeTimers();
     const { channel } = setup();
