@@ -1,12 +1,12 @@
 import { EventEmitter } from '../util/emitter.js';
-import { ConnectionClosedError, InvalidStateError, NotConnectedError } from '../errors.js';
+import { ConnectionClosedError, InvalidStateError, NotConnectedError, type ProtocolError } from '../errors.js';
 import { parseConnectResult, parseHandshakeResult, parseSendResult, parseSessionResult, type Push } from '../protocol/validate.js';
 // Method names are written out (they are `WssMethods`' values): a bundler cannot inline an object's members.
 import type { ConnectOptions } from '../protocol/wss.js';
 import { postJsonRpc, resolveFetch } from '../transport/http.js';
 import { RpcChannel, type RequestOptions } from '../transport/rpc-channel.js';
 import type { CloseInfo } from '../transport/transport.js';
-import { resolveWebSocket } from '../transport/websocket.js';
+import { resolveWebSocket, WebSocketTransport } from '../transport/websocket.js';
 import { randomHex, sha256Hex } from '../util/random.js';
 import { checkPrivateId, checkRecipients } from './args.js';
 import type { ClientState, WSSClientEvents } from './events.js';
@@ -55,6 +55,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   #state: ClientState = 'disconnected';
   /** Bumped whenever a connection ends, so events of an older socket are ignored. */
   #generation = 0;
+  #transport: WebSocketTransport | null = null;
   #conn: RpcChannel | null = null;
   #privateId: string | null = null;
   #userToken: string | null = null;
@@ -127,19 +128,26 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       check();
       let markClosed!: () => void;
       this.#closed = new Promise<void>((resolve) => (markClosed = resolve));
-      const conn = (this.#conn = new RpcChannel(options, {
-        push: (push) => current() && this.#onPush(push),
-        error: (error) => {
-          if (!current()) return;
-          options.logger.warn(`wss-sessions: ${error.message}`);
-          this.#emit('error', error);
-        },
+      const error = (error: ProtocolError): void => {
+        if (!current()) return;
+        options.logger.warn(`wss-sessions: ${error.message}`);
+        this.#emit('error', error);
+      };
+      const transport = (this.#transport = new WebSocketTransport(Ctor, options, {
+        message: (frame) => conn.receive(frame),
+        error,
         close: (info) => {
+          conn.close(info);
           markClosed();
           if (current()) this.#down(info);
         },
       }));
-      await conn.open(Ctor, signal);
+      const conn = (this.#conn = new RpcChannel(options, {
+        send: (frame) => transport.send(frame),
+        push: (push) => current() && this.#onPush(push),
+        error,
+      }));
+      await transport.open(signal);
       check();
       const server_token = (this.#serverToken = (
         handshake || (await conn.request('WSS_Handshake', { user_token }, parseHandshakeResult, { signal }))
@@ -208,7 +216,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     if (this.#state === 'connecting') return this.#down();
     if (this.#state === 'connected') {
       this.#setState('disconnecting');
-      this.#conn?.close(code, reason);
+      this.#transport?.close(code, reason);
     }
     if (this.#state !== 'disconnected') await this.#closed;
   }
@@ -218,12 +226,12 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
    * connect failed or was cancelled (its socket is then closed at once).
    */
   #down(info?: CloseInfo): void {
-    const conn = this.#conn;
+    const transport = this.#transport;
     const requested = this.#state === 'disconnecting';
     this.#generation++;
-    this.#conn = this.#backlog = null;
+    this.#transport = this.#conn = this.#backlog = null;
     this.#peers.clear();
-    if (!info) conn?.close(1000, 'connect failed', true);
+    if (!info) transport?.close(1000, 'connect failed', true);
     this.#setState('disconnected');
     if (info) this.#emit('close', { ...info, requested });
   }

@@ -39,12 +39,20 @@ function fail(problem: string, raw: unknown, cause?: unknown): never {
 }
 
 /**
- * Parses one WebSocket message into validated messages (a batch gives several).
- * @throws {ProtocolError} when it is binary, over `maxChars`, not JSON or breaks the protocol.
+ * The text of one WebSocket message.
+ * @throws {ProtocolError} when it is binary or over `maxChars`.
  */
-export function parseFrame(frame: unknown, maxChars: number): Incoming[] {
-  if (typeof frame !== 'string') fail('a binary frame, not JSON text', undefined);
-  if (frame.length > maxChars) fail(`a ${frame.length}-character frame, over maxFrameSize ${maxChars}`, frame);
+export function textFrame(data: unknown, maxChars: number): string {
+  if (typeof data !== 'string') fail('a binary frame, not JSON text', undefined);
+  if (data.length > maxChars) fail(`a ${data.length}-character frame, over maxFrameSize ${maxChars}`, data);
+  return data;
+}
+
+/**
+ * Parses one text frame into validated messages (a batch gives several).
+ * @throws {ProtocolError} when it is not JSON or breaks the protocol.
+ */
+export function parseFrame(frame: string): Incoming[] {
   let value: unknown;
   try {
     value = JSON.parse(frame);

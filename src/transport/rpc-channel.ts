@@ -5,7 +5,6 @@ import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError,
 import { parseFrame, type Push } from '../protocol/validate.js';
 import type { Logger } from '../util/logger.js';
 import type { CloseInfo } from './transport.js';
-import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
 
 /** Per-call options of a JSON-RPC request. */
 export interface RequestOptions {
@@ -15,23 +14,20 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** What a channel reports to its owner. */
+/** What a channel needs from its owner. */
 export interface ChannelEvents {
+  /** Sends one text frame; a throw means the connection is gone. */
+  send(frame: string): void;
   /** A validated server push arrived. */
   push(push: Push): void;
   /** Something arrived that breaks the protocol; the channel stays usable. */
   error(error: ProtocolError): void;
-  /** The socket closed after it had opened; called once. */
-  close(info: CloseInfo): void;
 }
 
-/** What a channel needs: the client's resolved options carry all of it. */
+/** What a channel needs to know: the client's resolved options carry it. */
 export interface ChannelSettings {
-  url: string;
   /** Default per-request timeout, in ms. */
   requestTimeout: number;
-  /** Largest incoming frame accepted, in characters. */
-  maxFrameSize: number;
   logger: Logger;
 }
 
@@ -45,21 +41,19 @@ interface Pending {
   done(error: Error | undefined, result?: unknown): void;
 }
 
-const ignore = (): void => {};
-
 /**
- * JSON-RPC 2.0 request/response over one WebSocket, in the style of
- * `json-rpc-2.0`'s client, with per-request timeouts, `AbortSignal`, typed
- * rejection of every pending request on close, and routing of WSS pushes
- * (results with no `id`) away from responses. Dispatch is one map lookup.
- * A client makes a new channel for every connect.
+ * JSON-RPC 2.0 request/response over one connection, in the style of
+ * `json-rpc-2.0`'s client: it is given `send`, fed `receive()` and told of the
+ * close, and never touches a socket. It adds per-request timeouts,
+ * `AbortSignal`, typed rejection of every pending request on close, and
+ * routing of WSS pushes (results with no `id`) away from responses. Dispatch
+ * is one map lookup. A client makes a new channel for every connect.
  */
 export class RpcChannel {
   readonly #pending = new Map<string, Pending>();
   readonly #settings: ChannelSettings;
   readonly #on: ChannelEvents;
   #seq = 0;
-  #socket: WebSocketLike | undefined;
   #closed: CloseInfo | undefined;
   /**
    * One timer for all requests on the default timeout: the map keeps insertion
@@ -72,59 +66,10 @@ export class RpcChannel {
     this.#on = events;
   }
 
-  /** Opens the socket; rejects with `ConnectionClosedError` (or `AbortError`) when it cannot. */
-  open(Ctor: WebSocketConstructor, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const operation = `opening ${this.#settings.url}`;
-      if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
-      let socket: WebSocketLike;
-      try {
-        socket = this.#socket = new Ctor(this.#settings.url);
-      } catch (cause) {
-        throw new ConnectionClosedError(operation, undefined, undefined, { cause });
-      }
-      let opened = false;
-      const onAbort = (): void => {
-        reject(new AbortError(operation, { cause: signal?.reason }));
-        this.close(1000, 'aborted', true);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      socket.onopen = () => {
-        opened = true;
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      socket.onclose = ({ code, reason }) => {
-        signal?.removeEventListener('abort', onAbort);
-        socket.onopen = socket.onmessage = socket.onclose = null;
-        // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
-        socket.onerror = ignore;
-        const info = (this.#closed = { code, reason });
-        reject(new ConnectionClosedError(operation, code, reason));
-        for (const [, { method, done }] of this.#pending) done(new ConnectionClosedError(method, code, reason));
-        if (opened) this.#on.close(info);
-      };
-      // Errors are always followed by a close event, which carries the details.
-      socket.onerror = ignore;
-      socket.onmessage = ({ data }) => this.#receive(data);
-    });
-  }
-
-  /**
-   * Closes the socket; the close is reported once its close event arrives, or at
-   * once with `now` (the socket's later events are then ignored).
-   */
-  close(code: number, reason: string, now?: boolean): void {
-    const socket = this.#socket;
-    // The handler open() installed, read back from the socket: it settles everything and
-    // detaches itself, so the socket's own close event later finds nothing to call.
-    if (now) socket?.onclose?.({ code, reason });
-    try {
-      socket?.close(code, reason);
-    } catch {
-      // A close() the socket refuses (bad state) still ends the channel.
-      socket?.onclose?.({ code: 1006, reason: 'close failed' });
-    }
+  /** The connection closed: every pending request rejects with its own `ConnectionClosedError`, and so do later ones. */
+  close(info: CloseInfo): void {
+    this.#closed = info;
+    for (const [, { method, done }] of this.#pending) done(new ConnectionClosedError(method, info.code, info.reason));
   }
 
   /**
@@ -135,22 +80,18 @@ export class RpcChannel {
     return new Promise<T>((resolve, reject) => {
       const { signal, timeoutMs = this.#settings.requestTimeout } = options;
       const closed = this.#closed;
-      const socket = this.#socket as WebSocketLike;
-      if (closed || socket.readyState !== 1) throw new ConnectionClosedError(method, closed?.code, closed?.reason);
+      if (closed) throw new ConnectionClosedError(method, closed.code, closed.reason);
       if (signal?.aborted) throw new AbortError(method, { cause: signal.reason });
       // The legacy client uses string ids; servers echo them as sent.
       const id = String(++this.#seq);
       // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
       const request: JSONRPCRequest = { jsonrpc: '2.0', method, params: params as JSONRPCRequest['params'], id };
-      let frame: string | undefined;
+      let frame: string;
       try {
-        socket.send((frame = JSON.stringify(request)));
+        frame = JSON.stringify(request);
       } catch (cause) {
-        throw frame === undefined
-          ? new InvalidArgumentError(`the params of ${method} are not JSON`, { cause })
-          : new ConnectionClosedError(method, undefined, undefined, { cause });
+        throw new InvalidArgumentError(`the params of ${method} are not JSON`, { cause });
       }
-      // Recorded after the send: no answer can arrive before this function returns.
       const own = timeoutMs !== this.#settings.requestTimeout;
       const timer = own ? setTimeout(() => done(new TimeoutError(method, timeoutMs)), timeoutMs) : undefined;
       const onAbort = (): void => done(new AbortError(method, { cause: signal?.reason }));
@@ -170,14 +111,20 @@ export class RpcChannel {
       this.#pending.set(id, { method, deadline: Date.now() + timeoutMs, own, done });
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!own) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
+      // Recorded before the send: a transport may feed the answer back from within it.
+      try {
+        this.#on.send(frame);
+      } catch (cause) {
+        done(new ConnectionClosedError(method, undefined, undefined, { cause }));
+      }
     });
   }
 
-  /** One received frame; never throws. */
-  #receive(data: unknown): void {
+  /** Feeds one received text frame to the channel; never throws. */
+  receive(frame: string): void {
     let messages;
     try {
-      messages = parseFrame(data, this.#settings.maxFrameSize);
+      messages = parseFrame(frame);
     } catch (error) {
       return this.#on.error(error as ProtocolError);
     }

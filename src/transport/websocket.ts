@@ -1,5 +1,7 @@
-import { UnsupportedEnvironmentError } from '../errors.js';
+import { AbortError, ConnectionClosedError, UnsupportedEnvironmentError, type ProtocolError } from '../errors.js';
+import { textFrame } from '../protocol/validate.js';
 import { platform } from '../util/platform.js';
+import type { Transport, TransportEvents } from './transport.js';
 
 /**
  * Method-style signature so that DOM, `ws` and `mock-socket` handler types,
@@ -29,4 +31,94 @@ export async function resolveWebSocket(injected?: WebSocketConstructor): Promise
   const ctor = injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
   if (!ctor) throw new UnsupportedEnvironmentError('No WebSocket found: pass the `WebSocket` option');
   return ctor;
+}
+
+/** What a WebSocket transport needs: the client's resolved options carry it. */
+export interface WebSocketSettings {
+  url: string;
+  /** Largest incoming frame accepted, in characters. */
+  maxFrameSize: number;
+}
+
+const ignore = (): void => {};
+
+/**
+ * A {@link Transport} over one WebSocket. Once closed it detaches from its socket,
+ * so nothing of it is left and the socket's later events reach no one.
+ */
+export class WebSocketTransport implements Transport {
+  readonly #Ctor: WebSocketConstructor;
+  readonly #settings: WebSocketSettings;
+  readonly #on: TransportEvents;
+  #socket: WebSocketLike | undefined;
+
+  constructor(Ctor: WebSocketConstructor, settings: WebSocketSettings, events: TransportEvents) {
+    this.#Ctor = Ctor;
+    this.#settings = settings;
+    this.#on = events;
+  }
+
+  open(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const { url, maxFrameSize } = this.#settings;
+      const operation = `opening ${url}`;
+      if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
+      let socket: WebSocketLike;
+      try {
+        socket = this.#socket = new this.#Ctor(url);
+      } catch (cause) {
+        throw new ConnectionClosedError(operation, undefined, undefined, { cause });
+      }
+      let opened = false;
+      const onAbort = (): void => {
+        reject(new AbortError(operation, { cause: signal?.reason }));
+        this.close(1000, 'aborted', true);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.onopen = () => {
+        opened = true;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      socket.onclose = ({ code, reason }) => {
+        signal?.removeEventListener('abort', onAbort);
+        socket.onopen = socket.onmessage = socket.onclose = null;
+        // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
+        socket.onerror = ignore;
+        reject(new ConnectionClosedError(operation, code, reason));
+        if (opened) this.#on.close({ code, reason });
+      };
+      // Errors are always followed by a close event, which carries the details.
+      socket.onerror = ignore;
+      socket.onmessage = ({ data }) => {
+        let frame;
+        try {
+          frame = textFrame(data, maxFrameSize);
+        } catch (error) {
+          return this.#on.error(error as ProtocolError);
+        }
+        this.#on.message(frame);
+      };
+    });
+  }
+
+  send(frame: string): void {
+    const socket = this.#socket;
+    // Browsers drop a frame sent while closing without a word.
+    if (socket?.readyState !== 1) throw new ConnectionClosedError('send');
+    socket.send(frame);
+  }
+
+  close(code: number, reason: string, now?: boolean): void {
+    const socket = this.#socket;
+    // The handler open() installed, read back from the socket: it settles everything and
+    // detaches itself, so the socket's own close event later finds nothing to call.
+    if (now) socket?.onclose?.({ code, reason });
+    try {
+      socket?.close(code, reason);
+    } catch {
+      // A close() the socket refuses (bad state) still ends the transport.
+      socket?.onclose?.({ code: 1006, reason: 'close failed' });
+    }
+  }
 }
