@@ -437,7 +437,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const state = this.#state;
     const { encryption, queueSize } = this.#options;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    if (state !== 'connected' && this.#queue.length >= queueSize) throw new QueueFullError(`send queue full (queueSize ${queueSize})`);
+    if (state !== 'connected' && this.#queue.length >= queueSize) throw new QueueFullError(`send queue full (queueSize ${queueSize}): wait for the reconnect or raise queueSize`);
     let json: string | undefined;
     try {
       json = encryption ? JSON.stringify(data ?? null) : '';

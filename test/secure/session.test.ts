@@ -227,6 +227,7 @@ describe('SecureSession through the reference server', () => {
     tracked.sockets[0]?.terminate();
     await untilState(a, 'reconnecting');
     await expect(overflow).rejects.toBeInstanceOf(QueueFullError);
+    await expect(overflow).rejects.toThrow(/queueSize 3\b.*raise queueSize/);
     const results = await Promise.all(queued);
     expect(results[2]).toEqual({ recipients: [pb], skipped: [] });
     await done;
