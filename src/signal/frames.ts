@@ -79,7 +79,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
     ivBytes = base64ToBytes(iv!);
     ctBytes = base64ToBytes(ct!);
   } catch {}
-  frameNeeds(ivBytes?.length === 12 && ctBytes?.length! >= 16, "bad 'encrypted' {iv, ct}");
+  frameNeeds(ivBytes?.length === 12 && ctBytes?.length! >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
   return { iv: iv!, ivBytes, ct: ctBytes! };
 }
 
@@ -100,7 +100,7 @@ export function parseConnected(data: unknown): ISignalConnectedData {
   const given = Object(data) as Record<string, unknown>;
   frameNeeds(
     ['id', 'userId', 'time'].every((key) => typeof given[key] === 'string' && (given[key] as string).length <= 1024),
-    "bad 'connected' id, userId or time",
+    "'connected' id, userId and time must be strings of 0-1024 characters",
   );
   return given as unknown as ISignalConnectedData;
 }

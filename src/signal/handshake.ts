@@ -64,6 +64,6 @@ export async function establishClientKey(
   } catch (err) {
     if (!key) throw err;
   }
-  need(verified, AuthenticationError, "bad 'connected' signature");
+  need(verified, AuthenticationError, "'connected' signature does not verify with serverVerifyKey");
   return agreeAesKey(keys.keyPair.privateKey, serverRaw!, what, saltRaw!, ecdhInfo);
 }
