@@ -4,7 +4,7 @@
  * what was wrong; nothing from the network is used before it passes here.
  */
 import { ProtocolError } from '../errors.js';
-import { base64ToBytes } from '../crypto/base64.js';
+import { selectBase64Codec } from '../crypto/base64-codecs.js';
 import { decodeUtf8 } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
@@ -28,6 +28,18 @@ export interface ParsedEnvelope {
   iv: string;
   ivBytes: Uint8Array<ArrayBuffer>;
   ct: Uint8Array<ArrayBuffer>;
+}
+
+const codec = selectBase64Codec(globalThis);
+
+/**
+ * The bytes of strict, canonical base64 text (so an IV's text can key the
+ * replay guard); no bytes for anything else. Every Signal caller needs at
+ * least one byte and names its own failure, so the empty result is the refusal.
+ * @internal
+ */
+export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
+  return (typeof text === 'string' && codec.decode(text)) || new Uint8Array();
 }
 
 /**
@@ -73,14 +85,10 @@ export function encodeFrame(event: string, data?: unknown): string {
 /** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
   const { iv, ct } = Object(data) as Record<string, string>;
-  let ivBytes: Uint8Array<ArrayBuffer> | undefined, ctBytes: Uint8Array<ArrayBuffer> | undefined;
-  try {
-    // Strict base64, so the iv text is canonical and can key the replay guard.
-    ivBytes = base64ToBytes(iv!);
-    ctBytes = base64ToBytes(ct!);
-  } catch {}
-  frameNeeds(ivBytes?.length === 12 && ctBytes?.length! >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
-  return { iv: iv!, ivBytes, ct: ctBytes! };
+  const ivBytes = decodeBase64(iv);
+  const ctBytes = decodeBase64(ct);
+  frameNeeds(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
+  return { iv: iv!, ivBytes, ct: ctBytes };
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */

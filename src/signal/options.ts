@@ -1,8 +1,8 @@
 /** Options of {@link EncryptedWebSocketClient}, their defaults and their validation. */
 import { InvalidArgumentError } from '../errors.js';
-import { base64ToBytes } from '../crypto/base64.js';
 import { checkRawP256 } from '../crypto/ecdh.js';
 import { isRecord, isStringArray } from '../protocol/guards.js';
+import { decodeBase64 } from './frames.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
@@ -170,7 +170,7 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   check(typeof (o.WebSocket ?? Object) === 'function', 'WebSocket', 'a WebSocket constructor');
   const key = o.serverVerifyKey as (Partial<CryptoKey> & { algorithm?: { namedCurve?: string } }) | string | undefined;
   const what = 'serverVerifyKey';
-  if (typeof key === 'string') checkRawP256(base64ToBytes(key, what), what);
+  if (typeof key === 'string') checkRawP256(decodeBase64(key), `${what} (base64)`);
   // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
   else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what, 'a base64 raw P-256 key or an ECDSA P-256 verify CryptoKey');
   return o;

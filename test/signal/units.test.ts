@@ -121,7 +121,11 @@ describe('options', () => {
   });
 
   it('rejects a malformed serverVerifyKey up front', () => {
-    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: 'AAAA' })).toThrow(expect.objectContaining({ code: 'ERR_KEY_FORMAT' }));
+    for (const serverVerifyKey of ['AAAA', '%%%', `${'A'.repeat(87)}=`]) {
+      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey })).toThrow(
+        expect.objectContaining({ code: 'ERR_KEY_FORMAT', message: expect.stringContaining('serverVerifyKey (base64) must be a 65-byte uncompressed P-256 point') }),
+      );
+    }
   });
 
   it('takes an ECDSA P-256 verify CryptoKey as serverVerifyKey and refuses any other CryptoKey', async () => {
