@@ -43,17 +43,12 @@ export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The one check of the Signal modules: throws `new E(message)` unless `ok`.
- * Options, frames and the handshake all use it.
+ * The one check of the Signal modules: throws `new E(message)` unless `ok`;
+ * a ProtocolError by default, as for every frame.
  * @internal
  */
-export function need(ok: unknown, E: new (message: string) => Error, message: string): asserts ok {
+export function need(ok: unknown, message: string, E: new (message: string) => Error = ProtocolError): asserts ok {
   if (!ok) throw new E(message);
-}
-
-/** Throws a ProtocolError unless `ok`. */
-function frameNeeds(ok: unknown, message: string): asserts ok {
-  need(ok, ProtocolError, message);
 }
 
 /** Whether `name` is usable as an event name. */
@@ -67,13 +62,13 @@ function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   try {
     value = JSON.parse(typeof json === 'string' ? json : decodeUtf8(json));
   } catch {}
-  frameNeeds(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
+  need(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
   return { event: value.event as string, data: value.data };
 }
 
 /** Parses a text frame of at most `maxChars` characters into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  frameNeeds(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
+  need(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
   return parseEvent(raw, 'frame');
 }
 
@@ -87,14 +82,14 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
   const { iv, ct } = Object(data) as Record<string, string>;
   const ivBytes = decodeBase64(iv);
   const ctBytes = decodeBase64(ct);
-  frameNeeds(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
+  need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
   return { iv: iv!, ivBytes, ct: ctBytes };
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  frameNeeds(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
+  need(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
   return inner;
 }
 
@@ -106,7 +101,7 @@ export function parseInner(plaintext: string | Uint8Array): SignalFrame {
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
   const given = Object(data) as Record<string, unknown>;
-  frameNeeds(
+  need(
     ['id', 'userId', 'time'].every((key) => typeof given[key] === 'string' && (given[key] as string).length <= 1024),
     "'connected' id, userId and time must be strings of 0-1024 characters",
   );
@@ -116,10 +111,10 @@ export function parseConnected(data: unknown): ISignalConnectedData {
 /** Validates the data of a `join` / `leave` frame: `{rooms: string[]}`. */
 export function parseRooms(event: string, data: unknown): string[] {
   const rooms = isRecord(data) && data.rooms;
-  frameNeeds(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
-  frameNeeds(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
+  need(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
+  need(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
   for (const room of rooms as unknown[]) {
-    frameNeeds(
+    need(
       typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_NAME_LENGTH,
       `'${event}' rooms must be strings of 1-${MAX_ROOM_NAME_LENGTH} characters; got ${snippet(JSON.stringify(room) ?? String(room), 60)}`,
     );

@@ -2,7 +2,7 @@
  * The client side of the Signal key agreement: checks what `connected`
  * offers (no downgrade, optional server signature) and derives the session key.
  */
-import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js';
+import { AuthenticationError, KeyFormatError } from '../errors.js';
 import { agreeAesKey } from '../crypto/signal-crypto.js';
 import { importRawP256 } from '../crypto/ecdh.js';
 import { verifySignature } from '../crypto/signing.js';
@@ -47,7 +47,7 @@ export async function establishClientKey(
   const { serverPublicKey, salt } = connected;
   const absent = serverPublicKey == null;
   // With a verifyKey, missing key material is simply an unverifiable offer (AuthenticationError below).
-  need(verifyKey || (absent ? salt == null && !required : salt != null), ProtocolError, "'connected' lacks serverPublicKey or salt");
+  need(verifyKey || (absent ? salt == null && !required : salt != null), "'connected' lacks serverPublicKey or salt");
   if (!verifyKey && absent) return null;
   const serverRaw = decodeBase64(serverPublicKey);
   const saltRaw = decodeBase64(salt);
@@ -56,9 +56,9 @@ export async function establishClientKey(
   // is a configuration error, reported as such.
   need(
     !verifyKey || (await verifySignature(await loadVerifyKey(verifyKey), decodeBase64(connected.signature), signalTranscript(decodeBase64(keys.publicKeyB64), serverRaw, saltRaw))),
-    AuthenticationError,
     "'connected' signature does not verify with serverVerifyKey",
+    AuthenticationError,
   );
-  need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, KeyFormatError, "'connected' salt must be base64 of 1-1024 bytes");
+  need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, "'connected' salt must be base64 of 1-1024 bytes", KeyFormatError);
   return agreeAesKey(keys.keyPair.privateKey, serverRaw, "'connected' serverPublicKey (base64)", saltRaw, ecdhInfo);
 }
