@@ -82,7 +82,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
   const { iv, ct } = Object(data) as Record<string, string>;
   const ivBytes = decodeBase64(iv);
   const ctBytes = decodeBase64(ct);
-  need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' data must be {iv, ct}: base64 of 12 and of 16+ bytes");
+  need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' {iv, ct} must be base64 of 12 and 16+ bytes");
   return { iv: iv!, ivBytes, ct: ctBytes };
 }
 

@@ -148,7 +148,7 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
       check(
         typeof value === typeof fallback && (value as number) >= min && (value as number) < 2 ** 31,
         name,
-        typeof fallback === 'number' ? `a number from ${min} to 2^31 - 1` : 'true or false',
+        typeof fallback === 'number' ? `a number in [${min}, 2^31)` : 'true or false',
       );
     }
   }
@@ -172,6 +172,6 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   const what = 'serverVerifyKey';
   if (typeof key === 'string') checkRawP256(decodeBase64(key), `${what} (base64)`);
   // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
-  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what, 'a base64 raw P-256 key or an ECDSA P-256 verify CryptoKey');
+  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what, 'a base64 P-256 key or an ECDSA P-256 verify CryptoKey');
   return o;
 }

@@ -80,7 +80,7 @@ describe('frame validation', () => {
     const iv = 'AAAAAAAAAAAAAAAA';
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).ct.length).toBe(18);
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).iv).toBe(iv);
-    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' data must be \{iv, ct\}/); // ct shorter than the 16-byte tag
+    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' \{iv, ct\} must be base64 of 12 and 16\+ bytes/); // ct shorter than the 16-byte tag
     for (const bad of [{ iv: 'AAAAAAAAAAAAAAA=', ct: 'A'.repeat(24) }, { iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) }, { iv, ct: 1 }, { iv }, null, 'x']) {
       expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
     }
@@ -134,7 +134,7 @@ describe('options', () => {
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: ecdsa.publicKey })).not.toThrow();
     for (const wrong of [ecdsa.privateKey, ecdh.publicKey]) {
       expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow(
-        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("option 'serverVerifyKey' must be a base64 raw P-256 key or an ECDSA P-256 verify CryptoKey") }),
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("option 'serverVerifyKey' must be a base64 P-256 key or an ECDSA P-256 verify CryptoKey") }),
       );
     }
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
@@ -147,9 +147,9 @@ describe('options', () => {
     [{ ...base, token: 5 }, "option 'token' must be a non-empty string"],
     [{ ...base, reconnect: 1 }, "option 'reconnect' must be an object"],
     [{ ...base, reconnect: { enabled: 'yes' } }, "option 'reconnect.enabled' must be true or false"],
-    [{ ...base, reconnect: { backoffMultiplier: 0.5 } }, "option 'reconnect.backoffMultiplier' must be a number from 1 to 2^31 - 1"],
-    [{ ...base, heartbeatInterval: 2 ** 31 }, "option 'heartbeatInterval' must be a number from 1 to 2^31 - 1"],
-    [{ ...base, handshakeTimeout: -1 }, "option 'handshakeTimeout' must be a number from 0 to 2^31 - 1"],
+    [{ ...base, reconnect: { backoffMultiplier: 0.5 } }, "option 'reconnect.backoffMultiplier' must be a number in [1, 2^31)"],
+    [{ ...base, heartbeatInterval: 2 ** 31 }, "option 'heartbeatInterval' must be a number in [1, 2^31)"],
+    [{ ...base, handshakeTimeout: -1 }, "option 'handshakeTimeout' must be a number in [0, 2^31)"],
     [{ ...base, autoJoinRooms: 'lobby' }, "option 'autoJoinRooms' must be an array of non-empty strings"],
     [{ ...base, logger: { info() {} } }, "option 'logger' must be an object with methods debug,info,warn,error"],
     [{ ...base, WebSocket: {} }, "option 'WebSocket' must be a WebSocket constructor"],
