@@ -4,7 +4,6 @@ import {
   InvalidArgumentError,
   InvalidStateError,
   NotConnectedError,
-  ProtocolError,
   ReplayError,
   TimeoutError,
 } from '../errors.js';
@@ -16,7 +15,7 @@ import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, need, parseConnected, parseEnvelope, parseFrame, parseInner } from './frames.js';
 import { establishClientKey } from './handshake.js';
-import { checkToken, resolveClientOptions, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
+import { checkToken, optionError, resolveClientOptions, ROOMS, WS_URL, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
 
@@ -113,7 +112,7 @@ export class EncryptedWebSocketClient {
    * @throws InvalidStateError after `destroy()`.
    */
   connect(): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new InvalidStateError('destroyed'));
+    if (this.#destroyed) return Promise.reject(new InvalidStateError('connect() after destroy(): create a new client'));
     const state = this.#state;
     if (state === 'authenticated') return DONE;
     // Exists before the attempt starts: a state handler may disconnect() at once.
@@ -162,7 +161,7 @@ export class EncryptedWebSocketClient {
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
    */
   async send(event: string, data?: unknown): Promise<void> {
-    need(isEventName(event), InvalidArgumentError, 'send: bad event name');
+    need(isEventName(event), 'send: event name must be a string of 1-256 characters', InvalidArgumentError);
     const link = this.#link;
     const ws = link?.ws;
     const control = CONTROL_EVENTS.has(event);
@@ -176,13 +175,13 @@ export class EncryptedWebSocketClient {
     }
     if (control) return ws.send(text);
     const key = link!.key;
-    need(key, InvalidStateError, `${what}: not encrypted`);
+    need(key, `${what}: no session key (the server offered none)`, InvalidStateError);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, key);
     sealing.catch(ignore);
     const sent = link!.o.then(async () => {
       const payload = await sealing;
-      need(!link!.c && ws.readyState === OPEN, ConnectionClosedError, what);
+      need(!link!.c && ws.readyState === OPEN, what, ConnectionClosedError);
       link!.s.add(payload.iv);
       ws.send(encodeFrame('encrypted', payload));
     });
@@ -268,7 +267,7 @@ export class EncryptedWebSocketClient {
       try {
         ws = link.ws = new Ctor(o.url);
       } catch (cause) {
-        throw new InvalidArgumentError('bad url', { cause });
+        throw optionError('url', WS_URL, cause);
       }
       ws.onopen = () => {
         ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
@@ -351,8 +350,8 @@ export class EncryptedWebSocketClient {
         const key = link.key;
         if (event === 'encrypted') {
           const envelope = parseEnvelope(data);
-          need(key, ProtocolError, "'encrypted' without a session key");
-          need(!link.s.has(envelope.iv), ReplayError, "replayed 'encrypted' frame");
+          need(key, "'encrypted' frame without a session key");
+          need(!link.s.has(envelope.iv), "replayed 'encrypted' frame", ReplayError);
           const plaintext = await aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
           // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
           if (link.c) return;
@@ -364,7 +363,7 @@ export class EncryptedWebSocketClient {
         } else if (event === 'error') {
           this.#report(data);
         } else {
-          need(CONTROL_EVENTS.has(event) || !(this.#opts.requireEncryption || key), ProtocolError, `dropped plaintext '${event}'`);
+          need(CONTROL_EVENTS.has(event) || !(this.#opts.requireEncryption || key), `dropped plaintext '${event}'`);
           this.#emit(event, data);
         }
       })
@@ -373,7 +372,7 @@ export class EncryptedWebSocketClient {
 
   async #onConnected(link: Link, data: unknown): Promise<void> {
     // Frames are handled one at a time, so a first `connected` has either set `n` or closed the link by now.
-    need(!link.n, ProtocolError, "second 'connected'");
+    need(!link.n, "second 'connected' on one connection");
     const o = this.#opts;
     let info: ISignalConnectedData;
     let key: CryptoKey | null;
@@ -391,7 +390,7 @@ export class EncryptedWebSocketClient {
     clearTimeout(link.t);
     link.t = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
     // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
-    if (!key) this.#log.warn('not encrypted');
+    if (!key) this.#log.warn('not encrypted: the server offered no key');
     this.#retries = 0;
     if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
     this.#setState('authenticated');
@@ -402,7 +401,7 @@ export class EncryptedWebSocketClient {
   // ---------------------------------------------------------------- helpers
 
   #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    need(isStringArray(rooms), InvalidArgumentError, `${event}Rooms: bad rooms`);
+    need(isStringArray(rooms), `${event}Rooms: rooms must be ${ROOMS}`, InvalidArgumentError);
     const ws = this.#link?.ws;
     if (this.#state === 'authenticated' && ws?.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
     else this.#log.warn(`${event}Rooms: not connected`);

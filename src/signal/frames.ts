@@ -4,7 +4,7 @@
  * what was wrong; nothing from the network is used before it passes here.
  */
 import { ProtocolError } from '../errors.js';
-import { base64ToBytes } from '../crypto/base64.js';
+import { selectBase64Codec } from '../crypto/base64-codecs.js';
 import { decodeUtf8 } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
@@ -30,18 +30,25 @@ export interface ParsedEnvelope {
   ct: Uint8Array<ArrayBuffer>;
 }
 
+const codec = selectBase64Codec(globalThis);
+
 /**
- * The one check of the Signal modules: throws `new E(message)` unless `ok`.
- * Options, frames and the handshake all use it.
+ * The bytes of strict, canonical base64 text (so an IV's text can key the
+ * replay guard); no bytes for anything else. Every Signal caller needs at
+ * least one byte and names its own failure, so the empty result is the refusal.
  * @internal
  */
-export function need(ok: unknown, E: new (message: string) => Error, message: string): asserts ok {
-  if (!ok) throw new E(message);
+export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
+  return (typeof text === 'string' && codec.decode(text)) || new Uint8Array();
 }
 
-/** Throws a ProtocolError unless `ok`. */
-function frameNeeds(ok: unknown, message: string): asserts ok {
-  need(ok, ProtocolError, message);
+/**
+ * The one check of the Signal modules: throws `new E(message)` unless `ok`;
+ * a ProtocolError by default, as for every frame.
+ * @internal
+ */
+export function need(ok: unknown, message: string, E: new (message: string) => Error = ProtocolError): asserts ok {
+  if (!ok) throw new E(message);
 }
 
 /** Whether `name` is usable as an event name. */
@@ -55,13 +62,13 @@ function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   try {
     value = JSON.parse(typeof json === 'string' ? json : decodeUtf8(json));
   } catch {}
-  frameNeeds(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
+  need(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
   return { event: value.event as string, data: value.data };
 }
 
 /** Parses a text frame of at most `maxChars` characters into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  frameNeeds(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
+  need(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
   return parseEvent(raw, 'frame');
 }
 
@@ -73,20 +80,16 @@ export function encodeFrame(event: string, data?: unknown): string {
 /** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
   const { iv, ct } = Object(data) as Record<string, string>;
-  let ivBytes: Uint8Array<ArrayBuffer> | undefined, ctBytes: Uint8Array<ArrayBuffer> | undefined;
-  try {
-    // Strict base64, so the iv text is canonical and can key the replay guard.
-    ivBytes = base64ToBytes(iv!);
-    ctBytes = base64ToBytes(ct!);
-  } catch {}
-  frameNeeds(ivBytes?.length === 12 && ctBytes?.length! >= 16, "bad 'encrypted' {iv, ct}");
-  return { iv: iv!, ivBytes, ct: ctBytes! };
+  const ivBytes = decodeBase64(iv);
+  const ctBytes = decodeBase64(ct);
+  need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' {iv, ct} must be base64 of 12 and 16+ bytes");
+  return { iv: iv!, ivBytes, ct: ctBytes };
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  frameNeeds(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
+  need(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
   return inner;
 }
 
@@ -98,9 +101,9 @@ export function parseInner(plaintext: string | Uint8Array): SignalFrame {
  */
 export function parseConnected(data: unknown): ISignalConnectedData {
   const given = Object(data) as Record<string, unknown>;
-  frameNeeds(
+  need(
     ['id', 'userId', 'time'].every((key) => typeof given[key] === 'string' && (given[key] as string).length <= 1024),
-    "bad 'connected' id, userId or time",
+    "'connected' id, userId and time must be strings of 0-1024 characters",
   );
   return given as unknown as ISignalConnectedData;
 }
@@ -108,10 +111,10 @@ export function parseConnected(data: unknown): ISignalConnectedData {
 /** Validates the data of a `join` / `leave` frame: `{rooms: string[]}`. */
 export function parseRooms(event: string, data: unknown): string[] {
   const rooms = isRecord(data) && data.rooms;
-  frameNeeds(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
-  frameNeeds(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
+  need(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
+  need(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
   for (const room of rooms as unknown[]) {
-    frameNeeds(
+    need(
       typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_NAME_LENGTH,
       `'${event}' rooms must be strings of 1-${MAX_ROOM_NAME_LENGTH} characters; got ${snippet(JSON.stringify(room) ?? String(room), 60)}`,
     );

@@ -2,13 +2,12 @@
  * The client side of the Signal key agreement: checks what `connected`
  * offers (no downgrade, optional server signature) and derives the session key.
  */
-import { AuthenticationError, KeyFormatError, ProtocolError } from '../errors.js';
-import { base64ToBytes } from '../crypto/base64.js';
+import { AuthenticationError, KeyFormatError } from '../errors.js';
 import { agreeAesKey } from '../crypto/signal-crypto.js';
 import { importRawP256 } from '../crypto/ecdh.js';
 import { verifySignature } from '../crypto/signing.js';
 import type { IECDHKeyPair } from '../crypto/ecdh.js';
-import { need } from './frames.js';
+import { decodeBase64, need } from './frames.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */
@@ -24,7 +23,7 @@ export function signalTranscript(clientPublicKey: Uint8Array, serverPublicKey: U
 
 /** Imports a `serverVerifyKey` option value (already format-checked) as an ECDSA verify key. */
 export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey> {
-  return typeof key === 'string' ? importRawP256(base64ToBytes(key), 'serverVerifyKey', true) : key;
+  return typeof key === 'string' ? importRawP256(decodeBase64(key), 'serverVerifyKey', true) : key;
 }
 
 /**
@@ -35,7 +34,7 @@ export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey>
  *
  * @throws ProtocolError when serverPublicKey or salt is missing (and
  *   encryption is `required`, or only one of them is missing);
- *   KeyFormatError for a malformed key or salt (empty or over 1024 bytes);
+ *   KeyFormatError for a malformed key or salt (not base64, empty or over 1024 bytes);
  *   AuthenticationError when a required signature is missing or wrong.
  */
 export async function establishClientKey(
@@ -46,24 +45,20 @@ export async function establishClientKey(
   verifyKey?: string | CryptoKey,
 ): Promise<CryptoKey | null> {
   const { serverPublicKey, salt } = connected;
-  const what = "'connected' serverPublicKey";
   const absent = serverPublicKey == null;
   // With a verifyKey, missing key material is simply an unverifiable offer (AuthenticationError below).
-  need(verifyKey || (absent ? salt == null && !required : salt != null), ProtocolError, "'connected' lacks serverPublicKey or salt");
+  need(verifyKey || (absent ? salt == null && !required : salt != null), "'connected' lacks serverPublicKey or salt");
   if (!verifyKey && absent) return null;
-  // A verify key that cannot be imported is a configuration error, reported as such.
-  const key = verifyKey ? await loadVerifyKey(verifyKey) : undefined;
-  let serverRaw, saltRaw;
-  let verified = !key;
-  try {
-    serverRaw = base64ToBytes(serverPublicKey!, what);
-    saltRaw = base64ToBytes(salt!, "'connected' salt");
-    need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, KeyFormatError, "'connected' salt must be 1-1024 bytes");
-    // A missing or non-base64 signature throws here: simply a bad signature.
-    verified ||= await verifySignature(key!, base64ToBytes(connected.signature!), signalTranscript(base64ToBytes(keys.publicKeyB64), serverRaw, saltRaw));
-  } catch (err) {
-    if (!key) throw err;
-  }
-  need(verified, AuthenticationError, "bad 'connected' signature");
-  return agreeAesKey(keys.keyPair.privateKey, serverRaw!, what, saltRaw!, ecdhInfo);
+  const serverRaw = decodeBase64(serverPublicKey);
+  const saltRaw = decodeBase64(salt);
+  // The signature is checked before the server's key is used at all; a missing or malformed
+  // signature or key material is simply a bad signature. A verify key that cannot be imported
+  // is a configuration error, reported as such.
+  need(
+    !verifyKey || (await verifySignature(await loadVerifyKey(verifyKey), decodeBase64(connected.signature), signalTranscript(decodeBase64(keys.publicKeyB64), serverRaw, saltRaw))),
+    "'connected' signature does not verify with serverVerifyKey",
+    AuthenticationError,
+  );
+  need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, "'connected' salt must be base64 of 1-1024 bytes", KeyFormatError);
+  return agreeAesKey(keys.keyPair.privateKey, serverRaw, "'connected' serverPublicKey (base64)", saltRaw, ecdhInfo);
 }

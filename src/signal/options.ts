@@ -1,9 +1,8 @@
 /** Options of {@link EncryptedWebSocketClient}, their defaults and their validation. */
 import { InvalidArgumentError } from '../errors.js';
-import { base64ToBytes } from '../crypto/base64.js';
 import { checkRawP256 } from '../crypto/ecdh.js';
 import { isRecord, isStringArray } from '../protocol/guards.js';
-import { need } from './frames.js';
+import { decodeBase64 } from './frames.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
@@ -104,14 +103,25 @@ export interface ResolvedClientOptions {
 /** The numeric options whose minimum is not 0 (a top-level or a `reconnect` member). */
 const MIN: Record<string, number> = { heartbeatInterval: 1, replayWindow: 1, maxFrameSize: 64, backoffMultiplier: 1 };
 
-/** Throws InvalidArgumentError naming the option (`''`: the options object). */
-function check(ok: unknown, name: string): asserts ok {
-  need(ok, InvalidArgumentError, `bad EncryptedWebSocketClient option${name ? ` '${name}'` : 's'}`);
+/** What a room list must be (`autoJoinRooms`, `joinRooms`, `leaveRooms`). */
+export const ROOMS = 'an array of non-empty strings';
+
+/** What `url` must be (checked up front, and when the WebSocket constructor refuses it). */
+export const WS_URL = 'a ws:// or wss:// URL the WebSocket constructor accepts';
+
+/** The InvalidArgumentError for option `name` (`''`: the options object): it must be `must`. */
+export function optionError(name: string, must: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${must}`, { cause });
+}
+
+/** Throws {@link optionError} unless `ok`. */
+function check(ok: unknown, name: string, must: string): asserts ok {
+  if (!ok) throw optionError(name, must);
 }
 
 /** Throws unless `token` can go into `authenticate`. */
 export function checkToken(token: unknown): string {
-  check(typeof token === 'string' && token, 'token');
+  check(typeof token === 'string' && token, 'token', 'a non-empty string');
   return token;
 }
 
@@ -122,19 +132,24 @@ export function checkToken(token: unknown): string {
  * nested objects (checked the same way). Other members are copied unchecked.
  */
 function withDefaults(given: unknown, defaults: object, prefix = ''): Record<string, unknown> {
-  check(isRecord(given), prefix.slice(0, -1));
+  check(isRecord(given), prefix.slice(0, -1), 'an object');
   const out: Record<string, unknown> = { ...given };
   for (const [key, fallback] of Object.entries(defaults)) {
     const name = prefix + key;
     const value = (out[key] ??= fallback);
+    const min = MIN[key] ?? 0;
     if (Array.isArray(fallback)) {
-      check(isStringArray(value), name);
+      check(isStringArray(value), name, ROOMS);
       out[key] = [...value];
     } else if (typeof fallback === 'object') {
       out[key] = withDefaults(value, fallback, `${name}.`);
     } else {
       // Booleans compare as 0 and 1, so one range check serves both types (and refuses NaN).
-      check(typeof value === typeof fallback && (value as number) >= (MIN[key] ?? 0) && (value as number) < 2 ** 31, name);
+      check(
+        typeof value === typeof fallback && (value as number) >= min && (value as number) < 2 ** 31,
+        name,
+        typeof fallback === 'number' ? `a number in [${min}, 2^31)` : 'true or false',
+      );
     }
   }
   return out;
@@ -146,16 +161,17 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
  */
 export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedClientOptions {
   const o = withDefaults(opts, signalClientDefaults) as unknown as ResolvedClientOptions;
-  check(typeof o.url === 'string' && o.url, 'url');
-  check(typeof o.ecdhInfo === 'string', 'ecdhInfo');
+  check(typeof o.url === 'string' && o.url, 'url', WS_URL);
+  check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
   checkToken(o.token);
   const logger = (o.logger ??= console) as unknown as Record<string, unknown>;
-  check(['debug', 'info', 'warn', 'error'].every((m) => typeof logger[m] === 'function'), 'logger');
-  check(typeof (o.WebSocket ?? Object) === 'function', 'WebSocket');
+  const methods = ['debug', 'info', 'warn', 'error'];
+  check(methods.every((m) => typeof logger[m] === 'function'), 'logger', `an object with methods ${methods}`);
+  check(typeof (o.WebSocket ?? Object) === 'function', 'WebSocket', 'a WebSocket constructor');
   const key = o.serverVerifyKey as (Partial<CryptoKey> & { algorithm?: { namedCurve?: string } }) | string | undefined;
   const what = 'serverVerifyKey';
-  if (typeof key === 'string') checkRawP256(base64ToBytes(key, what), what);
+  if (typeof key === 'string') checkRawP256(decodeBase64(key), `${what} (base64)`);
   // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
-  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what);
+  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what, 'a base64 P-256 key or an ECDSA P-256 verify CryptoKey');
   return o;
 }

@@ -14,7 +14,7 @@ import {
   type EncryptedWebSocketClient,
   type TConnectionState,
 } from '../../src/signal/index.js';
-import { honestHandshake, HostileServer, nextEvent, signalFixture, type HostileConn } from './helpers.js';
+import { honestHandshake, HostileServer, nextEvent, recordingLogger, signalFixture, type HostileConn } from './helpers.js';
 
 const fx = signalFixture();
 let hostile: HostileServer;
@@ -94,16 +94,21 @@ describe('no downgrade (requireEncryption)', () => {
   });
 
   it('with requireEncryption: false a plaintext server still works (the documented opt-out)', async () => {
-    const { client: c } = client({ requireEncryption: false });
+    const logger = recordingLogger();
+    const { client: c } = client({ requireEncryption: false, logger });
     const connecting = c.connect();
     const conn = await hostile.nextConnection();
     await honestHandshake(conn, (d) => ({ id: d.id, userId: d.userId, time: d.time }));
     await connecting;
     expect(c.isEncrypted()).toBe(false);
+    expect(logger.lines).toContainEqual({ level: 'warn', message: 'not encrypted: the server offered no key' });
     const got = nextEvent(c, 'news');
     conn.send('news', 1);
     expect(await got).toBe(1);
-    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining("send('news'): no session key") });
+    const error = nextEvent(c, 'error');
+    conn.send('encrypted', { iv: 'AAAAAAAAAAAAAAAA', ct: 'A'.repeat(24) });
+    expect(await error).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining("'encrypted' frame without a session key") });
   });
 
   it('with requireEncryption: false, null key material means no encryption, and one missing half is still refused', async () => {
@@ -183,7 +188,7 @@ describe('server authentication (serverVerifyKey)', () => {
     const { c, states, connecting, conn } = await signedSetup(other, tweak);
     const error = nextEvent(c, 'error');
     await expect(connecting).rejects.toBeInstanceOf(AuthenticationError);
-    expect(await error).toBeInstanceOf(AuthenticationError);
+    expect(await error).toMatchObject({ code: 'ERR_AUTHENTICATION', message: expect.stringContaining("'connected' signature does not verify with serverVerifyKey") });
     expect(await conn.closed).toBe(1008);
     expect(states).not.toContain('reconnecting');
     expect(c.getState()).toBe('disconnected');
@@ -273,6 +278,7 @@ describe('frame validation', () => {
     await barrier(c, conn, aesKey);
     expect(errors).toHaveLength(bad.length);
     for (const e of errors) expect((e as Error).name).toMatch(/ProtocolError|DecryptError/);
+    expect(errors.at(-2)).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining("second 'connected' on one connection") });
     expect(connectedHandler).not.toHaveBeenCalled();
     expect(c.isConnected()).toBe(true);
     expect(c.getClientId()).toBe('conn-1');

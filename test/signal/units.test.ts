@@ -70,7 +70,7 @@ describe('frame validation', () => {
     const data = { ...ids, salt: null, serverPublicKey: 'k', extra: 1 };
     expect(parseConnected(data)).toBe(data);
     expect(parseConnected({ ...ids, id: 'x'.repeat(1024) })).toBeTruthy();
-    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id, userId or time/);
+    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id, userId and time must be strings of 0-1024 characters/);
     for (const bad of [{ userId: 'u', time: 't' }, { ...ids, time: 5 }, null, 'connected', [ids]]) {
       expect(() => parseConnected(bad)).toThrow(ProtocolError);
     }
@@ -80,7 +80,7 @@ describe('frame validation', () => {
     const iv = 'AAAAAAAAAAAAAAAA';
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).ct.length).toBe(18);
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).iv).toBe(iv);
-    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' \{iv, ct\}/); // ct shorter than the 16-byte tag
+    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' \{iv, ct\} must be base64 of 12 and 16\+ bytes/); // ct shorter than the 16-byte tag
     for (const bad of [{ iv: 'AAAAAAAAAAAAAAA=', ct: 'A'.repeat(24) }, { iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) }, { iv, ct: 1 }, { iv }, null, 'x']) {
       expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
     }
@@ -121,7 +121,11 @@ describe('options', () => {
   });
 
   it('rejects a malformed serverVerifyKey up front', () => {
-    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: 'AAAA' })).toThrow(expect.objectContaining({ code: 'ERR_KEY_FORMAT' }));
+    for (const serverVerifyKey of ['AAAA', '%%%', `${'A'.repeat(87)}=`]) {
+      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey })).toThrow(
+        expect.objectContaining({ code: 'ERR_KEY_FORMAT', message: expect.stringContaining('serverVerifyKey (base64) must be a 65-byte uncompressed P-256 point') }),
+      );
+    }
   });
 
   it('takes an ECDSA P-256 verify CryptoKey as serverVerifyKey and refuses any other CryptoKey', async () => {
@@ -129,17 +133,28 @@ describe('options', () => {
     const ecdh = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: ecdsa.publicKey })).not.toThrow();
     for (const wrong of [ecdsa.privateKey, ecdh.publicKey]) {
-      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow("bad EncryptedWebSocketClient option 'serverVerifyKey'");
+      expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("option 'serverVerifyKey' must be a base64 P-256 key or an ECDSA P-256 verify CryptoKey") }),
+      );
     }
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
-  it('names the bad option in its messages', () => {
-    expect(() => new EncryptedWebSocketClient({ ...base, ecdhInfo: 5 as never })).toThrow("bad EncryptedWebSocketClient option 'ecdhInfo'");
-    expect(() => new EncryptedWebSocketClient(null as never)).toThrow('bad EncryptedWebSocketClient options');
-    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: 1 as never })).toThrow("bad EncryptedWebSocketClient option 'reconnect'");
-    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 0.5 } })).toThrow("option 'reconnect.backoffMultiplier'");
-    expect(() => new EncryptedWebSocketClient({ ...base, heartbeatInterval: 2 ** 31 })).toThrow("option 'heartbeatInterval'");
+  it.each([
+    [null, 'EncryptedWebSocketClient options must be an object'],
+    [{ ...base, url: '' }, "option 'url' must be a ws:// or wss:// URL the WebSocket constructor accepts"],
+    [{ ...base, ecdhInfo: 5 }, "option 'ecdhInfo' must be a string"],
+    [{ ...base, token: 5 }, "option 'token' must be a non-empty string"],
+    [{ ...base, reconnect: 1 }, "option 'reconnect' must be an object"],
+    [{ ...base, reconnect: { enabled: 'yes' } }, "option 'reconnect.enabled' must be true or false"],
+    [{ ...base, reconnect: { backoffMultiplier: 0.5 } }, "option 'reconnect.backoffMultiplier' must be a number in [1, 2^31)"],
+    [{ ...base, heartbeatInterval: 2 ** 31 }, "option 'heartbeatInterval' must be a number in [1, 2^31)"],
+    [{ ...base, handshakeTimeout: -1 }, "option 'handshakeTimeout' must be a number in [0, 2^31)"],
+    [{ ...base, autoJoinRooms: 'lobby' }, "option 'autoJoinRooms' must be an array of non-empty strings"],
+    [{ ...base, logger: { info() {} } }, "option 'logger' must be an object with methods debug,info,warn,error"],
+    [{ ...base, WebSocket: {} }, "option 'WebSocket' must be a WebSocket constructor"],
+  ])('says what the bad option must be (%j)', (opts, message) => {
+    expect(() => new EncryptedWebSocketClient(opts as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(message) }));
   });
 
   it('accepts the limits of each range and keeps unknown members as they are', () => {
@@ -150,7 +165,48 @@ describe('options', () => {
 
   it('updateToken rejects a non-string', () => {
     const client = new EncryptedWebSocketClient(base);
-    expect(() => client.updateToken('' as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => client.updateToken('' as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'token' must be a non-empty string") }));
+  });
+});
+
+describe('messages of misuse', () => {
+  const base = { url: 'ws://127.0.0.1:1/stream', ecdhInfo: 'i', token: 't', logger: recordingLogger() };
+
+  it('connect() after destroy() says to create a new client', async () => {
+    const client = new EncryptedWebSocketClient(base);
+    client.destroy();
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('connect() after destroy(): create a new client') });
+  });
+
+  it('send() with a bad event name says what an event name must be', async () => {
+    const client = new EncryptedWebSocketClient(base);
+    for (const name of ['', 'x'.repeat(257), 5]) {
+      await expect(client.send(name as string)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('event name must be a string of 1-256 characters') });
+    }
+  });
+
+  it('joinRooms and leaveRooms with bad rooms say what rooms must be', () => {
+    const client = new EncryptedWebSocketClient(base);
+    const bad = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('Rooms: rooms must be an array of non-empty strings') });
+    expect(() => client.joinRooms([''])).toThrow(bad);
+    expect(() => client.leaveRooms('lobby' as never)).toThrow(bad);
+  });
+
+  it('a URL the WebSocket constructor refuses names the url option, with the refusal as cause', async () => {
+    const refusal = new SyntaxError('bad scheme');
+    class Refusing extends UnreachableWebSocket {
+      constructor(url: string) {
+        super(url);
+        throw refusal;
+      }
+    }
+    const client = new EncryptedWebSocketClient({ ...base, url: 'http://x', WebSocket: Refusing });
+    await expect(client.connect()).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining("option 'url' must be a ws:// or wss:// URL the WebSocket constructor accepts"),
+      cause: refusal,
+    });
+    expect(client.getState()).toBe('disconnected');
   });
 });
 
