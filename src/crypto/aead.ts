@@ -55,14 +55,13 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 export async function aesGcm(
   op: 'encrypt' | 'decrypt',
   key: CryptoKey,
-  iv: Uint8Array,
-  data: Uint8Array,
-  aad: Uint8Array = EMPTY,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+  additionalData: Uint8Array<ArrayBuffer> = EMPTY,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const subtle = getSubtle();
   try {
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toBufferSource(iv), additionalData: toBufferSource(aad), tagLength: 128 };
-    return new Uint8Array(await subtle[op](params, key, toBufferSource(data)));
+    return new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData, tagLength: 128 }, key, data));
   } catch (cause) {
     throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
   }
@@ -89,7 +88,7 @@ export async function encryptBytes(options: EncryptBytesOptions): Promise<Uint8A
   const { key, iv, plaintext, aad = EMPTY } = options;
   checkGcm(key, 'encrypt', iv, aad);
   assertBytes(plaintext, 'plaintext');
-  return aesGcm('encrypt', key, iv, plaintext, aad);
+  return aesGcm('encrypt', key, toBufferSource(iv), toBufferSource(plaintext), toBufferSource(aad));
 }
 
 /**
@@ -109,5 +108,5 @@ export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8A
   } catch (cause) {
     throw new DecryptError({ cause });
   }
-  return aesGcm('decrypt', key, iv, ciphertext, aad);
+  return aesGcm('decrypt', key, toBufferSource(iv), toBufferSource(ciphertext), toBufferSource(aad));
 }

@@ -38,6 +38,15 @@ export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<
 }
 
 /**
+ * The bytes of strict, canonical base64 text; no bytes for anything else (or
+ * for ''), for callers that need at least one byte and name their own failure.
+ * @internal
+ */
+export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
+  return (typeof text === 'string' && codec.decode(text)) || new Uint8Array();
+}
+
+/**
  * Standard padded base64 of an `ArrayBuffer` (same signature as in signal-crypto.ts).
  *
  * @example

@@ -4,7 +4,7 @@
  * what was wrong; nothing from the network is used before it passes here.
  */
 import { ProtocolError } from '../errors.js';
-import { selectBase64Codec } from '../crypto/base64-codecs.js';
+import { decodeBase64 } from '../crypto/base64.js';
 import { decodeUtf8 } from '../crypto/bytes.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
@@ -28,18 +28,6 @@ export interface ParsedEnvelope {
   iv: string;
   ivBytes: Uint8Array<ArrayBuffer>;
   ct: Uint8Array<ArrayBuffer>;
-}
-
-const codec = selectBase64Codec(globalThis);
-
-/**
- * The bytes of strict, canonical base64 text (so an IV's text can key the
- * replay guard); no bytes for anything else. Every Signal caller needs at
- * least one byte and names its own failure, so the empty result is the refusal.
- * @internal
- */
-export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
-  return (typeof text === 'string' && codec.decode(text)) || new Uint8Array();
 }
 
 /**

@@ -7,7 +7,8 @@ import { agreeAesKey } from '../crypto/signal-crypto.js';
 import { importRawP256 } from '../crypto/ecdh.js';
 import { verifySignature } from '../crypto/signing.js';
 import type { IECDHKeyPair } from '../crypto/ecdh.js';
-import { decodeBase64, need } from './frames.js';
+import { decodeBase64 } from '../crypto/base64.js';
+import { need } from './frames.js';
 import type { ISignalConnectedData } from './types.js';
 
 /** Largest HKDF salt accepted from a server, in bytes. */

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkRawP256 } from '../crypto/ecdh.js';
 import { isRecord, isStringArray } from '../protocol/guards.js';
-import { decodeBase64 } from './frames.js';
+import { decodeBase64 } from '../crypto/base64.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import type { IWSLogger } from './types.js';
 
