@@ -17,20 +17,14 @@ function checkHkdf(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8A
 /** HKDF-SHA-256 parameters. */
 const hkdfParams = (salt: Uint8Array, info: Uint8Array): HkdfParams => ({ name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) });
 
-const importHkdfKey = (ikm: Uint8Array, usage: KeyUsage): Promise<CryptoKey> => getSubtle().importKey('raw', toBufferSource(ikm), 'HKDF', false, [usage]);
-
-/** {@link importHkdfKey} for caller-supplied key material: a refusal names what to pass. */
-async function importCheckedHkdfKey(ikm: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+/** Runs a derivation on caller-supplied key material: WebCrypto refusing it becomes an error that says what to pass. */
+async function refusedAsKeyFormat<T>(derive: () => Promise<T>): Promise<T> {
   try {
-    return await importHkdfKey(ikm, usage);
+    return await derive();
   } catch (cause) {
     throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause });
   }
 }
-
-/** The AES-256-GCM key (non-extractable, encrypt + decrypt) of an HKDF key. */
-const aesGcmKeyOf = (key: CryptoKey, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> =>
-  getSubtle().deriveKey(hkdfParams(salt, info), key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 
 /**
  * HKDF-SHA-256 (RFC 5869): `lengthBits / 8` bytes of output keying material.
@@ -52,7 +46,8 @@ export async function hkdf(
       `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
     );
   }
-  const key = await importCheckedHkdfKey(checkHkdf(ikm, salt, info), 'deriveBits');
+  const bytes = toBufferSource(checkHkdf(ikm, salt, info));
+  const key = await refusedAsKeyFormat(() => getSubtle().importKey('raw', bytes, 'HKDF', false, ['deriveBits']));
   return new Uint8Array(await getSubtle().deriveBits(hkdfParams(salt, info), key, lengthBits));
 }
 
@@ -64,14 +59,18 @@ export async function hkdf(
  * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
  */
 export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
-  return aesGcmKeyOf(await importCheckedHkdfKey(checkHkdf(ikm, salt, info), 'deriveKey'), salt, info);
+  const bytes = toBufferSource(checkHkdf(ikm, salt, info));
+  return refusedAsKeyFormat(() => hkdfAesGcmKey(bytes, toBufferSource(salt), toBufferSource(info)));
 }
 
 /**
  * {@link deriveAesGcmKey} without the argument checks, for callers whose bytes
- * are known good (an ECDH secret): WebCrypto's own error is left as it is.
+ * are known good and ArrayBuffer-backed (an ECDH secret): one WebCrypto
+ * pipeline, and WebCrypto's own error is left as it is.
  * @internal
  */
-export async function hkdfAesGcmKey(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
-  return aesGcmKeyOf(await importHkdfKey(ikm, 'deriveKey'), salt, info);
+export async function hkdfAesGcmKey(ikm: Uint8Array<ArrayBuffer>, salt: Uint8Array<ArrayBuffer>, info: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  const subtle = getSubtle();
+  const key = await subtle.importKey('raw', ikm, 'HKDF', false, ['deriveKey']);
+  return subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }

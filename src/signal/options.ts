@@ -107,7 +107,7 @@ const MIN: Record<string, number> = { heartbeatInterval: 1, replayWindow: 1, max
 export const ROOMS = 'an array of non-empty strings';
 
 /** What `url` must be (checked up front, and when the WebSocket constructor refuses it). */
-export const WS_URL = 'a ws:// or wss:// URL the WebSocket constructor accepts';
+export const WS_URL = 'a ws:// or wss:// URL';
 
 /** The InvalidArgumentError for option `name` (`''`: the options object): it must be `must`. */
 export function optionError(name: string, must: string, cause?: unknown): InvalidArgumentError {
