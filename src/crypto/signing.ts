@@ -69,16 +69,17 @@ export async function verify(publicKey: CryptoKey, signature: Uint8Array, data: 
   assertKey(publicKey, 'verify key', { type: 'public', algorithm: 'ECDSA', namedCurve: 'P-256', usage: 'verify' });
   assertBytes(signature, 'signature');
   assertBytes(data, 'signed data');
-  return verifySignature(publicKey, signature, data);
+  return verifySignature(publicKey, toBufferSource(signature), toBufferSource(data));
 }
 
 /**
  * {@link verify} without the argument checks, for callers whose key is known
- * to be an ECDSA P-256 verify key (a signature of the wrong length is still `false`).
+ * to be an ECDSA P-256 verify key and whose bytes are ArrayBuffer-backed (a
+ * signature of the wrong length is still `false`).
  * @internal
  */
-export async function verifySignature(publicKey: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
-  return signature.length === P256_SIGNATURE_LENGTH && getSubtle().verify(ECDSA_SHA256, publicKey, toBufferSource(signature), toBufferSource(data));
+export async function verifySignature(publicKey: CryptoKey, signature: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  return signature.length === P256_SIGNATURE_LENGTH && getSubtle().verify(ECDSA_SHA256, publicKey, signature, data);
 }
 
 /** The raw 65-byte uncompressed form of an ECDSA P-256 public key. */
