@@ -128,6 +128,7 @@ export interface Base64Environment {
  * not carry its codec: the Node entry points install it (src/node/setup.ts).
  */
 export function selectBase64Codec(env: Base64Environment): Base64Codec {
-  const native = env.Uint8Array as { fromBase64?: unknown; prototype?: { toBase64?: unknown } } | undefined;
-  return typeof native?.fromBase64 === 'function' && typeof native.prototype?.toBase64 === 'function' ? createNativeBase64(native as NativeBase64Constructor) : base64Fallback;
+  // Engines ship fromBase64 and toBase64 together (TC39 Uint8Array base64), so one test finds both.
+  const native = env.Uint8Array as { fromBase64?: unknown } | undefined;
+  return typeof native?.fromBase64 === 'function' ? createNativeBase64(native as NativeBase64Constructor) : base64Fallback;
 }

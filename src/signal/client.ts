@@ -175,7 +175,7 @@ export class EncryptedWebSocketClient {
     }
     if (control) return ws.send(text);
     const key = link!.key;
-    need(key, `${what}: no session key (the server offered none)`, InvalidStateError);
+    need(key, `${what}: not encrypted: the server offered no key`, InvalidStateError);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, key);
     sealing.catch(ignore);

@@ -79,7 +79,7 @@ export const signalClientDefaults = Object.freeze({
   autoJoinRooms: Object.freeze([]) as readonly string[],
   requireEncryption: true,
   replayWindow: 4096,
-  maxFrameSize: 1024 * 1024,
+  maxFrameSize: 2 ** 20,
   handshakeTimeout: 15_000,
 });
 

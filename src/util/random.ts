@@ -13,7 +13,7 @@ export function webCrypto(): Crypto {
   const c = (globalThis as { crypto?: Crypto }).crypto;
   if (!c?.subtle) {
     throw new UnsupportedEnvironmentError(
-      'crypto.subtle is missing: serve the page over https:// or from localhost (a secure context), or use Node 20+',
+      'crypto.subtle is missing: serve the page over https:// or from localhost, or use Node 20+',
     );
   }
   return c;

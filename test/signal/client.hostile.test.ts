@@ -105,7 +105,7 @@ describe('no downgrade (requireEncryption)', () => {
     const got = nextEvent(c, 'news');
     conn.send('news', 1);
     expect(await got).toBe(1);
-    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining("send('news'): no session key") });
+    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining("send('news'): not encrypted: the server offered no key") });
     const error = nextEvent(c, 'error');
     conn.send('encrypted', { iv: 'AAAAAAAAAAAAAAAA', ct: 'A'.repeat(24) });
     expect(await error).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining("'encrypted' frame without a session key") });
