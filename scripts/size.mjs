@@ -8,12 +8,8 @@
 //   npm run size             measure (builds first when dist/ is missing)
 //   npm run size -- --build  rebuild first
 //   npm run size -- --json   machine-readable output
-//   npm run size -- --strict fail on any entry over its budget, ceiling or not
 //
-// Each entry has a budget (its target). An entry that does not meet its budget yet also has a
-// ceiling: today's size, which it must not grow past, so every change can only move it toward
-// the budget. Exits 1 when an entry is over its ceiling (or over its budget, where it has no
-// ceiling, or with --strict).
+// Exits 1 when an entry is over its budget.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -38,7 +34,6 @@ const ENTRIES = [
     what: "import { EncryptedWebSocketClient } from 'wss-sessions/signal'",
     code: "export { EncryptedWebSocketClient } from 'wss-sessions/signal';",
     budget: 5 * KB,
-    ceiling: 6500,
   },
   { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB },
 ];
@@ -80,23 +75,15 @@ async function measure(entry, consumer) {
   const bytes = entry.file ? readFileSync(join(ROOT, entry.file)) : await bundle(entry.code, consumer);
   const gzip = gzipSync(bytes, { level: 9 }).length;
   const budget = entry.budget ?? null;
-  const ceiling = entry.ceiling ?? null;
-  return { name: entry.name, what: entry.what, minified: bytes.length, gzip, budget, ceiling };
+  return { name: entry.name, what: entry.what, minified: bytes.length, gzip, budget };
 }
 
-/** 'ok', 'over budget' (still under its ceiling) or 'fail'. */
-function verdictOf(row, strict) {
-  if (row.budget === null || row.gzip <= row.budget) return 'ok';
-  return !strict && row.ceiling !== null && row.gzip <= row.ceiling ? 'over budget' : 'fail';
-}
+const withinBudget = (row) => row.budget === null || row.gzip <= row.budget;
 
-function describe(row, verdict) {
+function describe(row) {
   if (row.budget === null) return '(no budget)';
   const budget = `budget ${kb(row.budget)}`;
-  if (verdict === 'ok') return row.ceiling === null ? `${budget}  ok` : `${budget}  ok: now remove its ceiling in scripts/size.mjs`;
-  const over = `${budget}  OVER by ${kb(row.gzip - row.budget)}`;
-  if (verdict === 'over budget') return `${over} (ceiling ${row.ceiling} B holds)`;
-  return row.ceiling !== null && row.gzip > row.ceiling ? `${over}, and grew past its ceiling of ${row.ceiling} B: FAIL` : `${over}: FAIL`;
+  return withinBudget(row) ? `${budget}  ok (${row.budget - row.gzip} B to spare)` : `${budget}  OVER by ${row.gzip - row.budget} B: FAIL`;
 }
 
 const kb = (n) => `${(n / KB).toFixed(2)} KB`;
@@ -110,23 +97,18 @@ async function main() {
     await symlink(ROOT, join(consumer, 'node_modules/wss-sessions'), 'dir');
     const rows = [];
     for (const entry of [...ENTRIES, ...EXTRA]) rows.push(await measure(entry, consumer));
-    const strict = args.has('--strict');
-    for (const r of rows) r.verdict = verdictOf(r, strict);
-    const over = rows.filter((r) => r.verdict !== 'ok');
-    const failed = rows.filter((r) => r.verdict === 'fail');
+    const over = rows.filter((r) => !withinBudget(r));
     if (args.has('--json')) {
-      console.log(JSON.stringify({ unit: 'bytes', rows, over: over.map((r) => r.name), failed: failed.map((r) => r.name) }, null, 2));
+      console.log(JSON.stringify({ unit: 'bytes', rows, over: over.map((r) => r.name) }, null, 2));
     } else {
       console.log('Browser bundle sizes: esbuild --bundle --minify (platform browser) of each import, gzip -9; 1 KB = 1024 bytes\n');
       for (const r of rows) {
-        console.log(`${r.name.padEnd(28)} min ${String(r.minified).padStart(7)} B   gzip ${String(r.gzip).padStart(6)} B (${kb(r.gzip)})   ${describe(r, r.verdict)}`);
+        console.log(`${r.name.padEnd(28)} min ${String(r.minified).padStart(7)} B   gzip ${String(r.gzip).padStart(6)} B (${kb(r.gzip)})   ${describe(r)}`);
         console.log(`${''.padEnd(28)} ${r.what}`);
       }
-      const names = (list) => list.map((r) => r.name).join(', ');
-      if (!over.length) console.log('\nEvery entry is within its budget.');
-      else console.log(`\nOver budget: ${names(over)}.${failed.length ? ` FAILED: ${names(failed)}.` : ' None grew past its ceiling.'}`);
+      console.log(over.length ? `\nOver budget: ${over.map((r) => r.name).join(', ')}.` : '\nEvery entry is within its budget.');
     }
-    process.exitCode = failed.length ? 1 : 0;
+    process.exitCode = over.length ? 1 : 0;
   } finally {
     await rm(consumer, { recursive: true, force: true });
   }
