@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 
-/** Checks a private ID argument (also used for a raw request's `method`): a non-empty string. */
-export function checkPrivateId(name: string, value: unknown): string {
+/** Checks an argument that must be a non-empty string (a private ID, a raw request's method). */
+export function checkNonEmpty(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'${name}' must be a non-empty string, got ${describe(value)}`);
   return value;
 }
@@ -12,7 +12,7 @@ export function checkRecipients(name: string, value: unknown, allowEmpty: boolea
   if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
     throw new InvalidArgumentError(`'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of them, got ${describe(value)}`);
   }
-  list.forEach((id, i) => checkPrivateId(`${name}[${i}]`, id));
+  list.forEach((id, i) => checkNonEmpty(`${name}[${i}]`, id));
   return list as string[];
 }
 

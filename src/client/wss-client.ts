@@ -8,7 +8,7 @@ import { RpcChannel, type RequestOptions } from '../transport/rpc-channel.js';
 import type { CloseInfo } from '../transport/transport.js';
 import { resolveWebSocket, WebSocketTransport } from '../transport/websocket.js';
 import { randomHex, sha256Hex } from '../util/random.js';
-import { checkPrivateId, checkRecipients } from './args.js';
+import { checkNonEmpty, checkRecipients } from './args.js';
 import type { ClientState, WSSClientEvents } from './events.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WSSClientOptions } from './options.js';
 
@@ -189,7 +189,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
 
   /** Changes this session's private ID; peers see a `peerpid` event. */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
-    checkPrivateId('privateId', privateId);
+    checkNonEmpty('privateId', privateId);
     const id = await this.#call('setPrivateId', 'WSS_Session', { action: 'setPID', privateID: privateId }, parseSessionResult, options);
     this.#privateId = id;
     this.#emit('privateid', { privateId: id });
@@ -203,7 +203,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
 
   /** Sends a raw JSON-RPC request over the socket, for server extensions. */
   request<T = unknown>(method: string, params?: unknown, options: RawRequestOptions<T> = {}): Promise<T> {
-    checkPrivateId('method', method);
+    checkNonEmpty('method', method);
     return this.#call(method, method, params, options.parse ?? ((result) => result as T), options);
   }
 
