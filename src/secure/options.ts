@@ -1,10 +1,8 @@
 /** Options of SecureSession: the one options type, its defaults and its up-front checks. */
 import { resolveClientOptions, wssClientDefaults, type WSSClientOptions } from '../client/options.js';
-
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { Logger } from '../util/logger.js';
-
 
 /** Reconnect behaviour after the socket drops without `disconnect()`. */
 export interface ReconnectOptions {

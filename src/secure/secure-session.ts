@@ -396,7 +396,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (this.#view.delete(privateId) && announce) this.#emit('peerdisconnect', { privateId });
   }
 
-
   /**
    * Delivers one pushed message: plaintext sessions as is; encrypted ones
    * authenticated and decrypted, checking first what can be checked without

@@ -35,7 +35,6 @@ function referenceDecode(text: string): Uint8Array | undefined {
   return out.toString('base64') === text ? new Uint8Array(out) : undefined;
 }
 
-
 for (const [name, codec] of codecs) {
   describe.skipIf(!codec)(`base64 codec: ${name}`, () => {
     const c = codec as Base64Codec;
