@@ -49,13 +49,13 @@ export class RpcError extends WssError {
   readonly code = 'ERR_RPC';
   override readonly name = 'RpcError';
   /** The JSON-RPC error code the server sent (for example `-32001`). */
-  readonly rpcCode: number;
+  declare readonly rpcCode: number;
   /** The JSON-RPC error `data` member, if the server sent one. */
-  readonly data: unknown;
+  declare readonly data: unknown;
   /** The method of the request that failed. */
-  readonly method: string;
+  declare readonly method: string;
   /** The server's error message, unchanged. */
-  readonly serverMessage: string;
+  declare readonly serverMessage: string;
 
   constructor(method: string, rpcCode: number, serverMessage: string, data?: unknown) {
     super(`${method} failed with server error ${rpcCode}: ${serverMessage}`);
@@ -70,13 +70,16 @@ export class RpcError extends WssError {
 export class TimeoutError extends WssError {
   readonly code = 'ERR_TIMEOUT';
   override readonly name = 'TimeoutError';
-  constructor(
-    /** What timed out (a method name or an operation). */
-    readonly operation: string,
-    /** The timeout that elapsed, in milliseconds. */
-    readonly timeoutMs: number,
-  ) {
+  // `declare`: assigned in the constructor, so no separate field definitions are emitted.
+  /** What timed out (a method name or an operation). */
+  declare readonly operation: string;
+  /** The timeout that elapsed, in milliseconds. */
+  declare readonly timeoutMs: number;
+
+  constructor(operation: string, timeoutMs: number) {
     super(`${operation} got no answer within ${timeoutMs} ms; raise the timeout option or check the server`);
+    this.operation = operation;
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -84,19 +87,21 @@ export class TimeoutError extends WssError {
 export class ConnectionClosedError extends WssError {
   readonly code = 'ERR_CONNECTION_CLOSED';
   override readonly name = 'ConnectionClosedError';
-  constructor(
-    /** What was cut off (a method name or an operation). */
-    readonly operation: string,
-    /** The WebSocket close code, when known. */
-    readonly closeCode?: number,
-    /** The WebSocket close reason, when known. */
-    readonly closeReason?: string,
-    options?: WssErrorOptions,
-  ) {
+  /** What was cut off (a method name or an operation). */
+  declare readonly operation: string;
+  /** The WebSocket close code, when known. */
+  declare readonly closeCode?: number;
+  /** The WebSocket close reason, when known. */
+  declare readonly closeReason?: string;
+
+  constructor(operation: string, closeCode?: number, closeReason?: string, options?: WssErrorOptions) {
     super(
       `${operation} failed: the connection closed${closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`}; connect again and retry`,
       options,
     );
+    this.operation = operation;
+    this.closeCode = closeCode;
+    this.closeReason = closeReason;
   }
 }
 
@@ -105,7 +110,7 @@ export class ProtocolError extends WssError {
   readonly code = 'ERR_PROTOCOL';
   override readonly name = 'ProtocolError';
   /** The start of the offending frame (at most 200 characters), for logs. */
-  readonly frame: string | undefined;
+  declare readonly frame: string | undefined;
 
   constructor(message: string, options?: WssErrorOptions & { frame?: string }) {
     super(message, options);
