@@ -6,7 +6,7 @@ import type { ConnectOptions } from '../protocol/wss.js';
 import { postJsonRpc, resolveFetch } from '../transport/http.js';
 import { RpcChannel, type RequestOptions } from '../transport/rpc-channel.js';
 import type { CloseInfo } from '../transport/transport.js';
-import { resolveWebSocket, WebSocketTransport } from '../transport/websocket.js';
+import { resolveWebSocket, WebSocketTransport, type WebSocketConstructor } from '../transport/websocket.js';
 import { randomHex, sha256Hex } from '../util/random.js';
 import { checkNonEmpty, checkRecipients } from './args.js';
 import type { ClientState, WSSClientEvents } from './events.js';
@@ -126,27 +126,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
         (await postJsonRpc(resolveFetch(options.fetch), handshakeUrl, 'WSS_Handshake', { user_token }, parseHandshakeResult, requestTimeout, signal));
       const Ctor = await resolveWebSocket(options.WebSocket);
       check();
-      let markClosed!: () => void;
-      this.#closed = new Promise<void>((resolve) => (markClosed = resolve));
-      const error = (error: ProtocolError): void => {
-        if (!current()) return;
-        options.logger.warn(`wss-sessions: ${error.message}`);
-        this.#emit('error', error);
-      };
-      const transport = (this.#transport = new WebSocketTransport(Ctor, options, {
-        message: (frame) => conn.receive(frame),
-        error,
-        close: (info) => {
-          conn.close(info);
-          markClosed();
-          if (current()) this.#down(info);
-        },
-      }));
-      const conn = (this.#conn = new RpcChannel(options, {
-        send: (frame) => transport.send(frame),
-        push: (push) => current() && this.#onPush(push),
-        error,
-      }));
+      const [transport, conn] = this.#wire(Ctor, current);
       await transport.open(signal);
       check();
       const server_token = (this.#serverToken = (
@@ -163,14 +143,49 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const backlog = this.#backlog;
       this.#backlog = null;
       backlog?.forEach((push) => this.#onPush(push));
-      const verified = (this.#privateIdVerified = (await sha256Hex(`${server_token}:${user_token}`)) === privateId);
-      if (!verified) {
-        options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`);
-      }
+      await this.#verify(privateId, server_token, user_token);
       return { privateId, peers: [...connect] };
     } catch (error) {
       if (current()) this.#down();
       throw error;
+    }
+  }
+
+  /**
+   * A transport and a channel for one connection, wired to each other and to
+   * this client; `current` tells whether that connection is still this client's.
+   */
+  #wire(Ctor: WebSocketConstructor, current: () => boolean): [WebSocketTransport, RpcChannel] {
+    const { logger } = this.#options;
+    let markClosed!: () => void;
+    this.#closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const error = (error: ProtocolError): void => {
+      if (!current()) return;
+      logger.warn(`wss-sessions: ${error.message}`);
+      this.#emit('error', error);
+    };
+    const transport = (this.#transport = new WebSocketTransport(Ctor, this.#options, {
+      message: (frame) => conn.receive(frame),
+      error,
+      close: (info) => {
+        conn.close(info);
+        markClosed();
+        if (current()) this.#down(info);
+      },
+    }));
+    const conn = (this.#conn = new RpcChannel(this.#options, {
+      send: (frame) => transport.send(frame),
+      push: (push) => current() && this.#onPush(push),
+      error,
+    }));
+    return [transport, conn];
+  }
+
+  /** Checks the private ID against SHA-256(server_token:user_token); a mismatch is allowed (servers may differ), and logged. */
+  async #verify(privateId: string, serverToken: string, userToken: string): Promise<void> {
+    this.#privateIdVerified = (await sha256Hex(`${serverToken}:${userToken}`)) === privateId;
+    if (!this.#privateIdVerified) {
+      this.#options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`);
     }
   }
 
