@@ -263,25 +263,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
     this.#client = client;
     this.#keys = keys;
-    // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    client.on('state', ({ state }) => state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
-    client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
-    client.on('message', (e) => this.#onMessage(keys, e));
-    client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
-    client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
-      this.#enqueue(() => {
-        const peer = this.#peers.get(oldPrivateId);
-        // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
-        if (peer) {
-          this.#left(oldPrivateId, false);
-          this.#putPeer(Object.assign(peer, { id: newPrivateId }));
-        }
-        this.#emit('peerpid', { oldPrivateId, newPrivateId });
-      }),
-    );
-    client.on('close', (e) => this.#onClose(e));
-    client.on('error', (e) => this.#emit('error', e));
+    this.#listen(client, keys, reconnecting);
     await client.connect();
     check();
     const desired = this.#desiredPrivateId;
@@ -296,6 +278,19 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#setPrivateIdValue(client.privateId as string);
     void this.#pump();
     return client.privateId as string;
+  }
+
+  /** Turns one client's events into this session's, through the inbox; `keys` are the connection's (`null`: plaintext). */
+  #listen(client: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
+    // The peers of the `WSS_Connect` result, taken before any push that follows it.
+    client.on('state', ({ state }) => state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
+    client.on('message', (e) => this.#onMessage(keys, e));
+    client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
+    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
+    client.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamed(oldPrivateId, newPrivateId)));
+    client.on('close', (e) => this.#onClose(e));
+    client.on('error', (e) => this.#emit('error', e));
   }
 
   #setPrivateIdValue(privateId: string): void {
@@ -388,6 +383,17 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#peers.set(privateId, peer);
     this.#view.set(privateId, Object.freeze({ ...summary, options, usable: !this.encrypted || !!peer.send }));
     return summary;
+  }
+
+  /** A peer changed its private ID. */
+  #renamed(oldPrivateId: string, newPrivateId: string): void {
+    const peer = this.#peers.get(oldPrivateId);
+    // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
+    if (peer) {
+      this.#left(oldPrivateId, false);
+      this.#putPeer(Object.assign(peer, { id: newPrivateId }));
+    }
+    this.#emit('peerpid', { oldPrivateId, newPrivateId });
   }
 
   /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. */
