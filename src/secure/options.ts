@@ -2,6 +2,7 @@
 import { resolveClientOptions, wssClientDefaults, type WSSClientOptions } from '../client/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
+import { backoffBase } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 
 /** Reconnect behaviour after the socket drops without `disconnect()`. */
@@ -176,6 +177,5 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
  * capped at `maxInterval`, then multiplied by a random factor in [1 − jitter, 1].
  */
 export function backoffDelay(attempt: number, r: ResolvedReconnect, random: () => number = Math.random): number {
-  const base = Math.min(r.maxInterval, r.interval * r.backoffMultiplier ** Math.max(0, attempt - 1));
-  return Math.round(base * (1 - r.jitter * random()));
+  return Math.round(backoffBase(attempt, r) * (1 - r.jitter * random()));
 }

@@ -1,5 +1,5 @@
 /** Reconnection delays: exponential backoff with ±50 % jitter. */
-import type { IReconnectOptions } from './options.js';
+import { backoffBase, type BackoffSchedule } from '../util/backoff.js';
 
 /**
  * The delay before reconnection attempt `attempt` (1 for the first retry):
@@ -12,10 +12,8 @@ import type { IReconnectOptions } from './options.js';
  */
 export function reconnectDelay(
   attempt: number,
-  options: Required<Pick<IReconnectOptions, 'interval' | 'backoffMultiplier' | 'maxInterval'>>,
+  options: BackoffSchedule,
   random: () => number = Math.random,
 ): number {
-  const exponent = Math.max(0, attempt - 1);
-  const base = Math.min(options.interval * options.backoffMultiplier ** exponent, options.maxInterval);
-  return Math.floor(base * (0.5 + random()));
+  return Math.floor(backoffBase(attempt, options) * (0.5 + random()));
 }
