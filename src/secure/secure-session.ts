@@ -227,9 +227,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** The current client, for an operation that needs state `'connected'`. */
   #connected(operation: string): WSSClient {
-    // While connected there is always a client.
-    if (this.#state !== 'connected') throw new NotConnectedError(operation, this.#state);
-    return this.#client as WSSClient;
+    // A 'close' listener runs while the state still reads 'connected' but the client is already let go of.
+    const client = this.#client;
+    if (this.#state !== 'connected' || !client) throw new NotConnectedError(operation, this.#state);
+    return client;
   }
 
   async #shutdown(): Promise<void> {
@@ -252,7 +253,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async #establish(reconnecting: boolean): Promise<string> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
-    // The identity is loaded once: the pair was checked up front, so a failure (no WebCrypto) would only repeat.
+    // The identity's public half is exported once, on the first connect that gets that far, and kept.
     const keys = encryption ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity))) : null;
     // After each wait: disconnect() may have made this attempt stale, or the socket closed.
     const check = (): void => {
@@ -364,7 +365,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       const { pk } = keys;
       const old = this.#peers.get(privateId);
       // The same key announced again changes nothing.
-      if (old?.pk === pk) return;
+      if (old?.pk === pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
       // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
       if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) {
         keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`));
@@ -399,7 +400,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. */
   #left(privateId: string, announce = true): void {
     this.#peers.delete(privateId);
-    if (this.#view.delete(privateId) && announce) this.#emit('peerdisconnect', { privateId });
+    if (!this.#view.delete(privateId)) this.#logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
+    else if (announce) this.#emit('peerdisconnect', { privateId });
   }
 
   /**

@@ -240,6 +240,19 @@ describe('SecureSession through the reference server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a close listener that calls the API gets NotConnectedError, not a TypeError', async () => {
+    const { a, tracked } = await droppablePair(3);
+    let fromListener: Promise<unknown> | undefined;
+    a.once('close', () => {
+      fromListener = a.getPrivateId();
+      fromListener.catch(() => {});
+    });
+    tracked.sockets[0]?.terminate();
+    await untilState(a, 'reconnecting');
+    await expect(fromListener).rejects.toBeInstanceOf(NotConnectedError);
+    await expect(fromListener).rejects.toThrow(/^getPrivateId needs a connected session/);
+  });
+
   it('in-flight sends at a drop are acknowledged or rejected, never delivered twice', async () => {
     const { a, b, tracked, pb, received } = await droppablePair(1000);
     const reconnected = next(a, 'reconnected');
