@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors.js';
+
 /** The listener type of event `E` in an event map whose members are listener signatures. */
 export type Listener<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void ? (...args: A) => void : never;
 
@@ -76,6 +78,8 @@ export class EventEmitter<Events extends object> {
   }
 
   #add(event: keyof Events, [fn, context, once]: Entry): this {
+    // Refused at once, as eventemitter3 does: stored, it would throw on every emit and starve the listeners after it.
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`the listener of '${String(event)}' must be a function, got ${typeof fn}`);
     this.#events.set(event, [...(this.#events.get(event) ?? []), [fn, context || this, once]]);
     return this;
   }

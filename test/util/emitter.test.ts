@@ -1,5 +1,6 @@
 import { EventEmitter as Reference } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { EventEmitter } from '../../src/util/emitter.js';
 
 interface Events {
@@ -78,6 +79,15 @@ describe('EventEmitter', () => {
     calls.length = 0;
     e.emit('a', 0);
     expect(calls).toEqual(['first', 'added']);
+  });
+
+  it('refuses a listener that is not a function, at registration (eventemitter3 throws there too)', () => {
+    const e = new EventEmitter<Events>();
+    const reference = new Reference<Events>();
+    expect(() => reference.on('a', undefined as never)).toThrow(TypeError);
+    expect(() => e.on('a', undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => e.once('a', 'x' as never)).toThrow(/listener of 'a' must be a function, got string/);
+    expect(e.listenerCount('a')).toBe(0);
   });
 
   it('removeAllListeners() clears one event or all', () => {
