@@ -117,8 +117,13 @@ export class WebSocketTransport implements Transport {
     try {
       socket?.close(code, reason);
     } catch {
-      // A close() the socket refuses (bad state) still ends the transport.
-      socket?.onclose?.({ code: 1006, reason: 'close failed' });
+      // Browsers refuse codes other than 1000 and 3000-4999, and reasons over 123 bytes: close without them.
+      try {
+        socket?.close();
+      } catch {
+        // A socket that refuses even that still ends the transport.
+        socket?.onclose?.({ code: 1006, reason: 'close failed' });
+      }
     }
   }
 }

@@ -117,4 +117,22 @@ describe('WebSocketTransport over mock-socket', () => {
     expectDetached(sockets[0]);
     expect(closes).toEqual([]);
   });
+
+  it('a close code the socket refuses (as browsers refuse 1001) falls back to a plain close, which is then reported', async () => {
+    const { transport, sockets, closes, closedOnce } = setup();
+    await transport.open();
+    const socket = sockets[0] as WebSocketLike;
+    const close = socket.close.bind(socket);
+    const calls: unknown[][] = [];
+    socket.close = (...args: [number?, string?]) => {
+      calls.push(args);
+      if (args.length) throw new DOMException('code not allowed', 'InvalidAccessError');
+      close();
+    };
+    transport.close(1001, 'going away');
+    await closedOnce;
+    expect(calls).toEqual([[1001, 'going away'], []]);
+    expect(closes).toHaveLength(1);
+    expectDetached(socket);
+  });
 });
