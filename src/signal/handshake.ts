@@ -23,7 +23,7 @@ export function signalTranscript(clientPublicKey: Uint8Array, serverPublicKey: U
 }
 
 /** Imports a `serverVerifyKey` option value (already format-checked) as an ECDSA verify key. */
-export async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey> {
+async function loadVerifyKey(key: string | CryptoKey): Promise<CryptoKey> {
   return typeof key === 'string' ? importRawP256(decodeBase64(key), 'serverVerifyKey', true) : key;
 }
 

@@ -106,7 +106,7 @@ const MIN: Record<string, number> = { heartbeatInterval: 1, replayWindow: 1, max
 /** What a room list must be (`autoJoinRooms`, `joinRooms`, `leaveRooms`). */
 export const ROOMS = 'an array of non-empty strings';
 
-/** What `url` must be (checked up front, and when the WebSocket constructor refuses it). */
+/** What `url` must be, as the errors say: when it is not a non-empty string up front, and when the WebSocket constructor refuses it. */
 export const WS_URL = 'a ws:// or wss:// URL';
 
 /** The InvalidArgumentError for option `name` (`''`: the options object): it must be `must`. */

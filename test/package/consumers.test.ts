@@ -34,11 +34,14 @@ let consumer = '';
 const BODY = `
 // Measured before the server entry (which has Node's setup too) is loaded.
 const base64 = crypto.base64Implementation;
-const webSocket = (await new Promise((resolve) => {
-  const probe = new core.WSSClient({ url: 'ws://127.0.0.1:9' });
-  probe.on('error', () => {});
+// A port that accepts and drops every connection: a client that found a WebSocket fails with ConnectionClosedError.
+const dropping = net.createServer((socket) => socket.destroy());
+await new Promise((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+const webSocket = await new Promise((resolve) => {
+  const probe = new core.WSSClient({ url: 'ws://127.0.0.1:' + dropping.address().port });
   probe.connect().then(() => resolve('connected'), (error) => resolve(error.name));
-}));
+});
+dropping.close();
 const server = await loadServer();
 const entries = { core, secure, crypto, signal, legacy, server };
 const names = Object.fromEntries(Object.entries(entries).map(([k, m]) => [k, Object.keys(m).filter((n) => n !== 'default').sort()]));
@@ -65,6 +68,7 @@ import * as secure from 'wss-sessions/secure';
 import * as crypto from 'wss-sessions/crypto';
 import * as signal from 'wss-sessions/signal';
 import * as legacy from 'wss-sessions/legacy';
+import * as net from 'node:net';
 const loadServer = () => import('wss-sessions/server');
 ${BODY}`;
 
@@ -74,6 +78,7 @@ const secure = require('wss-sessions/secure');
 const crypto = require('wss-sessions/crypto');
 const signal = require('wss-sessions/signal');
 const legacy = require('wss-sessions/legacy');
+const net = require('node:net');
 const loadServer = async () => require('wss-sessions/server');
 (async () => {
 ${BODY}
@@ -149,7 +154,7 @@ function expectWorking(r: ConsumerReport): void {
   expect(r.received).toEqual({ from: true, data: { hello: 'from a consumer' }, type: 'broadcast' });
   expect(r.peers).toBe(1);
   expect(r.sameErrorClass).toBe(true);
-  // The Node entries install Node's share: Buffer base64 (Node 20 has no native one) and \`ws\`, which reaches the closed port.
+  // The Node entries install Node's share: Buffer base64 (Node 20 has no native one) and `ws`, which reaches the dropping port.
   expect(r.base64).toBe(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function' ? 'native' : 'buffer');
   expect(r.webSocket).toBe('ConnectionClosedError');
   expect(r.entries.core).toEqual(expect.arrayContaining(['WSSClient', 'WssError', 'RpcError', 'TimeoutError']));
@@ -193,7 +198,7 @@ describe('the packed package', () => {
     });
     const code = result.outputFiles[0]?.text ?? '';
     expect(code).not.toMatch(/["']node:/);
-    // Node's setup module (Buffer base64, loading \`ws\`) stays out of browser bundles.
+    // Node's setup module (Buffer base64, loading `ws`) stays out of browser bundles.
     expect(code).not.toMatch(/\bBuffer\b|loadWebSocket =/);
     // One WSSClient class definition however many entries the app imports.
     expect(code.match(/class WSSClient\b/g)).toHaveLength(1);
