@@ -471,20 +471,27 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#pumping = true;
     while (this.#state === 'connected' && this.#queue.length) {
       const client = this.#client as WSSClient;
-      const queue = this.#queue;
-      let chars = 0;
-      const end = queue.findIndex((job, i) => (i >= BATCH_MESSAGES || job.batch !== queue[0]?.batch || (chars += job.json.length) > BATCH_CHARS) && i > 0);
-      const batch = queue.slice(0, end < 0 ? undefined : end);
+      const batch = this.#nextBatch();
       // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
       const write = await this.#prepare(client, batch).catch((error: unknown) => () => Promise.reject(error));
       if (this.#client !== client || this.#state !== 'connected') continue;
-      queue.splice(0, batch.length);
+      this.#queue.splice(0, batch.length);
       write().then(
         (result) => batch.forEach((job) => job.resolve(result)),
         (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
       );
     }
     this.#pumping = false;
+  }
+
+  /** The first queued send and those after it with its batch key, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
+  #nextBatch(): Job[] {
+    const queue = this.#queue;
+    const { batch, json } = queue[0] as Job;
+    let size = 1;
+    let chars = json.length;
+    while (size < BATCH_MESSAGES && queue[size]?.batch === batch && (chars += (queue[size] as Job).json.length) <= BATCH_CHARS) size++;
+    return queue.slice(0, size);
   }
 
   /**
