@@ -210,15 +210,22 @@ describe('messages of misuse', () => {
   });
 });
 
-/** A WebSocket whose server is always unreachable: it closes (1006) right after construction. */
-class UnreachableWebSocket implements WebSocketLike {
-  static created = 0;
+/** The handler slots and state every test socket here starts with. */
+abstract class TestSocket implements WebSocketLike {
   readyState = 0;
   onopen: WebSocketLike['onopen'] = null;
   onmessage: WebSocketLike['onmessage'] = null;
   onclose: WebSocketLike['onclose'] = null;
   onerror: WebSocketLike['onerror'] = null;
+  abstract send(frame: string): void;
+  abstract close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket whose server is always unreachable: it closes (1006) right after construction. */
+class UnreachableWebSocket extends TestSocket {
+  static created = 0;
   constructor(_url: string) {
+    super();
     UnreachableWebSocket.created++;
     queueMicrotask(() => {
       this.readyState = 3;
@@ -294,14 +301,10 @@ describe('reconnect schedule (fake timers)', () => {
  * `authenticate` with a `connected` that offers no encryption, and its
  * close() refuses codes other than 1000 and 3000-4999 (such as 1008).
  */
-class BrowserLikeWebSocket implements WebSocketLike {
+class BrowserLikeWebSocket extends TestSocket {
   static readonly closes: unknown[][] = [];
-  readyState = 0;
-  onopen: WebSocketLike['onopen'] = null;
-  onmessage: WebSocketLike['onmessage'] = null;
-  onclose: WebSocketLike['onclose'] = null;
-  onerror: WebSocketLike['onerror'] = null;
   constructor(_url: string) {
+    super();
     queueMicrotask(() => {
       this.readyState = 1;
       this.onopen?.({});
