@@ -21,8 +21,7 @@ const browserEntries = Object.keys(entries);
 const nodeOnly = existing({ server: 'build/src/server/index.js', cli: 'build/src/server/cli.js' });
 const nodeEntries = existing(Object.fromEntries(browserEntries.map((name) => [name, `build/src/node/${name}.js`])));
 
-const isExternal = (id) =>
-  id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0)(\/|$)/.test(id);
+const isExternal = (id) => id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0)(\/|$)/.test(id);
 
 /** The browser build must never reach a Node module: `ws` becomes nothing, `node:*` is an error. */
 const browserOnly = {
@@ -42,7 +41,11 @@ const browserPlugins = () => [browserOnly, nodeResolve({ browser: true }), commo
 export default [
   // ESM: the portable entries (what bundlers for browsers get), their Node versions under node/, and the server.
   {
-    input: { ...entries, ...Object.fromEntries(Object.entries(nodeEntries).map(([name, file]) => [`node/${name}`, file])), ...nodeOnly },
+    input: {
+      ...entries,
+      ...Object.fromEntries(Object.entries(nodeEntries).map(([name, file]) => [`node/${name}`, file])),
+      ...nodeOnly,
+    },
     external: isExternal,
     output: { dir: 'dist/esm', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
   },
@@ -50,7 +53,12 @@ export default [
   {
     input: { ...nodeEntries, ...nodeOnly },
     external: isExternal,
-    output: { dir: 'dist/cjs', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
+    output: {
+      dir: 'dist/cjs',
+      format: 'cjs',
+      entryFileNames: '[name].cjs',
+      chunkFileNames: 'chunks/[name]-[hash].cjs',
+    },
   },
   // One self-contained file per browser entry: usable from a <script type="module"> with no bundler.
   ...browserEntries.map((name) => ({
@@ -60,10 +68,12 @@ export default [
   })),
   // The legacy drop-in: a classic script that assigns exactly one global, WSSClient.
   ...(existsSync('build/legacy-compat/browser.js')
-    ? [{
-        input: 'build/legacy-compat/browser.js',
-        plugins: browserPlugins(),
-        output: { file: 'dist/legacy/wssclient.js', format: 'iife', inlineDynamicImports: true },
-      }]
+    ? [
+        {
+          input: 'build/legacy-compat/browser.js',
+          plugins: browserPlugins(),
+          output: { file: 'dist/legacy/wssclient.js', format: 'iife', inlineDynamicImports: true },
+        },
+      ]
     : []),
 ];

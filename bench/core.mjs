@@ -12,11 +12,15 @@ const WINDOW = 500;
 /** A raw `ws` session: handshake and connect by hand, then frames only. */
 async function rawSession(url, n) {
   const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  const call = (method, params) => new Promise((resolve) => {
-    ws.once('message', (data) => resolve(JSON.parse(String(data)).result));
-    ws.send(JSON.stringify({ jsonrpc: '2.0', method, params, id: `${method}-${n}` }));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
   });
+  const call = (method, params) =>
+    new Promise((resolve) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data)).result));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', method, params, id: `${method}-${n}` }));
+    });
   const user_token = `raw-${n}-${Math.random().toString(16).slice(2)}`;
   const { server_token } = await call('WSS_Handshake', { user_token });
   const { private_id } = await call('WSS_Connect', { user_token, server_token, options: { wss: true } });
@@ -43,10 +47,20 @@ function countFrames(ws, count, match) {
 async function rawThroughput(server) {
   const sender = await rawSession(server.url, 1);
   const receiver = await rawSession(server.url, 2);
-  const frames = Array.from({ length: WINDOW }, (_, i) => JSON.stringify({
-    jsonrpc: '2.0', method: 'WSS_Send', id: String(i),
-    params: { user_token: sender.user_token, server_token: sender.server_token, type: 'direct', to: { rcp: [receiver.privateId] }, data: { seq: i, text: 'hello' } },
-  }));
+  const frames = Array.from({ length: WINDOW }, (_, i) =>
+    JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'WSS_Send',
+      id: String(i),
+      params: {
+        user_token: sender.user_token,
+        server_token: sender.server_token,
+        type: 'direct',
+        to: { rcp: [receiver.privateId] },
+        data: { seq: i, text: 'hello' },
+      },
+    }),
+  );
   const received = countFrames(receiver.ws, MESSAGES, (m) => m.result?.type === 'direct');
   const ms = await timed(async () => {
     for (let sent = 0; sent < MESSAGES; sent += WINDOW) {
@@ -67,7 +81,11 @@ async function clientThroughput(server) {
   await sender.connect();
   const { privateId } = await receiver.connect();
   let got = 0;
-  const received = new Promise((resolve) => receiver.on('message', () => { if (++got === MESSAGES) resolve(); }));
+  const received = new Promise((resolve) =>
+    receiver.on('message', () => {
+      if (++got === MESSAGES) resolve();
+    }),
+  );
   const ms = await timed(async () => {
     for (let sent = 0; sent < MESSAGES; sent += WINDOW) {
       const batch = [];

@@ -39,7 +39,9 @@ async function loadCrypto(file) {
   try {
     return await import(file);
   } catch (err) {
-    throw new Error(`bench/crypto.mjs needs the built package (${file.slice(3)}); run "npm run build" first`, { cause: err });
+    throw new Error(`bench/crypto.mjs needs the built package (${file.slice(3)}); run "npm run build" first`, {
+      cause: err,
+    });
   }
 }
 
@@ -56,7 +58,8 @@ async function loadBrowserFallback() {
 
 function benchModule(mod, input, text, size) {
   const { arrayBufferToBase64, base64ToArrayBuffer, base64Implementation } = mod;
-  if (arrayBufferToBase64(input) !== text) throw new Error(`${base64Implementation}: encode output differs from the baseline`);
+  if (arrayBufferToBase64(input) !== text)
+    throw new Error(`${base64Implementation}: encode output differs from the baseline`);
   if (Buffer.compare(Buffer.from(base64ToArrayBuffer(text)), Buffer.from(input)) !== 0) {
     throw new Error(`${base64Implementation}: decode output differs from the input`);
   }
@@ -94,7 +97,9 @@ export async function benchCrypto({ size = 1 << 20, quiet = false } = {}) {
   }
   const result = { sizeBytes: size, rows };
   if (!quiet) {
-    console.log(`base64 of ${(size / 1048576).toFixed(2)} MiB: ours vs baseline (per-byte loop + btoa/atob); ratio = baseline / ours`);
+    console.log(
+      `base64 of ${(size / 1048576).toFixed(2)} MiB: ours vs baseline (per-byte loop + btoa/atob); ratio = baseline / ours`,
+    );
     console.table(rows);
   }
   return result;

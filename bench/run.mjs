@@ -9,10 +9,16 @@ import { benchSignal } from './signal.mjs';
 async function cryptoVerdicts() {
   console.log('\nCrypto: base64');
   const { rows } = await benchCrypto();
-  return Object.entries(rows).map(([label, row]) => ({ label: `base64 ${label} vs per-byte loop`, value: row.ratio, target: 5, ok: row.ratio >= 5 }));
+  return Object.entries(rows).map(([label, row]) => ({
+    label: `base64 ${label} vs per-byte loop`,
+    value: row.ratio,
+    target: 5,
+    ok: row.ratio >= 5,
+  }));
 }
 
 const verdicts = [];
 for (const run of [benchCore, cryptoVerdicts, benchSignal, benchSecure]) verdicts.push(...(await run()));
 console.log('\nSummary');
-for (const v of verdicts) console.log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.label}: ${v.value.toFixed(2)}x (target ${v.target})`);
+for (const v of verdicts)
+  console.log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.label}: ${v.value.toFixed(2)}x (target ${v.target})`);

@@ -70,7 +70,8 @@ async function broadcastThroughput(url, encryption) {
       const batch = [];
       for (let i = 0; i < BROADCAST_WINDOW; i++) batch.push(sender.broadcast({ seq: sent + i, text: PAYLOAD }));
       const results = await Promise.all(batch);
-      if (results[0].recipients.length !== PEERS) throw new Error(`broadcast reached ${results[0].recipients.length} peers, expected ${PEERS}`);
+      if (results[0].recipients.length !== PEERS)
+        throw new Error(`broadcast reached ${results[0].recipients.length} peers, expected ${PEERS}`);
     }
     await received;
   });
@@ -97,18 +98,46 @@ export async function benchSecure() {
   const server = await spawnServer();
   try {
     const direct = await compare((enc) => directThroughput(server.url, enc), 3);
-    figure(`(a) plaintext SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`, perSecond(DIRECT_MESSAGES, direct.plainMs), 'msg/s');
-    figure(`(b) encrypted SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`, perSecond(DIRECT_MESSAGES, direct.encryptedMs), 'msg/s');
+    figure(
+      `(a) plaintext SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`,
+      perSecond(DIRECT_MESSAGES, direct.plainMs),
+      'msg/s',
+    );
+    figure(
+      `(b) encrypted SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`,
+      perSecond(DIRECT_MESSAGES, direct.encryptedMs),
+      'msg/s',
+    );
     const verdicts = [ratio('direct throughput encrypted / plaintext (b/a)', direct.plainMs / direct.encryptedMs, 0.6)];
     const single = await compare((enc) => directThroughput(server.url, enc, 1, SEQUENTIAL_MESSAGES), 3);
-    figure(`(a1) plaintext, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`, perSecond(SEQUENTIAL_MESSAGES, single.plainMs), 'msg/s');
-    figure(`(b1) encrypted, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`, perSecond(SEQUENTIAL_MESSAGES, single.encryptedMs), 'msg/s');
+    figure(
+      `(a1) plaintext, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`,
+      perSecond(SEQUENTIAL_MESSAGES, single.plainMs),
+      'msg/s',
+    );
+    figure(
+      `(b1) encrypted, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`,
+      perSecond(SEQUENTIAL_MESSAGES, single.encryptedMs),
+      'msg/s',
+    );
     figure('one-at-a-time encrypted / plaintext (b1/a1)', `${(single.plainMs / single.encryptedMs).toFixed(2)}x`);
 
     const fanout = await compare((enc) => broadcastThroughput(server.url, enc), 1);
-    figure(`(c) plaintext broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`, perSecond(BROADCASTS, fanout.plainMs), 'broadcasts/s');
-    figure(`(d) encrypted broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`, perSecond(BROADCASTS, fanout.encryptedMs), 'broadcasts/s');
-    figure('    (messages delivered per second over all receivers, d)', perSecond(BROADCASTS * PEERS, fanout.encryptedMs), '/s');
+    figure(
+      `(c) plaintext broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`,
+      perSecond(BROADCASTS, fanout.plainMs),
+      'broadcasts/s',
+    );
+    figure(
+      `(d) encrypted broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`,
+      perSecond(BROADCASTS, fanout.encryptedMs),
+      'broadcasts/s',
+    );
+    figure(
+      '    (messages delivered per second over all receivers, d)',
+      perSecond(BROADCASTS * PEERS, fanout.encryptedMs),
+      '/s',
+    );
     figure('broadcast throughput encrypted / plaintext (d/c)', `${(fanout.plainMs / fanout.encryptedMs).toFixed(2)}x`);
     return verdicts;
   } finally {

@@ -25,35 +25,59 @@ const PAYLOAD = { text: 'hello, this is a short chat message', n: 0 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const token = () =>
-  new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 
 /** Plaintext side: a raw `ws` socket that authenticates, then sends plaintext echo frames. */
 async function rawEchoer(url) {
   const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   const { publicKeyB64 } = await generateECDHKeyPair();
   const connected = new Promise((resolve) => ws.once('message', resolve));
-  ws.send(JSON.stringify({ event: 'authenticate', data: { type: 'Bearer', token: await token(), clientPublicKey: publicKeyB64 } }));
+  ws.send(
+    JSON.stringify({
+      event: 'authenticate',
+      data: { type: 'Bearer', token: await token(), clientPublicKey: publicKeyB64 },
+    }),
+  );
   await connected;
   let onEcho = null;
   // Each reply is parsed, as any real consumer must.
-  ws.on('message', (data) => { if (JSON.parse(String(data)).event === 'echo') onEcho?.(); });
+  ws.on('message', (data) => {
+    if (JSON.parse(String(data)).event === 'echo') onEcho?.();
+  });
   return {
     send: (n) => ws.send(JSON.stringify({ event: 'echo', data: { ...PAYLOAD, n } })),
-    onEcho: (fn) => { onEcho = fn; },
+    onEcho: (fn) => {
+      onEcho = fn;
+    },
     close: () => ws.close(),
   };
 }
 
 /** Encrypted side: the library client. */
 async function encryptedEchoer(url) {
-  const client = new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO, token: await token(), WebSocket, logger: silent });
+  const client = new EncryptedWebSocketClient({
+    url,
+    ecdhInfo: ECDH_INFO,
+    token: await token(),
+    WebSocket,
+    logger: silent,
+  });
   await client.connect();
   let onEcho = null;
   client.on('echo', () => onEcho?.());
   return {
     send: (n) => client.send('echo', { ...PAYLOAD, n }),
-    onEcho: (fn) => { onEcho = fn; },
+    onEcho: (fn) => {
+      onEcho = fn;
+    },
     close: () => client.destroy(),
   };
 }
@@ -71,18 +95,21 @@ async function sequential(echoer, count) {
 
 /** `count` round trips with up to `WINDOW` in flight. */
 async function pipelined(echoer, count) {
-  return timed(() => new Promise((resolve, reject) => {
-    let sent = 0;
-    let received = 0;
-    const pump = () => {
-      while (sent < count && sent - received < WINDOW) Promise.resolve(echoer.send(sent++)).catch(reject);
-    };
-    echoer.onEcho(() => {
-      if (++received === count) resolve();
-      else pump();
-    });
-    pump();
-  }));
+  return timed(
+    () =>
+      new Promise((resolve, reject) => {
+        let sent = 0;
+        let received = 0;
+        const pump = () => {
+          while (sent < count && sent - received < WINDOW) Promise.resolve(echoer.send(sent++)).catch(reject);
+        };
+        echoer.onEcho(() => {
+          if (++received === count) resolve();
+          else pump();
+        });
+        pump();
+      }),
+  );
 }
 
 export async function benchSignal() {
@@ -108,7 +135,11 @@ export async function benchSignal() {
     figure(`encrypted round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, m.secureSeq));
     figure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.plainPipe));
     figure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.securePipe));
-    figure('sequential latency, plaintext / encrypted', `${((m.plainSeq / SEQUENTIAL) * 1000).toFixed(0)} / ${((m.secureSeq / SEQUENTIAL) * 1000).toFixed(0)}`, 'µs');
+    figure(
+      'sequential latency, plaintext / encrypted',
+      `${((m.plainSeq / SEQUENTIAL) * 1000).toFixed(0)} / ${((m.secureSeq / SEQUENTIAL) * 1000).toFixed(0)}`,
+      'µs',
+    );
     // No target is set for these: each encrypted round trip pays four WebCrypto
     // AES-GCM operations (each a thread-pool job in Node) that the plaintext echo does not.
     figure('signal encrypted / plaintext echo rate, sequential', `${(m.plainSeq / m.secureSeq).toFixed(2)}x`);

@@ -29,9 +29,13 @@ export const perSecond = (count, ms) => Math.round((count / ms) * 1000).toLocale
 /** Starts bench/server-process.mjs and resolves with its addresses and a `close()`. */
 export async function spawnServer(options = {}) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [new URL('./server-process.mjs', import.meta.url).pathname, JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [new URL('./server-process.mjs', import.meta.url).pathname, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const info = await new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -42,5 +46,11 @@ export async function spawnServer(options = {}) {
     child.once('exit', (code) => reject(new Error(`benchmark server exited early with code ${code}`)));
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { ...info, close: () => { child.stdin.write('stop\n'); return exited; } };
+  return {
+    ...info,
+    close: () => {
+      child.stdin.write('stop\n');
+      return exited;
+    },
+  };
 }

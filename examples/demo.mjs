@@ -35,8 +35,14 @@ async function main() {
   const carol = new WSSClient({ url: server.url, connectOptions: { nickname: 'carol' } });
   const names = new Map();
   const nameOf = (pid) => names.get(pid) ?? pid.slice(0, 8);
-  for (const [name, client] of [['alice', alice], ['bob', bob], ['carol', carol]]) {
-    client.on('message', ({ type, from, data }) => log(name, `got ${type} from ${nameOf(from)}: ${JSON.stringify(data)}`));
+  for (const [name, client] of [
+    ['alice', alice],
+    ['bob', bob],
+    ['carol', carol],
+  ]) {
+    client.on('message', ({ type, from, data }) =>
+      log(name, `got ${type} from ${nameOf(from)}: ${JSON.stringify(data)}`),
+    );
   }
 
   try {
@@ -56,7 +62,8 @@ async function main() {
     names.set(c.privateId, 'carol');
     check(c.peers.length === 2, `carol should see 2 peers already connected, saw ${c.peers.length}`);
     log('carol', `connected, peers: ${c.peers.map(nameOf).join(', ')}`);
-    for (const seen of await Promise.all(seesCarol)) check(seen.options.nickname === 'carol', 'carol\'s connect options were not relayed');
+    for (const seen of await Promise.all(seesCarol))
+      check(seen.options.nickname === 'carol', "carol's connect options were not relayed");
     log('server', 'alice and bob saw carol connect, with her options');
 
     const hello = [waitFor(bob, 'bob', 'message'), waitFor(carol, 'carol', 'message')];
@@ -71,7 +78,7 @@ async function main() {
     await bob.send(c.privateId, { text: 'just for you' });
     await aliceGetsSecret;
     check((await carolNext).type === 'direct', 'carol received a broadcast that excluded her');
-    log('carol', 'was excluded from bob\'s broadcast');
+    log('carol', "was excluded from bob's broadcast");
 
     const aliceDirect = waitFor(alice, 'alice', 'message', (m) => m.type === 'direct');
     await carol.send([a.privateId], { text: 'hi alice, from carol' });
@@ -80,8 +87,9 @@ async function main() {
     const renames = [waitFor(alice, 'alice', 'peerpid'), waitFor(carol, 'carol', 'peerpid')];
     await bob.setPrivateId('bob-the-builder');
     names.set('bob-the-builder', 'bob');
-    for (const r of await Promise.all(renames)) check(r.newPrivateId === 'bob-the-builder', 'peers saw the wrong new private ID');
-    check(alice.peers.has('bob-the-builder') && !alice.peers.has(b.privateId), 'alice\'s peer list missed the rename');
+    for (const r of await Promise.all(renames))
+      check(r.newPrivateId === 'bob-the-builder', 'peers saw the wrong new private ID');
+    check(alice.peers.has('bob-the-builder') && !alice.peers.has(b.privateId), "alice's peer list missed the rename");
     log('bob', 'changed private ID to bob-the-builder; alice and carol saw it');
 
     const leaves = [waitFor(alice, 'alice', 'peerdisconnect'), waitFor(bob, 'bob', 'peerdisconnect')];

@@ -8,10 +8,12 @@ export interface ResolvedAddresses {
 }
 
 /** `http(s)://` becomes `ws(s)://`; other addresses are returned as they are. */
-export const toSocketUrl = (address: string): string => address.trim().replace(/^http(s?):\/\//i, (_, s: string) => `ws${s.toLowerCase()}://`);
+export const toSocketUrl = (address: string): string =>
+  address.trim().replace(/^http(s?):\/\//i, (_, s: string) => `ws${s.toLowerCase()}://`);
 
 /** `ws(s)://` becomes `http(s)://`; other addresses are returned as they are. */
-export const toHttpUrl = (address: string): string => address.trim().replace(/^ws(s?):\/\//i, (_, s: string) => `http${s.toLowerCase()}://`);
+export const toHttpUrl = (address: string): string =>
+  address.trim().replace(/^ws(s?):\/\//i, (_, s: string) => `http${s.toLowerCase()}://`);
 
 /**
  * Where to handshake and connect, as 0.4.1 did: with `useHTTPHandshake` the handshake is a
@@ -19,9 +21,15 @@ export const toHttpUrl = (address: string): string => address.trim().replace(/^w
  * given, at the handshake address); otherwise both happen on one socket at the handshake address.
  * @throws {InvalidArgumentError} when there is no handshake address.
  */
-export function resolveAddresses(handshakeAddr: string | null, socketAddr: string | null, useHTTPHandshake: boolean): ResolvedAddresses {
+export function resolveAddresses(
+  handshakeAddr: string | null,
+  socketAddr: string | null,
+  useHTTPHandshake: boolean,
+): ResolvedAddresses {
   if (!handshakeAddr?.trim()) {
-    throw new InvalidArgumentError('No handshake or socket server address provided: pass one to new WSSClient() or connect()');
+    throw new InvalidArgumentError(
+      'No handshake or socket server address provided: pass one to new WSSClient() or connect()',
+    );
   }
   if (!useHTTPHandshake) return { url: toSocketUrl(handshakeAddr) };
   return { url: toSocketUrl(socketAddr?.trim() ? socketAddr : handshakeAddr), handshakeUrl: toHttpUrl(handshakeAddr) };

@@ -38,12 +38,18 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
   readonly #onListenerError: ListenerErrorHandler;
 
   /** @param onListenerError where a throwing listener is reported (default: `console.error`). */
-  constructor(onListenerError: ListenerErrorHandler = (type, error) => console.error(`a '${type}' listener threw`, error)) {
+  constructor(
+    onListenerError: ListenerErrorHandler = (type, error) => console.error(`a '${type}' listener threw`, error),
+  ) {
     this.#onListenerError = onListenerError;
   }
 
   /** Adds `listener` for `type`, called with `context` as `this`. Adding the same listener and context twice has no effect. */
-  addEventListener<K extends keyof M & string, C = unknown>(type: K, listener: LegacyListener<M[K], C>, context?: C): void;
+  addEventListener<K extends keyof M & string, C = unknown>(
+    type: K,
+    listener: LegacyListener<M[K], C>,
+    context?: C,
+  ): void;
   addEventListener<C = unknown>(type: string, listener: LegacyListener<Event, C>, context?: C): void;
   addEventListener(type: string, listener: LegacyListener<Event, unknown>, context?: unknown): void {
     if (typeof listener !== 'function') return;
@@ -53,7 +59,11 @@ export class EventDispatcher<M extends object = Record<string, Event>> {
   }
 
   /** Removes the registration of `listener` with exactly this `context` (omitted context matches an omitted one). */
-  removeEventListener<K extends keyof M & string, C = unknown>(type: K, listener: LegacyListener<M[K], C>, context?: C): void;
+  removeEventListener<K extends keyof M & string, C = unknown>(
+    type: K,
+    listener: LegacyListener<M[K], C>,
+    context?: C,
+  ): void;
   removeEventListener<C = unknown>(type: string, listener: LegacyListener<Event, C>, context?: C): void;
   removeEventListener(type: string, listener: LegacyListener<Event, unknown>, context?: unknown): void {
     const list = this.#listeners.get(type) ?? [];

@@ -9,7 +9,12 @@
  * @packageDocumentation
  */
 export { WSSClient } from './wss-client-compat.js';
-export type { LegacyClientEnvironment, LegacyConnectData, LegacyRecipients, LegacyRequest } from './wss-client-compat.js';
+export type {
+  LegacyClientEnvironment,
+  LegacyConnectData,
+  LegacyRecipients,
+  LegacyRequest,
+} from './wss-client-compat.js';
 export { EventDispatcher } from './event-dispatcher.js';
 export type { LegacyListener, ListenerErrorHandler } from './event-dispatcher.js';
 export type * from './events.js';

@@ -7,7 +7,10 @@ export type CapturedSocket = WebSocketLike & {
 };
 
 /** A constructor that makes sockets with `Ctor` and reports each one to `onCreate`. */
-export function capturingConstructor(Ctor: WebSocketConstructor, onCreate: (socket: CapturedSocket) => void): WebSocketConstructor {
+export function capturingConstructor(
+  Ctor: WebSocketConstructor,
+  onCreate: (socket: CapturedSocket) => void,
+): WebSocketConstructor {
   // A constructor that returns an object makes `new` yield that object: the socket itself, unwrapped.
   function Capturing(url: string): CapturedSocket {
     const socket = new Ctor(url) as CapturedSocket;

@@ -14,7 +14,13 @@ import type { Logger } from '../src/util/logger.js';
 import { sha256Hex } from '../src/util/random.js';
 import { resolveAddresses } from './addresses.js';
 import { EventDispatcher } from './event-dispatcher.js';
-import { legacyEvent, responseEvent, type LegacyEventMap, type LegacyResponse, type LegacyResultEvent } from './events.js';
+import {
+  legacyEvent,
+  responseEvent,
+  type LegacyEventMap,
+  type LegacyResponse,
+  type LegacyResultEvent,
+} from './events.js';
 import { capturingConstructor, socketClosed, type CapturedSocket } from './socket-capture.js';
 
 /** What the page cannot pass to the old one-argument constructor: all optional. */
@@ -139,7 +145,11 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    * (`JSON.parse(result.data).result.private_id`).
    * @throws {InvalidArgumentError} when there is no address; other `WssError`s when the server refuses or the socket fails.
    */
-  async connect(socketServerAddress: string | null = null, useHTTPHandshake = false, connectData: LegacyConnectData | null = null): Promise<LegacyResultEvent> {
+  async connect(
+    socketServerAddress: string | null = null,
+    useHTTPHandshake = false,
+    connectData: LegacyConnectData | null = null,
+  ): Promise<LegacyResultEvent> {
     if (typeof socketServerAddress === 'string') {
       this.#ssa = socketServerAddress;
       this.#hsa ??= socketServerAddress;
@@ -162,7 +172,8 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
     this.#inner = inner;
     this.#bind(inner, connectData?.listeners !== false);
     await previous;
-    if (this.#inner !== inner) throw new ConnectionClosedError('connect', undefined, 'replaced by a later connect() or destroy()');
+    if (this.#inner !== inner)
+      throw new ConnectionClosedError('connect', undefined, 'replaced by a later connect() or destroy()');
     const { privateId, peers } = await inner.connect();
     const options = peers.map((pid) => inner.peers.get(pid) ?? {});
     return this.#respond({ message: 'open', private_id: privateId, connect: peers, options });
@@ -201,7 +212,10 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    */
   async request(requestObj: LegacyRequest, responseMsgID: string | number | null = null): Promise<LegacyResultEvent> {
     // The typed client checks `method`.
-    return this.#respond(this.#client('request').request(requestObj?.method, requestObj?.params), requestObj?.id ?? responseMsgID);
+    return this.#respond(
+      this.#client('request').request(requestObj?.method, requestObj?.params),
+      requestObj?.id ?? responseMsgID,
+    );
   }
 
   /**
@@ -211,7 +225,9 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    */
   async disconnect(code?: number, reason?: string): Promise<true> {
     // The typed client has the same defaults.
-    await this.#inner?.disconnect(code, reason).catch((error: unknown) => this.#logger().warn('WSSClient: disconnect failed', error));
+    await this.#inner
+      ?.disconnect(code, reason)
+      .catch((error: unknown) => this.#logger().warn('WSSClient: disconnect failed', error));
     this.#socket = null;
     return true;
   }
@@ -258,7 +274,10 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
    */
   async #respond(result: unknown, id: string | number | null = null): Promise<LegacyResultEvent> {
     // Numbered when the call starts, not when it ends.
-    const response = { jsonrpc: '2.0', id: id ?? String(++this.#responseSeq) } as LegacyResponse & { result?: unknown; error?: unknown };
+    const response = { jsonrpc: '2.0', id: id ?? String(++this.#responseSeq) } as LegacyResponse & {
+      result?: unknown;
+      error?: unknown;
+    };
     try {
       response.result = await result;
     } catch (error) {
@@ -272,7 +291,10 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
   /** Re-dispatches the typed client's events in the 0.4.1 shapes. */
   #bind(inner: TypedClient, pushEvents: boolean): void {
     /** `type` as a plain `Event` carrying what `members` gives; nothing is dispatched when it gives `false`. */
-    const relay = <K extends keyof WSSClientEvents>(type: K, members: (payload: Parameters<WSSClientEvents[K]>[0]) => object | false) =>
+    const relay = <K extends keyof WSSClientEvents>(
+      type: K,
+      members: (payload: Parameters<WSSClientEvents[K]>[0]) => object | false,
+    ) =>
       inner.on(type, ((payload: Parameters<WSSClientEvents[K]>[0]) => {
         const props = members(payload);
         if (props) this.dispatchEvent(legacyEvent(type, props));
@@ -284,7 +306,12 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
       return pushEvents && !requested && { code, reason };
     });
     if (!pushEvents) return;
-    for (const type of ['message', 'update', 'peerconnect', 'peerdisconnect'] as const) relay(type, ({ raw }) => ({ data: raw }));
-    relay('peerpid', ({ raw, oldPrivateId, newPrivateId }) => ({ data: raw, oldPrivateID: oldPrivateId, newPrivateID: newPrivateId }));
+    for (const type of ['message', 'update', 'peerconnect', 'peerdisconnect'] as const)
+      relay(type, ({ raw }) => ({ data: raw }));
+    relay('peerpid', ({ raw, oldPrivateId, newPrivateId }) => ({
+      data: raw,
+      oldPrivateID: oldPrivateId,
+      newPrivateID: newPrivateId,
+    }));
   }
 }

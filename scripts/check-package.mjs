@@ -20,14 +20,19 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules/.bin');
 
 function ensureBuilt(force) {
-  if (!force && existsSync(join(ROOT, 'dist/types/src/index.d.cts')) && existsSync(join(ROOT, 'dist/esm/index.js'))) return;
+  if (!force && existsSync(join(ROOT, 'dist/types/src/index.d.cts')) && existsSync(join(ROOT, 'dist/esm/index.js')))
+    return;
   console.log('Building (npm run build)…');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Packs into `dir` without running lifecycle scripts; returns the tarball path and its file list. */
 function pack(dir) {
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [info] = JSON.parse(out);
   return { tarball: join(dir, info.filename), files: info.files.map((f) => f.path) };
 }
@@ -54,10 +59,15 @@ function checkFiles(files) {
   targets.add('dist/legacy/wssclient.js');
   const present = new Set(files);
   const missing = [...targets].filter((t) => !present.has(t));
-  const stray = files.filter((f) => /^(build|src|test|bench|scripts|examples)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.cts'));
+  const stray = files.filter(
+    (f) =>
+      /^(build|src|test|bench|scripts|examples)\//.test(f) ||
+      (f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.cts')),
+  );
   for (const m of missing) console.error(`missing from the tarball: ${m}`);
   for (const s of stray) console.error(`should not be published: ${s}`);
-  if (missing.length === 0 && stray.length === 0) console.log(`${files.length} files; all ${targets.size} entry files present, nothing stray.`);
+  if (missing.length === 0 && stray.length === 0)
+    console.log(`${files.length} files; all ${targets.size} entry files present, nothing stray.`);
   return missing.length === 0 && stray.length === 0;
 }
 
@@ -69,7 +79,13 @@ async function main() {
     const results = [
       checkFiles(files),
       run('publint --strict', join(BIN, 'publint'), [tarball, '--strict']),
-      run('arethetypeswrong (profile node16)', join(BIN, 'attw'), [tarball, '--profile', 'node16', '--format', 'table-flipped']),
+      run('arethetypeswrong (profile node16)', join(BIN, 'attw'), [
+        tarball,
+        '--profile',
+        'node16',
+        '--format',
+        'table-flipped',
+      ]),
     ];
     const failed = results.filter((ok) => !ok).length;
     console.log(failed ? `\n${failed} package check(s) failed.` : '\nThe package checks passed.');

@@ -22,7 +22,12 @@ const KB = 1024;
 
 /** What a browser application imports, and the gzip budget for it. */
 const ENTRIES = [
-  { name: 'core', what: "import { WSSClient } from 'wss-sessions'", code: "export { WSSClient } from 'wss-sessions';", budget: 8 * KB },
+  {
+    name: 'core',
+    what: "import { WSSClient } from 'wss-sessions'",
+    code: "export { WSSClient } from 'wss-sessions';",
+    budget: 8 * KB,
+  },
   {
     name: 'core + secure',
     what: "import { SecureSession } from 'wss-sessions/secure' (includes the core)",
@@ -35,7 +40,12 @@ const ENTRIES = [
     code: "export { EncryptedWebSocketClient } from 'wss-sessions/signal';",
     budget: 5 * KB,
   },
-  { name: 'legacy script', what: 'dist/legacy/wssclient.js as shipped', file: 'dist/legacy/wssclient.js', budget: 10 * KB },
+  {
+    name: 'legacy script',
+    what: 'dist/legacy/wssclient.js as shipped',
+    file: 'dist/legacy/wssclient.js',
+    budget: 10 * KB,
+  },
 ];
 
 /** Shown for information, without a budget. */
@@ -48,7 +58,9 @@ const EXTRA = [
   { name: 'crypto', what: "import * from 'wss-sessions/crypto'", code: "export * from 'wss-sessions/crypto';" },
 ];
 
-const NEEDED = ['index', 'secure', 'signal', 'crypto'].map((n) => `dist/browser/${n}.js`).concat('dist/legacy/wssclient.js');
+const NEEDED = ['index', 'secure', 'signal', 'crypto']
+  .map((n) => `dist/browser/${n}.js`)
+  .concat('dist/legacy/wssclient.js');
 
 function ensureBuilt(force) {
   if (!force && NEEDED.every((file) => existsSync(join(ROOT, file)))) return;
@@ -83,7 +95,9 @@ const withinBudget = (row) => row.budget === null || row.gzip <= row.budget;
 function describe(row) {
   if (row.budget === null) return '(no budget)';
   const budget = `budget ${kb(row.budget)}`;
-  return withinBudget(row) ? `${budget}  ok (${row.budget - row.gzip} B to spare)` : `${budget}  OVER by ${row.gzip - row.budget} B: FAIL`;
+  return withinBudget(row)
+    ? `${budget}  ok (${row.budget - row.gzip} B to spare)`
+    : `${budget}  OVER by ${row.gzip - row.budget} B: FAIL`;
 }
 
 const kb = (n) => `${(n / KB).toFixed(2)} KB`;
@@ -101,12 +115,18 @@ async function main() {
     if (args.has('--json')) {
       console.log(JSON.stringify({ unit: 'bytes', rows, over: over.map((r) => r.name) }, null, 2));
     } else {
-      console.log('Browser bundle sizes: esbuild --bundle --minify (platform browser) of each import, gzip -9; 1 KB = 1024 bytes\n');
+      console.log(
+        'Browser bundle sizes: esbuild --bundle --minify (platform browser) of each import, gzip -9; 1 KB = 1024 bytes\n',
+      );
       for (const r of rows) {
-        console.log(`${r.name.padEnd(28)} min ${String(r.minified).padStart(7)} B   gzip ${String(r.gzip).padStart(6)} B (${kb(r.gzip)})   ${describe(r)}`);
+        console.log(
+          `${r.name.padEnd(28)} min ${String(r.minified).padStart(7)} B   gzip ${String(r.gzip).padStart(6)} B (${kb(r.gzip)})   ${describe(r)}`,
+        );
         console.log(`${''.padEnd(28)} ${r.what}`);
       }
-      console.log(over.length ? `\nOver budget: ${over.map((r) => r.name).join(', ')}.` : '\nEvery entry is within its budget.');
+      console.log(
+        over.length ? `\nOver budget: ${over.map((r) => r.name).join(', ')}.` : '\nEvery entry is within its budget.',
+      );
     }
     process.exitCode = over.length ? 1 : 0;
   } finally {

@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../errors.js';
 
 /** Checks an argument that must be a non-empty string (a private ID, a raw request's method). */
 export function checkNonEmpty(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`'${name}' must be a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new InvalidArgumentError(`'${name}' must be a non-empty string, got ${describe(value)}`);
   return value;
 }
 
@@ -10,7 +11,9 @@ export function checkNonEmpty(name: string, value: unknown): string {
 export function checkRecipients(name: string, value: unknown, allowEmpty: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
-    throw new InvalidArgumentError(`'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of them, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of them, got ${describe(value)}`,
+    );
   }
   list.forEach((id, i) => checkNonEmpty(`${name}[${i}]`, id));
   return list as string[];

@@ -1,4 +1,10 @@
-import type { MessageEvent, PeerConnectEvent, PeerDisconnectEvent, PeerPidEvent, UpdateEvent } from '../protocol/push.js';
+import type {
+  MessageEvent,
+  PeerConnectEvent,
+  PeerDisconnectEvent,
+  PeerPidEvent,
+  UpdateEvent,
+} from '../protocol/push.js';
 
 export type { MessageEvent, PeerConnectEvent, PeerDisconnectEvent, PeerPidEvent, UpdateEvent };
 

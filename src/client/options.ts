@@ -82,7 +82,8 @@ export function resolveClientOptions(options: WSSClientOptions): ResolvedClientO
   const resolved: Record<string, unknown> = { ...options };
   for (const [name, test, problem] of RULES) {
     const value = (resolved[name] = options[name] ?? wssClientDefaults[name as keyof typeof wssClientDefaults]);
-    if ((value !== undefined || name === 'url') && !test(value)) throw new InvalidArgumentError(`option '${name}' must be ${problem}, got ${describe(value)}`);
+    if ((value !== undefined || name === 'url') && !test(value))
+      throw new InvalidArgumentError(`option '${name}' must be ${problem}, got ${describe(value)}`);
   }
   resolved.connectOptions = { ...wssClientDefaults.connectOptions, ...options.connectOptions };
   resolved.logger = options.logger ?? silentLogger;

@@ -1,6 +1,12 @@
 import { EventEmitter } from '../util/emitter.js';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, type ProtocolError } from '../errors.js';
-import { parseConnectResult, parseHandshakeResult, parseSendResult, parseSessionResult, type Push } from '../protocol/validate.js';
+import {
+  parseConnectResult,
+  parseHandshakeResult,
+  parseSendResult,
+  parseSessionResult,
+  type Push,
+} from '../protocol/validate.js';
 // Method names are written out (they are `WssMethods`' values): a bundler cannot inline an object's members.
 import type { ConnectOptions } from '../protocol/wss.js';
 import { postJsonRpc, resolveFetch } from '../transport/http.js';
@@ -109,7 +115,8 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
    * @throws {InvalidStateError} unless the state is `'disconnected'`.
    */
   async connect({ signal }: ConnectCallOptions = {}): Promise<ConnectInfo> {
-    if (this.#state !== 'disconnected') throw new InvalidStateError(`connect() needs state 'disconnected', not '${this.#state}'`);
+    if (this.#state !== 'disconnected')
+      throw new InvalidStateError(`connect() needs state 'disconnected', not '${this.#state}'`);
     const generation = ++this.#generation;
     const current = (): boolean => generation === this.#generation;
     const check = (): void => {
@@ -123,7 +130,15 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const { handshakeUrl, requestTimeout } = options;
       const handshake =
         handshakeUrl &&
-        (await postJsonRpc(resolveFetch(options.fetch), handshakeUrl, 'WSS_Handshake', { user_token }, parseHandshakeResult, requestTimeout, signal));
+        (await postJsonRpc(
+          resolveFetch(options.fetch),
+          handshakeUrl,
+          'WSS_Handshake',
+          { user_token },
+          parseHandshakeResult,
+          requestTimeout,
+          signal,
+        ));
       const Ctor = await resolveWebSocket(options.WebSocket);
       check();
       const [transport, conn] = this.#wire(Ctor, current);
@@ -132,7 +147,12 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const server_token = (this.#serverToken = (
         handshake || (await conn.request('WSS_Handshake', { user_token }, parseHandshakeResult, { signal }))
       ).server_token);
-      const result = await conn.request('WSS_Connect', { user_token, server_token, options: options.connectOptions }, parseConnectResult, { signal });
+      const result = await conn.request(
+        'WSS_Connect',
+        { user_token, server_token, options: options.connectOptions },
+        parseConnectResult,
+        { signal },
+      );
       // A disconnect() may land between the answer and this line.
       check();
       const { private_id: privateId, connect } = result;
@@ -185,7 +205,9 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   async #verify(privateId: string, serverToken: string, userToken: string): Promise<void> {
     this.#privateIdVerified = (await sha256Hex(`${serverToken}:${userToken}`)) === privateId;
     if (!this.#privateIdVerified) {
-      this.#options.logger.warn(`wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`);
+      this.#options.logger.warn(
+        `wss-sessions: private ID ${privateId} is not SHA-256(server_token:user_token) (a server may use its own scheme)`,
+      );
     }
   }
 
@@ -193,7 +215,13 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   async broadcast(data: unknown, options: BroadcastOptions = {}): Promise<void> {
     const { exclude } = options;
     const rcp = exclude === undefined ? exclude : checkRecipients('exclude', exclude, true);
-    return this.#call('broadcast', 'WSS_Send', { type: 'broadcast', data, exclude: rcp && { rcp } }, parseSendResult, options);
+    return this.#call(
+      'broadcast',
+      'WSS_Send',
+      { type: 'broadcast', data, exclude: rcp && { rcp } },
+      parseSendResult,
+      options,
+    );
   }
 
   /** Sends a direct message to one or more peers. Resolves when the server accepted it (not delivered). */
@@ -205,7 +233,13 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
   /** Changes this session's private ID; peers see a `peerpid` event. */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     checkNonEmpty('privateId', privateId);
-    const id = await this.#call('setPrivateId', 'WSS_Session', { action: 'setPID', privateID: privateId }, parseSessionResult, options);
+    const id = await this.#call(
+      'setPrivateId',
+      'WSS_Session',
+      { action: 'setPID', privateID: privateId },
+      parseSessionResult,
+      options,
+    );
     this.#privateId = id;
     this.#emit('privateid', { privateId: id });
     return id;
@@ -269,10 +303,23 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
    * A WSS call with this session's tokens, or `NotConnectedError` naming `operation`;
    * `operation === method` marks a raw request, whose params go as given.
    */
-  #call<T>(operation: string, method: string, params: unknown, parse: (result: unknown) => T, options: RequestOptions): Promise<T> {
+  #call<T>(
+    operation: string,
+    method: string,
+    params: unknown,
+    parse: (result: unknown) => T,
+    options: RequestOptions,
+  ): Promise<T> {
     const conn = this.#conn;
     if (this.#state !== 'connected' || !conn) return Promise.reject(new NotConnectedError(operation, this.#state));
-    return conn.request(method, operation === method ? params : { user_token: this.#userToken, server_token: this.#serverToken, ...(params as object) }, parse, options);
+    return conn.request(
+      method,
+      operation === method
+        ? params
+        : { user_token: this.#userToken, server_token: this.#serverToken, ...(params as object) },
+      parse,
+      options,
+    );
   }
 
   #setState(state: ClientState): void {

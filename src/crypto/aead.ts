@@ -42,7 +42,8 @@ export interface DecryptBytesOptions {
  */
 export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
   assertBytes(raw, 'AES key');
-  if (raw.length !== AES_256_KEY_LENGTH) throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
+  if (raw.length !== AES_256_KEY_LENGTH)
+    throw new KeyFormatError(`AES key is ${raw.length} bytes; expected ${AES_256_KEY_LENGTH} (AES-256)`);
   return getSubtle().importKey('raw', toBufferSource(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
@@ -63,7 +64,9 @@ export async function aesGcm(
   try {
     return new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData, tagLength: 128 }, key, data));
   } catch (cause) {
-    throw op === 'decrypt' ? new DecryptError({ cause }) : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
+    throw op === 'decrypt'
+      ? new DecryptError({ cause })
+      : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
   }
 }
 
@@ -72,7 +75,8 @@ function checkGcm(key: unknown, usage: KeyUsage, iv: unknown, aad: unknown): voi
   assertKey(key, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage });
   assertBytes(iv, 'IV');
   assertBytes(aad, 'additional data');
-  if (iv.length !== AES_GCM_IV_LENGTH) throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
+  if (iv.length !== AES_GCM_IV_LENGTH)
+    throw new KeyFormatError(`IV is ${iv.length} bytes; AES-GCM here needs exactly ${AES_GCM_IV_LENGTH}`);
 }
 
 /**
@@ -104,7 +108,8 @@ export async function decryptBytes(options: DecryptBytesOptions): Promise<Uint8A
   try {
     checkGcm(key, 'decrypt', iv, aad);
     assertBytes(ciphertext, 'ciphertext');
-    if (ciphertext.length < AES_GCM_TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
+    if (ciphertext.length < AES_GCM_TAG_LENGTH)
+      throw new KeyFormatError(`ciphertext is shorter than the ${AES_GCM_TAG_LENGTH}-byte tag`);
   } catch (cause) {
     throw new DecryptError({ cause });
   }

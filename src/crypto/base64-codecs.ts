@@ -38,7 +38,11 @@ function expectedLength(text: string): number {
  * the text promises. `decode` returns a plain `Uint8Array` owning its whole
  * `ArrayBuffer`, or null, or throws, for text it refuses.
  */
-function strictCodec(name: Base64Codec['name'], encode: Base64Codec['encode'], decode: (text: string) => Uint8Array<ArrayBuffer> | null): Base64Codec {
+function strictCodec(
+  name: Base64Codec['name'],
+  encode: Base64Codec['encode'],
+  decode: (text: string) => Uint8Array<ArrayBuffer> | null,
+): Base64Codec {
   return {
     name,
     encode,
@@ -99,13 +103,19 @@ export function createBufferBase64(buffer: BufferLike): Base64Codec {
     'buffer',
     (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     // includes() twice is several times faster than one /[-_]/ test on large text.
-    (text) => (buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_') ? null : new Uint8Array(buffer.from(text, 'base64'))),
+    (text) =>
+      buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_')
+        ? null
+        : new Uint8Array(buffer.from(text, 'base64')),
   );
 }
 
 /** The static side of a `Uint8Array` with native base64. */
 export interface NativeBase64Constructor {
-  fromBase64(text: string, options?: { alphabet?: 'base64' | 'base64url'; lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial' }): Uint8Array<ArrayBuffer>;
+  fromBase64(
+    text: string,
+    options?: { alphabet?: 'base64' | 'base64url'; lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial' },
+  ): Uint8Array<ArrayBuffer>;
 }
 
 /** A codec on the native methods; `lastChunkHandling: 'strict'` enforces padding and zero tail bits (whitespace is still skipped). */
@@ -130,5 +140,7 @@ export interface Base64Environment {
 export function selectBase64Codec(env: Base64Environment): Base64Codec {
   // Engines ship fromBase64 and toBase64 together (TC39 Uint8Array base64), so one test finds both.
   const native = env.Uint8Array as { fromBase64?: unknown } | undefined;
-  return typeof native?.fromBase64 === 'function' ? createNativeBase64(native as NativeBase64Constructor) : base64Fallback;
+  return typeof native?.fromBase64 === 'function'
+    ? createNativeBase64(native as NativeBase64Constructor)
+    : base64Fallback;
 }

@@ -32,7 +32,9 @@ export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<
     // The first character outside the alphabet, else the first '=' that is not final padding.
     const bad = base64.search(/[^A-Za-z0-9+/=]/);
     const at = bad < 0 ? base64.search(/=(?!=?$)/) : bad;
-    throw new KeyFormatError(`${what} is not valid base64${at < 0 ? '' : ` (${JSON.stringify(base64[at])} at index ${at})`}; send standard base64: A-Z a-z 0-9 + / with '=' padding`);
+    throw new KeyFormatError(
+      `${what} is not valid base64${at < 0 ? '' : ` (${JSON.stringify(base64[at])} at index ${at})`}; send standard base64: A-Z a-z 0-9 + / with '=' padding`,
+    );
   }
   return bytes;
 }

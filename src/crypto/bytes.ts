@@ -68,10 +68,12 @@ export function kindOf(value: unknown): string {
 
 /** Throws unless `value` is a `Uint8Array` (the message names it). */
 export function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${kindOf(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new InvalidArgumentError(`${what} must be a Uint8Array, got ${kindOf(value)}`);
 }
 
 /** Throws unless `value` is an options object (the message names the function). */
 export function assertOptions(value: unknown, fn: string): asserts value is object {
-  if (typeof value !== 'object' || !value) throw new InvalidArgumentError(`${fn} expects an options object, got ${kindOf(value)}`);
+  if (typeof value !== 'object' || !value)
+    throw new InvalidArgumentError(`${fn} expects an options object, got ${kindOf(value)}`);
 }

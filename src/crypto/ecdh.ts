@@ -29,7 +29,12 @@ export function assertRawP256PublicKey(raw: Uint8Array, what: string): void {
   const full = raw.length === P256_PUBLIC_KEY_LENGTH;
   const problem = full ? `starts with 0x${first.toString(16).padStart(2, '0')}` : `is ${raw.length} bytes`;
   // Name the two other SEC1 encodings, which some peers send: 33-byte compressed, 65-byte hybrid.
-  const form = !full && raw.length === 33 && (first === 2 || first === 3) ? ' (a compressed point)' : full && first >> 1 === 3 ? ' (a hybrid point)' : '';
+  const form =
+    !full && raw.length === 33 && (first === 2 || first === 3)
+      ? ' (a compressed point)'
+      : full && first >> 1 === 3
+        ? ' (a hybrid point)'
+        : '';
   throw new KeyFormatError(`${what} ${problem}${form}; send the 65-byte uncompressed P-256 point 0x04 ‖ X ‖ Y`);
 }
 
@@ -55,7 +60,13 @@ export function checkRawP256(raw: Uint8Array, what: string): void {
 export async function importRawP256(raw: Uint8Array<ArrayBuffer>, what: string, verify?: boolean): Promise<CryptoKey> {
   checkRawP256(raw, what);
   try {
-    return await getSubtle().importKey('raw', raw, { name: verify ? 'ECDSA' : 'ECDH', namedCurve: 'P-256' }, true, verify ? ['verify'] : []);
+    return await getSubtle().importKey(
+      'raw',
+      raw,
+      { name: verify ? 'ECDSA' : 'ECDH', namedCurve: 'P-256' },
+      true,
+      verify ? ['verify'] : [],
+    );
   } catch (cause) {
     throw new KeyFormatError(`${what} is not a point on the P-256 curve`, { cause });
   }
@@ -99,7 +110,11 @@ export async function importPeerPublicKey(raw: Uint8Array, what = 'peer public k
  */
 export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
   const name = (publicKey as Partial<CryptoKey> | null)?.algorithm?.name;
-  assertKey(publicKey, 'public key', { type: 'public', algorithm: name === 'ECDSA' ? name : 'ECDH', namedCurve: 'P-256' });
+  assertKey(publicKey, 'public key', {
+    type: 'public',
+    algorithm: name === 'ECDSA' ? name : 'ECDH',
+    namedCurve: 'P-256',
+  });
   return new Uint8Array(await getSubtle().exportKey('raw', publicKey));
 }
 
@@ -112,7 +127,12 @@ export async function exportPublicKeyRaw(publicKey: CryptoKey): Promise<Uint8Arr
  * const ikm = await deriveSharedBits(keyPair.privateKey, await importPeerPublicKey(raw));
  */
 export async function deriveSharedBits(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
-  assertKey(privateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
+  assertKey(privateKey, 'ECDH private key', {
+    type: 'private',
+    algorithm: 'ECDH',
+    namedCurve: 'P-256',
+    usage: 'deriveBits',
+  });
   assertKey(publicKey, 'ECDH public key', { type: 'public', algorithm: 'ECDH', namedCurve: 'P-256' });
   try {
     return await ecdhBits(privateKey, publicKey);

@@ -19,7 +19,8 @@ const MAX_RANDOM_CHUNK = 65536;
  * const userToken = bytesToBase64(randomBytes(16));
  */
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`randomBytes: n must be a non-negative integer, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`randomBytes: n must be a non-negative integer, got ${String(n)}`);
   const crypto = webCrypto();
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += MAX_RANDOM_CHUNK) crypto.getRandomValues(out.subarray(i, i + MAX_RANDOM_CHUNK));

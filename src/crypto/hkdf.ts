@@ -15,14 +15,21 @@ function checkHkdf(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8A
 }
 
 /** HKDF-SHA-256 parameters. */
-const hkdfParams = (salt: Uint8Array, info: Uint8Array): HkdfParams => ({ name: 'HKDF', hash: 'SHA-256', salt: toBufferSource(salt), info: toBufferSource(info) });
+const hkdfParams = (salt: Uint8Array, info: Uint8Array): HkdfParams => ({
+  name: 'HKDF',
+  hash: 'SHA-256',
+  salt: toBufferSource(salt),
+  info: toBufferSource(info),
+});
 
 /** Runs a derivation on caller-supplied key material: WebCrypto refusing it becomes an error that says what to pass. */
 async function refusedAsKeyFormat<T>(derive: () => Promise<T>): Promise<T> {
   try {
     return await derive();
   } catch (cause) {
-    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', { cause });
+    throw new KeyFormatError('HKDF input keying material was refused by WebCrypto; pass the raw secret bytes', {
+      cause,
+    });
   }
 }
 
@@ -41,7 +48,12 @@ export async function hkdf(
   info: Uint8Array,
   lengthBits: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (!Number.isSafeInteger(lengthBits) || lengthBits <= 0 || lengthBits % 8 !== 0 || lengthBits > HKDF_SHA256_MAX_BYTES * 8) {
+  if (
+    !Number.isSafeInteger(lengthBits) ||
+    lengthBits <= 0 ||
+    lengthBits % 8 !== 0 ||
+    lengthBits > HKDF_SHA256_MAX_BYTES * 8
+  ) {
     throw new InvalidArgumentError(
       `HKDF output length must be a positive multiple of 8 bits up to ${HKDF_SHA256_MAX_BYTES * 8}, got ${String(lengthBits)}`,
     );
@@ -58,7 +70,11 @@ export async function hkdf(
  * @example
  * const aesKey = await deriveAesGcmKey(await deriveSharedBits(priv, peerPub), salt, utf8Encode('info'));
  */
-export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8Array, info: Uint8Array): Promise<CryptoKey> {
+export async function deriveAesGcmKey(
+  ikm: Uint8Array | ArrayBuffer,
+  salt: Uint8Array,
+  info: Uint8Array,
+): Promise<CryptoKey> {
   const bytes = toBufferSource(checkHkdf(ikm, salt, info));
   return refusedAsKeyFormat(() => hkdfAesGcmKey(bytes, toBufferSource(salt), toBufferSource(info)));
 }
@@ -69,8 +85,15 @@ export async function deriveAesGcmKey(ikm: Uint8Array | ArrayBuffer, salt: Uint8
  * pipeline, and WebCrypto's own error is left as it is.
  * @internal
  */
-export async function hkdfAesGcmKey(ikm: Uint8Array<ArrayBuffer>, salt: Uint8Array<ArrayBuffer>, info: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+export async function hkdfAesGcmKey(
+  ikm: Uint8Array<ArrayBuffer>,
+  salt: Uint8Array<ArrayBuffer>,
+  info: Uint8Array<ArrayBuffer>,
+): Promise<CryptoKey> {
   const subtle = getSubtle();
   const key = await subtle.importKey('raw', ikm, 'HKDF', false, ['deriveKey']);
-  return subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  return subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, { name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
 }

@@ -44,5 +44,11 @@ export {
 } from './signing.js';
 export { sha256 } from './hash.js';
 export { randomBytes, getSubtle } from './env.js';
-export { arrayBufferToBase64, base64ToArrayBuffer, bytesToBase64, base64ToBytes, base64Implementation } from './base64.js';
+export {
+  arrayBufferToBase64,
+  base64ToArrayBuffer,
+  bytesToBase64,
+  base64ToBytes,
+  base64Implementation,
+} from './base64.js';
 export { utf8Encode, utf8Decode, timingSafeEqual, concatBytes } from './bytes.js';

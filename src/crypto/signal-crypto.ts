@@ -38,10 +38,18 @@ export async function deriveAESKey(opts: {
 }): Promise<CryptoKey> {
   assertOptions(opts, 'deriveAESKey');
   const { clientPrivateKey, serverPublicKeyB64, saltB64, ecdhInfo } = opts;
-  if (typeof ecdhInfo !== 'string') throw new InvalidArgumentError(`ecdhInfo must be a string (the HKDF info shared with the server), got ${kindOf(ecdhInfo)}`);
+  if (typeof ecdhInfo !== 'string')
+    throw new InvalidArgumentError(
+      `ecdhInfo must be a string (the HKDF info shared with the server), got ${kindOf(ecdhInfo)}`,
+    );
   const what = 'server public key (serverPublicKeyB64)';
   const serverKeyRaw = base64ToBytes(serverPublicKeyB64, what);
-  assertKey(clientPrivateKey, 'ECDH private key', { type: 'private', algorithm: 'ECDH', namedCurve: 'P-256', usage: 'deriveBits' });
+  assertKey(clientPrivateKey, 'ECDH private key', {
+    type: 'private',
+    algorithm: 'ECDH',
+    namedCurve: 'P-256',
+    usage: 'deriveBits',
+  });
   // The detailed format diagnosis first; agreeAesKey then imports the key.
   assertRawP256PublicKey(serverKeyRaw, what);
   return agreeAesKey(clientPrivateKey, serverKeyRaw, what, base64ToBytes(saltB64, 'HKDF salt (saltB64)'), ecdhInfo);
@@ -56,7 +64,13 @@ export async function deriveAESKey(opts: {
  * @throws KeyFormatError when the peer key is malformed or not on the curve.
  * @internal
  */
-export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array<ArrayBuffer>, what: string, salt: Uint8Array<ArrayBuffer>, info: string): Promise<CryptoKey> {
+export async function agreeAesKey(
+  privateKey: CryptoKey,
+  peerRaw: Uint8Array<ArrayBuffer>,
+  what: string,
+  salt: Uint8Array<ArrayBuffer>,
+  info: string,
+): Promise<CryptoKey> {
   const shared = await ecdhBits(privateKey, await importRawP256(peerRaw, what));
   try {
     return await hkdfAesGcmKey(shared, salt, utf8Encode(info));
@@ -75,7 +89,8 @@ export async function agreeAesKey(privateKey: CryptoKey, peerRaw: Uint8Array<Arr
 export async function encrypt(opts: { plaintext: string; aesKey: CryptoKey }): Promise<IEncryptedPayload> {
   assertOptions(opts, 'encrypt');
   const { plaintext, aesKey } = opts;
-  if (typeof plaintext !== 'string') throw new InvalidArgumentError(`plaintext must be a string, got ${kindOf(plaintext)}`);
+  if (typeof plaintext !== 'string')
+    throw new InvalidArgumentError(`plaintext must be a string, got ${kindOf(plaintext)}`);
   assertKey(aesKey, 'AES-GCM key', { type: 'secret', algorithm: 'AES-GCM', usage: 'encrypt' });
   return seal(plaintext, aesKey);
 }

@@ -78,7 +78,11 @@ export async function verify(publicKey: CryptoKey, signature: Uint8Array, data: 
  * signature of the wrong length is still `false`).
  * @internal
  */
-export async function verifySignature(publicKey: CryptoKey, signature: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>): Promise<boolean> {
+export async function verifySignature(
+  publicKey: CryptoKey,
+  signature: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
   return signature.length === P256_SIGNATURE_LENGTH && getSubtle().verify(ECDSA_SHA256, publicKey, signature, data);
 }
 

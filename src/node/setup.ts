@@ -20,11 +20,19 @@ if (base64Implementation === 'fallback') useBase64Codec(createBufferBase64(Buffe
 
 platform.loadWebSocket = async () => {
   try {
-    const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE)) as { WebSocket?: WebSocketConstructor; default?: WebSocketConstructor };
+    const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE)) as {
+      WebSocket?: WebSocketConstructor;
+      default?: WebSocketConstructor;
+    };
     const ctor = mod.WebSocket ?? mod.default;
     if (ctor) return ctor;
   } catch (cause) {
-    throw new UnsupportedEnvironmentError('No WebSocket found: install the `ws` package (npm i ws) or pass the `WebSocket` option', { cause });
+    throw new UnsupportedEnvironmentError(
+      'No WebSocket found: install the `ws` package (npm i ws) or pass the `WebSocket` option',
+      { cause },
+    );
   }
-  throw new UnsupportedEnvironmentError('The `ws` package exports no WebSocket: reinstall it (npm i ws) or pass the `WebSocket` option');
+  throw new UnsupportedEnvironmentError(
+    'The `ws` package exports no WebSocket: reinstall it (npm i ws) or pass the `WebSocket` option',
+  );
 };

@@ -89,17 +89,24 @@ export function parsePush(raw: PushMessage): Push {
   const r = raw.result as unknown as Record<string, unknown>;
   const { type, from, data, connect, disconnect, options } = r;
   if (type === 'session') {
-    if (isNonEmptyString(connect) && isRecord(options)) return { event: 'peerconnect', payload: { privateId: connect, options, raw } };
+    if (isNonEmptyString(connect) && isRecord(options))
+      return { event: 'peerconnect', payload: { privateId: connect, options, raw } };
     if (isNonEmptyString(disconnect)) return { event: 'peerdisconnect', payload: { privateId: disconnect, raw } };
     // The server nests the ids under `change`; the 0.4.1 client read them flat under `result`.
     const { oldPrivateID, newPrivateID } = isRecord(r.change) ? r.change : r;
-    if (connect === undefined && disconnect === undefined && isNonEmptyString(oldPrivateID) && isNonEmptyString(newPrivateID)) {
+    if (
+      connect === undefined &&
+      disconnect === undefined &&
+      isNonEmptyString(oldPrivateID) &&
+      isNonEmptyString(newPrivateID)
+    ) {
       return { event: 'peerpid', payload: { oldPrivateId: oldPrivateID, newPrivateId: newPrivateID, raw } };
     }
     fail('a session push that is not connect+options, disconnect or change', raw);
   }
   const update = type === 'update';
-  if (!update && type !== 'broadcast' && type !== 'direct') fail(`a push of unknown type '${String(type).slice(0, 40)}'`, raw);
+  if (!update && type !== 'broadcast' && type !== 'direct')
+    fail(`a push of unknown type '${String(type).slice(0, 40)}'`, raw);
   if (!isNonEmptyString(from) && !(update && from === undefined)) fail(`a ${type} push without a string 'from'`, raw);
   return update
     ? { event: 'update', payload: from === undefined ? { data, raw } : { from, data, raw } }
@@ -116,7 +123,14 @@ const COUNTS = ['numconnections', 'maxconnections', 'peerconnections'];
 /** Validates a `WSS_Handshake` result. */
 export function parseHandshakeResult(result: unknown): HandshakeResult {
   const r = result as Record<string, unknown>;
-  check(isRecord(r) && isNonEmptyString(r.server_token) && COUNTS.every((k) => r[k] === undefined || typeof r[k] === 'number'), 'WSS_Handshake', '{server_token: string, *connections?: number}', result);
+  check(
+    isRecord(r) &&
+      isNonEmptyString(r.server_token) &&
+      COUNTS.every((k) => r[k] === undefined || typeof r[k] === 'number'),
+    'WSS_Handshake',
+    '{server_token: string, *connections?: number}',
+    result,
+  );
   return r as unknown as HandshakeResult;
 }
 
@@ -124,7 +138,10 @@ export function parseHandshakeResult(result: unknown): HandshakeResult {
 export function parseConnectResult(result: unknown): ConnectResultIn {
   const { private_id, connect = [], options = [] } = isRecord(result) ? result : {};
   check(
-    isNonEmptyString(private_id) && isStringArray(connect) && Array.isArray(options) && options.every((o) => o == null || isRecord(o)),
+    isNonEmptyString(private_id) &&
+      isStringArray(connect) &&
+      Array.isArray(options) &&
+      options.every((o) => o == null || isRecord(o)),
     'WSS_Connect',
     '{private_id: string, connect?: string[], options?: object[]}',
     result,

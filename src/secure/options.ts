@@ -76,7 +76,14 @@ export interface SecureSessionOptions extends WSSClientOptions {
 export const secureSessionDefaults = Object.freeze({
   info: 'wss-sessions/e2e',
   encryption: true,
-  reconnect: Object.freeze({ enabled: true, maxRetries: Infinity, interval: 1000, backoffMultiplier: 2, maxInterval: 30_000, jitter: 0.5 }),
+  reconnect: Object.freeze({
+    enabled: true,
+    maxRetries: Infinity,
+    interval: 1000,
+    backoffMultiplier: 2,
+    maxInterval: 30_000,
+    jitter: 0.5,
+  }),
   queueSize: 100,
 });
 
@@ -101,7 +108,9 @@ export interface ResolvedSecureOptions {
 /** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
 const LIMIT = 2 ** 31 - 1;
 /** Options without a default here: the identity ones, and the `WSSClient` ones without a default there (all checked by `resolveClientOptions`). */
-const OTHER_KEYS = 'identity requirePeerIdentity verifyPeerIdentity url handshakeUrl userToken WebSocket fetch'.split(' ');
+const OTHER_KEYS = 'identity requirePeerIdentity verifyPeerIdentity url handshakeUrl userToken WebSocket fetch'.split(
+  ' ',
+);
 
 function fail(message: string): never {
   throw new InvalidArgumentError(message);
@@ -112,15 +121,22 @@ function must(name: string, ok: unknown, what: string): void {
   if (!ok) fail(`option '${name}' must be ${what}`);
 }
 
-const typed = (name: string, value: unknown, type: string): void => must(name, value === undefined || typeof value === type, `a ${type}`);
+const typed = (name: string, value: unknown, type: string): void =>
+  must(name, value === undefined || typeof value === type, `a ${type}`);
 
 /** A number in [min, max]; with `integer` a whole one (`Infinity` counts, as `Infinity % 1` is NaN). NaN fails the range. */
 const range = (name: string, value: unknown, min: number, max: number, integer?: boolean): void =>
-  must(name, typeof value === 'number' && value >= min && value <= max && !(integer && value % 1), `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  must(
+    name,
+    typeof value === 'number' && value >= min && value <= max && !(integer && value % 1),
+    `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
+  );
 
 /** Whether `key` is an ECDSA P-256 CryptoKey of this type. */
 const isEcdsaKey = (key: Partial<CryptoKey> | undefined, type: KeyType): boolean =>
-  key?.type === type && (key.algorithm as EcKeyAlgorithm | undefined)?.name === 'ECDSA' && (key.algorithm as EcKeyAlgorithm).namedCurve === 'P-256';
+  key?.type === type &&
+  (key.algorithm as EcKeyAlgorithm | undefined)?.name === 'ECDSA' &&
+  (key.algorithm as EcKeyAlgorithm).namedCurve === 'P-256';
 
 /**
  * Applies {@link secureSessionDefaults} and rejects unknown or bad options and
@@ -130,8 +146,19 @@ const isEcdsaKey = (key: Partial<CryptoKey> | undefined, type: KeyType): boolean
 export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSecureOptions {
   if (!isRecord(options)) fail('SecureSession needs an options object');
   const d = secureSessionDefaults;
-  for (const key of Object.keys(options)) if (!hasOwn(d, key) && !hasOwn(wssClientDefaults, key) && !OTHER_KEYS.includes(key)) fail(`unknown option '${key}'`);
-  const { info = d.info, encryption = d.encryption, reconnect = {}, queueSize = d.queueSize, identity, requirePeerIdentity = !!identity, verifyPeerIdentity, ...client } = options;
+  for (const key of Object.keys(options))
+    if (!hasOwn(d, key) && !hasOwn(wssClientDefaults, key) && !OTHER_KEYS.includes(key))
+      fail(`unknown option '${key}'`);
+  const {
+    info = d.info,
+    encryption = d.encryption,
+    reconnect = {},
+    queueSize = d.queueSize,
+    identity,
+    requirePeerIdentity = !!identity,
+    verifyPeerIdentity,
+    ...client
+  } = options;
   must('reconnect', isRecord(reconnect), 'an object');
   const r: Record<string, unknown> = { ...d.reconnect };
   for (const [key, value] of Object.entries(reconnect)) {
@@ -157,7 +184,11 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
 
   must(
     'identity',
-    !identity || (isEcdsaKey(identity.privateKey, 'private') && identity.privateKey.usages?.includes('sign') && isEcdsaKey(identity.publicKey, 'public') && identity.publicKey.extractable),
+    !identity ||
+      (isEcdsaKey(identity.privateKey, 'private') &&
+        identity.privateKey.usages?.includes('sign') &&
+        isEcdsaKey(identity.publicKey, 'public') &&
+        identity.publicKey.extractable),
     'an ECDSA P-256 key pair with an extractable public key',
   );
   for (const [name, needed, on] of [
@@ -168,8 +199,19 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
   ] as const) {
     if (options[name] !== undefined && !on) fail(`option '${name}' needs '${needed}: true'`);
   }
-  if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e')) fail("option 'connectOptions.e2e' is reserved");
-  return { client, logger: resolveClientOptions(client).logger, info, encryption, reconnect: r as ResolvedReconnect, queueSize, identity, requirePeerIdentity, verifyPeerIdentity };
+  if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e'))
+    fail("option 'connectOptions.e2e' is reserved");
+  return {
+    client,
+    logger: resolveClientOptions(client).logger,
+    info,
+    encryption,
+    reconnect: r as ResolvedReconnect,
+    queueSize,
+    identity,
+    requirePeerIdentity,
+    verifyPeerIdentity,
+  };
 }
 
 /**

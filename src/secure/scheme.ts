@@ -51,7 +51,8 @@ export interface Envelope {
  * use, then the parts, NUL-separated. Every part after the application label
  * is 88 characters of base64, so no two inputs read alike.
  */
-const input = (use: string, ...parts: string[]): Uint8Array<ArrayBuffer> => utf8Encode([`wss-sessions/e2e/v2 ${use}`, ...parts].join('\0'));
+const input = (use: string, ...parts: string[]): Uint8Array<ArrayBuffer> =>
+  utf8Encode([`wss-sessions/e2e/v2 ${use}`, ...parts].join('\0'));
 
 /** A key id names a key in envelopes: the first 16 characters of its base64 (88 random bits). */
 export const keyId = (pk: string): string => pk.slice(0, 16);
@@ -59,15 +60,17 @@ export const keyId = (pk: string): string => pk.slice(0, 16);
 /** Six groups of five decimal digits from the first 30 bytes of SHA-256 of the input. */
 async function safetyNumber(use: string, ...parts: string[]): Promise<string> {
   const digest = new Uint8Array(await getSubtle().digest('SHA-256', input(use, ...parts)));
-  return [0, 5, 10, 15, 20, 25].map((g) => String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0')).join(' ');
-
+  return [0, 5, 10, 15, 20, 25]
+    .map((g) => String(digest.slice(g, g + 5).reduce((v, byte) => v * 256 + byte, 0) % 1e5).padStart(5, '0'))
+    .join(' ');
 }
 
 /**
  * Safety number of a long-term identity public key (raw 65 bytes, as from
  * `exportVerifyKeyRaw`); independent of the app label, so it can be pinned anywhere.
  */
-export const identityFingerprint = (identityPublic: Uint8Array): Promise<string> => safetyNumber('identity fingerprint', bytesToBase64(identityPublic));
+export const identityFingerprint = (identityPublic: Uint8Array): Promise<string> =>
+  safetyNumber('identity fingerprint', bytesToBase64(identityPublic));
 
 /** The long-term identity, exported once per session. */
 export interface LocalIdentity {
@@ -95,12 +98,18 @@ export interface LocalKeys {
 /** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
 export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
   const subtle = getSubtle();
-  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
+    'deriveBits',
+  ]);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
   const advert: E2eAdvert = { v: VERSION, pk };
   if (identity) {
     advert.idk = identity.idk;
-    advert.sig = bytesToBase64(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk))));
+    advert.sig = bytesToBase64(
+      new Uint8Array(
+        await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk)),
+      ),
+    );
   }
   return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
 }
@@ -136,7 +145,13 @@ export const unusable = (verified: boolean | null = null, error: Error | null = 
 export interface IdentityPolicy {
   info: string;
   requirePeerIdentity: boolean;
-  verifyPeerIdentity?: ((peer: { privateId: string; identityKey: Uint8Array; identityFingerprint: string }) => boolean | Promise<boolean>) | undefined;
+  verifyPeerIdentity?:
+    | ((peer: {
+        privateId: string;
+        identityKey: Uint8Array;
+        identityFingerprint: string;
+      }) => boolean | Promise<boolean>)
+    | undefined;
 }
 
 /**
@@ -144,7 +159,12 @@ export interface IdentityPolicy {
  * then agrees the pair keys. Never rejects: a peer that fails any check is
  * returned unusable, with the reason.
  */
-export async function checkPeer(privateId: string, advert: unknown, own: LocalKeys, policy: IdentityPolicy): Promise<PeerKeys> {
+export async function checkPeer(
+  privateId: string,
+  advert: unknown,
+  own: LocalKeys,
+  policy: IdentityPolicy,
+): Promise<PeerKeys> {
   const { info, requirePeerIdentity, verifyPeerIdentity } = policy;
   const peer = `peer ${privateId}`;
   const refuse = (problem: string): AuthenticationError => new AuthenticationError(`${peer}: ${problem}`);
@@ -156,22 +176,34 @@ export async function checkPeer(privateId: string, advert: unknown, own: LocalKe
     return [raw, await importRawP256(raw, what, name === 'idk')];
   };
   try {
-    if (advert === undefined) throw refuse('no e2e key')
-;
-    if (!isRecord(advert) || advert.v !== VERSION) throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
+    if (advert === undefined) throw refuse('no e2e key');
+    if (!isRecord(advert) || advert.v !== VERSION)
+      throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
     const [, publicKey] = await load('pk');
     const pk = (keys.pk = advert.pk as string);
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
       const [identityKey, verifyKey] = await load('idk');
       const fingerprint = (keys.identityFingerprint = await identityFingerprint(identityKey));
-      if (!(await verifySignature(verifyKey, base64ToBytes(advert.sig as string, `${peer}: e2e.sig`), input('binding', info, pk)))) throw refuse('bad identity signature');
-      if (verifyPeerIdentity && !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: fingerprint }))) throw refuse('identity rejected by verifyPeerIdentity');
+      if (
+        !(await verifySignature(
+          verifyKey,
+          base64ToBytes(advert.sig as string, `${peer}: e2e.sig`),
+          input('binding', info, pk),
+        ))
+      )
+        throw refuse('bad identity signature');
+      if (
+        verifyPeerIdentity &&
+        !(await verifyPeerIdentity({ privateId, identityKey, identityFingerprint: fingerprint }))
+      )
+        throw refuse('identity rejected by verifyPeerIdentity');
       keys.verified = true;
     } else if (requirePeerIdentity) throw refuse('no identity key (requirePeerIdentity)');
     const ikm = await ecdhBits(own.privateKey, publicKey);
     // One key per direction: the two public keys go into the derivation in sender, recipient order.
-    const derive = (from: string, to: string): Promise<CryptoKey> => hkdfAesGcmKey(ikm, NO_SALT, input('key', info, from, to));
+    const derive = (from: string, to: string): Promise<CryptoKey> =>
+      hkdfAesGcmKey(ikm, NO_SALT, input('key', info, from, to));
     const fingerprint = await safetyNumber('pair fingerprint', info, ...[own.pk, pk].sort());
     // Assigned last and together: a peer with a safety number is usable, one without is not.
     [keys.send, keys.receive] = await Promise.all([derive(own.pk, pk), derive(pk, own.pk)]);
@@ -198,7 +230,8 @@ function wrapAad(t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return aad;
 }
 
-const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> => getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> =>
+  getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 
 /**
  * Encrypts once under a fresh message key and wraps that key for each
@@ -206,7 +239,12 @@ const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> => getSubt
  * ciphertext: a recipient, who knows the message key, still cannot pass off
  * another payload to the others in the sender's name (GCM alone is not key-committing).
  */
-export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>, t: TypeLetter, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
+export async function seal(
+  own: LocalKeys,
+  recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>,
+  t: TypeLetter,
+  plaintext: Uint8Array<ArrayBuffer>,
+): Promise<Envelope> {
   const n = ++own.sent;
   const iv = counterIv(n);
   const raw = webCrypto().getRandomValues(new Uint8Array(32));
@@ -214,7 +252,9 @@ export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: strin
   const payload = await aesGcm('encrypt', await messageKey(raw), iv, plaintext);
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
-  await Promise.all(recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))));
+  await Promise.all(
+    recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))),
+  );
   raw.fill(0);
   return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
 }
@@ -223,7 +263,13 @@ export async function seal(own: LocalKeys, recipients: ReadonlyArray<{ pk: strin
  * Authenticates and decrypts this recipient's part of an envelope.
  * @throws {DecryptError} whatever fails (bad base64, a wrong tag, a wrong key length), with the cause.
  */
-export async function open(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Uint8Array<ArrayBuffer>> {
+export async function open(
+  receive: CryptoKey,
+  t: TypeLetter,
+  n: number,
+  ct: string,
+  wrap: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   try {
     const iv = counterIv(n);
     const payload = base64ToBytes(ct);

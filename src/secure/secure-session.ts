@@ -21,8 +21,26 @@ import type { ConnectOptions } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Logger } from '../util/logger.js';
 import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
-import { backoffDelay, resolveSecureOptions, type ResolvedSecureOptions, type SecureSessionOptions } from './options.js';
-import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, unusable, VERSION, type LocalIdentity, type LocalKeys, type PeerKeys, type TypeLetter } from './scheme.js';
+import {
+  backoffDelay,
+  resolveSecureOptions,
+  type ResolvedSecureOptions,
+  type SecureSessionOptions,
+} from './options.js';
+import {
+  checkPeer,
+  createLocalKeys,
+  keyId,
+  loadIdentity,
+  open,
+  seal,
+  unusable,
+  VERSION,
+  type LocalIdentity,
+  type LocalKeys,
+  type PeerKeys,
+  type TypeLetter,
+} from './scheme.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -161,7 +179,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @throws {InvalidStateError} unless the state is `'disconnected'`.
    */
   async connect(): Promise<SecureConnectInfo> {
-    if (this.#state !== 'disconnected') throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${this.#state}'`);
+    if (this.#state !== 'disconnected')
+      throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${this.#state}'`);
     const epoch = this.#epoch;
     this.#setState('connecting');
     try {
@@ -193,7 +212,13 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @returns who it went to and which peers were skipped (no usable key).
    */
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
-    return this.#submit('broadcast', 'b', options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true), data, options);
+    return this.#submit(
+      'broadcast',
+      'b',
+      options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true),
+      data,
+      options,
+    );
   }
 
   /**
@@ -221,7 +246,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   disconnect(): Promise<void> {
     // 'disconnecting' is this session's state exactly while a shutdown runs.
-    if (this.#state !== 'disconnecting') this.#closing = this.#state === 'disconnected' ? this.#inbox : this.#shutdown();
+    if (this.#state !== 'disconnecting')
+      this.#closing = this.#state === 'disconnected' ? this.#inbox : this.#shutdown();
     return this.#closing;
   }
 
@@ -254,14 +280,20 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
     // The identity's public half is exported once, on the first connect that gets that far, and kept.
-    const keys = encryption ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity))) : null;
+    const keys = encryption
+      ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity)))
+      : null;
     // After each wait: disconnect() may have made this attempt stale, or the socket closed.
     const check = (): void => {
-      if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected') throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
+      if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected')
+        throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
     };
     // Stale already: check() throws before it reads `client`.
     if (epoch !== this.#epoch) check();
-    const client = new WSSClient({ ...clientOptions, connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) } });
+    const client = new WSSClient({
+      ...clientOptions,
+      connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) },
+    });
     this.#client = client;
     this.#keys = keys;
     this.#listen(client, keys, reconnecting);
@@ -284,12 +316,18 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** Turns one client's events into this session's, through the inbox; `keys` are the connection's (`null`: plaintext). */
   #listen(client: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
     // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    client.on('state', ({ state }) => state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)));
+    client.on(
+      'state',
+      ({ state }) =>
+        state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)),
+    );
     client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
     client.on('message', (e) => this.#onMessage(keys, e));
     client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
     client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
-    client.on('peerpid', ({ oldPrivateId, newPrivateId }) => this.#enqueue(() => this.#renamed(oldPrivateId, newPrivateId)));
+    client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
+      this.#enqueue(() => this.#renamed(oldPrivateId, newPrivateId)),
+    );
     client.on('close', (e) => this.#onClose(e));
     client.on('error', (e) => this.#emit('error', e));
   }
@@ -314,7 +352,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     if (this.#state !== 'connected') return;
     void this.#discard();
     this.#emit('close', info);
-    const closed = (operation: string): ConnectionClosedError => new ConnectionClosedError(operation, info.code, info.reason);
+    const closed = (operation: string): ConnectionClosedError =>
+      new ConnectionClosedError(operation, info.code, info.reason);
     if (this.#options.reconnect.enabled) {
       this.#setState('reconnecting');
       this.#schedule(1, this.#epoch, closed('connect'));
@@ -373,7 +412,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       const { error } = keys;
       const summary = this.#putPeer({ ...keys, id: privateId, options, received: 0 });
       if (announce && !old) this.#emit('peerconnect', { privateId, options });
-      if (own) this.#emit('peerkey', { ...summary, ...(old && { previousFingerprint: old.fingerprint }), ...(error && { error }) });
+      if (own)
+        this.#emit('peerkey', {
+          ...summary,
+          ...(old && { previousFingerprint: old.fingerprint }),
+          ...(error && { error }),
+        });
     });
   }
 
@@ -414,11 +458,14 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#enqueue(async () => {
       if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
       // A drop found before any decryption is a ProtocolError naming the sender and the reason (the frame travels with the event).
-      const drop = (reason: DecryptErrorReason, error: Error = new ProtocolError(`message from ${from}: ${reason}`)): void =>
-        this.#emit('decrypt_error', { reason, from, type, error, raw });
+      const drop = (
+        reason: DecryptErrorReason,
+        error: Error = new ProtocolError(`message from ${from}: ${reason}`),
+      ): void => this.#emit('decrypt_error', { reason, from, type, error, raw });
       if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext');
       const { e2e, t, n, ct, k } = data;
-      if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k)) return drop('malformed');
+      if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k))
+        return drop('malformed');
       const peer = this.#peers.get(from);
       if (!peer) return drop('unknown-sender');
       // A key id is base64, so it never names an inherited member of a parsed object.
@@ -435,16 +482,24 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       }
       if (!Array.isArray(items) || !items.length) return drop('malformed');
       peer.received = n;
-      for (const item of items) this.#emit('message', { type: t === 'b' ? 'broadcast' : 'direct', from, data: item, encrypted: true, raw });
+      for (const item of items)
+        this.#emit('message', { type: t === 'b' ? 'broadcast' : 'direct', from, data: item, encrypted: true, raw });
     });
   }
 
   /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
-  async #submit(operation: string, kind: TypeLetter, ids: string[], data: unknown, options: RequestOptions): Promise<BroadcastResult> {
+  async #submit(
+    operation: string,
+    kind: TypeLetter,
+    ids: string[],
+    data: unknown,
+    options: RequestOptions,
+  ): Promise<BroadcastResult> {
     const state = this.#state;
     const { encryption, queueSize } = this.#options;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    if (state !== 'connected' && this.#queue.length >= queueSize) throw new QueueFullError(`send queue full (queueSize ${queueSize}): wait for the reconnect or raise queueSize`);
+    if (state !== 'connected' && this.#queue.length >= queueSize)
+      throw new QueueFullError(`send queue full (queueSize ${queueSize}): wait for the reconnect or raise queueSize`);
     let json: string | undefined;
     try {
       json = encryption ? JSON.stringify(data ?? null) : '';
@@ -455,7 +510,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     // A send that must go alone gets a batch key of its own: an object equals no other.
     const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encryption;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, batch: alone ? {} : kind + JSON.stringify(ids), resolve, reject });
+      this.#queue.push({
+        kind,
+        ids,
+        data,
+        json,
+        options,
+        batch: alone ? {} : kind + JSON.stringify(ids),
+        resolve,
+        reject,
+      });
       void this.#pump();
     });
   }
@@ -490,7 +554,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const { batch, json } = queue[0] as Job;
     let size = 1;
     let chars = json.length;
-    while (size < BATCH_MESSAGES && queue[size]?.batch === batch && (chars += (queue[size] as Job).json.length) <= BATCH_CHARS) size++;
+    while (
+      size < BATCH_MESSAGES &&
+      queue[size]?.batch === batch &&
+      (chars += (queue[size] as Job).json.length) <= BATCH_CHARS
+    )
+      size++;
     return queue.slice(0, size);
   }
 
@@ -504,23 +573,33 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const direct = kind === 'd';
     // Plaintext sessions send to any private ID (the server answers for unknown ones) and use the server's own broadcast.
     const targets = direct
-      ? ids.map((id) => this.#peers.get(id) ?? (keys ? fail(new InvalidArgumentError(`no peer '${id}'`)) : ({ id } as Peer)))
+      ? ids.map(
+          (id) => this.#peers.get(id) ?? (keys ? fail(new InvalidArgumentError(`no peer '${id}'`)) : ({ id } as Peer)),
+        )
       : [...this.#peers.values()].filter((p) => !ids.includes(p.id));
     const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !keys || !!p.send);
     const skipped = targets.filter((p) => !usable.includes(p as never));
-    if (direct && skipped[0]) throw new AuthenticationError(`peer ${skipped[0].id}: no usable key`, { cause: skipped[0].error });
-    const envelope = keys && usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
+    if (direct && skipped[0])
+      throw new AuthenticationError(`peer ${skipped[0].id}: no usable key`, { cause: skipped[0].error });
+    const envelope =
+      keys && usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
       const recipients = usable.map((p) => p.id);
-      await (keys ? envelope && client.send(recipients, envelope, options) : direct ? client.send(ids, data, options) : client.broadcast(data, { ...options, ...(ids[0] && { exclude: ids }) }));
+      await (keys
+        ? envelope && client.send(recipients, envelope, options)
+        : direct
+          ? client.send(ids, data, options)
+          : client.broadcast(data, { ...options, ...(ids[0] && { exclude: ids }) }));
       return { recipients, skipped: skipped.map((p) => p.id) };
     };
   }
 
   /** Peer events and messages go through one chain, so they keep their arrival order while keys are checked and messages decrypted. */
   #enqueue(task: () => void | Promise<void>): void {
-    this.#inbox = this.#inbox.then(task).catch((error: unknown) => this.#logger.error('wss-sessions: event failed', error));
+    this.#inbox = this.#inbox
+      .then(task)
+      .catch((error: unknown) => this.#logger.error('wss-sessions: event failed', error));
   }
 
   #setState(state: SecureSessionState): void {

@@ -129,7 +129,10 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
     }
     const match = routes.matchHttp(method, path);
     if (match.kind === 'not-found') {
-      reply(res, 404, `Nothing is served at ${path.slice(0, 200)}\n`, { 'Content-Type': 'text/plain; charset=utf-8', ...cors });
+      reply(res, 404, `Nothing is served at ${path.slice(0, 200)}\n`, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        ...cors,
+      });
       return;
     }
     if (match.kind === 'wrong-method') {
@@ -152,7 +155,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
     const route = closing ? undefined : routes.upgradeRoute(pathOf(req));
     if (!route) {
       socket.on('error', () => {});
-      socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => route.onConnection(ws, req));
@@ -168,10 +173,13 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
     const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
     const clients = [...sockets.clients];
     const socketsClosed = Promise.all(
-      clients.map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) resolve();
-        else ws.once('close', () => resolve());
-      })),
+      clients.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) resolve();
+            else ws.once('close', () => resolve());
+          }),
+      ),
     );
     for (const ws of clients) ws.close(1001, 'Server closing');
     const grace = setTimeout(() => {
@@ -198,7 +206,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
     sendRaw: (privateId, frame) => endpoint.sendRaw(privateId, frame),
     dropConnections(code?: number) {
       if (code !== undefined && !isSendableCloseCode(code)) {
-        throw new InvalidArgumentError(`dropConnections(code): ${code} is not a close code a server may send (1000-1014 or 3000-4999)`);
+        throw new InvalidArgumentError(
+          `dropConnections(code): ${code} is not a close code a server may send (1000-1014 or 3000-4999)`,
+        );
       }
       for (const ws of sockets.clients) {
         if (code !== undefined && ws.readyState === ws.OPEN) ws.close(code);
@@ -215,7 +225,9 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
 /** Close codes RFC 6455 lets an endpoint put in a close frame. */
 function isSendableCloseCode(code: number): boolean {
   if (!Number.isInteger(code)) return false;
-  return (code >= 3000 && code <= 4999) || (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006);
+  return (
+    (code >= 3000 && code <= 4999) || (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006)
+  );
 }
 
 function pathOf(req: IncomingMessage): string {

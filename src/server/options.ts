@@ -120,7 +120,8 @@ function checkLogger(logger: unknown): void {
 function checkHooks(hooks: unknown): void {
   if (!isRecord(hooks)) fail('hooks', 'an object', hooks);
   for (const key of Object.keys(hooks)) {
-    if (key !== 'incoming' && key !== 'outgoing') fail(`hooks.${key}`, 'absent (only incoming and outgoing exist)', key);
+    if (key !== 'incoming' && key !== 'outgoing')
+      fail(`hooks.${key}`, 'absent (only incoming and outgoing exist)', key);
     if (hooks[key] !== undefined && typeof hooks[key] !== 'function') fail(`hooks.${key}`, 'a function', hooks[key]);
   }
 }

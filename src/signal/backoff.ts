@@ -10,10 +10,6 @@ import { backoffBase, type BackoffSchedule } from '../util/backoff.js';
  *
  * @param random - a source of uniform numbers in [0, 1); `Math.random` by default (jitter needs no secrecy).
  */
-export function reconnectDelay(
-  attempt: number,
-  options: BackoffSchedule,
-  random: () => number = Math.random,
-): number {
+export function reconnectDelay(attempt: number, options: BackoffSchedule, random: () => number = Math.random): number {
   return Math.floor(backoffBase(attempt, options) * (0.5 + random()));
 }

@@ -15,9 +15,24 @@ import { isStringArray } from '../protocol/guards.js';
 import { reconnectDelay } from './backoff.js';
 import { encodeFrame, isEventName, need, parseConnected, parseEnvelope, parseFrame, parseInner } from './frames.js';
 import { establishClientKey } from './handshake.js';
-import { checkToken, optionError, resolveClientOptions, ROOMS, WS_URL, type IEncryptedWSClientOptions, type ResolvedClientOptions } from './options.js';
+import {
+  checkToken,
+  optionError,
+  resolveClientOptions,
+  ROOMS,
+  WS_URL,
+  type IEncryptedWSClientOptions,
+  type ResolvedClientOptions,
+} from './options.js';
 import { ReplayGuard } from './replay-guard.js';
-import { CONTROL_EVENTS, type ISignalConnectedData, type IWSLogger, type TConnectionState, type TEventHandler, type TStateChangeHandler } from './types.js';
+import {
+  CONTROL_EVENTS,
+  type ISignalConnectedData,
+  type IWSLogger,
+  type TConnectionState,
+  type TEventHandler,
+  type TStateChangeHandler,
+} from './types.js';
 
 const OPEN = 1;
 const ignore = (): void => {};
@@ -166,7 +181,8 @@ export class EncryptedWebSocketClient {
     const ws = link?.ws;
     const control = CONTROL_EVENTS.has(event);
     const what = `send('${event}')`;
-    if (!ws || (control ? ws.readyState !== OPEN : this.#state !== 'authenticated')) throw new NotConnectedError(what, this.#state);
+    if (!ws || (control ? ws.readyState !== OPEN : this.#state !== 'authenticated'))
+      throw new NotConnectedError(what, this.#state);
     let text: string;
     try {
       text = encodeFrame(event, data);
@@ -272,7 +288,8 @@ export class EncryptedWebSocketClient {
       ws.onopen = () => {
         ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
         const timeout = o.handshakeTimeout;
-        if (timeout) link.t = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
+        if (timeout)
+          link.t = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
         this.#setState('authenticating');
       };
       ws.onmessage = (event) => this.#onMessage(link, event.data);

@@ -100,7 +100,10 @@ export function parseConnected(data: unknown): ISignalConnectedData {
 export function parseRooms(event: string, data: unknown): string[] {
   const rooms = isRecord(data) && data.rooms;
   need(Array.isArray(rooms), `'${event}' data must be {rooms: string[]}`);
-  need(rooms.length <= MAX_ROOMS_PER_FRAME, `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`);
+  need(
+    rooms.length <= MAX_ROOMS_PER_FRAME,
+    `'${event}' lists ${rooms.length} rooms; at most ${MAX_ROOMS_PER_FRAME} per frame`,
+  );
   for (const room of rooms as unknown[]) {
     need(
       typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_NAME_LENGTH,

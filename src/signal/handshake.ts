@@ -18,7 +18,11 @@ export const MAX_SALT_BYTES = 1024;
  * The bytes a server signs to prove it chose `serverPublicKey` and `salt` for
  * this client: clientPublicKey ‖ serverPublicKey ‖ salt, all raw.
  */
-export function signalTranscript(clientPublicKey: Uint8Array, serverPublicKey: Uint8Array, salt: Uint8Array): Uint8Array<ArrayBuffer> {
+export function signalTranscript(
+  clientPublicKey: Uint8Array,
+  serverPublicKey: Uint8Array,
+  salt: Uint8Array,
+): Uint8Array<ArrayBuffer> {
   return new Uint8Array([...clientPublicKey, ...serverPublicKey, ...salt]);
 }
 
@@ -56,10 +60,19 @@ export async function establishClientKey(
   // signature or key material is simply a bad signature. A verify key that cannot be imported
   // is a configuration error, reported as such.
   need(
-    !verifyKey || (await verifySignature(await loadVerifyKey(verifyKey), decodeBase64(connected.signature), signalTranscript(decodeBase64(keys.publicKeyB64), serverRaw, saltRaw))),
+    !verifyKey ||
+      (await verifySignature(
+        await loadVerifyKey(verifyKey),
+        decodeBase64(connected.signature),
+        signalTranscript(decodeBase64(keys.publicKeyB64), serverRaw, saltRaw),
+      )),
     "'connected' signature does not verify with serverVerifyKey",
     AuthenticationError,
   );
-  need(saltRaw.length && saltRaw.length <= MAX_SALT_BYTES, "'connected' salt must be base64 of 1-1024 bytes", KeyFormatError);
+  need(
+    saltRaw.length && saltRaw.length <= MAX_SALT_BYTES,
+    "'connected' salt must be base64 of 1-1024 bytes",
+    KeyFormatError,
+  );
   return agreeAesKey(keys.keyPair.privateKey, serverRaw, "'connected' serverPublicKey (base64)", saltRaw, ecdhInfo);
 }

@@ -74,7 +74,13 @@ export interface IEncryptedWSClientOptions {
 
 /** The defaults of every optional member of {@link IEncryptedWSClientOptions}. */
 export const signalClientDefaults = Object.freeze({
-  reconnect: Object.freeze({ enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30_000 }),
+  reconnect: Object.freeze({
+    enabled: true,
+    maxRetries: 5,
+    interval: 3000,
+    backoffMultiplier: 1.5,
+    maxInterval: 30_000,
+  }),
   heartbeatInterval: 30_000,
   autoJoinRooms: Object.freeze([]) as readonly string[],
   requireEncryption: true,
@@ -111,7 +117,9 @@ export const WS_URL = 'a ws:// or wss:// URL';
 
 /** The InvalidArgumentError for option `name` (`''`: the options object): it must be `must`. */
 export function optionError(name: string, must: string, cause?: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${must}`, { cause });
+  return new InvalidArgumentError(`EncryptedWebSocketClient option${name ? ` '${name}'` : 's'} must be ${must}`, {
+    cause,
+  });
 }
 
 /** Throws {@link optionError} unless `ok`. */
@@ -166,12 +174,21 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   checkToken(o.token);
   const logger = (o.logger ??= console) as unknown as Record<string, unknown>;
   const methods = ['debug', 'info', 'warn', 'error'];
-  check(methods.every((m) => typeof logger[m] === 'function'), 'logger', `an object with methods ${methods}`);
+  check(
+    methods.every((m) => typeof logger[m] === 'function'),
+    'logger',
+    `an object with methods ${methods}`,
+  );
   check(typeof (o.WebSocket ?? Object) === 'function', 'WebSocket', 'a WebSocket constructor');
   const key = o.serverVerifyKey as (Partial<CryptoKey> & { algorithm?: { namedCurve?: string } }) | string | undefined;
   const what = 'serverVerifyKey';
   if (typeof key === 'string') checkRawP256(decodeBase64(key), `${what} (base64)`);
   // Of the keys on a named curve (EC), only ECDSA public keys can have the 'verify' usage.
-  else check(key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')), what, 'a base64 P-256 key or an ECDSA P-256 verify CryptoKey');
+  else
+    check(
+      key === undefined || (key?.algorithm?.namedCurve === 'P-256' && key.usages?.includes('verify')),
+      what,
+      'a base64 P-256 key or an ECDSA P-256 verify CryptoKey',
+    );
   return o;
 }

@@ -52,7 +52,14 @@ export interface ISignalConnectedData {
 }
 
 /** Control events: always plaintext on the wire, never encrypted (PROTOCOL.md §2). */
-export const CONTROL_EVENTS: ReadonlySet<string> = new Set(['authenticate', 'connected', 'error', 'heartbeat', 'join', 'leave']);
+export const CONTROL_EVENTS: ReadonlySet<string> = new Set([
+  'authenticate',
+  'connected',
+  'error',
+  'heartbeat',
+  'join',
+  'leave',
+]);
 
 /**
  * Names an encrypted inner event may not carry: the control events, the

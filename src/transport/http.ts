@@ -1,4 +1,11 @@
-import { AbortError, ConnectionClosedError, ProtocolError, RpcError, TimeoutError, UnsupportedEnvironmentError } from '../errors.js';
+import {
+  AbortError,
+  ConnectionClosedError,
+  ProtocolError,
+  RpcError,
+  TimeoutError,
+  UnsupportedEnvironmentError,
+} from '../errors.js';
 import { parseMessage } from '../protocol/validate.js';
 
 /** A `fetch` function: the platform's or an injected one. */
@@ -7,7 +14,10 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
 /** The injected `fetch`, else the platform's, else a fix-it error. */
 export function resolveFetch(injected?: FetchFunction): FetchFunction {
   const f = injected ?? (globalThis.fetch as FetchFunction | undefined);
-  if (!f) throw new UnsupportedEnvironmentError('No fetch found: pass a fetch function as the `fetch` option, or omit `handshakeUrl`');
+  if (!f)
+    throw new UnsupportedEnvironmentError(
+      'No fetch found: pass a fetch function as the `fetch` option, or omit `handshakeUrl`',
+    );
   return f;
 }
 
@@ -52,7 +62,10 @@ export async function postJsonRpc<T>(
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    throw new ProtocolError(`${operation} answered HTTP ${status} with a body that is not JSON`, { cause, frame: text });
+    throw new ProtocolError(`${operation} answered HTTP ${status} with a body that is not JSON`, {
+      cause,
+      frame: text,
+    });
   }
   const response = parseMessage(body);
   if (!('id' in response)) throw new ProtocolError(`${operation} answered with a push, not a response`);

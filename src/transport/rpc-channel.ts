@@ -1,7 +1,15 @@
 // Types only: json-rpc-2.0's JSONRPCClient keeps a second record of every request and settles
 // timeouts and closes with untyped error responses, so the channel keeps the one record itself.
 import type { JSONRPCRequest } from 'json-rpc-2.0';
-import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError, toError } from '../errors.js';
+import {
+  AbortError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  ProtocolError,
+  RpcError,
+  TimeoutError,
+  toError,
+} from '../errors.js';
 import { parseFrame, type Push } from '../protocol/validate.js';
 import type { Logger } from '../util/logger.js';
 import type { CloseInfo } from './transport.js';
@@ -90,7 +98,10 @@ export class RpcChannel {
       try {
         frame = JSON.stringify(request);
       } catch (cause) {
-        throw new InvalidArgumentError(`the params of ${method} are not JSON (a BigInt or a cycle?): send plain JSON data`, { cause });
+        throw new InvalidArgumentError(
+          `the params of ${method} are not JSON (a BigInt or a cycle?): send plain JSON data`,
+          { cause },
+        );
       }
       const own = timeoutMs !== this.#settings.requestTimeout;
       const timer = own ? setTimeout(() => done(new TimeoutError(method, timeoutMs)), timeoutMs) : undefined;

@@ -28,7 +28,8 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
  * entry point can load (Node: the `ws` package, see src/node/setup.ts).
  */
 export async function resolveWebSocket(injected?: WebSocketConstructor): Promise<WebSocketConstructor> {
-  const ctor = injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
+  const ctor =
+    injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
   if (!ctor) throw new UnsupportedEnvironmentError('No WebSocket found: pass the `WebSocket` option');
   return ctor;
 }

@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from '../errors.js';
 
 /** The listener type of event `E` in an event map whose members are listener signatures. */
-export type Listener<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void ? (...args: A) => void : never;
+export type Listener<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void
+  ? (...args: A) => void
+  : never;
 
 /** The arguments event `E` is emitted with. */
 export type EventArgs<Events, E extends keyof Events> = Parameters<Listener<Events, E>>;
@@ -38,7 +40,9 @@ export class EventEmitter<Events extends object> {
    * only those with this `context` when one is given, and only once-listeners with `once`.
    */
   off<E extends keyof Events>(event: E, fn?: Listener<Events, E>, context?: unknown, once?: boolean): this {
-    const kept = fn ? (this.#events.get(event) ?? []).filter(([f, c, o]) => f !== fn || (context && c !== context) || (once && !o)) : [];
+    const kept = fn
+      ? (this.#events.get(event) ?? []).filter(([f, c, o]) => f !== fn || (context && c !== context) || (once && !o))
+      : [];
     if (kept.length) this.#events.set(event, kept);
     else this.#events.delete(event);
     return this;
@@ -79,7 +83,8 @@ export class EventEmitter<Events extends object> {
 
   #add(event: keyof Events, [fn, context, once]: Entry): this {
     // Refused at once, as eventemitter3 does: stored, it would throw on every emit and starve the listeners after it.
-    if (typeof fn !== 'function') throw new InvalidArgumentError(`the listener of '${String(event)}' must be a function, got ${typeof fn}`);
+    if (typeof fn !== 'function')
+      throw new InvalidArgumentError(`the listener of '${String(event)}' must be a function, got ${typeof fn}`);
     this.#events.set(event, [...(this.#events.get(event) ?? []), [fn, context || this, once]]);
     return this;
   }

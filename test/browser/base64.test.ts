@@ -16,14 +16,18 @@ describe('base64 in Chromium (dist/browser/crypto.js)', () => {
     const { page } = await suite.open(`${suite.assets.origin}/`, { record: true });
     const outcome = await page.evaluate(
       async ({ mod, cases }) => {
-        const { base64Implementation, bytesToBase64, base64ToBytes } = (await (window as unknown as PageGlobals).loadModule(mod)) as CryptoModule;
-        const reference = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
+        const { base64Implementation, bytesToBase64, base64ToBytes } = (await (
+          window as unknown as PageGlobals
+        ).loadModule(mod)) as CryptoModule;
+        const reference = (bytes: Uint8Array): string =>
+          btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
         const mismatches: number[] = [];
         for (const size of [...Array.from({ length: 301 }, (_, i) => i), 65_536]) {
           const bytes = crypto.getRandomValues(new Uint8Array(size));
           const text = bytesToBase64(bytes);
           const back = base64ToBytes(text);
-          if (text !== reference(bytes) || back.length !== size || back.some((b, i) => b !== bytes[i])) mismatches.push(size);
+          if (text !== reference(bytes) || back.length !== size || back.some((b, i) => b !== bytes[i]))
+            mismatches.push(size);
         }
         const accepted: string[] = [];
         const codes = new Set<string>();

@@ -21,8 +21,16 @@ function connectClient(p: TestPage, options: { url: string; handshakeUrl?: strin
     async ({ mod, options }) => {
       const w = window as unknown as PageGlobals;
       const { WSSClient } = (await w.loadModule(mod)) as CoreModule;
-      const client = new WSSClient({ url: options.url, handshakeUrl: options.handshakeUrl, connectOptions: { name: options.name } });
-      w.record(client, ['message', 'peerconnect', 'peerdisconnect', 'peerpid', 'privateid', 'error', 'close'], 'client');
+      const client = new WSSClient({
+        url: options.url,
+        handshakeUrl: options.handshakeUrl,
+        connectOptions: { name: options.name },
+      });
+      w.record(
+        client,
+        ['message', 'peerconnect', 'peerdisconnect', 'peerpid', 'privateid', 'error', 'close'],
+        'client',
+      );
       w.objects.client = client;
       const result = await client.connect();
       return { ...result, verified: client.privateIdVerified, state: client.state, secure: isSecureContext };
@@ -42,24 +50,45 @@ describe('WSSClient in Chromium (dist/browser/index.js)', () => {
 
     const joined = await waitForEvent(ann.page, 'client', 'peerconnect', { privateId: b.privateId });
     expect(joined.options).toMatchObject({ name: 'bob', wss: true });
-    expect(await ann.page.evaluate(() => [...((window as unknown as PageGlobals).objects.client as Client).peers.keys()])).toEqual([b.privateId]);
+    expect(
+      await ann.page.evaluate(() => [...((window as unknown as PageGlobals).objects.client as Client).peers.keys()]),
+    ).toEqual([b.privateId]);
 
-    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).broadcast({ text: 'hi all', n: 1 }));
-    expect(await waitForEvent(ann.page, 'client', 'message', { type: 'broadcast' })).toMatchObject({ from: b.privateId, data: { text: 'hi all', n: 1 } });
+    await bob.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.client as Client).broadcast({ text: 'hi all', n: 1 }),
+    );
+    expect(await waitForEvent(ann.page, 'client', 'message', { type: 'broadcast' })).toMatchObject({
+      from: b.privateId,
+      data: { text: 'hi all', n: 1 },
+    });
 
-    await ann.page.evaluate((to) => ((window as unknown as PageGlobals).objects.client as Client).send(to, 'just you'), b.privateId);
-    expect(await waitForEvent(bob.page, 'client', 'message', { type: 'direct' })).toMatchObject({ from: a.privateId, data: 'just you' });
+    await ann.page.evaluate(
+      (to) => ((window as unknown as PageGlobals).objects.client as Client).send(to, 'just you'),
+      b.privateId,
+    );
+    expect(await waitForEvent(bob.page, 'client', 'message', { type: 'direct' })).toMatchObject({
+      from: a.privateId,
+      data: 'just you',
+    });
 
-    const renamed = await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).setPrivateId('ann-in-chromium'));
+    const renamed = await ann.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.client as Client).setPrivateId('ann-in-chromium'),
+    );
     expect(renamed).toBe('ann-in-chromium');
-    expect(await waitForEvent(bob.page, 'client', 'peerpid', { newPrivateId: 'ann-in-chromium' })).toMatchObject({ oldPrivateId: a.privateId });
+    expect(await waitForEvent(bob.page, 'client', 'peerpid', { newPrivateId: 'ann-in-chromium' })).toMatchObject({
+      oldPrivateId: a.privateId,
+    });
     await waitForEvent(ann.page, 'client', 'privateid', { privateId: 'ann-in-chromium' });
-    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).send('ann-in-chromium', 'to the new id'));
+    await bob.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.client as Client).send('ann-in-chromium', 'to the new id'),
+    );
     await waitForEvent(ann.page, 'client', 'message', { type: 'direct', data: 'to the new id' });
 
     await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect());
     await waitForEvent(ann.page, 'client', 'peerdisconnect', { privateId: b.privateId });
-    expect(await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).peers.size)).toBe(0);
+    expect(
+      await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).peers.size),
+    ).toBe(0);
 
     // Nothing arrived twice, and no client reported bad input from the network.
     expect(await eventsOf(ann.page, 'client', 'message')).toHaveLength(2);
@@ -84,6 +113,10 @@ describe('WSSClient in Chromium (dist/browser/index.js)', () => {
     }, d.privateId);
     // The minified bundle keeps class names readable: `name` is set explicitly, not taken from the constructor.
     expect(failure).toMatchObject({ name: 'RpcError', code: 'ERR_RPC', rpcCode: -32602, isError: true });
-    await Promise.all([dan, eve].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect())));
+    await Promise.all(
+      [dan, eve].map((p) =>
+        p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect()),
+      ),
+    );
   });
 });

@@ -41,7 +41,11 @@ async function say(page: Page, to: string, text: string): Promise<void> {
 async function waitForLine(page: Page, text: string) {
   const line = page.locator('#log li[data-kind="message"]', { hasText: text }).last();
   await line.waitFor();
-  return { meta: await line.locator('.meta').textContent(), type: await line.getAttribute('data-type'), encrypted: await line.getAttribute('data-encrypted') };
+  return {
+    meta: await line.locator('.meta').textContent(),
+    type: await line.getAttribute('data-type'),
+    encrypted: await line.getAttribute('data-encrypted'),
+  };
 }
 
 async function safetyNumberWith(page: Page, privateId: string): Promise<string> {
@@ -68,7 +72,11 @@ describe('the chat demo at GET /', () => {
     expect(suite.server.sessions.slice().sort()).toEqual([annId, bobId].sort());
 
     await say(ann, '', 'Hello everyone <b>not bold</b>');
-    expect(await waitForLine(bob, 'Hello everyone')).toEqual({ meta: 'Ann → everyone', type: 'broadcast', encrypted: 'true' });
+    expect(await waitForLine(bob, 'Hello everyone')).toEqual({
+      meta: 'Ann → everyone',
+      type: 'broadcast',
+      encrypted: 'true',
+    });
     expect(await bob.textContent('#log li[data-type="broadcast"]')).toContain('<b>not bold</b>');
 
     await say(bob, annId!, 'Hi Ann, just you');
@@ -91,7 +99,13 @@ describe('the chat demo at GET /', () => {
     await waitForLine(bob, 'window.pwned=2');
     expect(await bob.textContent('#log li[data-kind="note"]:has-text("joined")')).toBe(`${HOSTILE_NAME} joined.`);
     for (const page of [ann, bob, eve]) {
-      expect(await page.evaluate(() => ({ pwned: 'pwned' in window, images: document.images.length, bold: document.querySelectorAll('#log b').length }))).toEqual({ pwned: false, images: 0, bold: 0 });
+      expect(
+        await page.evaluate(() => ({
+          pwned: 'pwned' in window,
+          images: document.images.length,
+          bold: document.querySelectorAll('#log b').length,
+        })),
+      ).toEqual({ pwned: false, images: 0, bold: 0 });
     }
 
     // The server cuts every socket: each page shows the reconnect and is encrypted again.
@@ -103,7 +117,11 @@ describe('the chat demo at GET /', () => {
     await ann.waitForFunction(() => document.querySelectorAll('#peers li .peer-safety').length === 2);
     const bobAgain = await ann.getAttribute('#peers li:has(.peer-name:text-is("Bob"))', 'data-pid');
     await say(ann, bobAgain!, 'still private after the reconnect');
-    expect(await waitForLine(bob, 'after the reconnect')).toEqual({ meta: 'Ann → you', type: 'direct', encrypted: 'true' });
+    expect(await waitForLine(bob, 'after the reconnect')).toEqual({
+      meta: 'Ann → you',
+      type: 'direct',
+      encrypted: 'true',
+    });
   });
 });
 

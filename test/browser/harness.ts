@@ -70,7 +70,9 @@ async function openContextPage(browser: Browser, url: string, recorder: boolean)
 }
 
 /** The built files the pages may load, by URL path. */
-const DIST_FILES = ['index', 'secure', 'crypto', 'signal', 'legacy'].map((name) => `/dist/browser/${name}.js`).concat('/dist/legacy/wssclient.js');
+const DIST_FILES = ['index', 'secure', 'crypto', 'signal', 'legacy']
+  .map((name) => `/dist/browser/${name}.js`)
+  .concat('/dist/legacy/wssclient.js');
 
 /**
  * A blank page with `window.loadModule(url)`, a plain dynamic `import()` (written here as page
@@ -94,7 +96,10 @@ export class AssetServer {
   /** @param pages HTML by URL path, e.g. `{ '/': BLANK_PAGE }`. */
   static async start(pages: Record<string, string> = { '/': BLANK_PAGE }): Promise<AssetServer> {
     const missing = DIST_FILES.filter((file) => !existsSync(join(ROOT, file)));
-    if (missing.length > 0) throw new Error(`The browser tests load the built bundles; ${missing.join(', ')} missing: run 'npm run build' first`);
+    if (missing.length > 0)
+      throw new Error(
+        `The browser tests load the built bundles; ${missing.join(', ')} missing: run 'npm run build' first`,
+      );
     const http = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const send = (status: number, type: string, body: string | Buffer): void => {
@@ -135,7 +140,11 @@ export interface PageGlobals {
   /** The page's objects under test, by name. */
   objects: Record<string, unknown>;
   /** Logs every listed event of an eventemitter-style object, under `tag`. */
-  record(emitter: { on(name: string, listener: (payload: unknown) => void): unknown }, names: readonly string[], tag: string): void;
+  record(
+    emitter: { on(name: string, listener: (payload: unknown) => void): unknown },
+    names: readonly string[],
+    tag: string,
+  ): void;
 }
 
 /** Runs in each page before its scripts (see {@link addRecorder}); self-contained, as it is serialized into the page. */
@@ -144,8 +153,12 @@ function installRecorder(): void {
   w.log = [];
   w.objects = {};
   const plain = (value: unknown): Record<string, unknown> => {
-    if (value instanceof Error) return { name: value.name, code: (value as { code?: unknown }).code, message: value.message };
-    return JSON.parse(JSON.stringify(value ?? {}, (key, v: unknown) => (key === 'raw' ? undefined : v))) as Record<string, unknown>;
+    if (value instanceof Error)
+      return { name: value.name, code: (value as { code?: unknown }).code, message: value.message };
+    return JSON.parse(JSON.stringify(value ?? {}, (key, v: unknown) => (key === 'raw' ? undefined : v))) as Record<
+      string,
+      unknown
+    >;
   };
   w.record = (emitter, names, tag) => {
     for (const name of names) emitter.on(name, (payload) => w.log.push({ event: name, tag, payload: plain(payload) }));
@@ -161,12 +174,21 @@ export function openRecordingPage(browser: Browser, url: string): Promise<TestPa
  * Waits until the page has logged `event` (under `tag`) whose payload has every member of
  * `match` (compared as JSON), and returns that entry's payload. Waits on the page, never sleeps.
  */
-export async function waitForEvent(page: Page, tag: string, event: string, match: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function waitForEvent(
+  page: Page,
+  tag: string,
+  event: string,
+  match: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const handle = await page.waitForFunction(
     ({ tag, event, match }) => {
       const log = (window as unknown as PageGlobals).log;
       const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-      return log.find((e) => e.tag === tag && e.event === event && Object.entries(match).every(([k, v]) => same(e.payload[k], v)))?.payload ?? false;
+      return (
+        log.find(
+          (e) => e.tag === tag && e.event === event && Object.entries(match).every(([k, v]) => same(e.payload[k], v)),
+        )?.payload ?? false
+      );
     },
     { tag, event, match },
   );
@@ -175,7 +197,11 @@ export async function waitForEvent(page: Page, tag: string, event: string, match
 
 /** Every entry the page logged under `tag` (optionally only `event`). */
 export function eventsOf(page: Page, tag: string, event?: string): Promise<LogEntry[]> {
-  return page.evaluate(({ tag, event }) => (window as unknown as PageGlobals).log.filter((e) => e.tag === tag && (event === undefined || e.event === event)), { tag, event });
+  return page.evaluate(
+    ({ tag, event }) =>
+      (window as unknown as PageGlobals).log.filter((e) => e.tag === tag && (event === undefined || e.event === event)),
+    { tag, event },
+  );
 }
 
 /** Reference-server options for a browser suite: all but the address, which is always 127.0.0.1, port 0. */
@@ -248,7 +274,10 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
       return need(started.server, 'the reference server');
     },
     get assets() {
-      if (pagesToServe === null) throw new Error('This browser suite has no asset server (pages: null); pass pages to useBrowserSuite to get one');
+      if (pagesToServe === null)
+        throw new Error(
+          'This browser suite has no asset server (pages: null); pass pages to useBrowserSuite to get one',
+        );
       return need(started.assets, 'the asset server');
     },
     async open(url, { record = false } = {}) {
@@ -260,6 +289,7 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
 }
 
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`${what} is not started yet: use the browser suite inside tests and hooks, after its beforeAll`);
+  if (value === undefined)
+    throw new Error(`${what} is not started yet: use the browser suite inside tests and hooks, after its beforeAll`);
   return value;
 }

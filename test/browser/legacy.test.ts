@@ -31,8 +31,18 @@ function start(handshakeAddr, socketAddr, useHTTPHandshake, name) {
 </script></head><body></body></html>`;
 
 interface LegacyPage {
-  view: { lines: Array<{ type: string; from: string; data: unknown }>; peers: Array<{ id: string; name: string }>; closed: number };
-  client: { broadcast(data: unknown, exclude?: unknown): Promise<{ data: string }>; send(data: unknown, to: unknown): Promise<{ data: string }>; privateID: string; peers: string[]; disconnect(): Promise<true> };
+  view: {
+    lines: Array<{ type: string; from: string; data: unknown }>;
+    peers: Array<{ id: string; name: string }>;
+    closed: number;
+  };
+  client: {
+    broadcast(data: unknown, exclude?: unknown): Promise<{ data: string }>;
+    send(data: unknown, to: unknown): Promise<{ data: string }>;
+    privateID: string;
+    peers: string[];
+    disconnect(): Promise<true>;
+  };
   start(handshakeAddr: string, socketAddr: string | null, useHTTPHandshake: boolean, name: string): Promise<string>;
   WSSClient: new (address?: string) => { toString(): string; handshakeServerAddr: string | null };
 }
@@ -50,28 +60,56 @@ describe('the classic script dist/legacy/wssclient.js in Chromium', () => {
       await page.evaluate(() => {
         const w = window as unknown as LegacyPage;
         const c = new w.WSSClient('ws://127.0.0.1:1');
-        return { type: typeof w.WSSClient, text: c.toString(), concat: `${String(c)}`, address: c.handshakeServerAddr, start: typeof w.start };
+        return {
+          type: typeof w.WSSClient,
+          text: c.toString(),
+          concat: `${String(c)}`,
+          address: c.handshakeServerAddr,
+          start: typeof w.start,
+        };
       }),
-    ).toEqual({ type: 'function', text: 'WSSClient', concat: 'WSSClient', address: 'ws://127.0.0.1:1', start: 'function' });
+    ).toEqual({
+      type: 'function',
+      text: 'WSSClient',
+      concat: 'WSSClient',
+      address: 'ws://127.0.0.1:1',
+      start: 'function',
+    });
   });
 
   it('lets old page code connect (HTTP and socket handshakes), broadcast and send with context-bound listeners', async () => {
     const [ann, bob] = await Promise.all([legacyPage(), legacyPage()]);
-    const annId = await ann.evaluate(({ http, ws }) => (window as unknown as LegacyPage).start(http, ws, true, 'old-ann'), { http: suite.server.httpUrl, ws: suite.server.url });
-    const bobId = await bob.evaluate((ws) => (window as unknown as LegacyPage).start(ws, null, false, 'old-bob'), suite.server.url);
+    const annId = await ann.evaluate(
+      ({ http, ws }) => (window as unknown as LegacyPage).start(http, ws, true, 'old-ann'),
+      { http: suite.server.httpUrl, ws: suite.server.url },
+    );
+    const bobId = await bob.evaluate(
+      (ws) => (window as unknown as LegacyPage).start(ws, null, false, 'old-bob'),
+      suite.server.url,
+    );
     expect(annId).toMatch(/^[0-9a-f]{64}$/);
     expect(await bob.evaluate(() => (window as unknown as LegacyPage).client.peers)).toEqual([annId]);
     await ann.waitForFunction((id) => (window as unknown as LegacyPage).view.peers.some((p) => p.id === id), bobId);
-    expect(await ann.evaluate(() => (window as unknown as LegacyPage).view.peers)).toEqual([{ id: bobId, name: 'old-bob' }]);
+    expect(await ann.evaluate(() => (window as unknown as LegacyPage).view.peers)).toEqual([
+      { id: bobId, name: 'old-bob' },
+    ]);
 
-    const reply = await bob.evaluate(() => (window as unknown as LegacyPage).client.broadcast('hello from an old page').then((event) => JSON.parse(event.data) as unknown));
+    const reply = await bob.evaluate(() =>
+      (window as unknown as LegacyPage).client
+        .broadcast('hello from an old page')
+        .then((event) => JSON.parse(event.data) as unknown),
+    );
     expect(reply).toMatchObject({ jsonrpc: '2.0', result: expect.anything() });
     await ann.waitForFunction(() => (window as unknown as LegacyPage).view.lines.length === 1);
-    expect(await ann.evaluate(() => (window as unknown as LegacyPage).view.lines)).toEqual([{ type: 'broadcast', from: bobId, data: 'hello from an old page' }]);
+    expect(await ann.evaluate(() => (window as unknown as LegacyPage).view.lines)).toEqual([
+      { type: 'broadcast', from: bobId, data: 'hello from an old page' },
+    ]);
 
     await ann.evaluate((to) => (window as unknown as LegacyPage).client.send({ n: 42 }, { rcp: [to] }), bobId);
     await bob.waitForFunction(() => (window as unknown as LegacyPage).view.lines.length === 1);
-    expect(await bob.evaluate(() => (window as unknown as LegacyPage).view.lines)).toEqual([{ type: 'direct', from: annId, data: { n: 42 } }]);
+    expect(await bob.evaluate(() => (window as unknown as LegacyPage).view.lines)).toEqual([
+      { type: 'direct', from: annId, data: { n: 42 } },
+    ]);
 
     for (const page of [ann, bob]) await page.evaluate(() => (window as unknown as LegacyPage).client.disconnect());
     // disconnect() dispatches no close event, as in 0.4.1.

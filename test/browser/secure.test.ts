@@ -35,7 +35,20 @@ function startSession(p: TestPage, options: { url: string; handshakeUrl?: string
         identity: await generateSigningKeyPair(),
         reconnect: { interval: 20, maxInterval: 20, jitter: 0 },
       });
-      const names = ['message', 'peerconnect', 'peerdisconnect', 'peerpid', 'privateid', 'state', 'peerkey', 'reconnecting', 'reconnected', 'reconnect_failed', 'decrypt_error', 'error'];
+      const names = [
+        'message',
+        'peerconnect',
+        'peerdisconnect',
+        'peerpid',
+        'privateid',
+        'state',
+        'peerkey',
+        'reconnecting',
+        'reconnected',
+        'reconnect_failed',
+        'decrypt_error',
+        'error',
+      ];
       w.record(session, names, 'session');
       w.objects.session = session;
       return (await session.connect()).privateId;
@@ -57,7 +70,9 @@ function status(page: Page) {
 async function waitForUsablePeers(page: Page, count: number): Promise<void> {
   await page.waitForFunction((count) => {
     const session = (window as unknown as PageGlobals).objects.session as Session;
-    const usable = [...session.peers.values()].filter((peer) => peer.usable && session.fingerprint(peer.privateId) !== null);
+    const usable = [...session.peers.values()].filter(
+      (peer) => peer.usable && session.fingerprint(peer.privateId) !== null,
+    );
     return session.state === 'connected' && usable.length === count;
   }, count);
 }
@@ -70,35 +85,72 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
     await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
 
     const [annView, bobView] = await Promise.all([status(ann.page), status(bob.page)]);
-    expect(annView.peers).toEqual([expect.objectContaining({ privateId: bobId, verified: true, usable: true, options: expect.objectContaining({ name: 'bob' }) })]);
+    expect(annView.peers).toEqual([
+      expect.objectContaining({
+        privateId: bobId,
+        verified: true,
+        usable: true,
+        options: expect.objectContaining({ name: 'bob' }),
+      }),
+    ]);
     expect(bobView.peers).toEqual([expect.objectContaining({ privateId: annId, verified: true, usable: true })]);
     expect(annView.peers[0]?.safety).toMatch(/\d/);
     expect(annView.peers[0]?.safety).toBe(bobView.peers[0]?.safety);
 
-    await bob.page.evaluate(({ to, text }) => ((window as unknown as PageGlobals).objects.session as Session).send(to, { text }), { to: annId, text: SECRET_TEXT });
-    expect(await waitForEvent(ann.page, 'session', 'message', { type: 'direct' })).toMatchObject({ from: bobId, encrypted: true, data: { text: SECRET_TEXT } });
-    const result = await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).broadcast({ text: 'to everyone, encrypted' }));
+    await bob.page.evaluate(
+      ({ to, text }) => ((window as unknown as PageGlobals).objects.session as Session).send(to, { text }),
+      { to: annId, text: SECRET_TEXT },
+    );
+    expect(await waitForEvent(ann.page, 'session', 'message', { type: 'direct' })).toMatchObject({
+      from: bobId,
+      encrypted: true,
+      data: { text: SECRET_TEXT },
+    });
+    const result = await ann.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.session as Session).broadcast({ text: 'to everyone, encrypted' }),
+    );
     expect(result).toMatchObject({ recipients: [bobId] });
-    expect(await waitForEvent(bob.page, 'session', 'message', { type: 'broadcast' })).toMatchObject({ from: annId, encrypted: true, data: { text: 'to everyone, encrypted' } });
+    expect(await waitForEvent(bob.page, 'session', 'message', { type: 'broadcast' })).toMatchObject({
+      from: annId,
+      encrypted: true,
+      data: { text: 'to everyone, encrypted' },
+    });
 
-    await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).setPrivateId('ann-secure'));
+    await ann.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.session as Session).setPrivateId('ann-secure'),
+    );
     await waitForEvent(bob.page, 'session', 'peerpid', { oldPrivateId: annId, newPrivateId: 'ann-secure' });
-    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', 'after the rename'));
-    expect(await waitForEvent(ann.page, 'session', 'message', { data: 'after the rename' })).toMatchObject({ from: bobId, encrypted: true });
+    await bob.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', 'after the rename'),
+    );
+    expect(await waitForEvent(ann.page, 'session', 'message', { data: 'after the rename' })).toMatchObject({
+      from: bobId,
+      encrypted: true,
+    });
 
     // The server cuts every socket; both sides reconnect with new keys and the chosen private ID is restored.
     suite.server.dropConnections();
-    await Promise.all([waitForEvent(ann.page, 'session', 'reconnected'), waitForEvent(bob.page, 'session', 'reconnected')]);
+    await Promise.all([
+      waitForEvent(ann.page, 'session', 'reconnected'),
+      waitForEvent(bob.page, 'session', 'reconnected'),
+    ]);
     await Promise.all([waitForUsablePeers(ann.page, 1), waitForUsablePeers(bob.page, 1)]);
     const [annAfter, bobAfter] = await Promise.all([status(ann.page), status(bob.page)]);
     expect(annAfter.privateId).toBe('ann-secure');
     expect(annAfter.peers.map((p) => p.privateId)).toEqual([bobAfter.privateId]);
     expect(annAfter.peers[0]?.safety).toBe(bobAfter.peers[0]?.safety);
     expect(annAfter.peers[0]?.safety).not.toBe(annView.peers[0]?.safety);
-    for (const p of [ann, bob]) expect((await eventsOf(p.page, 'session', 'state')).map((e) => e.payload.state)).toContain('reconnecting');
+    for (const p of [ann, bob])
+      expect((await eventsOf(p.page, 'session', 'state')).map((e) => e.payload.state)).toContain('reconnecting');
 
-    await bob.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', { text: 'after the reconnect' }));
-    expect(await waitForEvent(ann.page, 'session', 'message', { data: { text: 'after the reconnect' } })).toMatchObject({ from: bobAfter.privateId, encrypted: true });
+    await bob.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.session as Session).send('ann-secure', {
+        text: 'after the reconnect',
+      }),
+    );
+    expect(await waitForEvent(ann.page, 'session', 'message', { data: { text: 'after the reconnect' } })).toMatchObject(
+      { from: bobAfter.privateId, encrypted: true },
+    );
 
     for (const p of [ann, bob]) {
       expect(await eventsOf(p.page, 'session', 'decrypt_error')).toEqual([]);
@@ -106,7 +158,11 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
     }
     expect(relayed.some((frame) => frame.includes(SECRET_TEXT) || frame.includes('after the re'))).toBe(false);
     expect(relayed.length).toBeGreaterThan(0);
-    await Promise.all([ann, bob].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).disconnect())));
+    await Promise.all(
+      [ann, bob].map((p) =>
+        p.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).disconnect()),
+      ),
+    );
     expect(await status(ann.page)).toMatchObject({ state: 'disconnected' });
   });
 
@@ -116,12 +172,23 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
       const w = window as unknown as PageGlobals;
       const { generateECDHKeyPair, generateSigningKeyPair } = (await w.loadModule(mod)) as CryptoModule;
       const exportFails = (key: CryptoKey, format: 'pkcs8' | 'jwk') =>
-        crypto.subtle.exportKey(format, key).then(() => 'exported', (error: Error) => error.name);
+        crypto.subtle.exportKey(format, key).then(
+          () => 'exported',
+          (error: Error) => error.name,
+        );
       const ecdh = await generateECDHKeyPair();
       const signing = await generateSigningKeyPair();
       return {
-        ecdh: { extractable: ecdh.keyPair.privateKey.extractable, pkcs8: await exportFails(ecdh.keyPair.privateKey, 'pkcs8'), jwk: await exportFails(ecdh.keyPair.privateKey, 'jwk') },
-        signing: { extractable: signing.privateKey.extractable, pkcs8: await exportFails(signing.privateKey, 'pkcs8'), jwk: await exportFails(signing.privateKey, 'jwk') },
+        ecdh: {
+          extractable: ecdh.keyPair.privateKey.extractable,
+          pkcs8: await exportFails(ecdh.keyPair.privateKey, 'pkcs8'),
+          jwk: await exportFails(ecdh.keyPair.privateKey, 'jwk'),
+        },
+        signing: {
+          extractable: signing.privateKey.extractable,
+          pkcs8: await exportFails(signing.privateKey, 'pkcs8'),
+          jwk: await exportFails(signing.privateKey, 'jwk'),
+        },
         publicKeyBytes: (await crypto.subtle.exportKey('raw', ecdh.keyPair.publicKey)).byteLength,
       };
     }, `${suite.assets.origin}/dist/browser/crypto.js`);

@@ -19,7 +19,12 @@ const ECDH_INFO = 'wss-sessions-browser-test';
 let serverVerifyKey = '';
 
 function token(sub: string): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 const suite = useBrowserSuite({
@@ -49,9 +54,22 @@ async function connectedPage(user: string) {
       client.onStateChange((state) => w.log.push({ event: 'state', tag: 'signal', payload: { state } }));
       w.objects.client = client;
       await client.connect();
-      return { state: client.getState(), encrypted: client.isEncrypted(), userId: client.getUserId(), clientId: client.getClientId() };
+      return {
+        state: client.getState(),
+        encrypted: client.isEncrypted(),
+        userId: client.getUserId(),
+        clientId: client.getClientId(),
+      };
     },
-    { mod: `${suite.assets.origin}/dist/browser/signal.js`, options: { url: `${suite.server.url}${SIGNAL_PATH}`, ecdhInfo: ECDH_INFO, token: await token(user), serverVerifyKey } },
+    {
+      mod: `${suite.assets.origin}/dist/browser/signal.js`,
+      options: {
+        url: `${suite.server.url}${SIGNAL_PATH}`,
+        ecdhInfo: ECDH_INFO,
+        token: await token(user),
+        serverVerifyKey,
+      },
+    },
   );
   return { ...p, info };
 }
@@ -62,23 +80,36 @@ describe('EncryptedWebSocketClient in Chromium (dist/browser/signal.js)', () => 
     expect(ann.info).toMatchObject({ state: 'authenticated', encrypted: true, userId: 'ann' });
     expect(bob.info).toMatchObject({ state: 'authenticated', encrypted: true, userId: 'bob' });
     expect((await waitForEvent(ann.page, 'signal', 'connected')).signature).toEqual(expect.any(String));
-    expect((await eventsOf(ann.page, 'signal', 'state')).map((e) => e.payload.state)).toEqual(['connecting', 'authenticating', 'authenticated']);
+    expect((await eventsOf(ann.page, 'signal', 'state')).map((e) => e.payload.state)).toEqual([
+      'connecting',
+      'authenticating',
+      'authenticated',
+    ]);
 
-    await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).send('echo', { text: 'there and back' }));
+    await ann.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.client as Client).send('echo', { text: 'there and back' }),
+    );
     expect(await waitForEvent(ann.page, 'signal', 'echo')).toEqual({ text: 'there and back' });
 
     // Room membership is the server's to report; wait until both joins were handled.
     await vi.waitFor(() => expect(suite.server.signal?.clients.map((c) => c.rooms)).toEqual([['lobby'], ['lobby']]));
-    await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).send('chat.say', 'hello bob'));
+    await ann.page.evaluate(() =>
+      ((window as unknown as PageGlobals).objects.client as Client).send('chat.say', 'hello bob'),
+    );
     expect(await waitForEvent(bob.page, 'signal', 'chat.said')).toEqual({ from: 'ann', data: 'hello bob' });
 
     expect(await suite.server.signal?.publish('lobby', 'notice', { text: 'from the server' })).toBe(2);
-    for (const p of [ann, bob]) expect(await waitForEvent(p.page, 'signal', 'notice')).toEqual({ text: 'from the server' });
+    for (const p of [ann, bob])
+      expect(await waitForEvent(p.page, 'signal', 'notice')).toEqual({ text: 'from the server' });
     // A client's publish goes to the other members only; the notice came after it on the same socket.
     expect(await eventsOf(ann.page, 'signal', 'chat.said')).toEqual([]);
     for (const p of [ann, bob]) expect(await eventsOf(p.page, 'signal', 'error')).toEqual([]);
 
-    await Promise.all([ann, bob].map((p) => p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).destroy())));
+    await Promise.all(
+      [ann, bob].map((p) =>
+        p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).destroy()),
+      ),
+    );
     await vi.waitFor(() => expect(suite.server.signal?.clients).toEqual([]));
   });
 });

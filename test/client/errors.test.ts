@@ -5,7 +5,8 @@ import * as errors from '../../src/errors.js';
 type ErrorClass = new (...args: never[]) => errors.WssError;
 
 const classes = (Object.entries(errors) as Array<[string, unknown]>).filter(
-  (entry): entry is [string, ErrorClass] => typeof entry[1] === 'function' && entry[1].prototype instanceof errors.WssError,
+  (entry): entry is [string, ErrorClass] =>
+    typeof entry[1] === 'function' && entry[1].prototype instanceof errors.WssError,
 );
 
 /** One instance of each class, built with the arguments its constructor takes. */

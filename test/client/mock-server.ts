@@ -60,9 +60,20 @@ export class MockWss {
   #answer(request: { method: string; params: Record<string, unknown> }): unknown {
     switch (request.method) {
       case 'WSS_Handshake':
-        return { message: 'accept', numconnections: 1, maxconnections: 10, peerconnections: 1, server_token: 'a'.repeat(64) };
+        return {
+          message: 'accept',
+          numconnections: 1,
+          maxconnections: 10,
+          peerconnections: 1,
+          server_token: 'a'.repeat(64),
+        };
       case 'WSS_Connect':
-        return { message: 'open', private_id: 'me', connect: this.peers.map(([id]) => id), options: this.peers.map(([, o]) => o) };
+        return {
+          message: 'open',
+          private_id: 'me',
+          connect: this.peers.map(([id]) => id),
+          options: this.peers.map(([, o]) => o),
+        };
       case 'WSS_Session':
         return { privateID: request.params.privateID ?? 'me' };
       default:

@@ -38,12 +38,21 @@ describe('WSSClient over mock-socket', () => {
     expect(client.state).toBe('connected');
     expect(client.peers.get('p1')).toEqual({ wss: true, pk: 'x' });
     const [handshake, connect] = mock.received;
-    expect(handshake).toMatchObject({ jsonrpc: '2.0', method: 'WSS_Handshake', id: '1', params: { user_token: client.userToken } });
+    expect(handshake).toMatchObject({
+      jsonrpc: '2.0',
+      method: 'WSS_Handshake',
+      id: '1',
+      params: { user_token: client.userToken },
+    });
     expect(client.userToken).toMatch(/^[0-9a-f]{32}$/);
     expect(connect).toMatchObject({
       method: 'WSS_Connect',
       id: '2',
-      params: { user_token: client.userToken, server_token: 'a'.repeat(64), options: { wss: true, webrtc: false, ortc: false } },
+      params: {
+        user_token: client.userToken,
+        server_token: 'a'.repeat(64),
+        options: { wss: true, webrtc: false, ortc: false },
+      },
     });
     // "me" is not the SHA-256 of the tokens: a warning flag, not a failure.
     expect(client.privateIdVerified).toBe(false);
@@ -95,9 +104,16 @@ describe('WSSClient over mock-socket', () => {
   it('reports bad frames as ProtocolError events and stays usable', async () => {
     const { mock, client } = setup({ maxFrameSize: 1000 });
     await client.connect();
-    const bad = ['not json', '[]', '{"jsonrpc":"2.0"}', '{"jsonrpc":"2.0","result":{"type":"teleport"}}',
-      '{"jsonrpc":"2.0","result":{"type":"direct","data":1}}', '{"jsonrpc":"2.0","id":"9","result":1,"error":{}}',
-      '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Request empty or malformed."}}', 'x'.repeat(1001)];
+    const bad = [
+      'not json',
+      '[]',
+      '{"jsonrpc":"2.0"}',
+      '{"jsonrpc":"2.0","result":{"type":"teleport"}}',
+      '{"jsonrpc":"2.0","result":{"type":"direct","data":1}}',
+      '{"jsonrpc":"2.0","id":"9","result":1,"error":{}}',
+      '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Request empty or malformed."}}',
+      'x'.repeat(1001),
+    ];
     const errors: Error[] = [];
     client.on('error', (e) => errors.push(e));
     for (const frame of bad) mock.raw(frame);
@@ -127,10 +143,22 @@ describe('WSSClient over mock-socket', () => {
     mock.auto.delete('WSS_Send');
     const sent = client.send('p1', 'hi');
     await mock.waitForRequests(3);
-    mock.raw(JSON.stringify({ jsonrpc: '2.0', id: '3', error: { code: -32001, message: 'Handshake not established.', data: { x: 1 } } }));
+    mock.raw(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: '3',
+        error: { code: -32001, message: 'Handshake not established.', data: { x: 1 } },
+      }),
+    );
     const error = await sent.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RpcError);
-    expect(error).toMatchObject({ code: 'ERR_RPC', rpcCode: -32001, serverMessage: 'Handshake not established.', data: { x: 1 }, method: 'WSS_Send' });
+    expect(error).toMatchObject({
+      code: 'ERR_RPC',
+      rpcCode: -32001,
+      serverMessage: 'Handshake not established.',
+      data: { x: 1 },
+      method: 'WSS_Send',
+    });
     await client.disconnect();
   });
 
@@ -197,7 +225,9 @@ describe('WSSClient over mock-socket', () => {
   });
 
   it('checks caller arguments at once, naming them', async () => {
-    expect(() => new WSSClient({ url: 'http://x' })).toThrow(/option 'url' must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/);
+    expect(() => new WSSClient({ url: 'http://x' })).toThrow(
+      /option 'url' must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/,
+    );
     expect(() => new WSSClient({ url: 'ws://x', requestTimeout: -1 })).toThrow(InvalidArgumentError);
     expect(() => new WSSClient({ url: 'ws://x', handshakeUrl: 'ws://x' })).toThrow(/handshakeUrl/);
     const { client } = setup();

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, RpcError, WSSClient, type WSSClientEvents, type WSSClientOptions } from '../../src/index.js';
+import {
+  ConnectionClosedError,
+  RpcError,
+  WSSClient,
+  type WSSClientEvents,
+  type WSSClientOptions,
+} from '../../src/index.js';
 import { createServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
 import { eventsOf } from '../helpers/events.js';
 
@@ -40,12 +46,19 @@ describe('WSSClient against the reference server', () => {
   });
 
   it('three peers: connect options relayed, broadcast with exclusion, direct, rename, leave', async () => {
-    const [a, b, c] = [client({ connectOptions: { name: 'a' } }), client({ connectOptions: { name: 'b' } }), client({ connectOptions: { name: 'c', webrtc: true } })];
+    const [a, b, c] = [
+      client({ connectOptions: { name: 'a' } }),
+      client({ connectOptions: { name: 'b' } }),
+      client({ connectOptions: { name: 'c', webrtc: true } }),
+    ];
     const ia = await a.connect();
     const ib = await b.connect();
     const aSeesC = nextEvent(a, 'peerconnect', (e) => e.options.name === 'c');
     const ic = await c.connect();
-    expect((await aSeesC)).toMatchObject({ privateId: ic.privateId, options: { name: 'c', webrtc: true, wss: true, ortc: false } });
+    expect(await aSeesC).toMatchObject({
+      privateId: ic.privateId,
+      options: { name: 'c', webrtc: true, wss: true, ortc: false },
+    });
     expect(c.peers.get(ia.privateId)).toEqual({ wss: true, webrtc: false, ortc: false, name: 'a' });
     expect([...c.peers.keys()]).toEqual([ia.privateId, ib.privateId]);
 
@@ -65,7 +78,8 @@ describe('WSSClient against the reference server', () => {
     await b.setPrivateId('bee');
     expect(await own).toEqual({ privateId: 'bee' });
     expect(b.privateId).toBe('bee');
-    for (const e of await Promise.all(seen)) expect(e).toMatchObject({ oldPrivateId: ib.privateId, newPrivateId: 'bee' });
+    for (const e of await Promise.all(seen))
+      expect(e).toMatchObject({ oldPrivateId: ib.privateId, newPrivateId: 'bee' });
     expect(a.peers.get('bee')).toMatchObject({ name: 'b' });
     const fromBee = nextEvent(a, 'message');
     await b.send([ia.privateId, ic.privateId], 'renamed');
@@ -87,9 +101,13 @@ describe('WSSClient against the reference server', () => {
     expect((taken as RpcError).rpcCode).toBe(-32602);
     const unknown = await a.request('WSS_Nope', {}).catch((e: unknown) => e);
     expect(unknown).toMatchObject({ rpcCode: -32601, method: 'WSS_Nope' });
-    const badSend = await a.request('WSS_Send', { user_token: a.userToken, server_token: a.serverToken, type: 'carrier-pigeon' }).catch((e: unknown) => e);
+    const badSend = await a
+      .request('WSS_Send', { user_token: a.userToken, server_token: a.serverToken, type: 'carrier-pigeon' })
+      .catch((e: unknown) => e);
     expect(badSend).toMatchObject({ rpcCode: -32602 });
-    const wrongTokens = await a.request('WSS_Session', { user_token: 'x', server_token: 'y', action: 'getPID' }).catch((e: unknown) => e);
+    const wrongTokens = await a
+      .request('WSS_Session', { user_token: 'x', server_token: 'y', action: 'getPID' })
+      .catch((e: unknown) => e);
     expect(wrongTokens).toBeInstanceOf(RpcError);
   });
 
@@ -106,7 +124,9 @@ describe('WSSClient against the reference server', () => {
     await start({ maxConnectionsPerIp: 2 });
     await client().connect();
     await client().connect();
-    const error = await client().connect().catch((e: unknown) => e);
+    const error = await client()
+      .connect()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ rpcCode: -32001, data: { numconnections: 2, maxconnections: 2 } });
   });
 

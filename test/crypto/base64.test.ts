@@ -106,7 +106,7 @@ describe('base64 codec selection', () => {
     expect(selectBase64Codec({}).name).toBe('fallback');
   });
 
-  it('uses the fastest path on this runtime: Node\'s setup module installs Buffer where there is no native base64', () => {
+  it("uses the fastest path on this runtime: Node's setup module installs Buffer where there is no native base64", () => {
     expect(base64Implementation).toBe(hasNative ? 'native' : 'buffer');
   });
 });
@@ -140,7 +140,9 @@ describe('public base64 helpers', () => {
   ])('base64ToBytes(%j) throws KeyFormatError naming the value and the first bad character', (text, pattern) => {
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(KeyFormatError);
     expect(() => base64ToBytes(text, 'peer public key')).toThrow(pattern);
-    expect(() => base64ToBytes(text, 'peer public key')).toThrow(/^peer public key is not valid base64.*; send standard base64: A-Z a-z 0-9 \+ \/ with '=' padding$/);
+    expect(() => base64ToBytes(text, 'peer public key')).toThrow(
+      /^peer public key is not valid base64.*; send standard base64: A-Z a-z 0-9 \+ \/ with '=' padding$/,
+    );
   });
 
   it('rejects non-string input with KeyFormatError', () => {

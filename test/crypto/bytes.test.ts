@@ -30,7 +30,9 @@ describe('byte helpers', () => {
   });
 
   it('concatBytes joins arrays', () => {
-    expect(concatBytes(new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(concatBytes(new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2, 3]))).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
   });
 
   it('randomBytes gives n bytes, including more than one getRandomValues call can fill', () => {
@@ -60,9 +62,13 @@ describe('ECDH building blocks', () => {
   });
 
   it('importPeerPublicKey names the key in its errors', async () => {
-    await expect(importPeerPublicKey(new Uint8Array(33).fill(2), 'peer abc public key')).rejects.toThrow(/^peer abc public key is 33 bytes \(a compressed point\)/);
+    await expect(importPeerPublicKey(new Uint8Array(33).fill(2), 'peer abc public key')).rejects.toThrow(
+      /^peer abc public key is 33 bytes \(a compressed point\)/,
+    );
     // Only the lengths of the other SEC1 forms are named as such: 64 bytes starting 0x02 is not "compressed".
-    await expect(importPeerPublicKey(new Uint8Array(64).fill(2))).rejects.toThrow(/^peer public key is 64 bytes; send the 65-byte/);
+    await expect(importPeerPublicKey(new Uint8Array(64).fill(2))).rejects.toThrow(
+      /^peer public key is 64 bytes; send the 65-byte/,
+    );
     await expect(importPeerPublicKey('AAAA' as unknown as Uint8Array)).rejects.toThrow(/must be a Uint8Array/);
   });
 

@@ -51,9 +51,12 @@ describe('hkdf argument checks', () => {
   const ikm = new Uint8Array(32).fill(7);
   const empty = new Uint8Array(0);
 
-  it.each([0, -8, 7, 12.5, Number.NaN, (HKDF_SHA256_MAX_BYTES + 1) * 8])('rejects output length %s bits', async (bits) => {
-    await expect(hkdf(ikm, empty, empty, bits)).rejects.toBeInstanceOf(InvalidArgumentError);
-  });
+  it.each([0, -8, 7, 12.5, Number.NaN, (HKDF_SHA256_MAX_BYTES + 1) * 8])(
+    'rejects output length %s bits',
+    async (bits) => {
+      await expect(hkdf(ikm, empty, empty, bits)).rejects.toBeInstanceOf(InvalidArgumentError);
+    },
+  );
 
   it('accepts the maximal output length 255 x 32 bytes', async () => {
     const okm = await hkdf(ikm, empty, empty, HKDF_SHA256_MAX_BYTES * 8);
@@ -61,8 +64,12 @@ describe('hkdf argument checks', () => {
   });
 
   it('rejects a salt or info that is not a Uint8Array', async () => {
-    await expect(hkdf(ikm, 'salt' as unknown as Uint8Array, empty, 256)).rejects.toThrow(/HKDF salt must be a Uint8Array/);
-    await expect(hkdf(ikm, empty, null as unknown as Uint8Array, 256)).rejects.toThrow(/HKDF info must be a Uint8Array/);
+    await expect(hkdf(ikm, 'salt' as unknown as Uint8Array, empty, 256)).rejects.toThrow(
+      /HKDF salt must be a Uint8Array/,
+    );
+    await expect(hkdf(ikm, empty, null as unknown as Uint8Array, 256)).rejects.toThrow(
+      /HKDF info must be a Uint8Array/,
+    );
   });
 });
 

@@ -56,7 +56,10 @@ describe('cross-check with node:crypto', () => {
   it('ECDH shared secrets and HKDF outputs agree', async () => {
     for (let i = 0; i < 10; i++) {
       const { ours, server, salt, nodeShared, nodeKey } = await pair();
-      const ourShared = await deriveSharedBits(ours.keyPair.privateKey, await importPeerPublicKey(new Uint8Array(server.getPublicKey())));
+      const ourShared = await deriveSharedBits(
+        ours.keyPair.privateKey,
+        await importPeerPublicKey(new Uint8Array(server.getPublicKey())),
+      );
       expect(Buffer.from(ourShared).equals(nodeShared)).toBe(true);
       expect(await hkdf(ourShared, salt, utf8Encode(ecdhInfo), 256)).toEqual(nodeKey);
     }

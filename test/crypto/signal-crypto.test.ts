@@ -21,8 +21,18 @@ const saltB64 = bytesToBase64(new Uint8Array(32).fill(9));
 async function handshake(): Promise<{ clientKey: CryptoKey; serverKey: CryptoKey }> {
   const client = await generateECDHKeyPair();
   const server = await generateECDHKeyPair();
-  const clientKey = await deriveAESKey({ clientPrivateKey: client.keyPair.privateKey, serverPublicKeyB64: server.publicKeyB64, saltB64, ecdhInfo });
-  const serverKey = await deriveAESKey({ clientPrivateKey: server.keyPair.privateKey, serverPublicKeyB64: client.publicKeyB64, saltB64, ecdhInfo });
+  const clientKey = await deriveAESKey({
+    clientPrivateKey: client.keyPair.privateKey,
+    serverPublicKeyB64: server.publicKeyB64,
+    saltB64,
+    ecdhInfo,
+  });
+  const serverKey = await deriveAESKey({
+    clientPrivateKey: server.keyPair.privateKey,
+    serverPublicKeyB64: client.publicKeyB64,
+    saltB64,
+    ecdhInfo,
+  });
   return { clientKey, serverKey };
 }
 
@@ -67,7 +77,13 @@ describe('deriveAESKey + encrypt/decrypt', () => {
     const { clientKey, serverKey } = await handshake();
     expect(clientKey.extractable).toBe(false);
     expect(clientKey.algorithm).toMatchObject({ name: 'AES-GCM', length: 256 });
-    for (const plaintext of ['', 'hello', '{"event":"chat","data":"héllo ✓ 🚀"}', '\uFEFFbom kept', 'x'.repeat(100_000)]) {
+    for (const plaintext of [
+      '',
+      'hello',
+      '{"event":"chat","data":"héllo ✓ 🚀"}',
+      '\uFEFFbom kept',
+      'x'.repeat(100_000),
+    ]) {
       const payload = await encrypt({ plaintext, aesKey: clientKey });
       expect(base64ToBytes(payload.iv).length).toBe(12);
       expect(base64ToBytes(payload.ct).length).toBe(new TextEncoder().encode(plaintext).length + 16);
@@ -97,7 +113,12 @@ describe('deriveAESKey + encrypt/decrypt', () => {
   it('accepts an empty salt (HKDF treats it as zeros)', async () => {
     const client = await generateECDHKeyPair();
     const server = await generateECDHKeyPair();
-    const key = await deriveAESKey({ clientPrivateKey: client.keyPair.privateKey, serverPublicKeyB64: server.publicKeyB64, saltB64: '', ecdhInfo });
+    const key = await deriveAESKey({
+      clientPrivateKey: client.keyPair.privateKey,
+      serverPublicKeyB64: server.publicKeyB64,
+      saltB64: '',
+      ecdhInfo,
+    });
     expect(key.algorithm).toMatchObject({ name: 'AES-GCM' });
   });
 });
@@ -108,13 +129,24 @@ describe('deriveAESKey strictness (KeyFormatError naming the input)', () => {
   const uncompressed = node.getPublicKey();
   const compressed = node.getPublicKey(undefined, 'compressed');
   const hybrid = node.getPublicKey(undefined, 'hybrid');
-  const offCurve = Buffer.concat([Buffer.from([4]), Buffer.alloc(31), Buffer.from([1]), Buffer.alloc(31), Buffer.from([1])]);
+  const offCurve = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.alloc(31),
+    Buffer.from([1]),
+    Buffer.alloc(31),
+    Buffer.from([1]),
+  ]);
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
   async function deriveWith(serverPublicKeyB64: string, salt = saltB64, privateKey?: unknown): Promise<Error> {
     const client = await generateECDHKeyPair();
     return rejectionOf(
-      deriveAESKey({ clientPrivateKey: (privateKey ?? client.keyPair.privateKey) as CryptoKey, serverPublicKeyB64, saltB64: salt, ecdhInfo }),
+      deriveAESKey({
+        clientPrivateKey: (privateKey ?? client.keyPair.privateKey) as CryptoKey,
+        serverPublicKeyB64,
+        saltB64: salt,
+        ecdhInfo,
+      }),
     );
   }
 
@@ -144,14 +176,21 @@ describe('deriveAESKey strictness (KeyFormatError naming the input)', () => {
     const signing = await generateSigningKeyPair();
     const other = await generateECDHKeyPair();
     expect(await deriveWith(b64(uncompressed), saltB64, signing.privateKey)).toBeInstanceOf(KeyFormatError);
-    expect((await deriveWith(b64(uncompressed), saltB64, other.keyPair.publicKey)).message).toMatch(/must be a private ECDH P-256 key, got a public ECDH/);
+    expect((await deriveWith(b64(uncompressed), saltB64, other.keyPair.publicKey)).message).toMatch(
+      /must be a private ECDH P-256 key, got a public ECDH/,
+    );
     expect((await deriveWith(b64(uncompressed), saltB64, 'key')).message).toMatch(/must be a CryptoKey, got string/);
   });
 
   it('rejects a non-string ecdhInfo', async () => {
     const client = await generateECDHKeyPair();
     await expect(
-      deriveAESKey({ clientPrivateKey: client.keyPair.privateKey, serverPublicKeyB64: b64(uncompressed), saltB64, ecdhInfo: 5 as unknown as string }),
+      deriveAESKey({
+        clientPrivateKey: client.keyPair.privateKey,
+        serverPublicKeyB64: b64(uncompressed),
+        saltB64,
+        ecdhInfo: 5 as unknown as string,
+      }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
@@ -165,15 +204,24 @@ describe('decrypt strictness (one fixed DecryptError)', () => {
 
   it.each([
     ['11-byte IV', (p: IEncryptedPayload) => ({ ...p, iv: bytesToBase64(base64ToBytes(p.iv).subarray(0, 11)) })],
-    ['13-byte IV', (p: IEncryptedPayload) => ({ ...p, iv: bytesToBase64(new Uint8Array([...base64ToBytes(p.iv), 0])) })],
-    ['15-byte ciphertext', (p: IEncryptedPayload) => ({ ...p, ct: bytesToBase64(base64ToBytes(p.ct).subarray(0, 15)) })],
+    [
+      '13-byte IV',
+      (p: IEncryptedPayload) => ({ ...p, iv: bytesToBase64(new Uint8Array([...base64ToBytes(p.iv), 0])) }),
+    ],
+    [
+      '15-byte ciphertext',
+      (p: IEncryptedPayload) => ({ ...p, ct: bytesToBase64(base64ToBytes(p.ct).subarray(0, 15)) }),
+    ],
     ['empty ciphertext', (p: IEncryptedPayload) => ({ ...p, ct: '' })],
     ['tampered ciphertext byte', (p: IEncryptedPayload) => ({ ...p, ct: flip(p.ct, 0) })],
     ['tampered tag byte', (p: IEncryptedPayload) => ({ ...p, ct: flip(p.ct, -1) })],
     ['tampered IV byte', (p: IEncryptedPayload) => ({ ...p, iv: flip(p.iv, 5) })],
     ['truncated tag', (p: IEncryptedPayload) => ({ ...p, ct: bytesToBase64(base64ToBytes(p.ct).subarray(0, -1)) })],
     ['iv with whitespace', (p: IEncryptedPayload) => ({ ...p, iv: `${p.iv}\n` })],
-    ['ct in url-safe base64', (p: IEncryptedPayload) => ({ ...p, ct: Buffer.from(base64ToBytes(p.ct)).toString('base64url') })],
+    [
+      'ct in url-safe base64',
+      (p: IEncryptedPayload) => ({ ...p, ct: Buffer.from(base64ToBytes(p.ct)).toString('base64url') }),
+    ],
     ['ct without padding', (p: IEncryptedPayload) => ({ ...p, ct: p.ct.replace(/=+$/, '') })],
     ['iv not a string', (p: IEncryptedPayload) => ({ ...p, iv: 12 })],
     ['ct missing', (p: IEncryptedPayload) => ({ iv: p.iv })],
@@ -210,9 +258,13 @@ describe('decrypt strictness (one fixed DecryptError)', () => {
 describe('encrypt argument checks', () => {
   it('rejects a non-string plaintext and a wrong key with typed errors', async () => {
     const { clientKey } = await handshake();
-    await expect(encrypt({ plaintext: 42 as unknown as string, aesKey: clientKey })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(encrypt({ plaintext: 42 as unknown as string, aesKey: clientKey })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     const ecdh = await generateECDHKeyPair();
-    await expect(encrypt({ plaintext: 'x', aesKey: ecdh.keyPair.privateKey })).rejects.toThrow(/AES-GCM key must be a secret AES-GCM key/);
+    await expect(encrypt({ plaintext: 'x', aesKey: ecdh.keyPair.privateKey })).rejects.toThrow(
+      /AES-GCM key must be a secret AES-GCM key/,
+    );
   });
 
   it('rejects a missing options object with InvalidArgumentError, not a TypeError', async () => {

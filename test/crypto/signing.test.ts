@@ -51,14 +51,25 @@ describe('ECDSA P-256 signatures', () => {
     expect(await verify(imported, signature, data)).toBe(true);
 
     const nodeKey = createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(raw.subarray(1, 33)).toString('base64url'), y: Buffer.from(raw.subarray(33)).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(raw.subarray(1, 33)).toString('base64url'),
+        y: Buffer.from(raw.subarray(33)).toString('base64url'),
+      },
       format: 'jwk',
     });
-    expect(createVerify('sha256').update(data).verify({ key: nodeKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
+    expect(createVerify('sha256').update(data).verify({ key: nodeKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(
+      true,
+    );
 
     const nodePair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const jwk = nodePair.publicKey.export({ format: 'jwk' });
-    const nodeRaw = new Uint8Array([4, ...Buffer.from(jwk.x as string, 'base64url'), ...Buffer.from(jwk.y as string, 'base64url')]);
+    const nodeRaw = new Uint8Array([
+      4,
+      ...Buffer.from(jwk.x as string, 'base64url'),
+      ...Buffer.from(jwk.y as string, 'base64url'),
+    ]);
     const nodeSig = createSign('sha256').update(data).sign({ key: nodePair.privateKey, dsaEncoding: 'ieee-p1363' });
     expect(await verify(await importVerifyKey(nodeRaw), new Uint8Array(nodeSig), data)).toBe(true);
   });
@@ -66,7 +77,9 @@ describe('ECDSA P-256 signatures', () => {
   it('importVerifyKey is strict about the point format', async () => {
     const raw = await exportVerifyKeyRaw((await generateSigningKeyPair()).publicKey);
     const compressed = new Uint8Array([2 + ((raw[64] as number) & 1), ...raw.subarray(1, 33)]);
-    await expect(importVerifyKey(compressed, 'server identity key')).rejects.toThrow(/^server identity key is 33 bytes \(a compressed point/);
+    await expect(importVerifyKey(compressed, 'server identity key')).rejects.toThrow(
+      /^server identity key is 33 bytes \(a compressed point/,
+    );
     await expect(importVerifyKey(raw.subarray(0, 64))).rejects.toBeInstanceOf(KeyFormatError);
     const offCurve = raw.slice();
     offCurve[64] ^= 1;
@@ -76,7 +89,9 @@ describe('ECDSA P-256 signatures', () => {
   it('refuses keys of the wrong kind with KeyFormatError', async () => {
     const ecdh = await generateECDHKeyPair();
     const signing = await generateSigningKeyPair();
-    await expect(sign(ecdh.keyPair.privateKey, data)).rejects.toThrow(/signing key must be a private ECDSA P-256 key, got a private ECDH/);
+    await expect(sign(ecdh.keyPair.privateKey, data)).rejects.toThrow(
+      /signing key must be a private ECDSA P-256 key, got a private ECDH/,
+    );
     await expect(sign(signing.publicKey, data)).rejects.toBeInstanceOf(KeyFormatError);
     await expect(verify(signing.privateKey, new Uint8Array(64), data)).rejects.toBeInstanceOf(KeyFormatError);
     await expect(exportVerifyKeyRaw(ecdh.keyPair.publicKey)).rejects.toBeInstanceOf(KeyFormatError);

@@ -18,7 +18,9 @@ export interface WycheproofFile<G> {
 export function loadVectors<G>(file: string): WycheproofFile<G> | undefined {
   const path = join(vectorsDir, file);
   if (!existsSync(path)) {
-    console.warn(`[wycheproof] ${path} not found: skipping these vector tests (set WSS_VECTORS_DIR to the folder holding ${file})`);
+    console.warn(
+      `[wycheproof] ${path} not found: skipping these vector tests (set WSS_VECTORS_DIR to the folder holding ${file})`,
+    );
     return undefined;
   }
   return JSON.parse(readFileSync(path, 'utf8')) as WycheproofFile<G>;

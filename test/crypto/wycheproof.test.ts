@@ -11,13 +11,45 @@ import { hkdf } from '../../src/crypto/hkdf.js';
 import { hex, loadVectors, toHex } from './vectors.js';
 
 type Result = 'valid' | 'invalid' | 'acceptable';
-interface Test { tcId: number; flags: string[]; result: Result; comment: string }
-interface EcpointTest extends Test { public: string; private: string; shared: string }
-interface JwkTest extends Test { public: JsonWebKey; private: JsonWebKey; shared: string }
-interface AeadTest extends Test { key: string; iv: string; aad: string; msg: string; ct: string; tag: string }
-interface HkdfTest extends Test { ikm: string; salt: string; info: string; size: number; okm: string }
-interface Group<T> { tests: T[] }
-interface AeadGroup extends Group<AeadTest> { ivSize: number; keySize: number; tagSize: number }
+interface Test {
+  tcId: number;
+  flags: string[];
+  result: Result;
+  comment: string;
+}
+interface EcpointTest extends Test {
+  public: string;
+  private: string;
+  shared: string;
+}
+interface JwkTest extends Test {
+  public: JsonWebKey;
+  private: JsonWebKey;
+  shared: string;
+}
+interface AeadTest extends Test {
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+}
+interface HkdfTest extends Test {
+  ikm: string;
+  salt: string;
+  info: string;
+  size: number;
+  okm: string;
+}
+interface Group<T> {
+  tests: T[];
+}
+interface AeadGroup extends Group<AeadTest> {
+  ivSize: number;
+  keySize: number;
+  tagSize: number;
+}
 
 const ecpoint = loadVectors<Group<EcpointTest>>('ecdh_secp256r1_ecpoint_test.json');
 const webcryptoJwk = loadVectors<Group<JwkTest>>('ecdh_secp256r1_webcrypto_test.json');
@@ -106,7 +138,11 @@ describe.skipIf(!webcryptoJwk)('Wycheproof ECDH P-256, WebCrypto JWK (ecdh_secp2
       }
     }
     expect(failures).toEqual([]);
-    expect({ valid, invalid, skipped: all(webcryptoJwk).length - applicable.length }).toEqual({ valid: 330, invalid: 18, skipped: 5 });
+    expect({ valid, invalid, skipped: all(webcryptoJwk).length - applicable.length }).toEqual({
+      valid: 330,
+      invalid: 18,
+      skipped: 5,
+    });
   });
 });
 
@@ -128,7 +164,8 @@ describe.skipIf(!aesGcm)('Wycheproof AES-GCM (aes_gcm_test.json)', () => {
       }
       if (t.result === 'valid') {
         if (opened instanceof Error || toHex(opened) !== t.msg) failures.push(`tcId ${t.tcId}: decrypt mismatch`);
-        if (toHex(await encryptBytes({ ...args, plaintext: hex(t.msg) })) !== t.ct + t.tag) failures.push(`tcId ${t.tcId}: encrypt mismatch`);
+        if (toHex(await encryptBytes({ ...args, plaintext: hex(t.msg) })) !== t.ct + t.tag)
+          failures.push(`tcId ${t.tcId}: encrypt mismatch`);
       } else if (!(opened instanceof DecryptError) || opened.message !== 'decryption failed') {
         failures.push(`tcId ${t.tcId} (${t.flags.join(',')}) was not rejected with DecryptError`);
       }
@@ -142,7 +179,9 @@ describe.skipIf(!aesGcm)('Wycheproof AES-GCM (aes_gcm_test.json)', () => {
     expect(others.length).toBeGreaterThan(0);
     for (const t of others) {
       const key = await importAesGcmKey(hex(t.key));
-      await expect(decryptBytes({ key, iv: hex(t.iv), aad: hex(t.aad), ciphertext: hex(t.ct + t.tag) })).rejects.toBeInstanceOf(DecryptError);
+      await expect(
+        decryptBytes({ key, iv: hex(t.iv), aad: hex(t.aad), ciphertext: hex(t.ct + t.tag) }),
+      ).rejects.toBeInstanceOf(DecryptError);
     }
   });
 });
@@ -160,7 +199,8 @@ describe.skipIf(!hkdfFile)('Wycheproof HKDF-SHA-256 (hkdf_sha256_test.json)', ()
         out = err as Error;
       }
       if (t.result === 'valid' && out !== t.okm) failures.push(`tcId ${t.tcId}: mismatch`);
-      if (t.result === 'invalid' && !(out instanceof InvalidArgumentError)) failures.push(`tcId ${t.tcId}: not refused`);
+      if (t.result === 'invalid' && !(out instanceof InvalidArgumentError))
+        failures.push(`tcId ${t.tcId}: not refused`);
     }
     expect(failures).toEqual([]);
     expect(tests.length).toBe(86);

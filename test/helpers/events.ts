@@ -13,7 +13,11 @@ type Arg<F> = F extends (arg: infer A) => void ? A : never;
 export function eventsOf<M>() {
   return {
     /** Waits for the next `event` whose payload matches `match`. */
-    next<K extends keyof M & string>(emitter: Emitter, event: K, match: (arg: Arg<M[K]>) => boolean = () => true): Promise<Arg<M[K]>> {
+    next<K extends keyof M & string>(
+      emitter: Emitter,
+      event: K,
+      match: (arg: Arg<M[K]>) => boolean = () => true,
+    ): Promise<Arg<M[K]>> {
       const on = emitter.on.bind(emitter) as Loose;
       const off = emitter.off.bind(emitter) as Loose;
       return new Promise((resolve) => {

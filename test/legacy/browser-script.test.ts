@@ -11,10 +11,12 @@ import { createServer } from '../../src/server/index.js';
 
 const DIST_SCRIPT = 'dist/legacy/wssclient.js';
 const scriptPath = resolve(import.meta.dirname, '../..', DIST_SCRIPT);
-if (!existsSync(scriptPath)) throw new Error(`${DIST_SCRIPT} is missing: run \`npm run build\` (npm test does it first)`);
+if (!existsSync(scriptPath))
+  throw new Error(`${DIST_SCRIPT} is missing: run \`npm run build\` (npm test does it first)`);
 const script = readFileSync(scriptPath, 'utf8');
 
-const ownKeys = (context: vm.Context): string[] => vm.runInContext('Object.getOwnPropertyNames(globalThis)', context) as string[];
+const ownKeys = (context: vm.Context): string[] =>
+  vm.runInContext('Object.getOwnPropertyNames(globalThis)', context) as string[];
 
 describe(`the classic script ${DIST_SCRIPT}`, () => {
   it('is an unnamed IIFE that defines exactly one global, WSSClient', () => {
@@ -33,11 +35,26 @@ describe(`the classic script ${DIST_SCRIPT}`, () => {
   it('runs a page against the reference server with only the page globals it needs', async () => {
     const server = await createServer({ port: 0, host: '127.0.0.1' });
     // What a browser page offers that the script uses; the `ws` package plays the page's WebSocket.
-    const page = { WebSocket, fetch, crypto, TextEncoder, Event, MessageEvent, URL, AbortController, setTimeout, clearTimeout, queueMicrotask, console };
+    const page = {
+      WebSocket,
+      fetch,
+      crypto,
+      TextEncoder,
+      Event,
+      MessageEvent,
+      URL,
+      AbortController,
+      setTimeout,
+      clearTimeout,
+      queueMicrotask,
+      console,
+    };
     const context = vm.createContext({ ...page });
     vm.runInContext(script, context, { filename: 'wssclient.js' });
     const keys = ownKeys(context);
-    expect(keys.filter((k) => !Object.keys(page).includes(k) && !ownKeys(vm.createContext({})).includes(k))).toEqual(['WSSClient']);
+    expect(keys.filter((k) => !Object.keys(page).includes(k) && !ownKeys(vm.createContext({})).includes(k))).toEqual([
+      'WSSClient',
+    ]);
     try {
       const pageCode = `(async () => {
         const a = new WSSClient(${JSON.stringify(server.httpUrl)});

@@ -9,7 +9,11 @@ import { acceptAll, scriptedSockets, type Script } from './scripted-socket.js';
 
 function client(script: Script = acceptAll, address: string | null = 'ws://wss.test:8090', extra: object = {}) {
   const { sockets, ScriptedSocket } = scriptedSockets(script);
-  const legacy = new WSSClient(address, { WebSocket: ScriptedSocket as unknown as WebSocketConstructor, logger: silentLogger, ...extra });
+  const legacy = new WSSClient(address, {
+    WebSocket: ScriptedSocket as unknown as WebSocketConstructor,
+    logger: silentLogger,
+    ...extra,
+  });
   return { legacy, sockets };
 }
 
@@ -114,9 +118,15 @@ describe('legacy WSSClient surface', () => {
 
   it('names the recipient argument that is not an array', async () => {
     const { legacy } = client();
-    await expect(legacy.send('x', { rcp: 'p1' } as never)).rejects.toThrow('"recipients.rcp" parameter must be an array!');
-    await expect(legacy.broadcast('x', 'p1' as never)).rejects.toThrow('"excludeRecipients" parameter must be an array!');
-    await expect(legacy.broadcast('x', { rcp: 7 } as never)).rejects.toThrow('"excludeRecipients.rcp" parameter must be an array!');
+    await expect(legacy.send('x', { rcp: 'p1' } as never)).rejects.toThrow(
+      '"recipients.rcp" parameter must be an array!',
+    );
+    await expect(legacy.broadcast('x', 'p1' as never)).rejects.toThrow(
+      '"excludeRecipients" parameter must be an array!',
+    );
+    await expect(legacy.broadcast('x', { rcp: 7 } as never)).rejects.toThrow(
+      '"excludeRecipients.rcp" parameter must be an array!',
+    );
   });
 
   it('request() rejects a request object without a method and sends nothing', async () => {
@@ -131,12 +141,21 @@ describe('legacy WSSClient surface', () => {
   });
 
   it('a server error response to send() resolves with the error, its data kept only when the server gave some', async () => {
-    const errors = [{ code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } }, { code: -32003, message: 'Unknown recipient.' }];
-    const { legacy } = client((request) => (request.method === 'WSS_Send' ? { jsonrpc: '2.0', id: request.id, error: errors.shift() } : acceptAll(request)));
+    const errors = [
+      { code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } },
+      { code: -32003, message: 'Unknown recipient.' },
+    ];
+    const { legacy } = client((request) =>
+      request.method === 'WSS_Send' ? { jsonrpc: '2.0', id: request.id, error: errors.shift() } : acceptAll(request),
+    );
     await legacy.connect();
     const withData = JSON.parse((await legacy.send('x', ['nobody'])).data);
     const without = JSON.parse((await legacy.send('x', ['nobody'])).data);
-    expect(withData).toEqual({ jsonrpc: '2.0', id: withData.id, error: { code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } } });
+    expect(withData).toEqual({
+      jsonrpc: '2.0',
+      id: withData.id,
+      error: { code: -32003, message: 'Unknown recipient.', data: { rcp: ['nobody'] } },
+    });
     expect(without).toEqual({ jsonrpc: '2.0', id: without.id, error: { code: -32003, message: 'Unknown recipient.' } });
     expect(without.id).not.toBe(withData.id);
     await legacy.destroy();
@@ -149,8 +168,12 @@ describe('legacy WSSClient surface', () => {
     legacy.addEventListener('peerpid', (event) => events.push(event));
     await legacy.connect();
     sockets[0]!.push({ jsonrpc: '2.0', result: { type: 'direct', from: 'p1', data: 1 } });
-    sockets[0]!.push({ jsonrpc: '2.0', result: { type: 'session', change: { oldPrivateID: 'p1', newPrivateID: 'p1b' } } });
-    const own = (event: object) => Object.keys(event).filter((key) => !['isTrusted', 'target', 'currentTarget'].includes(key));
+    sockets[0]!.push({
+      jsonrpc: '2.0',
+      result: { type: 'session', change: { oldPrivateID: 'p1', newPrivateID: 'p1b' } },
+    });
+    const own = (event: object) =>
+      Object.keys(event).filter((key) => !['isTrusted', 'target', 'currentTarget'].includes(key));
     expect(events.map(own)).toEqual([['data'], ['data', 'oldPrivateID', 'newPrivateID']]);
     expect([events[1].oldPrivateID, events[1].newPrivateID]).toEqual(['p1', 'p1b']);
     await legacy.destroy();
@@ -163,7 +186,10 @@ describe('legacy WSSClient surface', () => {
   it('maps the old address rules onto url and handshakeUrl', () => {
     expect(resolveAddresses('ws://h:1', null, false)).toEqual({ url: 'ws://h:1' });
     expect(resolveAddresses('ws://h:1', 'ws://other:2', false)).toEqual({ url: 'ws://h:1' });
-    expect(resolveAddresses('https://h:1/hs', 'wss://s:2', true)).toEqual({ url: 'wss://s:2', handshakeUrl: 'https://h:1/hs' });
+    expect(resolveAddresses('https://h:1/hs', 'wss://s:2', true)).toEqual({
+      url: 'wss://s:2',
+      handshakeUrl: 'https://h:1/hs',
+    });
     expect(resolveAddresses('ws://h:1', null, true)).toEqual({ url: 'ws://h:1', handshakeUrl: 'http://h:1' });
     expect(resolveAddresses('http://h:1', null, false)).toEqual({ url: 'ws://h:1' });
     // Schemes are case-insensitive; an upper-case secure one stays secure.
@@ -183,10 +209,20 @@ describe('legacy WSSClient surface', () => {
     };
     const { legacy, sockets } = client(acceptAll, 'http://hs.test:8080', { fetch });
     const result = await legacy.connect('ws://sock.test:8090', true);
-    expect(posts).toEqual([{ url: 'http://hs.test:8080', body: expect.objectContaining({ method: 'WSS_Handshake', params: { user_token: legacy.userToken } }) }]);
+    expect(posts).toEqual([
+      {
+        url: 'http://hs.test:8080',
+        body: expect.objectContaining({ method: 'WSS_Handshake', params: { user_token: legacy.userToken } }),
+      },
+    ]);
     expect(sockets.map((s) => s.url)).toEqual(['ws://sock.test:8090']);
     expect(sockets[0]?.requests.map((r) => r.method)).toEqual(['WSS_Connect']);
-    expect(JSON.parse(result.data).result).toEqual({ message: 'open', private_id: 'me', connect: ['p1'], options: [{ wss: true, name: 'p1' }] });
+    expect(JSON.parse(result.data).result).toEqual({
+      message: 'open',
+      private_id: 'me',
+      connect: ['p1'],
+      options: [{ wss: true, name: 'p1' }],
+    });
     await legacy.destroy();
   });
 
@@ -288,7 +324,11 @@ describe('legacy WSSClient surface', () => {
 describe('legacy WSSClient destroy()', () => {
   it('after a refused handshake: the socket is closed, no timer is left and no listener remains', async () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
-    const refuse: Script = (request) => ({ jsonrpc: '2.0', id: request.id, error: { code: -32001, message: 'Too many connections from your IP.' } });
+    const refuse: Script = (request) => ({
+      jsonrpc: '2.0',
+      id: request.id,
+      error: { code: -32001, message: 'Too many connections from your IP.' },
+    });
     const { legacy, sockets } = client(refuse);
     legacy.addEventListener('message', () => {});
     await expect(legacy.connect()).rejects.toMatchObject({ code: 'ERR_RPC', rpcCode: -32001 });

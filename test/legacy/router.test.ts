@@ -13,7 +13,15 @@ type EventType = keyof LegacyEventMap;
 const contextFailures: string[] = [];
 const listenerErrors: unknown[] = [];
 const logger = { ...silentLogger, error: (...args: unknown[]) => void listenerErrors.push(args) };
-const EVENT_TYPES: EventType[] = ['peerconnect', 'peerdisconnect', 'message', 'update', 'privateid', 'peerpid', 'close'];
+const EVENT_TYPES: EventType[] = [
+  'peerconnect',
+  'peerdisconnect',
+  'message',
+  'update',
+  'privateid',
+  'peerpid',
+  'close',
+];
 
 /** A page-level router in the old style; every listener checks `this`. */
 class Router {
@@ -22,7 +30,10 @@ class Router {
   readonly wrongThis: string[] = [];
   #waiters: Array<{ match: (type: string, event: any) => boolean; resolve: (event: any) => void }> = [];
 
-  constructor(readonly name: string, handshakeAddress: string | null) {
+  constructor(
+    readonly name: string,
+    handshakeAddress: string | null,
+  ) {
     this.client = new WSSClient(handshakeAddress, { logger });
     for (const type of EVENT_TYPES) this.client.addEventListener(type, this.onEvent, this);
     this.client.addEventListener('message', this.onMessage, this);
@@ -35,7 +46,8 @@ class Router {
       return;
     }
     const target = event.target as { toString(): string } | null;
-    if (target?.toString() !== 'WSSClient' || target !== this.client) this.wrongThis.push(`${this.name}:${event.type}:target`);
+    if (target?.toString() !== 'WSSClient' || target !== this.client)
+      this.wrongThis.push(`${this.name}:${event.type}:target`);
     this.inbox.push({ type: event.type, event });
     for (const waiter of [...this.#waiters]) {
       if (waiter.match(event.type, event)) {
@@ -60,7 +72,10 @@ class Router {
       this.#waiters.push({
         match: (t, e) => t === type && match(e),
         resolve: (e) => {
-          this.inbox.splice(this.inbox.findIndex((x) => x.event === e), 1);
+          this.inbox.splice(
+            this.inbox.findIndex((x) => x.event === e),
+            1,
+          );
           resolve(e);
         },
       }),
@@ -93,7 +108,9 @@ describe.each(modes)('legacy WSSClient router, three peers, $mode', ({ http }) =
     // Old pages either passed the socket address to connect() only, or an HTTP handshake address to the constructor.
     const router = new Router(name, http ? s.httpUrl : null);
     routers.push(router);
-    const response = await router.client.connect(s.url, http, { options: { wss: true, webrtc: false, ortc: false, name } });
+    const response = await router.client.connect(s.url, http, {
+      options: { wss: true, webrtc: false, ortc: false, name },
+    });
     return { router, result: JSON.parse(response.data) };
   }
 
@@ -102,7 +119,10 @@ describe.each(modes)('legacy WSSClient router, three peers, $mode', ({ http }) =
     const { router: a, result: aResult } = await join('A');
     expect(a.client.toString()).toBe('WSSClient');
     expect(String(a.client)).toBe('WSSClient');
-    expect(aResult).toMatchObject({ jsonrpc: '2.0', result: { message: 'open', private_id: a.client.privateID, connect: [], options: [] } });
+    expect(aResult).toMatchObject({
+      jsonrpc: '2.0',
+      result: { message: 'open', private_id: a.client.privateID, connect: [], options: [] },
+    });
     const A = a.client.privateID as string;
     expect(A).toMatch(/^[0-9a-f]{64}$/);
     expect(a.client.userToken).toMatch(/^[0-9a-f]{32}$/);
@@ -116,7 +136,11 @@ describe.each(modes)('legacy WSSClient router, three peers, $mode', ({ http }) =
     const B = b.client.privateID as string;
     expect(bResult.result.connect).toEqual([A]);
     expect(bResult.result.options).toEqual([{ wss: true, webrtc: false, ortc: false, name: 'A' }]);
-    expect((await aSeesB).data.result).toEqual({ type: 'session', connect: B, options: { wss: true, webrtc: false, ortc: false, name: 'B' } });
+    expect((await aSeesB).data.result).toEqual({
+      type: 'session',
+      connect: B,
+      options: { wss: true, webrtc: false, ortc: false, name: 'B' },
+    });
 
     const aSeesC = a.next('peerconnect');
     const bSeesC = b.next('peerconnect');
@@ -137,7 +161,10 @@ describe.each(modes)('legacy WSSClient router, three peers, $mode', ({ http }) =
     const sendResult = await a.client.send('just you', [C]);
     expect(JSON.parse(sendResult.data).result).toEqual({ message: 'ok' });
     const broadcast = await bGetsBroadcast;
-    expect(broadcast.data).toEqual({ jsonrpc: '2.0', result: { type: 'broadcast', from: A, data: { text: 'hi all' } } });
+    expect(broadcast.data).toEqual({
+      jsonrpc: '2.0',
+      result: { type: 'broadcast', from: A, data: { text: 'hi all' } },
+    });
     const direct = await cGetsDirect;
     expect(direct.data.result.type).toBe('direct');
     expect(direct.data.result.from).toBe(A);
@@ -165,12 +192,19 @@ describe.each(modes)('legacy WSSClient router, three peers, $mode', ({ http }) =
 
     // A server-originated update.
     const update = a.next('update');
-    expect(server.sendRaw(A, JSON.stringify({ jsonrpc: '2.0', result: { type: 'update', data: 'maintenance' } }))).toBe(true);
+    expect(server.sendRaw(A, JSON.stringify({ jsonrpc: '2.0', result: { type: 'update', data: 'maintenance' } }))).toBe(
+      true,
+    );
     expect((await update).data.result.data).toBe('maintenance');
 
     // Raw requests resolve with the response, including server error responses.
     const getPid = await a.client.request(
-      { jsonrpc: '2.0', method: 'WSS_Session', params: { user_token: a.client.userToken, server_token: a.client.serverToken, action: 'getPID' }, id: 'mine-1' },
+      {
+        jsonrpc: '2.0',
+        method: 'WSS_Session',
+        params: { user_token: a.client.userToken, server_token: a.client.serverToken, action: 'getPID' },
+        id: 'mine-1',
+      },
       'mine-1',
     );
     expect(JSON.parse(getPid.data)).toEqual({ jsonrpc: '2.0', id: 'mine-1', result: { privateID: A } });

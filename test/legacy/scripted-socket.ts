@@ -9,7 +9,13 @@ export const acceptAll: Script = (request) => {
   const ok = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
   switch (request.method) {
     case 'WSS_Handshake':
-      return ok({ message: 'accept', numconnections: 1, maxconnections: 10, peerconnections: 0, server_token: 'b'.repeat(64) });
+      return ok({
+        message: 'accept',
+        numconnections: 1,
+        maxconnections: 10,
+        peerconnections: 0,
+        server_token: 'b'.repeat(64),
+      });
     case 'WSS_Connect':
       return ok({ message: 'open', private_id: 'me', connect: ['p1'], options: [{ wss: true, name: 'p1' }] });
     case 'WSS_Session':

@@ -123,21 +123,36 @@ beforeAll(async () => {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run 'npm run build' first`);
   }
   consumer = await mkdtemp(join(tmpdir(), 'wss-consumer-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', consumer], { cwd: ROOT });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', consumer], {
+    cwd: ROOT,
+  });
   const [{ filename }] = JSON.parse(stdout) as Array<{ filename: string }>;
   const installed = join(consumer, 'node_modules/wss-sessions');
   await mkdir(installed, { recursive: true });
   await run('tar', ['-xzf', join(consumer, filename), '-C', installed, '--strip-components=1']);
   await mkdir(join(consumer, 'node_modules/@types'), { recursive: true });
   for (const dep of DEPENDENCIES) {
-    if (existsSync(join(ROOT, 'node_modules', dep))) await symlink(join(ROOT, 'node_modules', dep), join(consumer, 'node_modules', dep), 'dir');
+    if (existsSync(join(ROOT, 'node_modules', dep)))
+      await symlink(join(ROOT, 'node_modules', dep), join(consumer, 'node_modules', dep), 'dir');
   }
-  await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }));
+  await writeFile(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }),
+  );
   await writeFile(join(consumer, 'esm.mjs'), ESM_CONSUMER);
   await writeFile(join(consumer, 'cjs.cjs'), CJS_CONSUMER);
   await writeFile(join(consumer, 'esm.mts'), TS_CONSUMER);
   await writeFile(join(consumer, 'cjs.cts'), TS_CONSUMER);
-  const compilerOptions = { module: 'node16', moduleResolution: 'node16', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], lib: ['es2022', 'dom'] };
+  const compilerOptions = {
+    module: 'node16',
+    moduleResolution: 'node16',
+    target: 'es2022',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    types: ['node'],
+    lib: ['es2022', 'dom'],
+  };
   await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['esm.mts', 'cjs.cts'] }));
 }, 60_000);
 
@@ -155,11 +170,15 @@ function expectWorking(r: ConsumerReport): void {
   expect(r.peers).toBe(1);
   expect(r.sameErrorClass).toBe(true);
   // The Node entries install Node's share: Buffer base64 (Node 20 has no native one) and `ws`, which reaches the dropping port.
-  expect(r.base64).toBe(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function' ? 'native' : 'buffer');
+  expect(r.base64).toBe(
+    typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === 'function' ? 'native' : 'buffer',
+  );
   expect(r.webSocket).toBe('ConnectionClosedError');
   expect(r.entries.core).toEqual(expect.arrayContaining(['WSSClient', 'WssError', 'RpcError', 'TimeoutError']));
   expect(r.entries.secure).toEqual(expect.arrayContaining(['SecureSession', 'generateSigningKeyPair']));
-  expect(r.entries.crypto).toEqual(expect.arrayContaining(['generateECDHKeyPair', 'deriveAESKey', 'encrypt', 'decrypt']));
+  expect(r.entries.crypto).toEqual(
+    expect.arrayContaining(['generateECDHKeyPair', 'deriveAESKey', 'encrypt', 'decrypt']),
+  );
   expect(r.entries.signal).toEqual(expect.arrayContaining(['EncryptedWebSocketClient']));
   expect(r.entries.legacy).toEqual(expect.arrayContaining(['WSSClient']));
   expect(r.entries.server).toEqual(expect.arrayContaining(['createServer', 'serverDefaults']));
@@ -202,12 +221,18 @@ describe('the packed package', () => {
     expect(code).not.toMatch(/\bBuffer\b|loadWebSocket =/);
     // One WSSClient class definition however many entries the app imports.
     expect(code.match(/class WSSClient\b/g)).toHaveLength(1);
-    const app = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { sameErrorClass: boolean };
+    const app = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
+      sameErrorClass: boolean;
+    };
     expect(app.sameErrorClass).toBe(true);
   });
 
   it('runs the CLI from the package', async () => {
-    const { stdout } = await run(process.execPath, [join(consumer, 'node_modules/wss-sessions/dist/esm/cli.js'), '--help'], { cwd: consumer });
+    const { stdout } = await run(
+      process.execPath,
+      [join(consumer, 'node_modules/wss-sessions/dist/esm/cli.js'), '--help'],
+      { cwd: consumer },
+    );
     expect(stdout).toContain('Usage: wss-sessions serve');
   });
 });

@@ -5,7 +5,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateECDHKeyPair } from '../../src/crypto/ecdh.js';
-import { ReplayError, generateSigningKeyPair, exportVerifyKeyRaw, identityFingerprint, type DecryptErrorEvent, type SecureSession } from '../../src/secure/index.js';
+import {
+  ReplayError,
+  generateSigningKeyPair,
+  exportVerifyKeyRaw,
+  identityFingerprint,
+  type DecryptErrorEvent,
+  type SecureSession,
+} from '../../src/secure/index.js';
 import type { FrameParty } from '../../src/server/index.js';
 import { Harness, collect, next, untilPeer } from './helpers.js';
 
@@ -30,12 +37,17 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const isMessageTo = (frame: Frame, target: FrameParty, pid: string): boolean =>
-  target.privateId === pid && !('id' in frame) && (frame.result?.type === 'direct' || frame.result?.type === 'broadcast');
+  target.privateId === pid &&
+  !('id' in frame) &&
+  (frame.result?.type === 'direct' || frame.result?.type === 'broadcast');
 
 const pushFrame = (result: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', result });
 
 /** Waits until `session` has emitted `count` events of `message` + `decrypt_error` together. */
-function settle(session: SecureSession, count: number): { messages: unknown[]; errors: DecryptErrorEvent[]; done: Promise<void> } {
+function settle(
+  session: SecureSession,
+  count: number,
+): { messages: unknown[]; errors: DecryptErrorEvent[]; done: Promise<void> } {
   const messages: unknown[] = [];
   const errors: DecryptErrorEvent[] = [];
   const done = new Promise<void>((resolve) => {
@@ -121,20 +133,21 @@ describe('a hostile relay', () => {
     expect(await reflected).toMatchObject({ reason: 'not-for-us', from: pb });
   });
 
-  it("the push type does not decide the message type; a forged from fails authentication", async () => {
+  it('the push type does not decide the message type; a forged from fails authentication', async () => {
     const [a, b] = await h.group(2);
     const c = h.session();
     await c.connect();
     await Promise.all([untilPeer(b, () => c.privateId), untilPeer(a, () => c.privateId)]);
     const [pa, pb, pc] = [a, b, c].map((s) => s.privateId as string);
-    attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, type: 'broadcast' }) : raw);
+    attack = (frame, raw, target) =>
+      isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, type: 'broadcast' }) : raw;
     const got = next(b, 'message');
     await a.send(pb, 'who am i');
     expect(await got).toMatchObject({ type: 'direct', from: pa, data: 'who am i' });
     attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, from: pc }) : raw);
     const received = collect(b, 'message');
     const dropped = next(b, 'decrypt_error');
-    await a.send(pb, 'in c\'s name');
+    await a.send(pb, "in c's name");
     expect(await dropped).toMatchObject({ reason: 'authentication', from: pc });
     expect(received).toEqual([]);
   });
@@ -165,9 +178,13 @@ describe('a hostile relay', () => {
     it.each(cases)('%s', async (_name, mutate, reason) => {
       const [a, b, c] = await h.group(3);
       const pb = b.privateId as string;
-      const kidOf = (s: SecureSession): string => (a.peers.get(s.privateId as string)?.options.e2e as { pk: string }).pk.slice(0, 16);
+      const kidOf = (s: SecureSession): string =>
+        (a.peers.get(s.privateId as string)?.options.e2e as { pk: string }).pk.slice(0, 16);
       const kids = { b: kidOf(b), c: kidOf(c) };
-      attack = (frame, raw, target) => (isMessageTo(frame, target, pb) ? pushFrame({ ...frame.result, data: mutate(frame.result.data as Envelope, kids) }) : raw);
+      attack = (frame, raw, target) =>
+        isMessageTo(frame, target, pb)
+          ? pushFrame({ ...frame.result, data: mutate(frame.result.data as Envelope, kids) })
+          : raw;
       const received = collect(b, 'message');
       const dropped = next(b, 'decrypt_error');
       const atC = next(c, 'message');
@@ -216,7 +233,9 @@ describe('a hostile relay', () => {
     await a.send(pb, 'second');
     await atB;
     const dropped = collect(c, 'decrypt_error');
-    const all = new Promise<void>((resolve) => c.on('decrypt_error', () => dropped.length === copies.length && resolve()));
+    const all = new Promise<void>((resolve) =>
+      c.on('decrypt_error', () => dropped.length === copies.length && resolve()),
+    );
     const cMessages = collect(c, 'message');
     for (const copy of copies) h.server.sendRaw(pc, copy);
     await all;
@@ -231,7 +250,10 @@ describe('a hostile relay', () => {
     h.server.sendRaw(pb, pushFrame({ type: 'broadcast', from: pa, data: { e2e: 2, t: 'x' } }));
     await seen.done;
     expect(seen.messages).toEqual([]);
-    expect(seen.errors.map((e) => [e.reason, e.from])).toEqual([['plaintext', pa], ['malformed', pa]]);
+    expect(seen.errors.map((e) => [e.reason, e.from])).toEqual([
+      ['plaintext', pa],
+      ['malformed', pa],
+    ]);
   });
 
   it('a message in the name of no current peer is dropped as unknown-sender', async () => {
@@ -275,7 +297,8 @@ describe('a hostile relay', () => {
       (options.e2e as Record<string, unknown>).pk = fake.publicKeyB64;
     };
     attack = (frame, raw, target) => {
-      if (target.privateId !== pb || !frame.result || frame.result.type !== 'session' || !('connect' in frame.result)) return raw;
+      if (target.privateId !== pb || !frame.result || frame.result.type !== 'session' || !('connect' in frame.result))
+        return raw;
       swap(frame.result.options as Record<string, unknown>);
       return JSON.stringify(frame);
     };
@@ -323,7 +346,11 @@ describe('a hostile relay', () => {
   });
 
   it('a relay that re-signs a swapped key with its own identity is caught by pinning', async () => {
-    const [ia, ib, relay] = await Promise.all([generateSigningKeyPair(), generateSigningKeyPair(), generateSigningKeyPair()]);
+    const [ia, ib, relay] = await Promise.all([
+      generateSigningKeyPair(),
+      generateSigningKeyPair(),
+      generateSigningKeyPair(),
+    ]);
     const pinned = await identityFingerprint(await exportVerifyKeyRaw(ia.publicKey));
     const b = h.session({ identity: ib, verifyPeerIdentity: (p) => p.identityFingerprint === pinned });
     await b.connect();
@@ -346,7 +373,12 @@ describe('a hostile relay', () => {
     const a = h.session({ identity: ia });
     await a.connect();
     const event = await keyed;
-    expect(event).toMatchObject({ privateId: a.privateId, verified: false, fingerprint: null, identityFingerprint: mitm.identityFingerprint });
+    expect(event).toMatchObject({
+      privateId: a.privateId,
+      verified: false,
+      fingerprint: null,
+      identityFingerprint: mitm.identityFingerprint,
+    });
     expect(event.identityFingerprint).not.toBe(pinned);
   });
 
@@ -355,7 +387,10 @@ describe('a hostile relay', () => {
     const before = b.fingerprint(pa);
     const fake = await generateECDHKeyPair();
     const changed = next(b, 'peerkey');
-    h.server.sendRaw(pb, pushFrame({ type: 'session', connect: pa, options: { wss: true, e2e: { v: 2, pk: fake.publicKeyB64 } } }));
+    h.server.sendRaw(
+      pb,
+      pushFrame({ type: 'session', connect: pa, options: { wss: true, e2e: { v: 2, pk: fake.publicKeyB64 } } }),
+    );
     expect(await changed).toMatchObject({ privateId: pa, previousFingerprint: before });
     expect(b.fingerprint(pa)).not.toBe(before);
     const dropped = next(b, 'decrypt_error');

@@ -10,7 +10,12 @@ afterEach(() => h.stop());
 type Seq = { stream: string; seq: number };
 
 /** Sends `{stream, seq}` one after another until stopped; a failed send waits for the recipient to be back. */
-function traffic(stream: string, from: SecureSession, send: (data: Seq) => Promise<unknown>, waitFor: () => Promise<void>) {
+function traffic(
+  stream: string,
+  from: SecureSession,
+  send: (data: Seq) => Promise<unknown>,
+  waitFor: () => Promise<void>,
+) {
   let running = true;
   let seq = 0;
   const acknowledged: number[] = [];
@@ -50,7 +55,8 @@ it('sessions come back after a server restart on the same port; later messages a
   await c.setPrivateId('carol');
   const everyone = [a, b, c];
   const names = ['alice', 'bob', 'carol'];
-  const allSeeAll = (): Promise<unknown> => Promise.all(everyone.flatMap((s) => names.filter((n) => n !== s.privateId).map((n) => untilPeer(s, () => n))));
+  const allSeeAll = (): Promise<unknown> =>
+    Promise.all(everyone.flatMap((s) => names.filter((n) => n !== s.privateId).map((n) => untilPeer(s, () => n))));
   await allSeeAll();
 
   const atB: Seq[] = [];
@@ -60,8 +66,18 @@ it('sessions come back after a server restart on the same port; later messages a
   const errors: unknown[] = [];
   for (const s of everyone) s.on('decrypt_error', (e) => errors.push(e));
 
-  const direct = traffic('direct', a, (d) => a.send('bob', d), () => untilPeer(a, () => 'bob'));
-  const broadcast = traffic('broadcast', c, (d) => c.broadcast(d), () => untilState(c, 'connected').then(() => undefined));
+  const direct = traffic(
+    'direct',
+    a,
+    (d) => a.send('bob', d),
+    () => untilPeer(a, () => 'bob'),
+  );
+  const broadcast = traffic(
+    'broadcast',
+    c,
+    (d) => c.broadcast(d),
+    () => untilState(c, 'connected').then(() => undefined),
+  );
   await next(b, 'message', (m) => (m.data as Seq).stream === 'direct' && (m.data as Seq).seq >= 20);
 
   const down = everyone.map((s) => next(s, 'reconnecting', (e) => e.attempt >= 2));
@@ -75,7 +91,11 @@ it('sessions come back after a server restart on the same port; later messages a
 
   // Traffic keeps flowing after the restart.
   const directMark = direct.acknowledged.length;
-  await next(b, 'message', (m) => (m.data as Seq).stream === 'direct' && (m.data as Seq).seq > (direct.acknowledged[directMark - 1] ?? 0) + 5);
+  await next(
+    b,
+    'message',
+    (m) => (m.data as Seq).stream === 'direct' && (m.data as Seq).seq > (direct.acknowledged[directMark - 1] ?? 0) + 5,
+  );
   await Promise.all([direct.stop(), broadcast.stop()]);
 
   // After recovery: a fixed batch, each message exactly once.
@@ -85,10 +105,19 @@ it('sessions come back after a server restart on the same port; later messages a
   for (const d of batch) await c.broadcast(d);
   await Promise.all([finalAtB, finalAtA]);
 
-  for (const [stream, received] of [['direct', atB], ['broadcast', atB], ['final', atB], ['broadcast', atA], ['final', atA]] as const) {
+  for (const [stream, received] of [
+    ['direct', atB],
+    ['broadcast', atB],
+    ['final', atB],
+    ['broadcast', atA],
+    ['final', atA],
+  ] as const) {
     const seqs = received.filter((d) => d.stream === stream).map((d) => d.seq);
     expect(new Set(seqs).size, `${stream} delivered twice`).toBe(seqs.length);
-    expect([...seqs].sort((x, y) => x - y), `${stream} out of order`).toEqual(seqs);
+    expect(
+      [...seqs].sort((x, y) => x - y),
+      `${stream} out of order`,
+    ).toEqual(seqs);
   }
   const finals = (list: Seq[]): number[] => list.filter((d) => d.stream === 'final').map((d) => d.seq);
   expect(finals(atB)).toEqual(batch.map((d) => d.seq));

@@ -6,12 +6,23 @@ import { utf8Decode, utf8Encode } from '../../src/crypto/bytes.js';
 import { generateSigningKeyPair } from '../../src/crypto/signing.js';
 import { AuthenticationError, DecryptError, InvalidArgumentError, KeyFormatError } from '../../src/errors.js';
 import { backoffDelay, resolveSecureOptions, secureSessionDefaults } from '../../src/secure/options.js';
-import { checkPeer, createLocalKeys, keyId, loadIdentity, open, seal, type IdentityPolicy, type LocalKeys, type PeerKeys } from '../../src/secure/scheme.js';
+import {
+  checkPeer,
+  createLocalKeys,
+  keyId,
+  loadIdentity,
+  open,
+  seal,
+  type IdentityPolicy,
+  type LocalKeys,
+  type PeerKeys,
+} from '../../src/secure/scheme.js';
 
 const policy: IdentityPolicy = { info: 'app', requirePeerIdentity: false };
 const fresh = (n: number): Promise<LocalKeys[]> => Promise.all(Array.from({ length: n }, () => createLocalKeys('app')));
 /** `x`'s view of `y`: the pair keys `x` derives from `y`'s advert. */
-const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> => checkPeer('y', y.advert, x, p);
+const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> =>
+  checkPeer('y', y.advert, x, p);
 const usable = (k: PeerKeys): { pk: string; send: CryptoKey } => ({ pk: k.pk as string, send: k.send as CryptoKey });
 
 describe('keys and adverts', () => {
@@ -23,15 +34,25 @@ describe('keys and adverts', () => {
     expect(utf8Decode(await decryptBytes({ key: ba.receive as CryptoKey, iv, ciphertext: ct }))).toBe('hi');
     // The other direction's key, another pair's key, another label: all fail.
     await expect(decryptBytes({ key: ba.send as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(DecryptError);
-    await expect(decryptBytes({ key: ab.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(DecryptError);
-    await expect(decryptBytes({ key: ca.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(DecryptError);
+    await expect(decryptBytes({ key: ab.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(
+      DecryptError,
+    );
+    await expect(decryptBytes({ key: ca.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(
+      DecryptError,
+    );
     const otherLabel = await keysFor(b, a, { ...policy, info: 'other-app' });
-    await expect(decryptBytes({ key: otherLabel.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(DecryptError);
+    await expect(decryptBytes({ key: otherLabel.receive as CryptoKey, iv, ciphertext: ct })).rejects.toBeInstanceOf(
+      DecryptError,
+    );
   });
 
   it('safety numbers: symmetric per pair, label-bound, six groups of five digits', async () => {
     const [a, b] = await fresh(2);
-    const [ab, ba, other] = await Promise.all([keysFor(a, b), keysFor(b, a), keysFor(a, b, { ...policy, info: 'other' })]);
+    const [ab, ba, other] = await Promise.all([
+      keysFor(a, b),
+      keysFor(b, a),
+      keysFor(a, b, { ...policy, info: 'other' }),
+    ]);
     expect(ab.fingerprint).toMatch(/^\d{5}( \d{5}){5}$/);
     expect(ba.fingerprint).toBe(ab.fingerprint);
     expect(other.fingerprint).not.toBe(ab.fingerprint);
@@ -41,7 +62,11 @@ describe('keys and adverts', () => {
 
   it('rejects malformed adverts: each leaves the peer unusable with a KeyFormatError or AuthenticationError', async () => {
     const [a, b] = await fresh(2);
-    const compressed = bytesToBase64(base64ToBytes(b.pk).slice(0, 33).map((x, i) => (i === 0 ? 2 : x)));
+    const compressed = bytesToBase64(
+      base64ToBytes(b.pk)
+        .slice(0, 33)
+        .map((x, i) => (i === 0 ? 2 : x)),
+    );
     // The right form, 0x04 ‖ X ‖ Y, but (1, 1) is not on the curve: WebCrypto refuses it, the scheme names it.
     const offCurve = bytesToBase64(Uint8Array.of(4, ...new Uint8Array(31), 1, ...new Uint8Array(31), 1));
     const cases: Array<[unknown, typeof KeyFormatError | typeof AuthenticationError]> = [
@@ -62,14 +87,23 @@ describe('keys and adverts', () => {
       expect(keys, JSON.stringify(advert)).toMatchObject({ send: null, receive: null, fingerprint: null });
       expect(keys.error, JSON.stringify(advert)).toBeInstanceOf(type);
     }
-    expect((await checkPeer('b', { v: 2, pk: offCurve }, a, policy)).error?.message).toBe('peer b: e2e.pk is not a point on the P-256 curve');
+    expect((await checkPeer('b', { v: 2, pk: offCurve }, a, policy)).error?.message).toBe(
+      'peer b: e2e.pk is not a point on the P-256 curve',
+    );
   });
 
   it('identities: a valid signature verifies; a pin can reject it; without one, a required identity fails', async () => {
     const identity = await loadIdentity(await generateSigningKeyPair());
     const [a, signed] = await Promise.all([createLocalKeys('app'), createLocalKeys('app', identity)]);
-    expect(await keysFor(a, signed)).toMatchObject({ verified: true, identityFingerprint: identity.fingerprint, error: null });
-    const pinned = await keysFor(a, signed, { ...policy, verifyPeerIdentity: ({ identityFingerprint }) => identityFingerprint === 'someone else' });
+    expect(await keysFor(a, signed)).toMatchObject({
+      verified: true,
+      identityFingerprint: identity.fingerprint,
+      error: null,
+    });
+    const pinned = await keysFor(a, signed, {
+      ...policy,
+      verifyPeerIdentity: ({ identityFingerprint }) => identityFingerprint === 'someone else',
+    });
     expect(pinned).toMatchObject({ verified: false, send: null, identityFingerprint: identity.fingerprint });
     expect(pinned.error).toBeInstanceOf(AuthenticationError);
     // The signature covers the label and the key.
@@ -89,7 +123,8 @@ describe('envelopes', () => {
     expect(env).toMatchObject({ e2e: 2, t: 'b', n: 1 });
     expect(Object.keys(env.k).sort()).toEqual([keyId(b.pk), keyId(c.pk)].sort());
     expect((await seal(a, [usable(ab)], 'd', utf8Encode('1'))).n).toBe(2);
-    const at = (keys: PeerKeys, kid: string, e = env): Promise<Uint8Array> => open(keys.receive as CryptoKey, e.t, e.n, e.ct, e.k[kid] as string);
+    const at = (keys: PeerKeys, kid: string, e = env): Promise<Uint8Array> =>
+      open(keys.receive as CryptoKey, e.t, e.n, e.ct, e.k[kid] as string);
     expect(utf8Decode(await at(ba, keyId(b.pk)))).toBe('"all"');
     expect(utf8Decode(await at(ca, keyId(c.pk)))).toBe('"all"');
     await expect(at(ba, keyId(b.pk), { ...env, n: 3 })).rejects.toBeInstanceOf(DecryptError);
@@ -105,9 +140,20 @@ describe('envelopes', () => {
     const iv = new Uint8Array(12);
     new DataView(iv.buffer).setBigUint64(4, BigInt(env.n));
     const aad = new Uint8Array([0x62, ...base64ToBytes(env.ct)]);
-    const messageKey = await decryptBytes({ key: ba.receive as CryptoKey, iv, ciphertext: base64ToBytes(env.k[keyId(b.pk)] as string), aad });
-    const forged = await encryptBytes({ key: await importAesGcmKey(messageKey), iv, plaintext: utf8Encode('"forged"') });
-    await expect(open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[keyId(c.pk)] as string)).rejects.toBeInstanceOf(DecryptError);
+    const messageKey = await decryptBytes({
+      key: ba.receive as CryptoKey,
+      iv,
+      ciphertext: base64ToBytes(env.k[keyId(b.pk)] as string),
+      aad,
+    });
+    const forged = await encryptBytes({
+      key: await importAesGcmKey(messageKey),
+      iv,
+      plaintext: utf8Encode('"forged"'),
+    });
+    await expect(
+      open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[keyId(c.pk)] as string),
+    ).rejects.toBeInstanceOf(DecryptError);
   });
 });
 
@@ -115,8 +161,21 @@ describe('options', () => {
   const url = 'ws://127.0.0.1:1';
   it('fills in the defaults', () => {
     const o = resolveSecureOptions({ url });
-    expect(o).toMatchObject({ info: secureSessionDefaults.info, encryption: true, queueSize: 100, identity: undefined, requirePeerIdentity: false });
-    expect(o.reconnect).toEqual({ enabled: true, maxRetries: Infinity, interval: 1000, backoffMultiplier: 2, maxInterval: 30_000, jitter: 0.5 });
+    expect(o).toMatchObject({
+      info: secureSessionDefaults.info,
+      encryption: true,
+      queueSize: 100,
+      identity: undefined,
+      requirePeerIdentity: false,
+    });
+    expect(o.reconnect).toEqual({
+      enabled: true,
+      maxRetries: Infinity,
+      interval: 1000,
+      backoffMultiplier: 2,
+      maxInterval: 30_000,
+      jitter: 0.5,
+    });
     expect(o.client).toEqual({ url });
   });
 
@@ -131,7 +190,10 @@ describe('options', () => {
       [{ url, encryption: false, identity }, /'identity' needs 'encryption: true'/],
       [{ url, encryption: false, requirePeerIdentity: true }, /'requirePeerIdentity' needs/],
       [{ url, reconnect: { enabled: false }, queueSize: 5 }, /'queueSize' needs 'reconnect.enabled: true'/],
-      [{ url, reconnect: { interval: 5000, maxInterval: 1000 } }, /'reconnect.maxInterval' must be a number from 5000 /],
+      [
+        { url, reconnect: { interval: 5000, maxInterval: 1000 } },
+        /'reconnect.maxInterval' must be a number from 5000 /,
+      ],
       [{ url, reconnect: 5 }, /'reconnect'/],
       [{ url, reconnect: { jitter: 2 } }, /'reconnect.jitter'/],
       [{ url, reconnect: { backoffMultiplier: 0.5 } }, /'reconnect.backoffMultiplier'/],
@@ -149,11 +211,22 @@ describe('options', () => {
     }
     expect(resolveSecureOptions({ url, identity }).requirePeerIdentity).toBe(true);
     expect(resolveSecureOptions({ url, identity, requirePeerIdentity: false }).requirePeerIdentity).toBe(false);
-    expect(resolveSecureOptions({ url, reconnect: { maxRetries: Infinity, jitter: 0 } }).reconnect).toMatchObject({ maxRetries: Infinity, jitter: 0, interval: 1000 });
+    expect(resolveSecureOptions({ url, reconnect: { maxRetries: Infinity, jitter: 0 } }).reconnect).toMatchObject({
+      maxRetries: Infinity,
+      jitter: 0,
+      interval: 1000,
+    });
   });
 
   it('backoff: exponential, capped, jitter takes off at most its share', () => {
-    const r = { enabled: true, maxRetries: Infinity, interval: 100, backoffMultiplier: 2, maxInterval: 1000, jitter: 0.5 };
+    const r = {
+      enabled: true,
+      maxRetries: Infinity,
+      interval: 100,
+      backoffMultiplier: 2,
+      maxInterval: 1000,
+      jitter: 0.5,
+    };
     expect([1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, r, () => 0))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect([1, 2, 5].map((n) => backoffDelay(n, r, () => 1))).toEqual([50, 100, 500]);
     expect(backoffDelay(3, { ...r, jitter: 0 }, () => 0.7)).toBe(400);

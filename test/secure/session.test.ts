@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthenticationError, ConnectionClosedError, InvalidArgumentError, NotConnectedError, QueueFullError, SecureSession, generateSigningKeyPair, identityFingerprint, exportVerifyKeyRaw, type SecureMessageEvent } from '../../src/secure/index.js';
+import {
+  AuthenticationError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  NotConnectedError,
+  QueueFullError,
+  SecureSession,
+  generateSigningKeyPair,
+  identityFingerprint,
+  exportVerifyKeyRaw,
+  type SecureMessageEvent,
+} from '../../src/secure/index.js';
 import { WSSClient } from '../../src/index.js';
 import { Harness, collect, next, trackedWebSocket, untilPeer, untilState } from './helpers.js';
 
@@ -85,7 +96,10 @@ describe('SecureSession through the reference server', () => {
     await second;
     expect(errors).toHaveLength(1);
     const update = next(b, 'update');
-    h.server.sendRaw(b.privateId as string, JSON.stringify({ jsonrpc: '2.0', result: { type: 'update', data: { notice: 'maintenance' } } }));
+    h.server.sendRaw(
+      b.privateId as string,
+      JSON.stringify({ jsonrpc: '2.0', result: { type: 'update', data: { notice: 'maintenance' } } }),
+    );
     expect(await update).toMatchObject({ data: { notice: 'maintenance' } });
   });
 
@@ -169,7 +183,11 @@ describe('SecureSession through the reference server', () => {
     const e = h.session();
     await e.connect();
     expect(await joined).toMatchObject({ privateId: e.privateId, options: { e2e: { v: 2 } } });
-    expect(await keyed).toMatchObject({ privateId: e.privateId, fingerprint: e.fingerprint(a.privateId as string), verified: null });
+    expect(await keyed).toMatchObject({
+      privateId: e.privateId,
+      fingerprint: e.fingerprint(a.privateId as string),
+      verified: null,
+    });
     const atE = next(e, 'message');
     const atB = next(b, 'message');
     const result = await a.broadcast('hello all');
@@ -190,7 +208,9 @@ describe('SecureSession through the reference server', () => {
     server.dropConnections();
     expect(await reconnecting).toEqual({ attempt: 1, delay: 0 });
     await Promise.all(all);
-    await Promise.all([a, b, c].flatMap((s) => [a, b, c].filter((o) => o !== s).map((o) => untilPeer(s, () => o.privateId))));
+    await Promise.all(
+      [a, b, c].flatMap((s) => [a, b, c].filter((o) => o !== s).map((o) => untilPeer(s, () => o.privateId))),
+    );
     expect(states.map((e) => e.state)).toEqual(['reconnecting', 'connected']);
     expect(ids).toEqual([{ privateId: a.privateId }]);
     expect(a.fingerprint()).not.toBe(oldOwn);
@@ -304,7 +324,11 @@ describe('SecureSession through the reference server', () => {
     const tracked = trackedWebSocket();
     const b = h.session();
     await b.connect();
-    const a = h.session({ WebSocket: tracked.WebSocket, requestTimeout: 200, reconnect: { interval: 0, maxInterval: 0, jitter: 0, maxRetries: 1 } });
+    const a = h.session({
+      WebSocket: tracked.WebSocket,
+      requestTimeout: 200,
+      reconnect: { interval: 0, maxInterval: 0, jitter: 0, maxRetries: 1 },
+    });
     await a.connect();
     await a.setPrivateId('alice');
     await untilPeer(a, () => b.privateId);
@@ -323,7 +347,9 @@ describe('SecureSession through the reference server', () => {
 
   it('reconnect attempts follow the backoff: exponential, capped', async () => {
     const server = await h.start();
-    const a = h.session({ reconnect: { interval: 4, backoffMultiplier: 2, maxInterval: 16, jitter: 0, maxRetries: 4 } });
+    const a = h.session({
+      reconnect: { interval: 4, backoffMultiplier: 2, maxInterval: 16, jitter: 0, maxRetries: 4 },
+    });
     await a.connect();
     const attempts = collect(a, 'reconnecting');
     const failed = next(a, 'reconnect_failed');
@@ -363,22 +389,42 @@ describe('SecureSession through the reference server', () => {
 
   it('identity keys: peers verify each other; pinning rejects an unknown identity', async () => {
     await h.start();
-    const [ia, ib, ic] = await Promise.all([generateSigningKeyPair(), generateSigningKeyPair(), generateSigningKeyPair()]);
-    const trusted = new Set(await Promise.all([ia, ib].map(async (k) => identityFingerprint(await exportVerifyKeyRaw(k.publicKey)))));
-    const verifyPeerIdentity = ({ identityFingerprint: fp }: { identityFingerprint: string }): boolean => trusted.has(fp);
+    const [ia, ib, ic] = await Promise.all([
+      generateSigningKeyPair(),
+      generateSigningKeyPair(),
+      generateSigningKeyPair(),
+    ]);
+    const trusted = new Set(
+      await Promise.all([ia, ib].map(async (k) => identityFingerprint(await exportVerifyKeyRaw(k.publicKey)))),
+    );
+    const verifyPeerIdentity = ({ identityFingerprint: fp }: { identityFingerprint: string }): boolean =>
+      trusted.has(fp);
     const a = h.session({ identity: ia, verifyPeerIdentity });
     await a.connect();
     const b = h.session({ identity: ib });
     const bKey = next(a, 'peerkey');
     await b.connect();
-    expect(await bKey).toMatchObject({ privateId: b.privateId, verified: true, identityFingerprint: b.identityFingerprint });
-    expect(b.peers.get(a.privateId as string)).toMatchObject({ verified: true, identityFingerprint: a.identityFingerprint, usable: true });
+    expect(await bKey).toMatchObject({
+      privateId: b.privateId,
+      verified: true,
+      identityFingerprint: b.identityFingerprint,
+    });
+    expect(b.peers.get(a.privateId as string)).toMatchObject({
+      verified: true,
+      identityFingerprint: a.identityFingerprint,
+      usable: true,
+    });
 
     const c = h.session({ identity: ic });
     const cKey = next(a, 'peerkey');
     await c.connect();
     const rejected = await cKey;
-    expect(rejected).toMatchObject({ privateId: c.privateId, verified: false, fingerprint: null, identityFingerprint: c.identityFingerprint });
+    expect(rejected).toMatchObject({
+      privateId: c.privateId,
+      verified: false,
+      fingerprint: null,
+      identityFingerprint: c.identityFingerprint,
+    });
     expect(rejected.error).toBeInstanceOf(AuthenticationError);
     await expect(a.send(c.privateId as string, 'no')).rejects.toBeInstanceOf(AuthenticationError);
     expect(await a.broadcast('only b')).toEqual({ recipients: [b.privateId], skipped: [c.privateId] });
@@ -485,7 +531,8 @@ describe('cleanup', () => {
     for (const s of [a, b]) expect(s.eventNames()).toEqual([]);
     const after = new Map<string, number>();
     for (const type of process.getActiveResourcesInfo()) after.set(type, (after.get(type) ?? 0) + 1);
-    for (const [type, count] of after) expect({ type, count }).toEqual({ type, count: Math.min(count, baseline.get(type) ?? 0) });
+    for (const [type, count] of after)
+      expect({ type, count }).toEqual({ type, count: Math.min(count, baseline.get(type) ?? 0) });
   });
 
   it('disconnect() during connect() rejects the connect and leaves the session reusable', async () => {
@@ -503,11 +550,17 @@ describe('cleanup', () => {
     await h.start();
     const watcher = new WSSClient({ url: h.server.url });
     await watcher.connect();
-    const seen = new Promise<Record<string, unknown>>((resolve) => watcher.once('peerconnect', (e) => resolve(e.options)));
+    const seen = new Promise<Record<string, unknown>>((resolve) =>
+      watcher.once('peerconnect', (e) => resolve(e.options)),
+    );
     const a = h.session({ connectOptions: { name: 'a' } });
     await a.connect();
     await expect(a.connect()).rejects.toThrow(/connect\(\) needs state 'disconnected'/);
-    expect(await seen).toMatchObject({ name: 'a', wss: true, e2e: { v: 2, pk: expect.stringMatching(/^B[A-Za-z0-9+/]{86}=$/) } });
+    expect(await seen).toMatchObject({
+      name: 'a',
+      wss: true,
+      e2e: { v: 2, pk: expect.stringMatching(/^B[A-Za-z0-9+/]{86}=$/) },
+    });
     await watcher.disconnect();
   });
 });

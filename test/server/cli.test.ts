@@ -67,7 +67,9 @@ describe('wss-sessions CLI', () => {
 
   it('starts with a node shebang and stops on SIGTERM when run as a program', async () => {
     expect(readFileSync(CLI_PATH, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await talkThenStop();

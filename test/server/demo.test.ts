@@ -51,7 +51,9 @@ describe('the chat demo routes', () => {
     const script = await res.text();
     expect(script).toMatch(/^import \{ SecureSession \} from '\/lib\/secure\.js';/);
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
-    expect((await fetch(`${server.httpUrl}${DEMO_PATHS.style}`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await fetch(`${server.httpUrl}${DEMO_PATHS.style}`)).headers.get('content-type')).toBe(
+      'text/css; charset=utf-8',
+    );
   });
 
   it('serves dist/browser/secure.js at /lib/secure.js', async () => {
@@ -63,7 +65,10 @@ describe('the chat demo routes', () => {
   });
 
   it('keeps POST / as the WSS handshake', async () => {
-    const res = await fetch(server.httpUrl, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'demo' }, id: 1 }) });
+    const res = await fetch(server.httpUrl, {
+      method: 'POST',
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'demo' }, id: 1 }),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { result: { message: string } }).result.message).toBe('accept');
   });
@@ -84,7 +89,9 @@ describe('the demo option', () => {
 
   it('must be a boolean', async () => {
     await expect(createServer({ port: 0, demo: 'yes' as unknown as boolean })).rejects.toThrow(InvalidArgumentError);
-    await expect(createServer({ port: 0, demo: 'yes' as unknown as boolean })).rejects.toThrow(/'demo' must be true or false/);
+    await expect(createServer({ port: 0, demo: 'yes' as unknown as boolean })).rejects.toThrow(
+      /'demo' must be true or false/,
+    );
   });
 
   it('is announced by the CLI, and --no-demo turns it off', async () => {
@@ -104,7 +111,9 @@ describe('the demo option', () => {
     };
     const withDemo = await run(['serve', '--port', '0']);
     expect(withDemo.status).toBe(200);
-    expect(withDemo.out.find((line) => line.startsWith('Chat demo: '))).toMatch(/^Chat demo: http:\/\/127\.0\.0\.1:\d+\/ /);
+    expect(withDemo.out.find((line) => line.startsWith('Chat demo: '))).toMatch(
+      /^Chat demo: http:\/\/127\.0\.0\.1:\d+\/ /,
+    );
     const without = await run(['serve', '--port', '0', '--no-demo']);
     expect(without.status).toBe(405);
     expect(without.out.some((line) => line.startsWith('Chat demo'))).toBe(false);
@@ -128,13 +137,20 @@ describe('findBrowserBundles', () => {
 
   it('finds dist/browser from dist/esm, dist/cjs, a chunk folder and the sources', () => {
     const expected = join(dir, 'pkg/dist/browser');
-    for (const module of ['pkg/dist/esm/server.js', 'pkg/dist/cjs/server.cjs', 'pkg/dist/esm/chunks/x.js', 'pkg/src/server/demo/assets.ts']) {
+    for (const module of [
+      'pkg/dist/esm/server.js',
+      'pkg/dist/cjs/server.cjs',
+      'pkg/dist/esm/chunks/x.js',
+      'pkg/src/server/demo/assets.ts',
+    ]) {
       expect(findBrowserBundles('secure.js', from(module)), module).toBe(expected);
     }
   });
 
   it('finds nothing when the package was not built', () => {
     expect(findBrowserBundles('index.js', from('pkg/dist/esm/server.js'))).toBeUndefined();
-    expect(findBrowserBundles('secure.js', pathToFileURL(join(dirname(dir), 'elsewhere/a/b/c/d/e/f/g.js')).href)).toBeUndefined();
+    expect(
+      findBrowserBundles('secure.js', pathToFileURL(join(dirname(dir), 'elsewhere/a/b/c/d/e/f/g.js')).href),
+    ).toBeUndefined();
   });
 });

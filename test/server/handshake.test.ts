@@ -26,14 +26,21 @@ describe('WSS_Handshake over the socket', () => {
     const b = await fx.client(server);
     expect((await a.request('WSS_Handshake', { user_token: 'same' })).result.message).toBe('accept');
     const res = await b.request('WSS_Handshake', { user_token: 'same' }, 7);
-    expect(res).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32001, message: 'User token already exists for your IP.' } });
+    expect(res).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32001, message: 'User token already exists for your IP.' },
+    });
   });
 
   it('enforces the per-IP limit with numconnections/maxconnections data', async () => {
     const server = await fx.start({ maxConnectionsPerIp: 2 });
     const c = await fx.client(server);
     expect((await c.request('WSS_Handshake', { user_token: 't1' })).result.numconnections).toBe(1);
-    expect((await c.request('WSS_Handshake', { user_token: 't2' })).result).toMatchObject({ numconnections: 2, maxconnections: 2 });
+    expect((await c.request('WSS_Handshake', { user_token: 't2' })).result).toMatchObject({
+      numconnections: 2,
+      maxconnections: 2,
+    });
     const res = await c.request('WSS_Handshake', { user_token: 't3' });
     expect(res.error).toEqual({
       code: -32001,
@@ -76,7 +83,10 @@ describe('WSS_Handshake over HTTP POST', () => {
   it('answers with application/json-rpc and CORS, and the socket can then connect from the same IP', async () => {
     const server = await fx.start();
     const token = randomToken();
-    const http = await post(server, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: token }, id: '1' }));
+    const http = await post(
+      server,
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: token }, id: '1' }),
+    );
     expect(http.status).toBe(200);
     expect(http.headers.get('content-type')).toBe('application/json-rpc');
     expect(http.headers.get('access-control-allow-origin')).toBe('*');
@@ -85,8 +95,17 @@ describe('WSS_Handshake over HTTP POST', () => {
     const serverToken: string = body.result.server_token;
 
     const c = await fx.client(server);
-    const res = await c.request('WSS_Connect', { user_token: token, server_token: serverToken, options: { wss: true } });
-    expect(res.result).toEqual({ message: 'open', private_id: privateIdOf(serverToken, token), connect: [], options: [] });
+    const res = await c.request('WSS_Connect', {
+      user_token: token,
+      server_token: serverToken,
+      options: { wss: true },
+    });
+    expect(res.result).toEqual({
+      message: 'open',
+      private_id: privateIdOf(serverToken, token),
+      connect: [],
+      options: [],
+    });
   });
 
   it('answers -32002 for the other methods over HTTP', async () => {
@@ -106,20 +125,33 @@ describe('WSS_Handshake over HTTP POST', () => {
     const server = await fx.start();
     for (const body of ['', '{nope']) {
       const res = await post(server, body);
-      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Request empty or malformed.' } });
+      expect(await res.json()).toEqual({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'Request empty or malformed.' },
+      });
     }
   });
 
   it('refuses bodies over maxPayload with 413 and a JSON-RPC error', async () => {
     const server = await fx.start({ maxPayload: 2048 });
-    const res = await post(server, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'x'.repeat(4096) }, id: 1 }));
+    const res = await post(
+      server,
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'x'.repeat(4096) }, id: 1 }),
+    );
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toEqual({ code: -32600, message: "Request body exceeds the server's size limit (maxPayload)." });
+    expect((await res.json()).error).toEqual({
+      code: -32600,
+      message: "Request body exceeds the server's size limit (maxPayload).",
+    });
   });
 
   it('answers 204 with no body for a notification', async () => {
     const server = await fx.start();
-    const res = await post(server, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'n' } }));
+    const res = await post(
+      server,
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'n' } }),
+    );
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
   });
@@ -133,7 +165,10 @@ describe('WSS_Handshake over HTTP POST', () => {
     expect(pre.headers.get('access-control-allow-headers')).toContain('Content-Type');
 
     const plain = await fx.start({ cors: false });
-    const res = await post(plain, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'c' }, id: 1 }));
+    const res = await post(
+      plain,
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'c' }, id: 1 }),
+    );
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     const noPreflight = await fetch(plain.httpUrl, { method: 'OPTIONS' });
     expect(noPreflight.status).toBe(405);
@@ -159,8 +194,14 @@ describe('httpOnlyHandshake', () => {
     const server = await fx.start({ httpOnlyHandshake: true });
     const c = await fx.client(server);
     const res = await c.request('WSS_Handshake', { user_token: 'a' });
-    expect(res.error).toEqual({ code: -32002, message: 'Session handshake must be made through HTTP / HTTPS service.' });
-    const http = await post(server, JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'a' }, id: 1 }));
+    expect(res.error).toEqual({
+      code: -32002,
+      message: 'Session handshake must be made through HTTP / HTTPS service.',
+    });
+    const http = await post(
+      server,
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'a' }, id: 1 }),
+    );
     const token = (await http.json()).result.server_token;
     const connect = await c.request('WSS_Connect', { user_token: 'a', server_token: token, options: {} });
     expect(connect.result.message).toBe('open');

@@ -26,7 +26,8 @@ export class RawClient {
     });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
-        for (const w of this.#waiters.splice(0)) w.reject(new Error(`socket closed (${code}) while waiting for a frame`));
+        for (const w of this.#waiters.splice(0))
+          w.reject(new Error(`socket closed (${code}) while waiting for a frame`));
         resolve({ code, reason: reason.toString() });
       });
     });
@@ -113,7 +114,10 @@ export class RawClient {
 }
 
 export function randomToken(): string {
-  return createHash('sha256').update(String(Math.random()) + String(process.hrtime.bigint())).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(String(Math.random()) + String(process.hrtime.bigint()))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 export function privateIdOf(serverToken: string, userToken: string): string {

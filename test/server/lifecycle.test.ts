@@ -102,7 +102,9 @@ describe('test hooks', () => {
     c.sendRaw('{"jsonrpc":"2.0","method":"WSS_Handshake","params":{"user_token":"explode"},"id":2}');
     await c.request('WSS_Handshake', { user_token: 'rename-me' }, 3);
     expect(c.pending).toBe(0);
-    expect((await c.request('WSS_Handshake', { user_token: 'renamed' })).error.message).toBe('User token already exists for your IP.');
+    expect((await c.request('WSS_Handshake', { user_token: 'renamed' })).error.message).toBe(
+      'User token already exists for your IP.',
+    );
     expect(logger.lines.some(([level, m]) => level === 'error' && m.includes('incoming hook threw'))).toBe(true);
   });
 
@@ -146,17 +148,32 @@ describe('legacy 0.4.1 client flow', () => {
     const chatter = await fx.joined(server);
     const legacy = await fx.client(server);
     const userToken = String(Math.random()).split('0.').join('');
-    legacy.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', id: '1', params: { user_token: userToken } }));
+    legacy.sendRaw(
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', id: '1', params: { user_token: userToken } }),
+    );
     const hs = await legacy.nextMessage();
     expect(hs.id).toBe('1');
     // A peer broadcasts while the legacy client connects: the connect answer still comes first.
-    chatter.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Send', id: 'b', params: chatter.tokens({ type: 'broadcast', data: 'hey' }) }));
-    legacy.sendRaw(JSON.stringify({
-      jsonrpc: '2.0',
-      method: 'WSS_Connect',
-      id: '2',
-      params: { options: { wss: true, webrtc: false, ortc: false }, user_token: userToken, server_token: hs.result.server_token },
-    }));
+    chatter.sendRaw(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'WSS_Send',
+        id: 'b',
+        params: chatter.tokens({ type: 'broadcast', data: 'hey' }),
+      }),
+    );
+    legacy.sendRaw(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'WSS_Connect',
+        id: '2',
+        params: {
+          options: { wss: true, webrtc: false, ortc: false },
+          user_token: userToken,
+          server_token: hs.result.server_token,
+        },
+      }),
+    );
     const open = await legacy.nextMessage();
     expect(open.id).toBe('2');
     expect(open.result.message).toBe('open');
@@ -168,7 +185,8 @@ describe('close()', () => {
   const handleCounts = (): Record<string, number> => {
     const counts: Record<string, number> = {};
     for (const name of process.getActiveResourcesInfo()) {
-      if (name === 'TCPServerWrap' || name === 'TCPSocketWrap' || name === 'Timeout') counts[name] = (counts[name] ?? 0) + 1;
+      if (name === 'TCPServerWrap' || name === 'TCPSocketWrap' || name === 'Timeout')
+        counts[name] = (counts[name] ?? 0) + 1;
     }
     return counts;
   };

@@ -14,7 +14,9 @@ describe('SessionRegistry', () => {
   });
 
   it('derives the private ID as hex SHA-256 of server_token:user_token', () => {
-    expect(derivePrivateId('9789091435706088', '7060939278321507')).toBe(privateIdOf('9789091435706088', '7060939278321507'));
+    expect(derivePrivateId('9789091435706088', '7060939278321507')).toBe(
+      privateIdOf('9789091435706088', '7060939278321507'),
+    );
     expect(derivePrivateId('a', 'b')).toMatch(/^[0-9a-f]{64}$/);
   });
 

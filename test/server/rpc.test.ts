@@ -17,20 +17,34 @@ describe('JSON-RPC envelope over the socket', () => {
       ['42', err(null, -32600, 'Request must be a JSON object or an array of JSON objects.')],
       ['null', err(null, -32600, 'Request must be a JSON object or an array of JSON objects.')],
       ['{"method":"WSS_Handshake","id":1}', err(1, -32600, 'Missing "jsonrpc" property.')],
-      ['{"jsonrpc":"1.0","method":"WSS_Handshake","id":"a"}', err('a', -32600, 'Expecting JSON-RPC version "2.0" (exactly).')],
+      [
+        '{"jsonrpc":"1.0","method":"WSS_Handshake","id":"a"}',
+        err('a', -32600, 'Expecting JSON-RPC version "2.0" (exactly).'),
+      ],
       ['{"jsonrpc":"2.0","id":2}', err(2, -32600, 'Missing "method" property.')],
       ['{"jsonrpc":"2.0","method":5,"id":3}', err(3, -32600, 'Property "method" must be a non-empty string.')],
       ['{"jsonrpc":"2.0","method":" ","id":3}', err(3, -32600, 'Property "method" must be a non-empty string.')],
-      ['{"jsonrpc":"2.0","method":"WSS_Handshake","id":{"x":1}}', err(null, -32600, 'Property "id" must be a string, a number or null.')],
-      ['{"jsonrpc":"2.0","method":"WSS_Handshake","params":"x","id":4}', err(4, -32600, 'Property "params" must be an object or an array.')],
+      [
+        '{"jsonrpc":"2.0","method":"WSS_Handshake","id":{"x":1}}',
+        err(null, -32600, 'Property "id" must be a string, a number or null.'),
+      ],
+      [
+        '{"jsonrpc":"2.0","method":"WSS_Handshake","params":"x","id":4}',
+        err(4, -32600, 'Property "params" must be an object or an array.'),
+      ],
       ['{"jsonrpc":"2.0","method":"WSS_Nope","id":"5"}', err('5', -32601, 'Method "WSS_Nope" does not exist.')],
-      ['{"jsonrpc":"2.0","method":"__proto__","params":{},"id":6}', err(6, -32601, 'Method "__proto__" does not exist.')],
+      [
+        '{"jsonrpc":"2.0","method":"__proto__","params":{},"id":6}',
+        err(6, -32601, 'Method "__proto__" does not exist.'),
+      ],
     ];
     for (const [frame, expected] of cases) {
       bad.sendRaw(frame);
       expect(await bad.nextMessage()).toEqual(expected);
     }
-    expect((await good.request('WSS_Session', good.tokens({ action: 'getPID' }))).result.privateID).toBe(good.privateId);
+    expect((await good.request('WSS_Session', good.tokens({ action: 'getPID' }))).result.privateID).toBe(
+      good.privateId,
+    );
     expect((await bad.request('WSS_Handshake', { user_token: 'still-ok' })).result.message).toBe('accept');
   });
 
@@ -54,23 +68,39 @@ describe('JSON-RPC envelope over the socket', () => {
     await c.barrier();
     expect(c.pending).toBe(0);
     // The notification did take effect.
-    expect((await c.request('WSS_Handshake', { user_token: 'n1' })).error.message).toBe('User token already exists for your IP.');
+    expect((await c.request('WSS_Handshake', { user_token: 'n1' })).error.message).toBe(
+      'User token already exists for your IP.',
+    );
   });
 
   it('closes only the offending socket (1009) for a frame over maxPayload', async () => {
     const server = await fx.start({ maxPayload: 4096 });
     const big = await fx.joined(server);
     const other = await fx.joined(server);
-    big.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Send', params: big.tokens({ type: 'broadcast', data: 'x'.repeat(8000) }), id: 1 }));
+    big.sendRaw(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'WSS_Send',
+        params: big.tokens({ type: 'broadcast', data: 'x'.repeat(8000) }),
+        id: 1,
+      }),
+    );
     expect((await big.closed).code).toBe(1009);
-    expect(await other.nextMessage()).toEqual({ jsonrpc: '2.0', result: { type: 'session', disconnect: big.privateId } });
-    expect((await other.request('WSS_Session', other.tokens({ action: 'getPID' }))).result.privateID).toBe(other.privateId);
+    expect(await other.nextMessage()).toEqual({
+      jsonrpc: '2.0',
+      result: { type: 'session', disconnect: big.privateId },
+    });
+    expect((await other.request('WSS_Session', other.tokens({ action: 'getPID' }))).result.privateID).toBe(
+      other.privateId,
+    );
   });
 
   it('accepts binary frames holding JSON text', async () => {
     const server = await fx.start();
     const c = await fx.client(server);
-    c.ws.send(Buffer.from('{"jsonrpc":"2.0","method":"WSS_Handshake","params":{"user_token":"bin"},"id":1}'), { binary: true });
+    c.ws.send(Buffer.from('{"jsonrpc":"2.0","method":"WSS_Handshake","params":{"user_token":"bin"},"id":1}'), {
+      binary: true,
+    });
     expect((await c.nextMessage()).result.message).toBe('accept');
   });
 });
@@ -79,12 +109,14 @@ describe('batches', () => {
   it('answers a batch with an array in request order, leaving out notifications', async () => {
     const server = await fx.start();
     const c = await fx.client(server);
-    c.sendRaw(JSON.stringify([
-      { jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'b1' }, id: 'x' },
-      { jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'b2' } },
-      { jsonrpc: '2.0', method: 'WSS_Nope', id: 2 },
-      { foo: 1 },
-    ]));
+    c.sendRaw(
+      JSON.stringify([
+        { jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'b1' }, id: 'x' },
+        { jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: 'b2' } },
+        { jsonrpc: '2.0', method: 'WSS_Nope', id: 2 },
+        { foo: 1 },
+      ]),
+    );
     const res = await c.nextMessage();
     expect(Array.isArray(res)).toBe(true);
     expect(res).toHaveLength(3);
@@ -107,9 +139,16 @@ describe('batches', () => {
     const c = await fx.client(server);
     c.sendRaw('[]');
     expect(await c.nextMessage()).toEqual(err(null, -32600, 'Batch request is empty.'));
-    const six = Array.from({ length: 6 }, (_, i) => ({ jsonrpc: '2.0', method: 'WSS_Handshake', params: { user_token: `t${i}` }, id: i }));
+    const six = Array.from({ length: 6 }, (_, i) => ({
+      jsonrpc: '2.0',
+      method: 'WSS_Handshake',
+      params: { user_token: `t${i}` },
+      id: i,
+    }));
     c.sendRaw(JSON.stringify(six));
-    expect(await c.nextMessage()).toEqual(err(null, -32600, 'No more than 5 batched requests allowed. Request has 6 methods.'));
+    expect(await c.nextMessage()).toEqual(
+      err(null, -32600, 'No more than 5 batched requests allowed. Request has 6 methods.'),
+    );
     expect((await c.request('WSS_Handshake', { user_token: 't0' })).result.numconnections).toBe(1);
   });
 
@@ -120,7 +159,9 @@ describe('batches', () => {
     await c.barrier();
     expect(c.pending).toBe(0);
     c.sendRaw(JSON.stringify([1, 2, 3]));
-    expect((await c.nextMessage()).error.message).toBe('No more than 2 batched requests allowed. Request has 3 methods.');
+    expect((await c.nextMessage()).error.message).toBe(
+      'No more than 2 batched requests allowed. Request has 3 methods.',
+    );
   });
 
   it('works over HTTP too', async () => {

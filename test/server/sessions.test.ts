@@ -12,7 +12,11 @@ describe('WSS_Connect', () => {
     const a = await fx.joined(server, { wss: true, key: 'A' });
     expect(a.privateId).toBe(privateIdOf(a.serverToken, a.userToken));
     const b = await fx.joined(server, { wss: true, key: 'B' });
-    expect((await a.until(isPush)).result).toEqual({ type: 'session', connect: b.privateId, options: { wss: true, key: 'B' } });
+    expect((await a.until(isPush)).result).toEqual({
+      type: 'session',
+      connect: b.privateId,
+      options: { wss: true, key: 'B' },
+    });
 
     const c = await fx.client(server);
     const res = await c.join({ wss: true, webrtc: false, nested: { pub: [1, 2] } });
@@ -20,7 +24,10 @@ describe('WSS_Connect', () => {
       message: 'open',
       private_id: privateIdOf(c.serverToken, c.userToken),
       connect: [a.privateId, b.privateId],
-      options: [{ wss: true, key: 'A' }, { wss: true, key: 'B' }],
+      options: [
+        { wss: true, key: 'A' },
+        { wss: true, key: 'B' },
+      ],
     });
     const expected = {
       jsonrpc: '2.0',
@@ -50,9 +57,17 @@ describe('WSS_Connect', () => {
       code: -32001,
       message: 'Session handshake not established.',
     });
-    expect(await err({ user_token: 'u1', server_token: 'f'.repeat(64), options: {} })).toEqual({ code: -32001, message: 'Token mismatch.' });
-    expect((await a.request('WSS_Connect', { user_token: 'u1', server_token: serverToken, options: {} })).result.message).toBe('open');
-    expect(await err({ user_token: 'u1', server_token: serverToken, options: {} })).toEqual({ code: -32001, message: 'Socket session exists.' });
+    expect(await err({ user_token: 'u1', server_token: 'f'.repeat(64), options: {} })).toEqual({
+      code: -32001,
+      message: 'Token mismatch.',
+    });
+    expect(
+      (await a.request('WSS_Connect', { user_token: 'u1', server_token: serverToken, options: {} })).result.message,
+    ).toBe('open');
+    expect(await err({ user_token: 'u1', server_token: serverToken, options: {} })).toEqual({
+      code: -32001,
+      message: 'Socket session exists.',
+    });
 
     // A second handshake on a socket that already carries a session cannot be bound to it.
     const hs2 = await a.request('WSS_Handshake', { user_token: 'u2' });
@@ -80,7 +95,10 @@ describe('WSS_Send', () => {
     const res = await a.request('WSS_Send', a.tokens({ type: 'broadcast', data: { hello: 'all' } }), '9');
     expect(res).toEqual({ jsonrpc: '2.0', id: '9', result: { message: 'ok' } });
     for (const peer of [b, c]) {
-      expect(await peer.nextMessage()).toEqual({ jsonrpc: '2.0', result: { type: 'broadcast', from: a.privateId, data: { hello: 'all' } } });
+      expect(await peer.nextMessage()).toEqual({
+        jsonrpc: '2.0',
+        result: { type: 'broadcast', from: a.privateId, data: { hello: 'all' } },
+      });
     }
     await a.request('WSS_Send', a.tokens({ type: 'broadcast', data: 'not b', exclude: { rcp: [b.privateId] } }));
     expect((await c.nextMessage()).result.data).toBe('not b');
@@ -91,9 +109,15 @@ describe('WSS_Send', () => {
 
   it('sends direct messages to the listed sessions only and drops unknown ids silently', async () => {
     const [a, b, c] = await three();
-    const res = await a.request('WSS_Send', a.tokens({ type: 'direct', to: { rcp: [c.privateId, 'unknown-id', c.privateId] }, data: 'psst' }));
+    const res = await a.request(
+      'WSS_Send',
+      a.tokens({ type: 'direct', to: { rcp: [c.privateId, 'unknown-id', c.privateId] }, data: 'psst' }),
+    );
     expect(res.result).toEqual({ message: 'ok' });
-    expect(await c.nextMessage()).toEqual({ jsonrpc: '2.0', result: { type: 'direct', from: a.privateId, data: 'psst' } });
+    expect(await c.nextMessage()).toEqual({
+      jsonrpc: '2.0',
+      result: { type: 'direct', from: a.privateId, data: 'psst' },
+    });
     await Promise.all([a.barrier(), b.barrier(), c.barrier()]);
     expect([a.pending, b.pending, c.pending]).toEqual([0, 0, 0]);
   });
@@ -101,7 +125,10 @@ describe('WSS_Send', () => {
   it('relays a missing data member as null and accepts the legacy case-insensitive type', async () => {
     const [a, b] = await three();
     await a.request('WSS_Send', a.tokens({ type: 'Direct', to: { rcp: [b.privateId] } }));
-    expect(await b.nextMessage()).toEqual({ jsonrpc: '2.0', result: { type: 'direct', from: a.privateId, data: null } });
+    expect(await b.nextMessage()).toEqual({
+      jsonrpc: '2.0',
+      result: { type: 'direct', from: a.privateId, data: null },
+    });
   });
 
   it('answers every refusal with the protocol code and message', async () => {
@@ -114,9 +141,18 @@ describe('WSS_Send', () => {
     expect(await err(a.tokens({ data: 1 }))).toEqual({ code: -32602, message: 'Message "type" not specified.' });
     expect(await err(a.tokens({ type: 'shout' }))).toEqual({ code: -32602, message: 'Unrecognized message "type".' });
     expect(await err(a.tokens({ type: 7 }))).toEqual({ code: -32602, message: 'Unrecognized message "type".' });
-    expect(await err(a.tokens({ type: 'direct' }))).toEqual({ code: -32602, message: 'Recipient(s) "to" not specified.' });
-    expect(await err(a.tokens({ type: 'direct', to: 'x' }))).toEqual({ code: -32602, message: 'Recipient(s) "to" must be an object.' });
-    expect(await err(a.tokens({ type: 'direct', to: { rcp: 'x' } }))).toEqual({ code: -32602, message: 'Recipient(s) "to.rcp" must be an array.' });
+    expect(await err(a.tokens({ type: 'direct' }))).toEqual({
+      code: -32602,
+      message: 'Recipient(s) "to" not specified.',
+    });
+    expect(await err(a.tokens({ type: 'direct', to: 'x' }))).toEqual({
+      code: -32602,
+      message: 'Recipient(s) "to" must be an object.',
+    });
+    expect(await err(a.tokens({ type: 'direct', to: { rcp: 'x' } }))).toEqual({
+      code: -32602,
+      message: 'Recipient(s) "to.rcp" must be an array.',
+    });
     expect(await err(a.tokens({ type: 'direct', to: { rcp: [1] } }))).toEqual({
       code: -32602,
       message: 'Recipient(s) "to.rcp" must contain only private ID strings.',
@@ -150,7 +186,9 @@ describe('WSS_Session', () => {
 
     expect((await a.request('WSS_Session', a.tokens({ action: 'getPID' }))).result).toEqual({ privateID: a.privateId });
     const old = a.privateId;
-    expect((await a.request('WSS_Session', a.tokens({ action: 'setPID', privateID: 'alice' }))).result).toEqual({ privateID: 'alice' });
+    expect((await a.request('WSS_Session', a.tokens({ action: 'setPID', privateID: 'alice' }))).result).toEqual({
+      privateID: 'alice',
+    });
     for (const peer of [b, c]) {
       expect(await peer.nextMessage()).toEqual({
         jsonrpc: '2.0',
@@ -162,7 +200,10 @@ describe('WSS_Session', () => {
     expect(server.sessions).not.toContain(old);
 
     await b.request('WSS_Send', b.tokens({ type: 'direct', to: { rcp: ['alice', old] }, data: 'hi' }));
-    expect(await a.nextMessage()).toEqual({ jsonrpc: '2.0', result: { type: 'direct', from: b.privateId, data: 'hi' } });
+    expect(await a.nextMessage()).toEqual({
+      jsonrpc: '2.0',
+      result: { type: 'direct', from: b.privateId, data: 'hi' },
+    });
     await c.request('WSS_Send', c.tokens({ type: 'broadcast', data: 'x' }));
     expect((await a.nextMessage()).result).toEqual({ type: 'broadcast', from: c.privateId, data: 'x' });
     await a.barrier();
@@ -174,7 +215,10 @@ describe('WSS_Session', () => {
     const a = await fx.joined(server);
     const b = await fx.joined(server);
     const err = async (params: unknown) => (await a.request('WSS_Session', params)).error;
-    expect(await err({ user_token: a.userToken, server_token: 'x', action: 'getPID' })).toEqual({ code: -32602, message: 'Invalid tokens.' });
+    expect(await err({ user_token: a.userToken, server_token: 'x', action: 'getPID' })).toEqual({
+      code: -32602,
+      message: 'Invalid tokens.',
+    });
     expect(await err({ action: 'getPID' })).toEqual({ code: -32602, message: 'Invalid tokens.' });
     expect(await err(a.tokens({ action: 'dance' }))).toEqual({
       code: -32602,
@@ -194,7 +238,11 @@ describe('WSS_Session', () => {
 
     const pending = await fx.client(server);
     const hs = await pending.request('WSS_Handshake', { user_token: 'p' });
-    const res = await pending.request('WSS_Session', { user_token: 'p', server_token: hs.result.server_token, action: 'getPID' });
+    const res = await pending.request('WSS_Session', {
+      user_token: 'p',
+      server_token: hs.result.server_token,
+      action: 'getPID',
+    });
     expect(res.error).toEqual({ code: -32003, message: 'Session not established.' });
   });
 });

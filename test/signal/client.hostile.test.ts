@@ -14,7 +14,14 @@ import {
   type EncryptedWebSocketClient,
   type TConnectionState,
 } from '../../src/signal/index.js';
-import { honestHandshake, HostileServer, nextEvent, recordingLogger, signalFixture, type HostileConn } from './helpers.js';
+import {
+  honestHandshake,
+  HostileServer,
+  nextEvent,
+  recordingLogger,
+  signalFixture,
+  type HostileConn,
+} from './helpers.js';
 
 const fx = signalFixture();
 let hostile: HostileServer;
@@ -32,7 +39,10 @@ async function envelope(aesKey: CryptoKey, event: string, data: unknown): Promis
 }
 
 /** A client whose every state is recorded. */
-function client(options: Parameters<typeof fx.client>[1] = {}): { client: EncryptedWebSocketClient; states: TConnectionState[] } {
+function client(options: Parameters<typeof fx.client>[1] = {}): {
+  client: EncryptedWebSocketClient;
+  states: TConnectionState[];
+} {
   const c = fx.client(hostile.url, { token: 'token', reconnect: { interval: 1, maxInterval: 2 }, ...options });
   const states: TConnectionState[] = [];
   c.onStateChange((s) => states.push(s));
@@ -57,13 +67,25 @@ async function barrier(c: EncryptedWebSocketClient, conn: HostileConn, aesKey: C
 
 describe('no downgrade (requireEncryption)', () => {
   it.each([
-    ['no key and no salt', (d: Record<string, unknown>) => ({ id: d.id, userId: d.userId, time: d.time }), ProtocolError],
+    [
+      'no key and no salt',
+      (d: Record<string, unknown>) => ({ id: d.id, userId: d.userId, time: d.time }),
+      ProtocolError,
+    ],
     ['a key but no salt', (d: Record<string, unknown>) => ({ ...d, salt: undefined }), ProtocolError],
     ['a key and a null salt', (d: Record<string, unknown>) => ({ ...d, salt: null }), ProtocolError],
     ['a salt but a null key', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: null }), ProtocolError],
     ['a key that is not a string', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 65 }), KeyFormatError],
-    ['a key that is not base64', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 'not base64!' }), KeyFormatError],
-    ['a compressed 33-byte key', (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) }), KeyFormatError],
+    [
+      'a key that is not base64',
+      (d: Record<string, unknown>) => ({ ...d, serverPublicKey: 'not base64!' }),
+      KeyFormatError,
+    ],
+    [
+      'a compressed 33-byte key',
+      (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) }),
+      KeyFormatError,
+    ],
     ['an empty salt', (d: Record<string, unknown>) => ({ ...d, salt: '' }), KeyFormatError],
   ])('a connected with %s closes the socket, reports and does not retry', async (_, tweak, ErrorClass) => {
     const { client: c, states } = client();
@@ -105,17 +127,29 @@ describe('no downgrade (requireEncryption)', () => {
     const got = nextEvent(c, 'news');
     conn.send('news', 1);
     expect(await got).toBe(1);
-    await expect(c.send('news', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining("send('news'): not encrypted: the server offered no key") });
+    await expect(c.send('news', 1)).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: expect.stringContaining("send('news'): not encrypted: the server offered no key"),
+    });
     const error = nextEvent(c, 'error');
     conn.send('encrypted', { iv: 'AAAAAAAAAAAAAAAA', ct: 'A'.repeat(24) });
-    expect(await error).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining("'encrypted' frame without a session key") });
+    expect(await error).toMatchObject({
+      code: 'ERR_PROTOCOL',
+      message: expect.stringContaining("'encrypted' frame without a session key"),
+    });
   });
 
   it('with requireEncryption: false, null key material means no encryption, and one missing half is still refused', async () => {
     const { client: c } = client({ requireEncryption: false });
     const connecting = c.connect();
     const conn = await hostile.nextConnection();
-    await honestHandshake(conn, (d) => ({ id: d.id, userId: d.userId, time: d.time, serverPublicKey: null, salt: null }));
+    await honestHandshake(conn, (d) => ({
+      id: d.id,
+      userId: d.userId,
+      time: d.time,
+      serverPublicKey: null,
+      salt: null,
+    }));
     await connecting;
     expect(c.isConnected() && !c.isEncrypted()).toBe(true);
     c.disconnect();
@@ -160,7 +194,10 @@ describe('replay and reflection', () => {
 });
 
 describe('server authentication (serverVerifyKey)', () => {
-  async function signedSetup(signWith: CryptoKey | undefined, tweak?: (d: Record<string, unknown>) => Record<string, unknown>) {
+  async function signedSetup(
+    signWith: CryptoKey | undefined,
+    tweak?: (d: Record<string, unknown>) => Record<string, unknown>,
+  ) {
     const trusted = await generateSigningKeyPair();
     const verifyKey = bytesToBase64(await exportVerifyKeyRaw(trusted.publicKey));
     const { client: c, states } = client({ serverVerifyKey: verifyKey });
@@ -180,15 +217,26 @@ describe('server authentication (serverVerifyKey)', () => {
     ['signed by another key', true, (d: Record<string, unknown>) => d],
     ['without a signature', false, (d: Record<string, unknown>) => ({ ...d, signature: undefined })],
     ['with a signature that is not base64', false, (d: Record<string, unknown>) => ({ ...d, signature: '%%%' })],
-    ['with a signature over another salt', false, (d: Record<string, unknown>) => ({ ...d, salt: bytesToBase64(new Uint8Array(32).fill(7)) })],
+    [
+      'with a signature over another salt',
+      false,
+      (d: Record<string, unknown>) => ({ ...d, salt: bytesToBase64(new Uint8Array(32).fill(7)) }),
+    ],
     // The signature is checked before the server key is used, so a forged key fails authentication, not key import.
-    ['with a substituted, malformed server key', false, (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) })],
+    [
+      'with a substituted, malformed server key',
+      false,
+      (d: Record<string, unknown>) => ({ ...d, serverPublicKey: bytesToBase64(new Uint8Array(33).fill(2)) }),
+    ],
   ])('fails closed for a server %s: AuthenticationError, close, no reconnect', async (_, otherKey, tweak) => {
     const other = otherKey ? (await generateSigningKeyPair()).privateKey : undefined;
     const { c, states, connecting, conn } = await signedSetup(other, tweak);
     const error = nextEvent(c, 'error');
     await expect(connecting).rejects.toBeInstanceOf(AuthenticationError);
-    expect(await error).toMatchObject({ code: 'ERR_AUTHENTICATION', message: expect.stringContaining("'connected' signature does not verify with serverVerifyKey") });
+    expect(await error).toMatchObject({
+      code: 'ERR_AUTHENTICATION',
+      message: expect.stringContaining("'connected' signature does not verify with serverVerifyKey"),
+    });
     expect(await conn.closed).toBe(1008);
     expect(states).not.toContain('reconnecting');
     expect(c.getState()).toBe('disconnected');
@@ -217,11 +265,13 @@ describe('stale connections', () => {
     });
     const realDecrypt = crypto.subtle.decrypt.bind(crypto.subtle);
     const started = new Promise<void>((resolve) => {
-      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(async (...args: Parameters<SubtleCrypto['decrypt']>) => {
-        resolve();
-        await gate;
-        return realDecrypt(...args);
-      });
+      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(
+        async (...args: Parameters<SubtleCrypto['decrypt']>) => {
+          resolve();
+          await gate;
+          return realDecrypt(...args);
+        },
+      );
     });
     conn.send('encrypted', await envelope(aesKey, 'late', 'from the old connection'));
     await started;
@@ -257,7 +307,10 @@ describe('frame validation', () => {
     const connectedHandler = vi.fn();
     c.on('connected', connectedHandler);
     const good = await envelope(aesKey, 'x', 1);
-    const tampered = { ...good, ct: bytesToBase64(Buffer.from(good.ct, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b))) };
+    const tampered = {
+      ...good,
+      ct: bytesToBase64(Buffer.from(good.ct, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b))),
+    };
     const bad: string[] = [
       'not json',
       '[1,2]',
@@ -278,7 +331,10 @@ describe('frame validation', () => {
     await barrier(c, conn, aesKey);
     expect(errors).toHaveLength(bad.length);
     for (const e of errors) expect((e as Error).name).toMatch(/ProtocolError|DecryptError/);
-    expect(errors.at(-2)).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining("second 'connected' on one connection") });
+    expect(errors.at(-2)).toMatchObject({
+      code: 'ERR_PROTOCOL',
+      message: expect.stringContaining("second 'connected' on one connection"),
+    });
     expect(connectedHandler).not.toHaveBeenCalled();
     expect(c.isConnected()).toBe(true);
     expect(c.getClientId()).toBe('conn-1');

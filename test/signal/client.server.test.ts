@@ -102,7 +102,11 @@ describe('rooms', () => {
   it('publish reaches every other member of the room, each under its own key', async () => {
     const server = await fx.server();
     const url = signalUrl(server);
-    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(async (u) => fx.client(url, { token: await makeToken(u), autoJoinRooms: u === 'c' ? [] : ['lobby'] })));
+    const [a, b, c] = await Promise.all(
+      ['a', 'b', 'c'].map(async (u) =>
+        fx.client(url, { token: await makeToken(u), autoJoinRooms: u === 'c' ? [] : ['lobby'] }),
+      ),
+    );
     await Promise.all([a!.connect(), b!.connect(), c!.connect()]);
     // An echo round trip on each socket proves its join was handled (frames are handled in order).
     for (const client of [a!, b!, c!]) {
@@ -228,7 +232,10 @@ describe('reconnection', () => {
 
   it('gives up with reconnect_failed after maxRetries when the server is gone', async () => {
     const server = await fx.server();
-    const client = fx.client(signalUrl(server), { token: await makeToken('dave'), reconnect: { interval: 1, maxInterval: 2, maxRetries: 2 } });
+    const client = fx.client(signalUrl(server), {
+      token: await makeToken('dave'),
+      reconnect: { interval: 1, maxInterval: 2, maxRetries: 2 },
+    });
     await client.connect();
     const failed = nextEvent(client, 'reconnect_failed');
     await server.close();
@@ -243,8 +250,16 @@ describe('heartbeat and idle timeout', () => {
     // Wide against the heartbeat (25 ms), so that an event loop stalled by a loaded machine still reads a heartbeat in time.
     const server = await fx.server({ idleTimeout: 600 });
     const url = signalUrl(server);
-    const silent = fx.client(url, { token: await makeToken('silent'), heartbeatInterval: 60_000, reconnect: { enabled: false } });
-    const lively = fx.client(url, { token: await makeToken('lively'), heartbeatInterval: 25, WebSocket: RecordingWebSocket });
+    const silent = fx.client(url, {
+      token: await makeToken('silent'),
+      heartbeatInterval: 60_000,
+      reconnect: { enabled: false },
+    });
+    const lively = fx.client(url, {
+      token: await makeToken('lively'),
+      heartbeatInterval: 25,
+      WebSocket: RecordingWebSocket,
+    });
     const livelyStates: TConnectionState[] = [];
     lively.onStateChange((s) => livelyStates.push(s));
     const started = Date.now();
@@ -300,7 +315,11 @@ describe('robustness', () => {
     const count = (kind: string): number => process.getActiveResourcesInfo().filter((r) => r === kind).length;
     const baseline = { timers: count('Timeout'), tcp: count('TCPSocketWrap') };
     const gone = new Promise<void>((resolve) => server.signal!.onClientDisconnected(() => resolve()));
-    const client = fx.client(signalUrl(server), { token: await makeToken('a'), WebSocket: RecordingWebSocket, heartbeatInterval: 1000 });
+    const client = fx.client(signalUrl(server), {
+      token: await makeToken('a'),
+      WebSocket: RecordingWebSocket,
+      heartbeatInterval: 1000,
+    });
     await client.connect();
     expect(count('Timeout')).toBeGreaterThan(baseline.timers);
     const socket = RecordingWebSocket.instances[0]!.inner;

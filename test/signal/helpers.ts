@@ -1,10 +1,20 @@
 /** Shared helpers of the Signal tests: tokens, servers, clients, a recording WebSocket and a hostile server. */
 import { SignJWT } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createServer, type ServerOptions, type SignalServerOptions, type WssSessionsServer } from '../../src/server/index.js';
+import {
+  createServer,
+  type ServerOptions,
+  type SignalServerOptions,
+  type WssSessionsServer,
+} from '../../src/server/index.js';
 import { serverHandshake } from '../../src/server/signal/handshake.js';
 import { resolveSignalOptions } from '../../src/server/signal/options.js';
-import { EncryptedWebSocketClient, type IEncryptedWSClientOptions, type IWSLogger, type TConnectionState } from '../../src/signal/index.js';
+import {
+  EncryptedWebSocketClient,
+  type IEncryptedWSClientOptions,
+  type IWSLogger,
+  type TConnectionState,
+} from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
 
 export const SECRET = 'test-secret-of-at-least-thirty-two-bytes!';
@@ -71,7 +81,10 @@ for (const handler of ['onopen', 'onmessage', 'onclose', 'onerror'] as const) {
 
 /** The `authenticate` frames a RecordingWebSocket saw, parsed. */
 export function sentAuthenticates(): Array<{ type: string; token: string; clientPublicKey: string }> {
-  return RecordingWebSocket.sent.map((f) => JSON.parse(f)).filter((f) => f.event === 'authenticate').map((f) => f.data);
+  return RecordingWebSocket.sent
+    .map((f) => JSON.parse(f))
+    .filter((f) => f.event === 'authenticate')
+    .map((f) => f.data);
 }
 
 /** Resolves with the next `data` of `event` on `client`. */
@@ -97,7 +110,12 @@ export function signalFixture() {
   const clients = new Set<EncryptedWebSocketClient>();
   return {
     async server(signal: Partial<SignalServerOptions> = {}, extra: ServerOptions = {}): Promise<WssSessionsServer> {
-      const server = await createServer({ port: 0, host: '127.0.0.1', ...extra, signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, ...signal } });
+      const server = await createServer({
+        port: 0,
+        host: '127.0.0.1',
+        ...extra,
+        signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, ...signal },
+      });
       servers.add(server);
       return server;
     },
@@ -181,7 +199,9 @@ export class HostileServer {
   }
   static start(): Promise<HostileServer> {
     return new Promise((resolve) => {
-      const wss: WebSocketServer = new WebSocketServer({ port: 0, host: '127.0.0.1' }, (): void => resolve(new HostileServer(wss)));
+      const wss: WebSocketServer = new WebSocketServer({ port: 0, host: '127.0.0.1' }, (): void =>
+        resolve(new HostileServer(wss)),
+      );
     });
   }
   get url(): string {

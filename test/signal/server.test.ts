@@ -34,7 +34,12 @@ async function open(server: WssSessionsServer): Promise<RawClient> {
 async function authed(server: WssSessionsServer, sub = 'raw') {
   const raw = await open(server);
   const keys = await generateECDHKeyPair();
-  raw.sendRaw(JSON.stringify({ event: 'authenticate', data: { type: 'Bearer', token: await makeToken(sub), clientPublicKey: keys.publicKeyB64 } }));
+  raw.sendRaw(
+    JSON.stringify({
+      event: 'authenticate',
+      data: { type: 'Bearer', token: await makeToken(sub), clientPublicKey: keys.publicKeyB64 },
+    }),
+  );
   const connected = await raw.nextMessage();
   expect(connected.event).toBe('connected');
   const aesKey = await deriveAESKey({
@@ -72,11 +77,51 @@ describe('authentication', () => {
 
   it.each([
     ['a frame before authenticate', async () => ({ event: 'join', data: { rooms: ['x'] } }), 'NOT_AUTHENTICATED'],
-    ['authenticate without a token', async () => ({ event: 'authenticate', data: { type: 'Bearer', clientPublicKey: 'x' } }), 'AUTH_FAILED'],
-    ['a token without sub', async () => ({ event: 'authenticate', data: { type: 'Bearer', token: await tokenWithoutSub(), clientPublicKey: (await generateECDHKeyPair()).publicKeyB64 } }), 'AUTH_FAILED'],
-    ['a garbage token', async () => ({ event: 'authenticate', data: { type: 'Bearer', token: 'a.b.c', clientPublicKey: (await generateECDHKeyPair()).publicKeyB64 } }), 'AUTH_FAILED'],
-    ['a client key that is not base64', async () => ({ event: 'authenticate', data: { type: 'Bearer', token: await makeToken('u'), clientPublicKey: '***' } }), 'BAD_KEY'],
-    ['a client key off the curve', async () => ({ event: 'authenticate', data: { type: 'Bearer', token: await makeToken('u'), clientPublicKey: bytesToBase64(Uint8Array.of(4, ...new Uint8Array(64).fill(1))) } }), 'BAD_KEY'],
+    [
+      'authenticate without a token',
+      async () => ({ event: 'authenticate', data: { type: 'Bearer', clientPublicKey: 'x' } }),
+      'AUTH_FAILED',
+    ],
+    [
+      'a token without sub',
+      async () => ({
+        event: 'authenticate',
+        data: {
+          type: 'Bearer',
+          token: await tokenWithoutSub(),
+          clientPublicKey: (await generateECDHKeyPair()).publicKeyB64,
+        },
+      }),
+      'AUTH_FAILED',
+    ],
+    [
+      'a garbage token',
+      async () => ({
+        event: 'authenticate',
+        data: { type: 'Bearer', token: 'a.b.c', clientPublicKey: (await generateECDHKeyPair()).publicKeyB64 },
+      }),
+      'AUTH_FAILED',
+    ],
+    [
+      'a client key that is not base64',
+      async () => ({
+        event: 'authenticate',
+        data: { type: 'Bearer', token: await makeToken('u'), clientPublicKey: '***' },
+      }),
+      'BAD_KEY',
+    ],
+    [
+      'a client key off the curve',
+      async () => ({
+        event: 'authenticate',
+        data: {
+          type: 'Bearer',
+          token: await makeToken('u'),
+          clientPublicKey: bytesToBase64(Uint8Array.of(4, ...new Uint8Array(64).fill(1))),
+        },
+      }),
+      'BAD_KEY',
+    ],
   ])('refuses %s with an error event and close 1008', async (_, frame, code) => {
     const server = await fx.server();
     const raw = await open(server);
@@ -92,9 +137,16 @@ describe('authentication', () => {
     const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
     const server = await fx.server({ signingKey: jwk });
     const a = await authed(server);
-    const transcript = signalTranscript(base64ToBytes(a.keys.publicKeyB64), base64ToBytes(a.connected.serverPublicKey), base64ToBytes(a.connected.salt));
+    const transcript = signalTranscript(
+      base64ToBytes(a.keys.publicKeyB64),
+      base64ToBytes(a.connected.serverPublicKey),
+      base64ToBytes(a.connected.salt),
+    );
     expect(await verify(pair.publicKey, base64ToBytes(a.connected.signature), transcript)).toBe(true);
-    const client = fx.client(signalUrl(server), { token: await makeToken('v'), serverVerifyKey: bytesToBase64(await exportVerifyKeyRaw(pair.publicKey)) });
+    const client = fx.client(signalUrl(server), {
+      token: await makeToken('v'),
+      serverVerifyKey: bytesToBase64(await exportVerifyKeyRaw(pair.publicKey)),
+    });
     await client.connect();
     expect(client.isEncrypted()).toBe(true);
   });
@@ -107,15 +159,24 @@ describe('authentication', () => {
   });
 
   it('refuses bad options up front', async () => {
-    await expect(createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: 'short' } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: SECRET, idleTimeout: -1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: SECRET, nope: 1 } as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: 'short' } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(
+      createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: SECRET, idleTimeout: -1 } }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(
+      createServer({ port: 0, signal: { ecdhInfo: 'i', jwtSecret: SECRET, nope: 1 } as never }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
 
 async function tokenWithoutSub(): Promise<string> {
   const { SignJWT } = await import('jose');
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 describe('hostile frames', () => {
@@ -155,7 +216,10 @@ describe('hostile frames', () => {
     // Replay of the client's own frame, and reflection of the server's frame.
     const sent = await a.sendEvent('echo', 'once');
     const echoFrame = await a.raw.nextMessage();
-    expect(JSON.parse(await decrypt({ payload: echoFrame.data, aesKey: a.aesKey }))).toEqual({ event: 'echo', data: 'once' });
+    expect(JSON.parse(await decrypt({ payload: echoFrame.data, aesKey: a.aesKey }))).toEqual({
+      event: 'echo',
+      data: 'once',
+    });
     a.raw.sendRaw(JSON.stringify({ event: 'encrypted', data: sent }));
     expect(await a.raw.nextMessage()).toMatchObject({ event: 'error', data: { code: 'REPLAY' } });
     a.raw.sendRaw(JSON.stringify({ event: 'encrypted', data: echoFrame.data }));
@@ -222,7 +286,9 @@ describe('application API', () => {
     expect(await signal.sendTo(client.getClientId()!, 'notice', 'hello')).toBe(true);
     expect(await pushed).toBe('hello');
     expect(await signal.sendTo('nobody', 'notice', 'hello')).toBe(false);
-    await expect(signal.sendTo(client.getClientId()!, 'error', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(signal.sendTo(client.getClientId()!, 'error', 1)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await expect(signal.publish('', 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
 
     const left = new Promise((resolve) => signal.onClientDisconnected(resolve));

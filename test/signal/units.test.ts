@@ -70,7 +70,9 @@ describe('frame validation', () => {
     const data = { ...ids, salt: null, serverPublicKey: 'k', extra: 1 };
     expect(parseConnected(data)).toBe(data);
     expect(parseConnected({ ...ids, id: 'x'.repeat(1024) })).toBeTruthy();
-    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(/'connected' id, userId and time must be strings of 0-1024 characters/);
+    expect(() => parseConnected({ ...ids, id: 'x'.repeat(1025) })).toThrow(
+      /'connected' id, userId and time must be strings of 0-1024 characters/,
+    );
     for (const bad of [{ userId: 'u', time: 't' }, { ...ids, time: 5 }, null, 'connected', [ids]]) {
       expect(() => parseConnected(bad)).toThrow(ProtocolError);
     }
@@ -80,8 +82,17 @@ describe('frame validation', () => {
     const iv = 'AAAAAAAAAAAAAAAA';
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).ct.length).toBe(18);
     expect(parseEnvelope({ iv, ct: 'A'.repeat(24) }).iv).toBe(iv);
-    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(/'encrypted' \{iv, ct\} must be base64 of 12 and 16\+ bytes/); // ct shorter than the 16-byte tag
-    for (const bad of [{ iv: 'AAAAAAAAAAAAAAA=', ct: 'A'.repeat(24) }, { iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) }, { iv, ct: 1 }, { iv }, null, 'x']) {
+    expect(() => parseEnvelope({ iv, ct: 'AAAA' })).toThrow(
+      /'encrypted' \{iv, ct\} must be base64 of 12 and 16\+ bytes/,
+    ); // ct shorter than the 16-byte tag
+    for (const bad of [
+      { iv: 'AAAAAAAAAAAAAAA=', ct: 'A'.repeat(24) },
+      { iv: 'AAAAAAAAAAAAAAA-', ct: 'A'.repeat(24) },
+      { iv, ct: 1 },
+      { iv },
+      null,
+      'x',
+    ]) {
       expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
     }
     expect(() => parseInner('{"event":"connected"}')).toThrow(/reserved event 'connected'/);
@@ -92,7 +103,13 @@ describe('options', () => {
   const base = { url: 'ws://127.0.0.1:1/stream', ecdhInfo: 'i', token: 't' };
 
   it('has the seed defaults', () => {
-    expect(signalClientDefaults.reconnect).toEqual({ enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30_000 });
+    expect(signalClientDefaults.reconnect).toEqual({
+      enabled: true,
+      maxRetries: 5,
+      interval: 3000,
+      backoffMultiplier: 1.5,
+      maxInterval: 30_000,
+    });
     expect(signalClientDefaults.heartbeatInterval).toBe(30_000);
     expect(signalClientDefaults.autoJoinRooms).toEqual([]);
     expect(signalClientDefaults.requireEncryption).toBe(true);
@@ -117,13 +134,18 @@ describe('options', () => {
     [{ requireEncryption: 'yes' }],
     [{ logger: {} }],
   ])('rejects %j', (bad) => {
-    expect(() => new EncryptedWebSocketClient({ ...base, ...(bad as object) } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new EncryptedWebSocketClient({ ...base, ...(bad as object) } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('rejects a malformed serverVerifyKey up front', () => {
     for (const serverVerifyKey of ['AAAA', '%%%', `${'A'.repeat(87)}=`]) {
       expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey })).toThrow(
-        expect.objectContaining({ code: 'ERR_KEY_FORMAT', message: expect.stringContaining('serverVerifyKey (base64) must be a 65-byte uncompressed P-256 point') }),
+        expect.objectContaining({
+          code: 'ERR_KEY_FORMAT',
+          message: expect.stringContaining('serverVerifyKey (base64) must be a 65-byte uncompressed P-256 point'),
+        }),
       );
     }
   });
@@ -134,10 +156,17 @@ describe('options', () => {
     expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: ecdsa.publicKey })).not.toThrow();
     for (const wrong of [ecdsa.privateKey, ecdh.publicKey]) {
       expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: wrong })).toThrow(
-        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("option 'serverVerifyKey' must be a base64 P-256 key or an ECDSA P-256 verify CryptoKey") }),
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARGUMENT',
+          message: expect.stringContaining(
+            "option 'serverVerifyKey' must be a base64 P-256 key or an ECDSA P-256 verify CryptoKey",
+          ),
+        }),
       );
     }
-    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new EncryptedWebSocketClient({ ...base, serverVerifyKey: null as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it.each([
@@ -147,25 +176,45 @@ describe('options', () => {
     [{ ...base, token: 5 }, "option 'token' must be a non-empty string"],
     [{ ...base, reconnect: 1 }, "option 'reconnect' must be an object"],
     [{ ...base, reconnect: { enabled: 'yes' } }, "option 'reconnect.enabled' must be true or false"],
-    [{ ...base, reconnect: { backoffMultiplier: 0.5 } }, "option 'reconnect.backoffMultiplier' must be a number in [1, 2^31)"],
+    [
+      { ...base, reconnect: { backoffMultiplier: 0.5 } },
+      "option 'reconnect.backoffMultiplier' must be a number in [1, 2^31)",
+    ],
     [{ ...base, heartbeatInterval: 2 ** 31 }, "option 'heartbeatInterval' must be a number in [1, 2^31)"],
     [{ ...base, handshakeTimeout: -1 }, "option 'handshakeTimeout' must be a number in [0, 2^31)"],
     [{ ...base, autoJoinRooms: 'lobby' }, "option 'autoJoinRooms' must be an array of non-empty strings"],
     [{ ...base, logger: { info() {} } }, "option 'logger' must be an object with methods debug,info,warn,error"],
     [{ ...base, WebSocket: {} }, "option 'WebSocket' must be a WebSocket constructor"],
   ])('says what the bad option must be (%j)', (opts, message) => {
-    expect(() => new EncryptedWebSocketClient(opts as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(message) }));
+    expect(() => new EncryptedWebSocketClient(opts as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(message) }),
+    );
   });
 
   it('accepts the limits of each range and keeps unknown members as they are', () => {
-    const edges = { heartbeatInterval: 1, replayWindow: 1, maxFrameSize: 64, handshakeTimeout: 0, reconnect: { maxRetries: 0, interval: 0, maxInterval: 2 ** 31 - 1, backoffMultiplier: 1 } };
-    expect(() => new EncryptedWebSocketClient({ ...base, ...edges, requireEncryption: false, autoJoinRooms: ['a'] })).not.toThrow();
-    expect(() => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 1.5, enabled: false } })).not.toThrow();
+    const edges = {
+      heartbeatInterval: 1,
+      replayWindow: 1,
+      maxFrameSize: 64,
+      handshakeTimeout: 0,
+      reconnect: { maxRetries: 0, interval: 0, maxInterval: 2 ** 31 - 1, backoffMultiplier: 1 },
+    };
+    expect(
+      () => new EncryptedWebSocketClient({ ...base, ...edges, requireEncryption: false, autoJoinRooms: ['a'] }),
+    ).not.toThrow();
+    expect(
+      () => new EncryptedWebSocketClient({ ...base, reconnect: { backoffMultiplier: 1.5, enabled: false } }),
+    ).not.toThrow();
   });
 
   it('updateToken rejects a non-string', () => {
     const client = new EncryptedWebSocketClient(base);
-    expect(() => client.updateToken('' as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'token' must be a non-empty string") }));
+    expect(() => client.updateToken('' as string)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringContaining("'token' must be a non-empty string"),
+      }),
+    );
   });
 });
 
@@ -175,19 +224,28 @@ describe('messages of misuse', () => {
   it('connect() after destroy() says to create a new client', async () => {
     const client = new EncryptedWebSocketClient(base);
     client.destroy();
-    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('connect() after destroy(): create a new client') });
+    await expect(client.connect()).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: expect.stringContaining('connect() after destroy(): create a new client'),
+    });
   });
 
   it('send() with a bad event name says what an event name must be', async () => {
     const client = new EncryptedWebSocketClient(base);
     for (const name of ['', 'x'.repeat(257), 5]) {
-      await expect(client.send(name as string)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('event name must be a string of 1-256 characters') });
+      await expect(client.send(name as string)).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringContaining('event name must be a string of 1-256 characters'),
+      });
     }
   });
 
   it('joinRooms and leaveRooms with bad rooms say what rooms must be', () => {
     const client = new EncryptedWebSocketClient(base);
-    const bad = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('Rooms: rooms must be an array of non-empty strings') });
+    const bad = expect.objectContaining({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('Rooms: rooms must be an array of non-empty strings'),
+    });
     expect(() => client.joinRooms([''])).toThrow(bad);
     expect(() => client.leaveRooms('lobby' as never)).toThrow(bad);
   });
@@ -267,7 +325,11 @@ describe('reconnect schedule (fake timers)', () => {
     };
     await until(1);
     expect(client.getState()).toBe('reconnecting');
-    for (const [delay, attempt] of [[100, 2], [200, 3], [400, 4]] as const) {
+    for (const [delay, attempt] of [
+      [100, 2],
+      [200, 3],
+      [400, 4],
+    ] as const) {
       await vi.advanceTimersByTimeAsync(delay - 1);
       expect(UnreachableWebSocket.created).toBe(attempt - 1);
       await vi.advanceTimersByTimeAsync(1);
@@ -327,7 +389,13 @@ class BrowserLikeWebSocket extends TestSocket {
 
 describe('closing in browsers', () => {
   it('closes a socket whose handshake failed even where close code 1008 is refused', async () => {
-    const client = new EncryptedWebSocketClient({ url: 'ws://x/stream', ecdhInfo: 'i', token: 't', WebSocket: BrowserLikeWebSocket, logger: recordingLogger() });
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://x/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: BrowserLikeWebSocket,
+      logger: recordingLogger(),
+    });
     await expect(client.connect()).rejects.toBeInstanceOf(ProtocolError);
     expect(BrowserLikeWebSocket.closes).toEqual([[1008, 'Handshake failed'], []]);
     expect(client.getState()).toBe('disconnected');

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, ConnectionClosedError, InvalidArgumentError, ProtocolError, RpcError, TimeoutError, type Logger } from '../../src/index.js';
+import {
+  AbortError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  ProtocolError,
+  RpcError,
+  TimeoutError,
+  type Logger,
+} from '../../src/index.js';
 import type { Push } from '../../src/protocol/validate.js';
 import { RpcChannel } from '../../src/transport/rpc-channel.js';
 
@@ -36,8 +44,16 @@ describe('RpcChannel fed frames by hand', () => {
     const { channel, sent, pushes, answer } = setup();
     const first = channel.request('A', { x: 1 }, asIs);
     const second = channel.request('B', [2], (result) => `parsed ${String(result)}`);
-    expect(sent).toEqual(['{"jsonrpc":"2.0","method":"A","params":{"x":1},"id":"1"}', '{"jsonrpc":"2.0","method":"B","params":[2],"id":"2"}']);
-    channel.receive(JSON.stringify([{ jsonrpc: '2.0', result: { type: 'broadcast', from: 'p', data: 1 } }, { jsonrpc: '2.0', id: '2', result: 'b' }]));
+    expect(sent).toEqual([
+      '{"jsonrpc":"2.0","method":"A","params":{"x":1},"id":"1"}',
+      '{"jsonrpc":"2.0","method":"B","params":[2],"id":"2"}',
+    ]);
+    channel.receive(
+      JSON.stringify([
+        { jsonrpc: '2.0', result: { type: 'broadcast', from: 'p', data: 1 } },
+        { jsonrpc: '2.0', id: '2', result: 'b' },
+      ]),
+    );
     answer('1', 'a');
     expect(await first).toBe('a');
     expect(await second).toBe('parsed b');
@@ -72,7 +88,11 @@ describe('RpcChannel fed frames by hand', () => {
     await expect(channel.request('A', [10n], asIs)).rejects.toBeInstanceOf(InvalidArgumentError);
     const gone = new Error('socket gone');
     refuse(gone);
-    await expect(channel.request('B', [], asIs)).rejects.toMatchObject({ constructor: ConnectionClosedError, operation: 'B', cause: gone });
+    await expect(channel.request('B', [], asIs)).rejects.toMatchObject({
+      constructor: ConnectionClosedError,
+      operation: 'B',
+      cause: gone,
+    });
     expect(sent).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -81,7 +101,10 @@ describe('RpcChannel fed frames by hand', () => {
     const channel: RpcChannel = new RpcChannel(
       { requestTimeout: 1000, logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } },
       {
-        send: (frame) => channel.receive(JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(frame) as { id: string }).id, result: 'echo' })),
+        send: (frame) =>
+          channel.receive(
+            JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(frame) as { id: string }).id, result: 'echo' }),
+          ),
         push: vi.fn(),
         error: vi.fn(),
       },
@@ -94,7 +117,10 @@ describe('RpcChannel fed frames by hand', () => {
     const { channel } = setup();
     const controller = new AbortController();
     const remove = vi.spyOn(controller.signal, 'removeEventListener');
-    const calls = [channel.request('A', [], asIs), channel.request('B', [], asIs, { timeoutMs: 50, signal: controller.signal })];
+    const calls = [
+      channel.request('A', [], asIs),
+      channel.request('B', [], asIs, { timeoutMs: 50, signal: controller.signal }),
+    ];
     expect(vi.getTimerCount()).toBe(2);
     channel.close({ code: 4001, reason: 'bye' });
     const reasons = (await Promise.allSettled(calls)).map((r) => (r.status === 'rejected' ? r.reason : null));
@@ -105,7 +131,10 @@ describe('RpcChannel fed frames by hand', () => {
     expect(reasons[0]).not.toBe(reasons[1]);
     expect(vi.getTimerCount()).toBe(0);
     expect(remove).toHaveBeenCalledWith('abort', expect.any(Function));
-    await expect(channel.request('C', [], asIs)).rejects.toMatchObject({ constructor: ConnectionClosedError, closeCode: 4001 });
+    await expect(channel.request('C', [], asIs)).rejects.toMatchObject({
+      constructor: ConnectionClosedError,
+      closeCode: 4001,
+    });
   });
 
   it('times out on the shared default timer in deadline order, or on a timer of its own; aborts', async () => {
@@ -116,7 +145,11 @@ describe('RpcChannel fed frames by hand', () => {
     const second = channel.request('B', [], asIs);
     const own = channel.request('C', [], asIs, { timeoutMs: 500 });
     expect(vi.getTimerCount()).toBe(2);
-    const firstFailed = expect(first).rejects.toMatchObject({ constructor: TimeoutError, operation: 'A', timeoutMs: 100 });
+    const firstFailed = expect(first).rejects.toMatchObject({
+      constructor: TimeoutError,
+      operation: 'A',
+      timeoutMs: 100,
+    });
     vi.advanceTimersByTime(40);
     await firstFailed;
     const secondFailed = expect(second).rejects.toMatchObject({ constructor: TimeoutError, operation: 'B' });

@@ -24,14 +24,18 @@ function setup(maxFrameSize = 100) {
   const closes: CloseInfo[] = [];
   let closed!: () => void;
   const closedOnce = new Promise<void>((resolve) => (closed = resolve));
-  const transport = new WebSocketTransport(Ctor, { url, maxFrameSize }, {
-    message: (frame) => frames.push(frame),
-    error: (error) => errors.push(error),
-    close: (info) => {
-      closes.push(info);
-      closed();
+  const transport = new WebSocketTransport(
+    Ctor,
+    { url, maxFrameSize },
+    {
+      message: (frame) => frames.push(frame),
+      error: (error) => errors.push(error),
+      close: (info) => {
+        closes.push(info);
+        closed();
+      },
     },
-  });
+  );
   return { server, transport, sockets, frames, errors, closes, closedOnce };
 }
 
@@ -63,7 +67,7 @@ describe('WebSocketTransport over mock-socket', () => {
     for (const e of errors) expect(e).toBeInstanceOf(ProtocolError);
   });
 
-  it('close() reports the socket\'s close event once, and leaves nothing on the socket', async () => {
+  it("close() reports the socket's close event once, and leaves nothing on the socket", async () => {
     const { transport, sockets, closes, closedOnce } = setup();
     await transport.open();
     transport.close(4000, 'done');
@@ -73,7 +77,7 @@ describe('WebSocketTransport over mock-socket', () => {
     expect(() => transport.send('late')).toThrow(ConnectionClosedError);
   });
 
-  it('close(code, reason, true) reports at once; the socket\'s later events reach no one', async () => {
+  it("close(code, reason, true) reports at once; the socket's later events reach no one", async () => {
     const { server, transport, sockets, frames, closes } = setup();
     let serverSide: { send(data: string): void } | undefined;
     server.on('connection', (socket) => (serverSide = socket));

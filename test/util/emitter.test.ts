@@ -13,9 +13,13 @@ describe('EventEmitter', () => {
     const e = new EventEmitter<Events>();
     const calls: unknown[] = [];
     const ctx = { name: 'ctx' };
-    e.on('b', function (this: unknown, x, y) {
-      calls.push([this, x, y]);
-    }, ctx);
+    e.on(
+      'b',
+      function (this: unknown, x, y) {
+        calls.push([this, x, y]);
+      },
+      ctx,
+    );
     e.addListener('b', (x) => calls.push(x));
     expect(e.emit('b', 'x', 'y')).toBe(true);
     expect(calls).toEqual([[ctx, 'x', 'y'], 'x']);
@@ -108,10 +112,13 @@ describe('EventEmitter', () => {
       const emitters = [new EventEmitter<Events>(), new Reference<Events>()] as const;
       // One listener function per (emitter, index), logging which one ran with which context.
       const listeners = emitters.map((_, side) =>
-        fns.map((i) =>
-          function (this: unknown, value: number) {
-            logs[side]!.push(`${i}:${this === emitters[side] ? 'emitter' : contexts.indexOf(this as never)}:${value}`);
-          },
+        fns.map(
+          (i) =>
+            function (this: unknown, value: number) {
+              logs[side]!.push(
+                `${i}:${this === emitters[side] ? 'emitter' : contexts.indexOf(this as never)}:${value}`,
+              );
+            },
         ),
       );
       for (let step = 0; step < 16; step++) {

@@ -62,8 +62,12 @@ export class DemoPage implements ServerComponent {
   async #serveBundle(res: ServerResponse): Promise<void> {
     const text = 'text/plain; charset=utf-8';
     if (!this.#bundleDir) {
-      this.#logger.warn(`demo: dist/browser/${BUNDLE_FILE} was not found; build the package (npm run build) to serve the chat page`);
-      reply(res, 503, `The browser bundle ${BUNDLE_FILE} is missing: build the package with 'npm run build'.\n`, { 'Content-Type': text });
+      this.#logger.warn(
+        `demo: dist/browser/${BUNDLE_FILE} was not found; build the package (npm run build) to serve the chat page`,
+      );
+      reply(res, 503, `The browser bundle ${BUNDLE_FILE} is missing: build the package with 'npm run build'.\n`, {
+        'Content-Type': text,
+      });
       return;
     }
     // Read once: the bundle does not change while the server runs.

@@ -18,10 +18,12 @@ export const MAX_TOKEN_LENGTH = 8192;
 
 /** Verifies an HS256 JWT; resolves with its claims or with why it was refused (never rejects). */
 export async function verifyBearer(token: string, secret: Uint8Array): Promise<TokenClaims | TokenProblem> {
-  if (token.length > MAX_TOKEN_LENGTH) return { kind: 'invalid', message: `token is longer than ${MAX_TOKEN_LENGTH} characters` };
+  if (token.length > MAX_TOKEN_LENGTH)
+    return { kind: 'invalid', message: `token is longer than ${MAX_TOKEN_LENGTH} characters` };
   try {
     const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'] });
-    if (typeof payload.sub !== 'string' || payload.sub === '') return { kind: 'invalid', message: "token has no 'sub' claim" };
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      return { kind: 'invalid', message: "token has no 'sub' claim" };
     return { userId: payload.sub, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
   } catch (err) {
     const expired = isRecord(err) && err.code === 'ERR_JWT_EXPIRED';

@@ -7,7 +7,15 @@ import { InvalidArgumentError, KeyFormatError } from '../../errors.js';
 import { decryptBytes } from '../../crypto/aead.js';
 import { utf8Decode } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
-import { isEventName, parseEnvelope, parseFrame, parseInner, parseRooms, type ParsedEnvelope, type SignalFrame } from '../../signal/frames.js';
+import {
+  isEventName,
+  parseEnvelope,
+  parseFrame,
+  parseInner,
+  parseRooms,
+  type ParsedEnvelope,
+  type SignalFrame,
+} from '../../signal/frames.js';
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
 import { randomHex } from '../../util/random.js';
 import type { Logger } from '../../util/logger.js';
@@ -57,17 +65,24 @@ export function prepareFrame(state: SignalState, conn: SignalConnection, raw: st
 
 /** Decrypted text, or `null` when authentication or UTF-8 decoding failed. */
 function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string | null> {
-  return decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct }).then(utf8Decode).then(
-    (text) => text,
-    () => null,
-  );
+  return decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct })
+    .then(utf8Decode)
+    .then(
+      (text) => text,
+      () => null,
+    );
 }
 
 async function handleFrame(state: SignalState, conn: SignalConnection, frame: SignalFrame): Promise<void> {
   if (conn.closed) return;
   if (!conn.session) {
     if (frame.event === 'authenticate') await authenticate(state, conn, frame.data);
-    else conn.refuse(SIGNAL_ERRORS.notAuthenticated, `'${frame.event}' before 'authenticate'; authenticate first`, SIGNAL_CLOSE.policy);
+    else
+      conn.refuse(
+        SIGNAL_ERRORS.notAuthenticated,
+        `'${frame.event}' before 'authenticate'; authenticate first`,
+        SIGNAL_CLOSE.policy,
+      );
     return;
   }
   switch (frame.event) {
@@ -112,7 +127,13 @@ async function authenticate(state: SignalState, conn: SignalConnection, data: un
   const id = randomHex(16);
   conn.session = { id, userId: claims.userId, aesKey: keys.aesKey };
   if (claims.expiresAt !== undefined) {
-    conn.expireAt(claims.expiresAt, () => conn.refuse(SIGNAL_ERRORS.tokenExpired, 'token has expired; reconnect with a fresh token', SIGNAL_CLOSE.tokenExpired));
+    conn.expireAt(claims.expiresAt, () =>
+      conn.refuse(
+        SIGNAL_ERRORS.tokenExpired,
+        'token has expired; reconnect with a fresh token',
+        SIGNAL_CLOSE.tokenExpired,
+      ),
+    );
   }
   const { aesKey: _key, ...offer } = keys;
   conn.sendPlain('connected', { id, userId: claims.userId, time: new Date().toISOString(), ...offer });
@@ -132,14 +153,20 @@ function rooms(state: SignalState, conn: SignalConnection, event: 'join' | 'leav
   }
   const added = new Set(names.filter((room) => !conn.rooms.has(room)));
   if (conn.rooms.size + added.size > state.options.maxRoomsPerClient) {
-    return conn.sendError(SIGNAL_ERRORS.tooManyRooms, `joining would put this client in more than ${state.options.maxRoomsPerClient} rooms; nothing was joined`);
+    return conn.sendError(
+      SIGNAL_ERRORS.tooManyRooms,
+      `joining would put this client in more than ${state.options.maxRoomsPerClient} rooms; nothing was joined`,
+    );
   }
   for (const room of added) state.rooms.join(conn, room);
 }
 
 function plaintext(state: SignalState, conn: SignalConnection, frame: SignalFrame): void {
   if (frame.event === 'echo' && state.options.allowPlaintextEcho) return conn.sendPlain('echo', frame.data);
-  conn.sendError(SIGNAL_ERRORS.encryptionRequired, `plaintext application event '${frame.event}' refused; application events must be encrypted`);
+  conn.sendError(
+    SIGNAL_ERRORS.encryptionRequired,
+    `plaintext application event '${frame.event}' refused; application events must be encrypted`,
+  );
 }
 
 /** An `encrypted` frame that arrived before the session existed when it was parsed. */
@@ -155,15 +182,26 @@ function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknow
   return encrypted(state, conn, envelope, openEnvelope(session.aesKey, envelope));
 }
 
-async function encrypted(state: SignalState, conn: SignalConnection, envelope: ParsedEnvelope, opened: Promise<string | null>): Promise<void> {
+async function encrypted(
+  state: SignalState,
+  conn: SignalConnection,
+  envelope: ParsedEnvelope,
+  opened: Promise<string | null>,
+): Promise<void> {
   if (conn.closed) return;
   if (conn.replay.has(envelope.iv)) {
-    return conn.sendError(SIGNAL_ERRORS.replay, "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped");
+    return conn.sendError(
+      SIGNAL_ERRORS.replay,
+      "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped",
+    );
   }
   const text = await opened;
   if (conn.closed) return;
   if (text === null) {
-    return conn.sendError(SIGNAL_ERRORS.decryptFailed, "'encrypted' frame failed authentication (wrong key or tampered); dropped");
+    return conn.sendError(
+      SIGNAL_ERRORS.decryptFailed,
+      "'encrypted' frame failed authentication (wrong key or tampered); dropped",
+    );
   }
   conn.replay.add(envelope.iv);
   let inner: SignalFrame;
@@ -194,11 +232,19 @@ async function route(state: SignalState, conn: SignalConnection, inner: SignalFr
 
 async function publishFromClient(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
   const valid = isRecord(data) && typeof data.room === 'string' && isEventName(data.event);
-  if (!valid) return conn.sendError(SIGNAL_ERRORS.badFrame, "'publish' data must be {room: string, event: string, data}");
+  if (!valid)
+    return conn.sendError(SIGNAL_ERRORS.badFrame, "'publish' data must be {room: string, event: string, data}");
   const { room, event } = data as { room: string; event: string };
-  if (!conn.rooms.has(room)) return conn.sendError(SIGNAL_ERRORS.notInRoom, `'publish' to room '${room.slice(0, 80)}', which this client has not joined`);
-  if (RESERVED_INNER_EVENTS.has(event)) return conn.sendError(SIGNAL_ERRORS.badFrame, `'publish' cannot carry the reserved event '${event}'`);
-  state.publish(room, event, data.data, conn).catch((err: unknown) => state.logger.error('signal: publish failed', err));
+  if (!conn.rooms.has(room))
+    return conn.sendError(
+      SIGNAL_ERRORS.notInRoom,
+      `'publish' to room '${room.slice(0, 80)}', which this client has not joined`,
+    );
+  if (RESERVED_INNER_EVENTS.has(event))
+    return conn.sendError(SIGNAL_ERRORS.badFrame, `'publish' cannot carry the reserved event '${event}'`);
+  state
+    .publish(room, event, data.data, conn)
+    .catch((err: unknown) => state.logger.error('signal: publish failed', err));
 }
 
 /** The handler context of a connection. */
@@ -206,7 +252,9 @@ export function contextOf(state: SignalState, conn: SignalConnection): SignalCon
   const session = conn.session;
   const check = (event: string, what: string): void => {
     if (!isEventName(event) || RESERVED_INNER_EVENTS.has(event)) {
-      throw new InvalidArgumentError(`${what}: '${String(event).slice(0, 80)}' is not an application event name (control names are reserved)`);
+      throw new InvalidArgumentError(
+        `${what}: '${String(event).slice(0, 80)}' is not an application event name (control names are reserved)`,
+      );
     }
   };
   return {

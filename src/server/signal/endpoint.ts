@@ -36,7 +36,9 @@ function infoOf(conn: SignalConnection): SignalClientInfo {
 
 function checkEvent(event: unknown, what: string): asserts event is string {
   if (!isEventName(event) || BUILT_IN_EVENTS.has(event)) {
-    throw new InvalidArgumentError(`${what}: event must be a 1-256 character application event name, not a control or built-in name; got ${JSON.stringify(event)}`);
+    throw new InvalidArgumentError(
+      `${what}: event must be a 1-256 character application event name, not a control or built-in name; got ${JSON.stringify(event)}`,
+    );
   }
 }
 
@@ -105,8 +107,10 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
 
   on(event: string, handler: SignalHandler): void {
     checkEvent(event, 'signal.on(event)');
-    if (typeof handler !== 'function') throw new InvalidArgumentError('signal.on(event, handler): handler must be a function');
-    if (this.#handlers.has(event)) throw new InvalidArgumentError(`signal.on('${event}'): a handler is already registered; call off() first`);
+    if (typeof handler !== 'function')
+      throw new InvalidArgumentError('signal.on(event, handler): handler must be a function');
+    if (this.#handlers.has(event))
+      throw new InvalidArgumentError(`signal.on('${event}'): a handler is already registered; call off() first`);
     this.#handlers.set(event, handler);
   }
 
@@ -116,7 +120,9 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
 
   publish(room: string, event: string, data?: unknown, options: PublishOptions = {}): Promise<number> {
     if (typeof room !== 'string' || room === '' || room.length > MAX_ROOM_NAME_LENGTH) {
-      return Promise.reject(new InvalidArgumentError(`signal.publish(room): room must be a 1-${MAX_ROOM_NAME_LENGTH} character string`));
+      return Promise.reject(
+        new InvalidArgumentError(`signal.publish(room): room must be a 1-${MAX_ROOM_NAME_LENGTH} character string`),
+      );
     }
     try {
       checkEvent(event, 'signal.publish(room, event)');
@@ -162,7 +168,11 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       return;
     }
     if (conn.inbox.pending >= this.#options.maxPendingFrames) {
-      conn.refuse(SIGNAL_ERRORS.overloaded, `more than ${this.#options.maxPendingFrames} frames waiting; slow down`, SIGNAL_CLOSE.policy);
+      conn.refuse(
+        SIGNAL_ERRORS.overloaded,
+        `more than ${this.#options.maxPendingFrames} frames waiting; slow down`,
+        SIGNAL_CLOSE.policy,
+      );
       return;
     }
     const text = rawToText(data);

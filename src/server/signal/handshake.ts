@@ -18,7 +18,12 @@ export interface AuthenticateRequest {
 
 /** Validates `authenticate` data: `{type: 'Bearer', token, clientPublicKey}`. */
 export function parseAuthenticate(data: unknown): AuthenticateRequest {
-  if (!isRecord(data) || data.type !== 'Bearer' || typeof data.token !== 'string' || typeof data.clientPublicKey !== 'string') {
+  if (
+    !isRecord(data) ||
+    data.type !== 'Bearer' ||
+    typeof data.token !== 'string' ||
+    typeof data.clientPublicKey !== 'string'
+  ) {
     throw new ProtocolError("'authenticate' data must be {type: 'Bearer', token: string, clientPublicKey: string}");
   }
   return { token: data.token, clientPublicKey: data.clientPublicKey };
@@ -51,6 +56,7 @@ export async function serverHandshake(clientPublicKeyB64: string, options: Resol
     shared.fill(0);
   }
   const keys: ServerKeys = { aesKey, serverPublicKey: bytesToBase64(serverRaw), salt: bytesToBase64(salt) };
-  if (options.signingKey) keys.signature = bytesToBase64(await sign(options.signingKey, signalTranscript(clientRaw, serverRaw, salt)));
+  if (options.signingKey)
+    keys.signature = bytesToBase64(await sign(options.signingKey, signalTranscript(clientRaw, serverRaw, salt)));
   return keys;
 }

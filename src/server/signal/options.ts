@@ -70,26 +70,38 @@ const MIN_SECRET_BYTES = 32;
 const KNOWN = new Set(['ecdhInfo', 'jwtSecret', 'signingKey', ...Object.keys(signalServerDefaults)]);
 
 function fail(name: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value === 'object' ? typeof value : String(value);
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value.slice(0, 60))
+      : typeof value === 'object'
+        ? typeof value
+        : String(value);
   throw new InvalidArgumentError(`Server option 'signal.${name}' must be ${expected}; got ${shown}`);
 }
 
 function int(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(name, `an integer from ${min} to ${max}`, value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    fail(name, `an integer from ${min} to ${max}`, value);
   return value;
 }
 
 function secretBytes(secret: unknown): Uint8Array {
   const bytes = typeof secret === 'string' ? utf8Encode(secret) : secret instanceof Uint8Array ? secret : undefined;
   if (!bytes) fail('jwtSecret', 'a string or a Uint8Array', secret);
-  if (bytes.length < MIN_SECRET_BYTES) fail('jwtSecret', `at least ${MIN_SECRET_BYTES} bytes for HS256 (RFC 7518 §3.2)`, `${bytes.length} bytes`);
+  if (bytes.length < MIN_SECRET_BYTES)
+    fail('jwtSecret', `at least ${MIN_SECRET_BYTES} bytes for HS256 (RFC 7518 §3.2)`, `${bytes.length} bytes`);
   return bytes;
 }
 
 async function loadSigningKey(key: unknown): Promise<CryptoKey | undefined> {
   if (key === undefined) return undefined;
   if (isRecord(key) && typeof key.kty === 'string') return importSigningKey(key as JsonWebKey);
-  assertKey(key, "Server option 'signal.signingKey'", { type: 'private', algorithm: 'ECDSA', namedCurve: 'P-256', usage: 'sign' });
+  assertKey(key, "Server option 'signal.signingKey'", {
+    type: 'private',
+    algorithm: 'ECDSA',
+    namedCurve: 'P-256',
+    usage: 'sign',
+  });
   return key;
 }
 
@@ -99,7 +111,8 @@ async function loadSigningKey(key: unknown): Promise<CryptoKey | undefined> {
  */
 export async function resolveSignalOptions(options: SignalServerOptions): Promise<ResolvedSignalOptions> {
   if (!isRecord(options)) fail('', 'an object', options);
-  for (const key of Object.keys(options)) if (!KNOWN.has(key)) fail(key, `one of ${[...KNOWN].join(', ')} (unknown option)`, key);
+  for (const key of Object.keys(options))
+    if (!KNOWN.has(key)) fail(key, `one of ${[...KNOWN].join(', ')} (unknown option)`, key);
   const d = signalServerDefaults;
   const o = options as SignalServerOptions;
   if (typeof o.ecdhInfo !== 'string') fail('ecdhInfo', 'a string', o.ecdhInfo);

@@ -115,7 +115,8 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     const frames = this.#applyOutgoing(conn, frame);
     const ws = conn.ws;
     if (ws.readyState !== ws.OPEN) {
-      if (frames.length > 0) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame, 80)}`);
+      if (frames.length > 0)
+        this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame, 80)}`);
       return;
     }
     for (const out of frames) ws.send(out);
@@ -145,7 +146,9 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
       const frame = disconnectPush(session.privateId);
       for (const peer of this.#registry.sessions()) this.#send(peer.conn, frame);
     }
-    this.#logger.debug(`wss: socket ${conn.label} closed (${code})${session ? `, session ${session.privateId} ended` : ''}`);
+    this.#logger.debug(
+      `wss: socket ${conn.label} closed (${code})${session ? `, session ${session.privateId} ended` : ''}`,
+    );
   }
 
   async #handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {

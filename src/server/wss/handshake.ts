@@ -15,7 +15,10 @@ export const handleHandshake: MethodHandler = (params, call, state) => {
   const count = registry.countForIp(call.ipKey);
   if (count >= options.maxConnectionsPerIp) {
     logger.info(`wss: handshake refused for ${call.ipKey}: ${count} of ${options.maxConnectionsPerIp} in use`);
-    return failure(WSS_ERRORS.tooManyConnections, { numconnections: count, maxconnections: options.maxConnectionsPerIp });
+    return failure(WSS_ERRORS.tooManyConnections, {
+      numconnections: count,
+      maxconnections: options.maxConnectionsPerIp,
+    });
   }
   const record = registry.addHandshake(call.ipKey, token.value, call.conn);
   if (call.conn) {

@@ -35,7 +35,10 @@ export const WSS_ERRORS = Object.freeze({
   paramsNotObject: entry(C.INVALID_PARAMS_ERROR, 'Parameters must be a JSON object.'),
 
   // WSS_Handshake
-  badUserToken: entry(C.INVALID_PARAMS_ERROR, 'Parameter "user_token" must be a non-empty string of at most 256 characters.'),
+  badUserToken: entry(
+    C.INVALID_PARAMS_ERROR,
+    'Parameter "user_token" must be a non-empty string of at most 256 characters.',
+  ),
   tokenExists: entry(C.SESSION_CLOSE, 'User token already exists for your IP.'),
   tooManyConnections: entry(C.SESSION_CLOSE, 'Too many connections from your IP.'),
   handshakeHttpOnly: entry(C.WRONG_TRANSPORT, 'Session handshake must be made through HTTP / HTTPS service.'),
@@ -57,7 +60,10 @@ export const WSS_ERRORS = Object.freeze({
   toNotObject: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to" must be an object.'),
   rcpNotArray: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to.rcp" must be an array.'),
   rcpNotStrings: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to.rcp" must contain only private ID strings.'),
-  badExclude: entry(C.INVALID_PARAMS_ERROR, 'Exclusions "exclude" must be an object with an "rcp" array of private ID strings.'),
+  badExclude: entry(
+    C.INVALID_PARAMS_ERROR,
+    'Exclusions "exclude" must be an object with an "rcp" array of private ID strings.',
+  ),
 
   // WSS_Session
   sessionNotSocket: entry(C.WRONG_TRANSPORT, 'Session actions must be made through a WebSocket connection.'),

@@ -8,7 +8,9 @@ export const MAX_USER_TOKEN_LENGTH = 256;
 export const MAX_PRIVATE_ID_LENGTH = 128;
 
 /** A parsed value or the error to answer with. */
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WssErrorEntry };
+export type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: WssErrorEntry };
 
 const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(error: WssErrorEntry): Checked<T> => ({ ok: false, error });
@@ -76,5 +78,10 @@ export function readSendTarget(params: Record<string, unknown>): Checked<SendTar
 /** A usable private ID: 1..128 characters, no control characters. */
 export function isValidPrivateId(value: unknown): value is string {
   // eslint-disable-next-line no-control-regex
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_PRIVATE_ID_LENGTH && !/[\u0000-\u001f\u007f]/.test(value);
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_PRIVATE_ID_LENGTH &&
+    !/[\u0000-\u001f\u007f]/.test(value)
+  );
 }

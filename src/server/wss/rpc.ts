@@ -78,7 +78,13 @@ export class WssRpc {
       errorListener: (message, data) => state.logger.error(`wss: ${message}`, data),
     });
     this.#server.handleMethodNotFound = async (request) =>
-      request.id === undefined ? null : createJSONRPCErrorResponse(request.id, WssErrorCodes.METHOD_NOT_FOUND_ERROR, methodNotFoundMessage(request.method));
+      request.id === undefined
+        ? null
+        : createJSONRPCErrorResponse(
+            request.id,
+            WssErrorCodes.METHOD_NOT_FOUND_ERROR,
+            methodNotFoundMessage(request.method),
+          );
     for (const [name, handler] of Object.entries(METHODS)) {
       this.#server.addMethodAdvanced(name, async (request, call) => this.#respond(request, handler, call));
     }

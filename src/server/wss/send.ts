@@ -9,7 +9,10 @@ import { failure, success, type MethodHandler, type WssState } from './state.js'
 const OK: SendResult = Object.freeze({ message: 'ok' });
 
 export const handleSend: MethodHandler = (raw, call, state) => {
-  const caller = callingSession(raw, call, state, { notSocket: WSS_ERRORS.sendNotSocket, badTokens: WSS_ERRORS.sendNoHandshake });
+  const caller = callingSession(raw, call, state, {
+    notSocket: WSS_ERRORS.sendNotSocket,
+    badTokens: WSS_ERRORS.sendNoHandshake,
+  });
   if (!caller.ok) return caller.outcome;
   const { session, params } = caller;
   const target = readSendTarget(params);
@@ -32,4 +35,3 @@ function relay(state: WssState, from: string, target: SendTarget, data: unknown)
     else state.logger.debug(`wss: direct message from ${from} to unknown private ID ${id.slice(0, 128)} dropped`);
   }
 }
-

@@ -9,7 +9,10 @@ import type { WssConnection } from './connection.js';
 import { failure, success, type MethodHandler, type Outcome, type WssState } from './state.js';
 
 export const handleSession: MethodHandler = (raw, call, state) => {
-  const caller = callingSession(raw, call, state, { notSocket: WSS_ERRORS.sessionNotSocket, badTokens: WSS_ERRORS.invalidTokens });
+  const caller = callingSession(raw, call, state, {
+    notSocket: WSS_ERRORS.sessionNotSocket,
+    badTokens: WSS_ERRORS.invalidTokens,
+  });
   if (!caller.ok) return caller.outcome;
   const { session, params } = caller;
   if (params.action === 'getPID') return success({ privateID: session.privateId } satisfies SessionResult);
