@@ -56,7 +56,7 @@ async function loadBrowserFallback() {
   }
 }
 
-function benchModule(mod, input, text, size) {
+function benchModule(mod, input, text, _size) {
   const { arrayBufferToBase64, base64ToArrayBuffer, base64Implementation } = mod;
   if (arrayBufferToBase64(input) !== text)
     throw new Error(`${base64Implementation}: encode output differs from the baseline`);

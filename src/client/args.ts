@@ -15,7 +15,7 @@ export function checkRecipients(name: string, value: unknown, allowEmpty: boolea
       `'${name}' must be a private ID or a${allowEmpty ? 'n' : ' non-empty'} array of them, got ${describe(value)}`,
     );
   }
-  list.forEach((id, i) => checkNonEmpty(`${name}[${i}]`, id));
+  for (const [i, id] of list.entries()) checkNonEmpty(`${name}[${i}]`, id);
   return list as string[];
 }
 

@@ -81,7 +81,8 @@ export function resolveClientOptions(options: WSSClientOptions): ResolvedClientO
   if (!isRecord(options)) throw new InvalidArgumentError('WSSClient needs an options object { url, ... }');
   const resolved: Record<string, unknown> = { ...options };
   for (const [name, test, problem] of RULES) {
-    const value = (resolved[name] = options[name] ?? wssClientDefaults[name as keyof typeof wssClientDefaults]);
+    const value = options[name] ?? wssClientDefaults[name as keyof typeof wssClientDefaults];
+    resolved[name] = value;
     if ((value !== undefined || name === 'url') && !test(value))
       throw new InvalidArgumentError(`option '${name}' must be ${problem}, got ${describe(value)}`);
   }

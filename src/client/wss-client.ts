@@ -126,7 +126,8 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
     this.#setState('connecting');
     this.#backlog = [];
     try {
-      const user_token = (this.#userToken = options.userToken ?? randomHex(16));
+      const user_token = options.userToken ?? randomHex(16);
+      this.#userToken = user_token;
       const { handshakeUrl, requestTimeout } = options;
       const handshake =
         handshakeUrl &&
@@ -144,9 +145,9 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const [transport, conn] = this.#wire(Ctor, current);
       await transport.open(signal);
       check();
-      const server_token = (this.#serverToken = (
-        handshake || (await conn.request('WSS_Handshake', { user_token }, parseHandshakeResult, { signal }))
-      ).server_token);
+      const { server_token } =
+        handshake || (await conn.request('WSS_Handshake', { user_token }, parseHandshakeResult, { signal }));
+      this.#serverToken = server_token;
       const result = await conn.request(
         'WSS_Connect',
         { user_token, server_token, options: options.connectOptions },
@@ -158,11 +159,11 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       const { private_id: privateId, connect } = result;
       this.#privateId = privateId;
       // Empty: every connection's end cleared it, and pushes wait in the backlog until now.
-      connect.forEach((id, i) => this.#peers.set(id, result.options[i] ?? {}));
+      for (const [i, id] of connect.entries()) this.#peers.set(id, result.options[i] ?? {});
       this.#setState('connected');
       const backlog = this.#backlog;
       this.#backlog = null;
-      backlog?.forEach((push) => this.#onPush(push));
+      for (const push of backlog ?? []) this.#onPush(push);
       await this.#verify(privateId, server_token, user_token);
       return { privateId, peers: [...connect] };
     } catch (error) {
@@ -184,7 +185,7 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
       logger.warn(`wss-sessions: ${error.message}`);
       this.#emit('error', error);
     };
-    const transport = (this.#transport = new WebSocketTransport(Ctor, this.#options, {
+    const transport = new WebSocketTransport(Ctor, this.#options, {
       message: (frame) => conn.receive(frame),
       error,
       close: (info) => {
@@ -192,12 +193,14 @@ export class WSSClient extends EventEmitter<WSSClientEvents> {
         markClosed();
         if (current()) this.#down(info);
       },
-    }));
-    const conn = (this.#conn = new RpcChannel(this.#options, {
+    });
+    const conn = new RpcChannel(this.#options, {
       send: (frame) => transport.send(frame),
       push: (push) => current() && this.#onPush(push),
       error,
-    }));
+    });
+    this.#transport = transport;
+    this.#conn = conn;
     return [transport, conn];
   }
 

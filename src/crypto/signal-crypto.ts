@@ -3,7 +3,7 @@
  * → AES-256-GCM `{iv, ct}` envelopes with base64 fields. Same names and shapes
  * as the original `signal-crypto.ts`, with strict input checks.
  */
-import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
+import { DecryptError, InvalidArgumentError } from '../errors.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertOptions, kindOf, utf8Decode, utf8Encode } from './bytes.js';
 import { AES_GCM_IV_LENGTH, aesGcm, decryptBytes } from './aead.js';

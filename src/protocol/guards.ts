@@ -17,7 +17,7 @@ export function isStringArray(value: unknown): value is string[] {
 
 /** Own-property check that ignores the prototype chain (`__proto__` and friends). */
 export function hasOwn(obj: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(obj, key);
+  return Object.hasOwn(obj, key);
 }
 
 /** The start of a frame for error messages and logs. */

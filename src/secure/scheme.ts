@@ -180,11 +180,13 @@ export async function checkPeer(
     if (!isRecord(advert) || advert.v !== VERSION)
       throw new KeyFormatError(`${peer}: e2e advert is not version ${VERSION}`);
     const [, publicKey] = await load('pk');
-    const pk = (keys.pk = advert.pk as string);
+    const pk = advert.pk as string;
+    keys.pk = pk;
     if (advert.idk !== undefined || advert.sig !== undefined) {
       keys.verified = false;
       const [identityKey, verifyKey] = await load('idk');
-      const fingerprint = (keys.identityFingerprint = await identityFingerprint(identityKey));
+      const fingerprint = await identityFingerprint(identityKey);
+      keys.identityFingerprint = fingerprint;
       if (
         !(await verifySignature(
           verifyKey,

@@ -280,9 +280,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const epoch = this.#epoch;
     const { encryption, info, client: clientOptions, identity } = this.#options;
     // The identity's public half is exported once, on the first connect that gets that far, and kept.
-    const keys = encryption
-      ? await createLocalKeys(info, identity && (this.#identity ??= await loadIdentity(identity)))
-      : null;
+    if (encryption && identity) this.#identity ??= await loadIdentity(identity);
+    const keys = encryption ? await createLocalKeys(info, this.#identity) : null;
     // After each wait: disconnect() may have made this attempt stale, or the socket closed.
     const check = (): void => {
       if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected')
@@ -316,11 +315,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** Turns one client's events into this session's, through the inbox; `keys` are the connection's (`null`: plaintext). */
   #listen(client: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
     // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    client.on(
-      'state',
-      ({ state }) =>
-        state === 'connected' && client.peers.forEach((options, id) => this.#addPeer(keys, id, options, reconnecting)),
-    );
+    client.on('state', ({ state }) => {
+      if (state !== 'connected') return;
+      for (const [id, options] of client.peers) this.#addPeer(keys, id, options, reconnecting);
+    });
     client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
     client.on('message', (e) => this.#onMessage(keys, e));
     client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
@@ -342,7 +340,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   #discard(announce = true): Promise<void> | undefined {
     const client = this.#client;
     this.#client = undefined;
-    this.#enqueue(() => this.#peers.forEach((_, privateId) => this.#left(privateId, announce)));
+    this.#enqueue(() => {
+      for (const privateId of this.#peers.keys()) this.#left(privateId, announce);
+    });
     // WSSClient.disconnect() never rejects: it resolves once the socket is closed.
     return client?.removeAllListeners().disconnect();
   }
@@ -372,7 +372,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const reconnect = this.#options.reconnect;
     if (attempt > reconnect.maxRetries) {
       this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
-      return this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
+      this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
+      return;
     }
     const delay = backoffDelay(attempt, reconnect);
     this.#emit('reconnecting', { attempt, delay });
@@ -541,8 +542,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       if (this.#client !== client || this.#state !== 'connected') continue;
       this.#queue.splice(0, batch.length);
       write().then(
-        (result) => batch.forEach((job) => job.resolve(result)),
-        (error: unknown) => batch.forEach((job) => job.reject(toError(error))),
+        (result) => {
+          for (const job of batch) job.resolve(result);
+        },
+        (error: unknown) => {
+          for (const job of batch) job.reject(toError(error));
+        },
       );
     }
     this.#pumping = false;
@@ -554,12 +559,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const { batch, json } = queue[0] as Job;
     let size = 1;
     let chars = json.length;
-    while (
-      size < BATCH_MESSAGES &&
-      queue[size]?.batch === batch &&
-      (chars += (queue[size] as Job).json.length) <= BATCH_CHARS
-    )
-      size++;
+    for (; size < BATCH_MESSAGES; size++) {
+      const next = queue[size];
+      if (!next || next.batch !== batch) break;
+      chars += next.json.length;
+      if (chars > BATCH_CHARS) break;
+    }
     return queue.slice(0, size);
   }
 

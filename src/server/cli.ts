@@ -75,6 +75,20 @@ function parsePort(text: string | undefined): number | null {
   return port <= 65535 ? port : null;
 }
 
+const parseCommandLine = (argv: readonly string[]) =>
+  parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'http-only-handshake': { type: 'boolean' },
+      'no-demo': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+
 /**
  * Runs the command with `argv` (without the `node` and script entries).
  * Resolves with the process exit code.
@@ -82,20 +96,9 @@ function parsePort(text: string | undefined): number | null {
  * process.exitCode = await main(process.argv.slice(2));
  */
 export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'http-only-handshake': { type: 'boolean' },
-        'no-demo': { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseCommandLine(argv);
   } catch (err) {
     (io ?? consoleIo(false)).err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     return 2;

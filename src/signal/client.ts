@@ -110,7 +110,8 @@ export class EncryptedWebSocketClient {
    * @throws InvalidArgumentError naming the first bad option; KeyFormatError for a malformed `serverVerifyKey`.
    */
   constructor(opts: IEncryptedWSClientOptions) {
-    this.#log = (this.#opts = resolveClientOptions(opts)).logger;
+    this.#opts = resolveClientOptions(opts);
+    this.#log = this.#opts.logger;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -131,12 +132,14 @@ export class EncryptedWebSocketClient {
     const state = this.#state;
     if (state === 'authenticated') return DONE;
     // Exists before the attempt starts: a state handler may disconnect() at once.
-    const pending = (this.#pending ??= new Promise((resolve, reject) => {
+    this.#pending ??= new Promise((resolve, reject) => {
       this.#settle = (err) => {
         this.#pending = null;
-        err ? reject(err) : resolve();
+        if (err) reject(err);
+        else resolve();
       };
-    }));
+    });
+    const pending = this.#pending;
     // Callers that fire and forget connect() must not get an unhandled rejection;
     // the failure is also reported through the 'error' event and the logger.
     pending.catch(ignore);
@@ -189,19 +192,19 @@ export class EncryptedWebSocketClient {
     } catch (cause) {
       throw new InvalidArgumentError(`${what}: data is not JSON`, { cause });
     }
-    if (control) return ws.send(text);
-    const key = link!.key;
+    if (control || !link) return ws.send(text);
+    const key = link.key;
     need(key, `${what}: not encrypted: the server offered no key`, InvalidStateError);
     // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
     const sealing = seal(text, key);
     sealing.catch(ignore);
-    const sent = link!.o.then(async () => {
+    const sent = link.o.then(async () => {
       const payload = await sealing;
-      need(!link!.c && ws.readyState === OPEN, what, ConnectionClosedError);
-      link!.s.add(payload.iv);
+      need(!link.c && ws.readyState === OPEN, what, ConnectionClosedError);
+      link.s.add(payload.iv);
       ws.send(encodeFrame('encrypted', payload));
     });
-    link!.o = sent.catch(ignore);
+    link.o = sent.catch(ignore);
     return sent;
   }
 
@@ -273,15 +276,18 @@ export class EncryptedWebSocketClient {
 
   async #open(): Promise<void> {
     const o = this.#opts;
-    const link: Link = (this.#link = { s: new ReplayGuard(o.replayWindow), i: DONE, o: DONE });
+    const link: Link = { s: new ReplayGuard(o.replayWindow), i: DONE, o: DONE };
+    this.#link = link;
     this.#setState('connecting');
     try {
-      const keys = (link.k = await generateECDHKeyPair());
+      const keys = await generateECDHKeyPair();
+      link.k = keys;
       const Ctor = await resolveWebSocket(o.WebSocket);
       if (link.c) return;
       let ws: WebSocketLike;
       try {
-        ws = link.ws = new Ctor(o.url);
+        ws = new Ctor(o.url);
+        link.ws = ws;
       } catch (cause) {
         throw optionError('url', WS_URL, cause);
       }
@@ -390,18 +396,20 @@ export class EncryptedWebSocketClient {
   async #onConnected(link: Link, data: unknown): Promise<void> {
     // Frames are handled one at a time, so a first `connected` has either set `n` or closed the link by now.
     need(!link.n, "second 'connected' on one connection");
+    // A frame arrives only on a socket that #open made, after it set both.
+    const { k: own, ws } = link;
+    if (!own || !ws) return;
     const o = this.#opts;
     let info: ISignalConnectedData;
     let key: CryptoKey | null;
     try {
       info = parseConnected(data);
-      key = await establishClientKey(info, link.k!, o.ecdhInfo, o.requireEncryption, o.serverVerifyKey);
+      key = await establishClientKey(info, own, o.ecdhInfo, o.requireEncryption, o.serverVerifyKey);
     } catch (err) {
       if (!link.c) this.#fail(err as Error);
       return;
     }
     if (link.c) return;
-    const ws = link.ws!;
     link.key = key;
     link.n = info;
     clearTimeout(link.t);
@@ -437,7 +445,9 @@ export class EncryptedWebSocketClient {
   }
 
   #setState(next: TConnectionState): void {
-    if (this.#state !== next) this.#emit(STATE, (this.#state = next));
+    if (this.#state === next) return;
+    this.#state = next;
+    this.#emit(STATE, next);
   }
 
   /**

@@ -67,11 +67,11 @@ export function encodeFrame(event: string, data?: unknown): string {
 
 /** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
 export function parseEnvelope(data: unknown): ParsedEnvelope {
-  const { iv, ct } = Object(data) as Record<string, string>;
+  const { iv = '', ct } = Object(data) as Record<string, string>;
   const ivBytes = decodeBase64(iv);
   const ctBytes = decodeBase64(ct);
   need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' {iv, ct} must be base64 of 12 and 16+ bytes");
-  return { iv: iv!, ivBytes, ct: ctBytes };
+  return { iv, ivBytes, ct: ctBytes };
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */

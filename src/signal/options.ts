@@ -144,7 +144,8 @@ function withDefaults(given: unknown, defaults: object, prefix = ''): Record<str
   const out: Record<string, unknown> = { ...given };
   for (const [key, fallback] of Object.entries(defaults)) {
     const name = prefix + key;
-    const value = (out[key] ??= fallback);
+    out[key] ??= fallback;
+    const value = out[key];
     const min = MIN[key] ?? 0;
     if (Array.isArray(fallback)) {
       check(isStringArray(value), name, ROOMS);
@@ -172,7 +173,8 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   check(typeof o.url === 'string' && o.url, 'url', WS_URL);
   check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
   checkToken(o.token);
-  const logger = (o.logger ??= console) as unknown as Record<string, unknown>;
+  o.logger ??= console;
+  const logger = o.logger as unknown as Record<string, unknown>;
   const methods = ['debug', 'info', 'warn', 'error'];
   check(
     methods.every((m) => typeof logger[m] === 'function'),

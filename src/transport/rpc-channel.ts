@@ -134,11 +134,12 @@ export class RpcChannel {
 
   /** Feeds one received text frame to the channel; never throws. */
   receive(frame: string): void {
-    let messages;
+    let messages: ReturnType<typeof parseFrame>;
     try {
       messages = parseFrame(frame);
     } catch (error) {
-      return this.#on.error(error as ProtocolError);
+      this.#on.error(error as ProtocolError);
+      return;
     }
     for (const message of messages) {
       if (!('id' in message)) {

@@ -92,11 +92,12 @@ export class WebSocketTransport implements Transport {
       // Errors are always followed by a close event, which carries the details.
       socket.onerror = ignore;
       socket.onmessage = ({ data }) => {
-        let frame;
+        let frame: string;
         try {
           frame = textFrame(data, maxFrameSize);
         } catch (error) {
-          return this.#on.error(error as ProtocolError);
+          this.#on.error(error as ProtocolError);
+          return;
         }
         this.#on.message(frame);
       };

@@ -22,6 +22,7 @@ type Entry = readonly [fn: (...args: never[]) => void, context: unknown, once: b
  * class Clock extends EventEmitter<{ tick: (event: { at: number }) => void }> {}
  * new Clock().on('tick', ({ at }) => console.log(at));
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only adds eventemitter3's method aliases
 export class EventEmitter<Events extends object> {
   readonly #events = new Map<keyof Events, readonly Entry[]>();
 

@@ -16,7 +16,16 @@ const SECRET_TEXT = 'the relay must never read this';
 
 /** Every frame the server received, to show the relay only ever saw ciphertext. */
 const relayed: string[] = [];
-const suite = useBrowserSuite({ server: { hooks: { incoming: (frame: string) => (relayed.push(frame), frame) } } });
+const suite = useBrowserSuite({
+  server: {
+    hooks: {
+      incoming: (frame: string) => {
+        relayed.push(frame);
+        return frame;
+      },
+    },
+  },
+});
 
 function page(): Promise<TestPage> {
   return suite.open(`${suite.assets.origin}/`, { record: true });

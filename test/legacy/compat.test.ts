@@ -283,7 +283,10 @@ describe('legacy WSSClient surface', () => {
   it('a second connect() replaces the first, in progress or not, and closes its socket', async () => {
     let heard!: () => void;
     const handshakeSent = new Promise<void>((resolve) => (heard = resolve));
-    const { legacy, sockets } = client((request) => (heard(), acceptAll(request)));
+    const { legacy, sockets } = client((request) => {
+      heard();
+      return acceptAll(request);
+    });
     // Both before any socket exists.
     const early = legacy.connect();
     const first = legacy.connect();
@@ -344,7 +347,10 @@ describe('legacy WSSClient destroy()', () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
     let heard!: () => void;
     const handshakeSent = new Promise<void>((resolve) => (heard = resolve));
-    const silent: Script = () => (heard(), null);
+    const silent: Script = () => {
+      heard();
+      return null;
+    };
     const { legacy, sockets } = client(silent, 'ws://wss.test:8090', { requestTimeout: 5000 });
     const failed = expect(legacy.connect()).rejects.toBeInstanceOf(TimeoutError);
     await handshakeSent;
@@ -360,7 +366,10 @@ describe('legacy WSSClient destroy()', () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
     let heard!: () => void;
     const handshakeSent = new Promise<void>((resolve) => (heard = resolve));
-    const { legacy, sockets } = client(() => (heard(), null));
+    const { legacy, sockets } = client(() => {
+      heard();
+      return null;
+    });
     const failed = expect(legacy.connect()).rejects.toThrow();
     await handshakeSent;
     await legacy.destroy();

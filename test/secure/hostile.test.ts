@@ -54,8 +54,14 @@ function settle(
     const check = (): void => {
       if (messages.length + errors.length >= count) resolve();
     };
-    session.on('message', (m) => (messages.push(m.data), check()));
-    session.on('decrypt_error', (e) => (errors.push(e), check()));
+    session.on('message', (m) => {
+      messages.push(m.data);
+      check();
+    });
+    session.on('decrypt_error', (e) => {
+      errors.push(e);
+      check();
+    });
   });
   return { messages, errors, done };
 }
@@ -179,7 +185,7 @@ describe('a hostile relay', () => {
       const [a, b, c] = await h.group(3);
       const pb = b.privateId as string;
       const kidOf = (s: SecureSession): string =>
-        (a.peers.get(s.privateId as string)?.options.e2e as { pk: string }).pk.slice(0, 16);
+        (a.peers.get(s.privateId as string)?.options.e2e as { pk: string } | undefined)?.pk.slice(0, 16) ?? '';
       const kids = { b: kidOf(b), c: kidOf(c) };
       attack = (frame, raw, target) =>
         isMessageTo(frame, target, pb)
@@ -273,10 +279,10 @@ describe('a hostile relay', () => {
 
   it("a peer announced with this session's key or another peer's is never used", async () => {
     const [a, b, pa, pb] = await pair();
-    const own = (b.peers.get(pa)?.options.e2e as { pk: string }).pk;
+    const own = (b.peers.get(pa)?.options.e2e as { pk: string } | undefined)?.pk as string;
     const keys = collect(b, 'peerkey');
     const both = new Promise<void>((resolve) => b.on('peerkey', () => keys.length === 2 && resolve()));
-    const bOwn = (a.peers.get(pb)?.options.e2e as { pk: string }).pk;
+    const bOwn = (a.peers.get(pb)?.options.e2e as { pk: string } | undefined)?.pk as string;
     h.server.sendRaw(pb, pushFrame({ type: 'session', connect: 'copy-of-a', options: { e2e: { v: 2, pk: own } } }));
     h.server.sendRaw(pb, pushFrame({ type: 'session', connect: 'mirror', options: { e2e: { v: 2, pk: bOwn } } }));
     await both;

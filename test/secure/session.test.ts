@@ -24,7 +24,10 @@ const endMarker = (e: SecureMessageEvent): boolean => (e.data as { end?: boolean
 describe('SecureSession through the reference server', () => {
   it('four peers: direct, multi-recipient direct and broadcast with exclusions; the relay never sees plaintext', async () => {
     const frames: string[] = [];
-    const record = (frame: string): string => (frames.push(frame), frame);
+    const record = (frame: string): string => {
+      frames.push(frame);
+      return frame;
+    };
     await h.start({ hooks: { incoming: record, outgoing: record } });
     const [a, b, c, d] = await h.group(4);
     const [pa, pb, pc, pd] = [a, b, c, d].map((s) => s.privateId as string);
@@ -61,7 +64,14 @@ describe('SecureSession through the reference server', () => {
 
   it('a burst to the same recipients is coalesced into few envelopes; each message is its own event, in order', async () => {
     let sendFrames = 0;
-    await h.start({ hooks: { incoming: (f) => (f.includes('"WSS_Send"') && sendFrames++, f) } });
+    await h.start({
+      hooks: {
+        incoming: (f) => {
+          if (f.includes('"WSS_Send"')) sendFrames++;
+          return f;
+        },
+      },
+    });
     const [a, b, c] = await h.group(3);
     const [pb, pc] = [b.privateId as string, c.privateId as string];
     const atB = collect(b, 'message');
@@ -457,7 +467,14 @@ describe('SecureSession through the reference server', () => {
 describe('plaintext sessions (encryption: false)', () => {
   it('same API and reconnect, plain messages, server broadcast with exclusions', async () => {
     const frames: string[] = [];
-    const server = await h.start({ hooks: { incoming: (f) => (frames.push(f), f) } });
+    const server = await h.start({
+      hooks: {
+        incoming: (f) => {
+          frames.push(f);
+          return f;
+        },
+      },
+    });
     const [a, b, c] = await h.group(3, { encryption: false });
     const [pb, pc] = [b.privateId as string, c.privateId as string];
     expect(a.fingerprint(pb)).toBeNull();

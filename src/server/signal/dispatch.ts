@@ -23,7 +23,7 @@ import type { SignalContext, SignalHandler } from './api.js';
 import { verifyBearer } from './auth.js';
 import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
 import type { SignalConnection } from './connection.js';
-import { parseAuthenticate, serverHandshake } from './handshake.js';
+import { type AuthenticateRequest, parseAuthenticate, type ServerKeys, serverHandshake } from './handshake.js';
 import type { ResolvedSignalOptions } from './options.js';
 import type { RoomRegistry } from './rooms.js';
 
@@ -104,7 +104,7 @@ async function handleFrame(state: SignalState, conn: SignalConnection, frame: Si
 }
 
 async function authenticate(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
-  let request;
+  let request: AuthenticateRequest;
   try {
     request = parseAuthenticate(data);
   } catch (err) {
@@ -116,7 +116,7 @@ async function authenticate(state: SignalState, conn: SignalConnection, data: un
     state.logger.debug(`signal: ${conn.label} refused: ${claims.message}`);
     return conn.refuse(code, claims.message, SIGNAL_CLOSE.policy);
   }
-  let keys;
+  let keys: ServerKeys;
   try {
     keys = await serverHandshake(request.clientPublicKey, state.options);
   } catch (err) {
@@ -145,7 +145,8 @@ function rooms(state: SignalState, conn: SignalConnection, event: 'join' | 'leav
   try {
     names = parseRooms(event, data);
   } catch (err) {
-    return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+    conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
+    return;
   }
   if (event === 'leave') {
     for (const room of names) state.rooms.leave(conn, room);
@@ -153,20 +154,22 @@ function rooms(state: SignalState, conn: SignalConnection, event: 'join' | 'leav
   }
   const added = new Set(names.filter((room) => !conn.rooms.has(room)));
   if (conn.rooms.size + added.size > state.options.maxRoomsPerClient) {
-    return conn.sendError(
+    conn.sendError(
       SIGNAL_ERRORS.tooManyRooms,
       `joining would put this client in more than ${state.options.maxRoomsPerClient} rooms; nothing was joined`,
     );
+    return;
   }
   for (const room of added) state.rooms.join(conn, room);
 }
 
 function plaintext(state: SignalState, conn: SignalConnection, frame: SignalFrame): void {
-  if (frame.event === 'echo' && state.options.allowPlaintextEcho) return conn.sendPlain('echo', frame.data);
-  conn.sendError(
-    SIGNAL_ERRORS.encryptionRequired,
-    `plaintext application event '${frame.event}' refused; application events must be encrypted`,
-  );
+  if (frame.event === 'echo' && state.options.allowPlaintextEcho) conn.sendPlain('echo', frame.data);
+  else
+    conn.sendError(
+      SIGNAL_ERRORS.encryptionRequired,
+      `plaintext application event '${frame.event}' refused; application events must be encrypted`,
+    );
 }
 
 /** An `encrypted` frame that arrived before the session existed when it was parsed. */

@@ -77,11 +77,11 @@ export function readSendTarget(params: Record<string, unknown>): Checked<SendTar
 
 /** A usable private ID: 1..128 characters, no control characters. */
 export function isValidPrivateId(value: unknown): value is string {
-  // eslint-disable-next-line no-control-regex
   return (
     typeof value === 'string' &&
     value.length > 0 &&
     value.length <= MAX_PRIVATE_ID_LENGTH &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
     !/[\u0000-\u001f\u007f]/.test(value)
   );
 }
