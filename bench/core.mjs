@@ -4,7 +4,8 @@
 // relay does; both clients share this one. Run alone with `node bench/core.mjs`.
 import { WebSocket } from 'ws';
 import { WSSClient } from '../dist/esm/node/index.js';
-import { figure, median, perSecond, ratio, spawnServer, timed } from './util.mjs';
+import { alternate, median, perRound, result } from './measure.mjs';
+import { figure, perSecond, spawnServer, timed } from './util.mjs';
 
 const MESSAGES = 10_000;
 const WINDOW = 500;
@@ -109,31 +110,42 @@ async function settleCost(server, inFlight, rounds) {
   return ms / (inFlight * rounds);
 }
 
-/** Runs the core benchmarks and returns their verdicts. */
+/** Runs the core benchmarks and returns their figures. */
 export async function benchCore() {
   console.log('\nCore: WSSClient through the reference server (its own process, loopback)');
   const server = await spawnServer();
   try {
-    await rawThroughput(server); // warm-up of server and JIT
-    await clientThroughput(server);
-    // Alternate the two and keep medians: one slow run on a shared box should not decide.
-    const raws = [];
-    const clients = [];
-    for (let i = 0; i < 3; i++) {
-      raws.push(await rawThroughput(server));
-      clients.push(await clientThroughput(server));
-    }
-    const rawMs = median(raws);
-    const clientMs = median(clients);
-    figure(`(a) raw ws, pre-serialised frames, ${MESSAGES} direct msgs`, perSecond(MESSAGES, rawMs), 'msg/s');
-    figure(`(b) WSSClient.send, ${MESSAGES} direct msgs`, perSecond(MESSAGES, clientMs), 'msg/s');
-    const verdicts = [ratio('throughput b/a', rawMs / clientMs, 0.9)];
-    const small = await settleCost(server, 10, 1000);
-    const large = await settleCost(server, 10_000, 2);
-    figure('getPrivateId settle cost, 10 in flight', (small * 1000).toFixed(1), 'µs/request');
-    figure('getPrivateId settle cost, 10,000 in flight', (large * 1000).toFixed(1), 'µs/request');
-    verdicts.push(ratio('per-request cost 10,000 / 10 in flight', large / small, 1.5, false));
-    return verdicts;
+    const runs = await alternate({ raw: () => rawThroughput(server), client: () => clientThroughput(server) });
+    figure(
+      `(a) raw ws, pre-serialised frames, ${MESSAGES} direct msgs`,
+      perSecond(MESSAGES, median(runs.raw)),
+      'msg/s',
+    );
+    figure(`(b) WSSClient.send, ${MESSAGES} direct msgs`, perSecond(MESSAGES, median(runs.client)), 'msg/s');
+    const figures = [
+      result({
+        id: 'P1-direct',
+        label: 'WSSClient / raw ws direct throughput',
+        samples: perRound(runs.raw, runs.client),
+        goal: 0.9,
+      }),
+    ];
+    const costs = await alternate({
+      small: () => settleCost(server, 10, 1000),
+      large: () => settleCost(server, 10_000, 2),
+    });
+    figure('getPrivateId settle cost, 10 in flight', (median(costs.small) * 1000).toFixed(1), 'µs/request');
+    figure('getPrivateId settle cost, 10,000 in flight', (median(costs.large) * 1000).toFixed(1), 'µs/request');
+    figures.push(
+      result({
+        id: 'P2-inflight',
+        label: 'per-request cost, 10,000 / 10 in flight',
+        samples: perRound(costs.large, costs.small),
+        goal: 1.5,
+        higherIsBetter: false,
+      }),
+    );
+    return figures;
   } finally {
     await server.close();
   }

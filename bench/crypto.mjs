@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { alternate, median, perRound, result } from './measure.mjs';
+import { figure } from './util.mjs';
 
 /** Baseline: the original per-byte loop encoder. */
 function baselineArrayBufferToBase64(buffer) {
@@ -56,53 +58,64 @@ async function loadBrowserFallback() {
   }
 }
 
-function benchModule(mod, input, text, _size) {
-  const { arrayBufferToBase64, base64ToArrayBuffer, base64Implementation } = mod;
+/** Checks that a module's codec gives the baseline's output before it is timed. */
+function checkModule({ arrayBufferToBase64, base64ToArrayBuffer, base64Implementation }, input, text) {
   if (arrayBufferToBase64(input) !== text)
     throw new Error(`${base64Implementation}: encode output differs from the baseline`);
   if (Buffer.compare(Buffer.from(base64ToArrayBuffer(text)), Buffer.from(input)) !== 0) {
     throw new Error(`${base64Implementation}: decode output differs from the input`);
   }
-  return {
-    implementation: base64Implementation,
-    encodeMs: measure(() => arrayBufferToBase64(input)),
-    decodeMs: measure(() => base64ToArrayBuffer(text)),
-  };
 }
 
 /**
- * Measures base64 encode/decode of `size` random bytes: ours vs the baseline loop.
- * Prints a small table unless `quiet`, and returns the figures.
+ * Base64 of `size` random bytes: the per-byte loop + btoa/atob the seed used
+ * against the portable codec (the one a browser without `Uint8Array.fromBase64`
+ * runs) and Node's. Each sample is the mean time of one call; ratio = baseline / ours.
+ * @returns the figures P5-base64-encode and P5-base64-decode.
  */
-export async function benchCrypto({ size = 1 << 20, quiet = false } = {}) {
+export async function benchCrypto({ size = 1 << 20 } = {}) {
   const node = await loadCrypto('../dist/esm/node/crypto.js');
-  const browser = await loadBrowserFallback();
+  const portable = await loadBrowserFallback();
   const input = new Uint8Array(randomBytes(size)).buffer;
   const text = baselineArrayBufferToBase64(input);
-
-  const baseline = {
-    encodeMs: measure(() => baselineArrayBufferToBase64(input), { minIterations: 5 }),
-    decodeMs: measure(() => baselineBase64ToArrayBuffer(text), { minIterations: 5 }),
-  };
-  const row = (oursMs, baselineMs) => ({
-    oursMs: Number(oursMs.toFixed(3)),
-    baselineMs: Number(baselineMs.toFixed(3)),
-    ratio: Number((baselineMs / oursMs).toFixed(1)),
-    oursMBps: Number((size / 1e6 / (oursMs / 1000)).toFixed(0)),
-  });
-  const rows = {};
-  for (const run of [benchModule(node, input, text, size), benchModule(browser, input, text, size)]) {
-    rows[`encode (${run.implementation})`] = row(run.encodeMs, baseline.encodeMs);
-    rows[`decode (${run.implementation})`] = row(run.decodeMs, baseline.decodeMs);
-  }
-  const result = { sizeBytes: size, rows };
-  if (!quiet) {
-    console.log(
-      `base64 of ${(size / 1048576).toFixed(2)} MiB: ours vs baseline (per-byte loop + btoa/atob); ratio = baseline / ours`,
-    );
-    console.table(rows);
-  }
-  return result;
+  checkModule(node, input, text);
+  checkModule(portable, input, text);
+  console.log(`\nCrypto: base64 of ${(size / 1048576).toFixed(2)} MiB, ours vs the per-byte loop + btoa/atob`);
+  const runs = await alternate(
+    {
+      loopEncode: () => measure(() => baselineArrayBufferToBase64(input), { minIterations: 5 }),
+      portableEncode: () => measure(() => portable.arrayBufferToBase64(input)),
+      nodeEncode: () => measure(() => node.arrayBufferToBase64(input)),
+      loopDecode: () => measure(() => baselineBase64ToArrayBuffer(text), { minIterations: 5 }),
+      portableDecode: () => measure(() => portable.base64ToArrayBuffer(text)),
+      nodeDecode: () => measure(() => node.base64ToArrayBuffer(text)),
+    },
+    { warmup: false },
+  );
+  const mbps = (ms) => `${(size / 1e6 / (median(ms) / 1000)).toFixed(0)} MB/s`;
+  for (const [name, samples] of Object.entries(runs)) figure(name, mbps(samples));
+  figure(
+    `node codec (${node.base64Implementation}) encode / loop`,
+    `${median(perRound(runs.loopEncode, runs.nodeEncode)).toFixed(1)}x`,
+  );
+  figure(
+    `node codec (${node.base64Implementation}) decode / loop`,
+    `${median(perRound(runs.loopDecode, runs.nodeDecode)).toFixed(1)}x`,
+  );
+  return [
+    result({
+      id: 'P5-base64-encode',
+      label: `base64 encode, portable codec (${portable.base64Implementation}) / per-byte loop`,
+      samples: perRound(runs.loopEncode, runs.portableEncode),
+      goal: 5,
+    }),
+    result({
+      id: 'P5-base64-decode',
+      label: `base64 decode, portable codec (${portable.base64Implementation}) / atob + per-byte loop`,
+      samples: perRound(runs.loopDecode, runs.portableDecode),
+      goal: 1,
+    }),
+  ];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

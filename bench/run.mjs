@@ -1,24 +1,33 @@
-// `npm run bench`: every benchmark from one run, then a summary of the ratios.
-// Figures, not pass/fail tests: shared machines are noisy, so read the ratios.
+// `npm run bench`: every benchmark from one run, a summary of its figures, and
+// bench/results.json ([{ id, label, value, min, max, goal, higherIsBetter, met }]).
+// Figures, not pass/fail tests: shared machines are noisy, so read the medians with their ranges.
+// `npm run bench -- --only core,server` runs some of the modules (results.json then holds only theirs).
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
+import { describe } from './measure.mjs';
 import { benchSecure } from './secure.mjs';
 import { benchSignal } from './signal.mjs';
 
-/** The base64 rows as verdicts against the ≥ 5× target (fallback rows included, for honesty). */
-async function cryptoVerdicts() {
-  console.log('\nCrypto: base64');
-  const { rows } = await benchCrypto();
-  return Object.entries(rows).map(([label, row]) => ({
-    label: `base64 ${label} vs per-byte loop`,
-    value: row.ratio,
-    target: 5,
-    ok: row.ratio >= 5,
-  }));
-}
+/** Module name → the function that runs it and returns its figures (see measure.mjs `result`). */
+const MODULES = {
+  core: benchCore,
+  crypto: benchCrypto,
+  signal: benchSignal,
+  secure: benchSecure,
+};
 
-const verdicts = [];
-for (const run of [benchCore, cryptoVerdicts, benchSignal, benchSecure]) verdicts.push(...(await run()));
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only?.split(',') ?? Object.keys(MODULES);
+const unknown = only.filter((name) => !(name in MODULES));
+if (unknown.length)
+  throw new Error(`--only: no module ${unknown.join(', ')}; modules: ${Object.keys(MODULES).join(', ')}`);
+
+const figures = [];
+for (const name of only) figures.push(...(await MODULES[name]()));
 console.log('\nSummary');
-for (const v of verdicts)
-  console.log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.label}: ${v.value.toFixed(2)}x (target ${v.target})`);
+for (const figure of figures) console.log(`  ${describe(figure)}`);
+const file = new URL('./results.json', import.meta.url);
+writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+console.log(`\n${figures.length} figures written to bench/results.json`);

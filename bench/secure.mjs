@@ -8,7 +8,8 @@
 // encryption and decryption is counted. Run alone with `node bench/secure.mjs`
 // after a build (`npx tsc -p tsconfig.json && npx rollup -c --silent`).
 import { SecureSession } from '../dist/esm/node/secure.js';
-import { figure, median, perSecond, ratio, spawnServer, timed } from './util.mjs';
+import { alternate, median, perRound, result } from './measure.mjs';
+import { figure, perSecond, spawnServer, timed } from './util.mjs';
 
 const DIRECT_MESSAGES = 5_000;
 const WINDOW = 250;
@@ -79,67 +80,64 @@ async function broadcastThroughput(url, encryption) {
   return ms;
 }
 
-/** Alternates the two variants and keeps medians, so one slow run on a shared box does not decide. */
-async function compare(run, rounds) {
-  await run(true);
-  await run(false);
-  const encrypted = [];
-  const plain = [];
-  for (let i = 0; i < rounds; i++) {
-    encrypted.push(await run(true));
-    plain.push(await run(false));
-  }
-  return { encryptedMs: median(encrypted), plainMs: median(plain) };
-}
+const variants = (run) => ({ encrypted: () => run(true), plain: () => run(false) });
 
-/** Runs the SecureSession benchmarks and returns their verdicts. */
+/** Runs the SecureSession benchmarks and returns their figures. */
 export async function benchSecure() {
   console.log('\nSecure: SecureSession through the reference server (its own process, loopback)');
   const server = await spawnServer();
   try {
-    const direct = await compare((enc) => directThroughput(server.url, enc), 3);
+    const direct = await alternate(variants((enc) => directThroughput(server.url, enc)));
     figure(
-      `(a) plaintext SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`,
-      perSecond(DIRECT_MESSAGES, direct.plainMs),
+      `(a) plaintext SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs, ${WINDOW} in flight`,
+      perSecond(DIRECT_MESSAGES, median(direct.plain)),
       'msg/s',
     );
     figure(
-      `(b) encrypted SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs`,
-      perSecond(DIRECT_MESSAGES, direct.encryptedMs),
+      `(b) encrypted SecureSession, ${DIRECT_MESSAGES} direct 1 KiB msgs, ${WINDOW} in flight`,
+      perSecond(DIRECT_MESSAGES, median(direct.encrypted)),
       'msg/s',
     );
-    const verdicts = [ratio('direct throughput encrypted / plaintext (b/a)', direct.plainMs / direct.encryptedMs, 0.6)];
-    const single = await compare((enc) => directThroughput(server.url, enc, 1, SEQUENTIAL_MESSAGES), 3);
+    const single = await alternate(variants((enc) => directThroughput(server.url, enc, 1, SEQUENTIAL_MESSAGES)));
     figure(
       `(a1) plaintext, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`,
-      perSecond(SEQUENTIAL_MESSAGES, single.plainMs),
+      perSecond(SEQUENTIAL_MESSAGES, median(single.plain)),
       'msg/s',
     );
     figure(
       `(b1) encrypted, ${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`,
-      perSecond(SEQUENTIAL_MESSAGES, single.encryptedMs),
+      perSecond(SEQUENTIAL_MESSAGES, median(single.encrypted)),
       'msg/s',
     );
-    figure('one-at-a-time encrypted / plaintext (b1/a1)', `${(single.plainMs / single.encryptedMs).toFixed(2)}x`);
-
-    const fanout = await compare((enc) => broadcastThroughput(server.url, enc), 1);
+    const fanout = await alternate(variants((enc) => broadcastThroughput(server.url, enc)));
     figure(
       `(c) plaintext broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`,
-      perSecond(BROADCASTS, fanout.plainMs),
+      perSecond(BROADCASTS, median(fanout.plain)),
       'broadcasts/s',
     );
     figure(
       `(d) encrypted broadcast to ${PEERS} peers, ${BROADCASTS} x 1 KiB`,
-      perSecond(BROADCASTS, fanout.encryptedMs),
+      perSecond(BROADCASTS, median(fanout.encrypted)),
       'broadcasts/s',
     );
     figure(
-      '    (messages delivered per second over all receivers, d)',
-      perSecond(BROADCASTS * PEERS, fanout.encryptedMs),
-      '/s',
+      'broadcast throughput encrypted / plaintext (d/c), median',
+      `${median(perRound(fanout.plain, fanout.encrypted)).toFixed(2)}x`,
     );
-    figure('broadcast throughput encrypted / plaintext (d/c)', `${(fanout.plainMs / fanout.encryptedMs).toFixed(2)}x`);
-    return verdicts;
+    return [
+      result({
+        id: 'P3-secure-window',
+        label: `SecureSession encrypted / plaintext direct throughput, ${WINDOW} in flight`,
+        samples: perRound(direct.plain, direct.encrypted),
+        goal: 0.8,
+      }),
+      result({
+        id: 'P3-secure-single',
+        label: 'SecureSession encrypted / plaintext direct throughput, one at a time',
+        samples: perRound(single.plain, single.encrypted),
+        goal: 0.5,
+      }),
+    ];
   } finally {
     await server.close();
   }

@@ -13,14 +13,14 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { generateECDHKeyPair } from '../dist/esm/node/crypto.js';
 import { EncryptedWebSocketClient } from '../dist/esm/node/signal.js';
-import { figure, median, perSecond, spawnServer, timed } from './util.mjs';
+import { alternate, median, perRound, result } from './measure.mjs';
+import { figure, perSecond, spawnServer, timed } from './util.mjs';
 
 const SECRET = 'benchmark-secret-at-least-32-bytes-long';
 const ECDH_INFO = 'wss-sessions-bench';
 const SEQUENTIAL = 1000;
 const PIPELINED = 10_000;
 const WINDOW = 200;
-const RUNS = 3;
 const PAYLOAD = { text: 'hello, this is a short chat message', n: 0 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -119,32 +119,34 @@ export async function benchSignal() {
   try {
     const plain = await rawEchoer(url);
     const secure = await encryptedEchoer(url);
-    await sequential(plain, 200); // warm-up
-    await sequential(secure, 200);
-    const results = { plainSeq: [], secureSeq: [], plainPipe: [], securePipe: [] };
-    for (let run = 0; run < RUNS; run++) {
-      results.plainSeq.push(await sequential(plain, SEQUENTIAL));
-      results.secureSeq.push(await sequential(secure, SEQUENTIAL));
-      results.plainPipe.push(await pipelined(plain, PIPELINED));
-      results.securePipe.push(await pipelined(secure, PIPELINED));
-    }
+    const seq = await alternate({
+      plain: () => sequential(plain, SEQUENTIAL),
+      secure: () => sequential(secure, SEQUENTIAL),
+    });
+    const pipe = await alternate({
+      plain: () => pipelined(plain, PIPELINED),
+      secure: () => pipelined(secure, PIPELINED),
+    });
     plain.close();
     secure.close();
-    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-    figure(`plaintext round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, m.plainSeq));
-    figure(`encrypted round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, m.secureSeq));
-    figure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.plainPipe));
-    figure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, m.securePipe));
-    figure(
-      'sequential latency, plaintext / encrypted',
-      `${((m.plainSeq / SEQUENTIAL) * 1000).toFixed(0)} / ${((m.secureSeq / SEQUENTIAL) * 1000).toFixed(0)}`,
-      'µs',
-    );
-    // No target is set for these: each encrypted round trip pays four WebCrypto
-    // AES-GCM operations (each a thread-pool job in Node) that the plaintext echo does not.
-    figure('signal encrypted / plaintext echo rate, sequential', `${(m.plainSeq / m.secureSeq).toFixed(2)}x`);
-    figure('signal encrypted / plaintext echo rate, pipelined', `${(m.plainPipe / m.securePipe).toFixed(2)}x`);
-    return [];
+    figure(`plaintext round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, median(seq.plain)));
+    figure(`encrypted round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, median(seq.secure)));
+    figure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, median(pipe.plain)));
+    figure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, median(pipe.secure)));
+    return [
+      result({
+        id: 'P4-signal-seq',
+        label: 'Signal encrypted / plaintext echo rate, sequential',
+        samples: perRound(seq.plain, seq.secure),
+        goal: 0.3,
+      }),
+      result({
+        id: 'P4-signal-pipelined',
+        label: `Signal encrypted / plaintext echo rate, ${WINDOW} in flight`,
+        samples: perRound(pipe.plain, pipe.secure),
+        goal: 0.5,
+      }),
+    ];
   } finally {
     await server.close();
   }

@@ -13,16 +13,6 @@ export function figure(label, value, unit = '') {
   console.log(`  ${label.padEnd(58)} ${value}${unit ? ` ${unit}` : ''}`);
 }
 
-/** Prints a ratio with its target and whether it is met; returns the verdict for the summary. */
-export function ratio(label, value, target, higherIsBetter = true) {
-  const ok = higherIsBetter ? value >= target : value <= target;
-  figure(label, `${value.toFixed(2)}x`, `(target ${higherIsBetter ? '>=' : '<='} ${target}: ${ok ? 'met' : 'MISSED'})`);
-  return { label, value, target, ok };
-}
-
-/** The median of some numbers. */
-export const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
-
 /** Formats a rate. */
 export const perSecond = (count, ms) => Math.round((count / ms) * 1000).toLocaleString('en-US');
 
