@@ -23,7 +23,8 @@ export type WssErrorCode =
   | 'ERR_KEY_FORMAT'
   | 'ERR_REPLAY'
   | 'ERR_AUTHENTICATION'
-  | 'ERR_QUEUE_FULL';
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_CLUSTER_UNAVAILABLE';
 
 /** Options shared by every error constructor. */
 export interface WssErrorOptions {
@@ -188,6 +189,16 @@ export class AuthenticationError extends WssError {
 export class QueueFullError extends WssError {
   readonly code = 'ERR_QUEUE_FULL';
   override readonly name = 'QueueFullError';
+}
+
+/**
+ * A server node cannot reach the rest of its cluster (its link to Redis is
+ * down): whatever needed another node was not done. The server answers such a
+ * request with the JSON-RPC error -32005.
+ */
+export class ClusterUnavailableError extends WssError {
+  readonly code = 'ERR_CLUSTER_UNAVAILABLE';
+  override readonly name = 'ClusterUnavailableError';
 }
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
