@@ -68,8 +68,12 @@ const browserPlugins = () => [
   terser({ ecma: 2020 }),
 ];
 
-/** Maps name their sources relative to the map (../../src/…); the sources ship, so no copy goes inside. */
-const maps = { sourcemap: true, sourcemapExcludeSources: true };
+/**
+ * Maps name their sources relative to the map (../../src/…). Ours ship, and tsc's maps carry no
+ * copy of them, so none goes inside; code bundled from a dependency (browser builds) keeps its
+ * text in the map, since the dependency's files are not in the package.
+ */
+const maps = { sourcemap: true };
 
 export default [
   // ESM: the portable entries (what bundlers for browsers get), their Node versions under node/, the server and the CLI.
