@@ -32,7 +32,10 @@ const declarations = existing(
   ),
 );
 
-const isExternal = (id) => id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0|eventemitter3)(\/|$)/.test(id);
+/** What npm installs beside the package stays outside the ESM and CommonJS bundles (browser bundles inline it). */
+const { dependencies = {}, peerDependencies = {} } = JSON.parse(readFileSync('package.json', 'utf8'));
+const installed = Object.keys({ ...dependencies, ...peerDependencies });
+const isExternal = (id) => id.startsWith('node:') || installed.some((name) => id === name || id.startsWith(`${name}/`));
 
 /**
  * Hands rollup the source map tsc wrote next to each module, so the bundles' maps lead back to
