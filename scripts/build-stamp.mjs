@@ -7,11 +7,11 @@
 //   node scripts/build-stamp.mjs check    exits 0 when dist/ is up to date, 1 when not
 //
 // The stamp (build/stamp.json, never published) holds a SHA-256 of every build input's path and
-// content (src/, legacy-compat/, the compiler and bundler configuration, package.json and the
-// lock file, which pins the toolchain and what the browser bundles inline) and one of every file
-// under dist/. dist/ is up to date when both hashes match: contents, not modification times, so
-// a checkout, a branch switch or a touched file cannot fool it, and neither can a dist/ file
-// edited or deleted by hand.
+// content (src/, legacy-compat/, the compiler and bundler configuration, package.json, the lock
+// file and npm's record of what it installed: the toolchain, and what the browser bundles inline)
+// and one of every file under dist/. dist/ is up to date when both hashes match: contents, not
+// modification times, so a checkout, a branch switch or a touched file cannot fool it, and
+// neither can a dist/ file edited or deleted by hand.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,8 @@ const INPUT_DIRS = ['src', 'legacy-compat'];
 const INPUT_FILES = [
   'package.json',
   'package-lock.json',
+  // What npm actually installed (the toolchain, and what browser bundles inline), which can differ from the lock.
+  'node_modules/.package-lock.json',
   'tsconfig.json',
   'rollup.config.mjs',
   'scripts/declarations.mjs',
@@ -80,7 +82,7 @@ export function ensureBuilt({ quiet = false } = {}) {
     if (!quiet) console.error('dist/ is up to date with the sources; not rebuilding.');
     return;
   }
-  console.error(`Building dist/ (tsc, then rollup; 10-30 s) because ${reason}…`);
+  console.error(`Building dist/ because ${reason} (tsc, then rollup: 15-60 s)…`);
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
