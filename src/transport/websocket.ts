@@ -2,26 +2,10 @@ import { AbortError, ConnectionClosedError, UnsupportedEnvironmentError, type Pr
 import { textFrame } from '../protocol/validate.js';
 import { platform } from '../util/platform.js';
 import type { Transport, TransportEvents } from './transport.js';
+import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 
-/**
- * Method-style signature so that DOM, `ws` and `mock-socket` handler types,
- * which each name their own event classes, all fit.
- */
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
-
-/** The part of the WebSocket API the library uses: the browser's, `ws`'s and mock-socket's all fit. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<{ data: unknown }> | null;
-  onclose: Handler<{ code: number; reason: string }> | null;
-  onerror: Handler<unknown> | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** A WebSocket constructor: `globalThis.WebSocket`, `ws`'s `WebSocket`, or a test double. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+// Also named here, where the Signal client and the Node setup import them from.
+export type { WebSocketConstructor, WebSocketLike };
 
 /**
  * The injected constructor, else the platform's, else the one the platform
