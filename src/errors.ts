@@ -44,73 +44,68 @@ export abstract class WssError extends Error {
   }
 }
 
-/** The server answered a request with a JSON-RPC error object. */
-export class RpcError extends WssError {
-  readonly code = 'ERR_RPC';
-  override readonly name = 'RpcError';
-  /** The JSON-RPC error code the server sent (for example `-32001`). */
-  declare readonly rpcCode: number;
-  /** The JSON-RPC error `data` member, if the server sent one. */
-  declare readonly data: unknown;
-  /** The method of the request that failed. */
-  declare readonly method: string;
-  /** The server's error message, unchanged. */
-  declare readonly serverMessage: string;
+/** A {@link WssError} class with its class name and its code. */
+type WssErrorClass<N extends string, C extends WssErrorCode> = new (
+  message: string,
+  options?: WssErrorOptions,
+) => WssError & { readonly code: C; readonly name: N };
 
-  constructor(method: string, rpcCode: number, serverMessage: string, data?: unknown) {
+/** The base of one error class: its `name` (written out, as minifiers rename classes) and its stable `code`. */
+function errorClass<N extends string, C extends WssErrorCode>(className: N, errorCode: C): WssErrorClass<N, C> {
+  return class extends WssError {
+    readonly code = errorCode;
+    override readonly name = className;
+  };
+}
+
+/** The server answered a request with a JSON-RPC error object. */
+export class RpcError extends errorClass('RpcError', 'ERR_RPC') {
+  constructor(
+    /** The method of the request that failed. */
+    readonly method: string,
+    /** The JSON-RPC error code the server sent (for example `-32001`). */
+    readonly rpcCode: number,
+    /** The server's error message, unchanged. */
+    readonly serverMessage: string,
+    /** The JSON-RPC error `data` member, if the server sent one. */
+    readonly data?: unknown,
+  ) {
     super(`${method} failed with server error ${rpcCode}: ${serverMessage}`);
-    this.method = method;
-    this.rpcCode = rpcCode;
-    this.serverMessage = serverMessage;
-    this.data = data;
   }
 }
 
 /** A request got no answer within its timeout. */
-export class TimeoutError extends WssError {
-  readonly code = 'ERR_TIMEOUT';
-  override readonly name = 'TimeoutError';
-  // `declare`: assigned in the constructor, so no separate field definitions are emitted.
-  /** What timed out (a method name or an operation). */
-  declare readonly operation: string;
-  /** The timeout that elapsed, in milliseconds. */
-  declare readonly timeoutMs: number;
-
-  constructor(operation: string, timeoutMs: number) {
+export class TimeoutError extends errorClass('TimeoutError', 'ERR_TIMEOUT') {
+  constructor(
+    /** What timed out (a method name or an operation). */
+    readonly operation: string,
+    /** The timeout that elapsed, in milliseconds. */
+    readonly timeoutMs: number,
+  ) {
     super(`${operation} got no answer within ${timeoutMs} ms; raise the timeout option or check the server`);
-    this.operation = operation;
-    this.timeoutMs = timeoutMs;
   }
 }
 
 /** The connection closed (or was never open) while an operation needed it. */
-export class ConnectionClosedError extends WssError {
-  readonly code = 'ERR_CONNECTION_CLOSED';
-  override readonly name = 'ConnectionClosedError';
-  /** What was cut off (a method name or an operation). */
-  declare readonly operation: string;
-  /** The WebSocket close code, when known. */
-  declare readonly closeCode?: number;
-  /** The WebSocket close reason, when known. */
-  declare readonly closeReason?: string;
-
-  constructor(operation: string, closeCode?: number, closeReason?: string, options?: WssErrorOptions) {
-    super(
-      `${operation} failed: the connection closed${closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`}; connect again and retry`,
-      options,
-    );
-    this.operation = operation;
-    this.closeCode = closeCode;
-    this.closeReason = closeReason;
+export class ConnectionClosedError extends errorClass('ConnectionClosedError', 'ERR_CONNECTION_CLOSED') {
+  constructor(
+    /** What was cut off (a method name or an operation). */
+    readonly operation: string,
+    /** The WebSocket close code, when known. */
+    readonly closeCode?: number,
+    /** The WebSocket close reason, when known. */
+    readonly closeReason?: string,
+    options?: WssErrorOptions,
+  ) {
+    const detail = closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`;
+    super(`${operation} failed: the connection closed${detail}; connect again and retry`, options);
   }
 }
 
 /** Something arrived from the network that breaks the wire protocol. */
-export class ProtocolError extends WssError {
-  readonly code = 'ERR_PROTOCOL';
-  override readonly name = 'ProtocolError';
+export class ProtocolError extends errorClass('ProtocolError', 'ERR_PROTOCOL') {
   /** The start of the offending frame (at most 200 characters), for logs. */
-  declare readonly frame: string | undefined;
+  readonly frame: string | undefined;
 
   constructor(message: string, options?: WssErrorOptions & { frame?: string }) {
     super(message, options);
@@ -119,76 +114,52 @@ export class ProtocolError extends WssError {
 }
 
 /** An operation was cancelled through its `AbortSignal`. */
-export class AbortError extends WssError {
-  readonly code = 'ERR_ABORTED';
-  override readonly name = 'AbortError';
+export class AbortError extends errorClass('AbortError', 'ERR_ABORTED') {
   constructor(operation: string, options?: WssErrorOptions) {
     super(`${operation} was aborted by its AbortSignal`, options);
   }
 }
 
 /** The caller passed a bad argument or option; the message names it. */
-export class InvalidArgumentError extends WssError {
-  readonly code = 'ERR_INVALID_ARGUMENT';
-  override readonly name = 'InvalidArgumentError';
-}
+export class InvalidArgumentError extends errorClass('InvalidArgumentError', 'ERR_INVALID_ARGUMENT') {}
 
 /** The operation needs a connected session and there is none. */
-export class NotConnectedError extends WssError {
-  readonly code = 'ERR_NOT_CONNECTED';
-  override readonly name = 'NotConnectedError';
+export class NotConnectedError extends errorClass('NotConnectedError', 'ERR_NOT_CONNECTED') {
   constructor(operation: string, state: string) {
     super(`${operation} needs a connected session, but the state is '${state}'; await connect() first`);
   }
 }
 
 /** The call does not fit the current state (for example `connect()` while already connected). */
-export class InvalidStateError extends WssError {
-  readonly code = 'ERR_INVALID_STATE';
-  override readonly name = 'InvalidStateError';
-}
+export class InvalidStateError extends errorClass('InvalidStateError', 'ERR_INVALID_STATE') {}
 
 /** The runtime lacks something the library needs (WebSocket, fetch, WebCrypto). */
-export class UnsupportedEnvironmentError extends WssError {
-  readonly code = 'ERR_UNSUPPORTED_ENVIRONMENT';
-  override readonly name = 'UnsupportedEnvironmentError';
-}
+export class UnsupportedEnvironmentError extends errorClass(
+  'UnsupportedEnvironmentError',
+  'ERR_UNSUPPORTED_ENVIRONMENT',
+) {}
 
 /**
  * Decryption or authentication of a ciphertext failed. The message is always
  * the same, whatever went wrong, so that it tells an attacker nothing.
  */
-export class DecryptError extends WssError {
-  readonly code = 'ERR_DECRYPT';
-  override readonly name = 'DecryptError';
+export class DecryptError extends errorClass('DecryptError', 'ERR_DECRYPT') {
   constructor(options?: WssErrorOptions) {
     super('decryption failed', options);
   }
 }
 
 /** A key (or IV, salt, base64 text) is not in the required format. */
-export class KeyFormatError extends WssError {
-  readonly code = 'ERR_KEY_FORMAT';
-  override readonly name = 'KeyFormatError';
-}
+export class KeyFormatError extends errorClass('KeyFormatError', 'ERR_KEY_FORMAT') {}
 
 /** A message was seen before (replayed, reflected or reordered) and was dropped. */
-export class ReplayError extends WssError {
-  readonly code = 'ERR_REPLAY';
-  override readonly name = 'ReplayError';
-}
+export class ReplayError extends errorClass('ReplayError', 'ERR_REPLAY') {}
 
 /** A peer or server failed authentication (bad signature, missing proof, bad token). */
-export class AuthenticationError extends WssError {
-  readonly code = 'ERR_AUTHENTICATION';
-  override readonly name = 'AuthenticationError';
-}
+export class AuthenticationError extends errorClass('AuthenticationError', 'ERR_AUTHENTICATION') {}
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
-export class QueueFullError extends WssError {
-  readonly code = 'ERR_QUEUE_FULL';
-  override readonly name = 'QueueFullError';
-}
+export class QueueFullError extends errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

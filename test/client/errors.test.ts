@@ -27,12 +27,39 @@ describe('the error family', () => {
     for (const [exported, Class] of classes) {
       const error = instance(Class);
       expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(errors.WssError);
+      expect(error).toBeInstanceOf(Class);
+      expect(Object.keys(error)).toEqual(expect.arrayContaining(['code', 'name']));
       expect(error.name).toBe(exported);
       expect(error.code).toMatch(/^ERR_[A-Z_]+$/);
       expect(String(error)).toMatch(new RegExp(`^${exported}: .+`));
       codes.add(error.code);
     }
     expect(codes.size).toBe(classes.length);
+  });
+
+  it('keeps the members each class carries', () => {
+    expect(new errors.RpcError('WSS_Send', -32003, 'denied', { why: 1 })).toMatchObject({
+      method: 'WSS_Send',
+      rpcCode: -32003,
+      serverMessage: 'denied',
+      data: { why: 1 },
+      message: 'WSS_Send failed with server error -32003: denied',
+    });
+    expect(new errors.TimeoutError('WSS_Send', 50)).toMatchObject({ operation: 'WSS_Send', timeoutMs: 50 });
+    expect(new errors.ConnectionClosedError('send', 1001, 'away')).toMatchObject({
+      operation: 'send',
+      closeCode: 1001,
+      closeReason: 'away',
+    });
+    const frame = 'x'.repeat(300);
+    expect(new errors.ProtocolError('bad', { frame }).frame).toBe(frame.slice(0, 200));
+    expect(new errors.NotConnectedError('send', 'connecting').message).toBe(
+      "send needs a connected session, but the state is 'connecting'; await connect() first",
+    );
+    expect(new errors.AbortError('connect').message).toBe('connect was aborted by its AbortSignal');
+    expect(new errors.KeyFormatError('bad key').cause).toBeUndefined();
+    expect('cause' in new errors.KeyFormatError('bad key')).toBe(false);
   });
 
   it('keeps the cause and says what to do', () => {
