@@ -59,7 +59,7 @@ function errorClass<N extends string, C extends WssErrorCode>(className: N, erro
 }
 
 /** The server answered a request with a JSON-RPC error object. */
-export class RpcError extends errorClass('RpcError', 'ERR_RPC') {
+export class RpcError extends /* @__PURE__ */ errorClass('RpcError', 'ERR_RPC') {
   constructor(
     /** The method of the request that failed. */
     readonly method: string,
@@ -75,7 +75,7 @@ export class RpcError extends errorClass('RpcError', 'ERR_RPC') {
 }
 
 /** A request got no answer within its timeout. */
-export class TimeoutError extends errorClass('TimeoutError', 'ERR_TIMEOUT') {
+export class TimeoutError extends /* @__PURE__ */ errorClass('TimeoutError', 'ERR_TIMEOUT') {
   constructor(
     /** What timed out (a method name or an operation). */
     readonly operation: string,
@@ -87,7 +87,10 @@ export class TimeoutError extends errorClass('TimeoutError', 'ERR_TIMEOUT') {
 }
 
 /** The connection closed (or was never open) while an operation needed it. */
-export class ConnectionClosedError extends errorClass('ConnectionClosedError', 'ERR_CONNECTION_CLOSED') {
+export class ConnectionClosedError extends /* @__PURE__ */ errorClass(
+  'ConnectionClosedError',
+  'ERR_CONNECTION_CLOSED',
+) {
   constructor(
     /** What was cut off (a method name or an operation). */
     readonly operation: string,
@@ -103,7 +106,7 @@ export class ConnectionClosedError extends errorClass('ConnectionClosedError', '
 }
 
 /** Something arrived from the network that breaks the wire protocol. */
-export class ProtocolError extends errorClass('ProtocolError', 'ERR_PROTOCOL') {
+export class ProtocolError extends /* @__PURE__ */ errorClass('ProtocolError', 'ERR_PROTOCOL') {
   /** The start of the offending frame (at most 200 characters), for logs. */
   readonly frame: string | undefined;
 
@@ -114,27 +117,27 @@ export class ProtocolError extends errorClass('ProtocolError', 'ERR_PROTOCOL') {
 }
 
 /** An operation was cancelled through its `AbortSignal`. */
-export class AbortError extends errorClass('AbortError', 'ERR_ABORTED') {
+export class AbortError extends /* @__PURE__ */ errorClass('AbortError', 'ERR_ABORTED') {
   constructor(operation: string, options?: WssErrorOptions) {
     super(`${operation} was aborted by its AbortSignal`, options);
   }
 }
 
 /** The caller passed a bad argument or option; the message names it. */
-export class InvalidArgumentError extends errorClass('InvalidArgumentError', 'ERR_INVALID_ARGUMENT') {}
+export class InvalidArgumentError extends /* @__PURE__ */ errorClass('InvalidArgumentError', 'ERR_INVALID_ARGUMENT') {}
 
 /** The operation needs a connected session and there is none. */
-export class NotConnectedError extends errorClass('NotConnectedError', 'ERR_NOT_CONNECTED') {
+export class NotConnectedError extends /* @__PURE__ */ errorClass('NotConnectedError', 'ERR_NOT_CONNECTED') {
   constructor(operation: string, state: string) {
     super(`${operation} needs a connected session, but the state is '${state}'; await connect() first`);
   }
 }
 
 /** The call does not fit the current state (for example `connect()` while already connected). */
-export class InvalidStateError extends errorClass('InvalidStateError', 'ERR_INVALID_STATE') {}
+export class InvalidStateError extends /* @__PURE__ */ errorClass('InvalidStateError', 'ERR_INVALID_STATE') {}
 
 /** The runtime lacks something the library needs (WebSocket, fetch, WebCrypto). */
-export class UnsupportedEnvironmentError extends errorClass(
+export class UnsupportedEnvironmentError extends /* @__PURE__ */ errorClass(
   'UnsupportedEnvironmentError',
   'ERR_UNSUPPORTED_ENVIRONMENT',
 ) {}
@@ -143,23 +146,23 @@ export class UnsupportedEnvironmentError extends errorClass(
  * Decryption or authentication of a ciphertext failed. The message is always
  * the same, whatever went wrong, so that it tells an attacker nothing.
  */
-export class DecryptError extends errorClass('DecryptError', 'ERR_DECRYPT') {
+export class DecryptError extends /* @__PURE__ */ errorClass('DecryptError', 'ERR_DECRYPT') {
   constructor(options?: WssErrorOptions) {
     super('decryption failed', options);
   }
 }
 
 /** A key (or IV, salt, base64 text) is not in the required format. */
-export class KeyFormatError extends errorClass('KeyFormatError', 'ERR_KEY_FORMAT') {}
+export class KeyFormatError extends /* @__PURE__ */ errorClass('KeyFormatError', 'ERR_KEY_FORMAT') {}
 
 /** A message was seen before (replayed, reflected or reordered) and was dropped. */
-export class ReplayError extends errorClass('ReplayError', 'ERR_REPLAY') {}
+export class ReplayError extends /* @__PURE__ */ errorClass('ReplayError', 'ERR_REPLAY') {}
 
 /** A peer or server failed authentication (bad signature, missing proof, bad token). */
-export class AuthenticationError extends errorClass('AuthenticationError', 'ERR_AUTHENTICATION') {}
+export class AuthenticationError extends /* @__PURE__ */ errorClass('AuthenticationError', 'ERR_AUTHENTICATION') {}
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
-export class QueueFullError extends errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
+export class QueueFullError extends /* @__PURE__ */ errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {
