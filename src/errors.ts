@@ -86,11 +86,28 @@ export class TimeoutError extends /* @__PURE__ */ errorClass('TimeoutError', 'ER
   }
 }
 
-/** The connection closed (or was never open) while an operation needed it. */
+/** What a {@link ConnectionClosedError} can be told besides the close code and reason. */
+interface ConnectionClosedOptions extends WssErrorOptions {
+  /** The HTTP status the server refused the WebSocket upgrade with. */
+  httpStatus?: number;
+  /** True when the connection never opened: the message then says to check the URL, not to retry. */
+  opening?: boolean;
+}
+
+/**
+ * The connection closed (or was never open) while an operation needed it. When
+ * it never opened, the message says why where the runtime tells: the connection
+ * was refused (then `cause.code` is `'ECONNREFUSED'`), the host was not found,
+ * or the server refused the WebSocket upgrade (`httpStatus`). Browsers tell
+ * none of this: there the close code is 1006 and the message says what to check.
+ */
 export class ConnectionClosedError extends /* @__PURE__ */ errorClass(
   'ConnectionClosedError',
   'ERR_CONNECTION_CLOSED',
 ) {
+  /** The HTTP status the server answered the WebSocket upgrade with, when it refused it (Node with `ws`; browsers do not tell). */
+  readonly httpStatus?: number;
+
   constructor(
     /** What was cut off (a method name or an operation). */
     readonly operation: string,
@@ -98,11 +115,32 @@ export class ConnectionClosedError extends /* @__PURE__ */ errorClass(
     readonly closeCode?: number,
     /** The WebSocket close reason, when known. */
     readonly closeReason?: string,
-    options?: WssErrorOptions,
+    options?: ConnectionClosedOptions,
   ) {
-    const detail = closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`;
-    super(`${operation} failed: the connection closed${detail}; connect again and retry`, options);
+    super(`${operation} failed: ${closedText(closeCode, closeReason, options)}`, options);
+    this.httpStatus = options?.httpStatus;
   }
+}
+
+/** The system error code (Node's `'ECONNREFUSED'`, ...) of `cause`, or of the error it wraps (as `fetch` does). */
+function systemCode(cause: unknown): unknown {
+  const error = cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return typeof error?.code === 'string' ? error.code : error?.cause?.code;
+}
+
+/** What happened to the connection and what to do about it. */
+function closedText(closeCode?: number, closeReason?: string, options: ConnectionClosedOptions = {}): string {
+  const { httpStatus, opening, cause } = options;
+  if (httpStatus !== undefined) {
+    return `the server answered the WebSocket upgrade with HTTP ${httpStatus}; check the path in the URL and that a WebSocket Sessions server listens there`;
+  }
+  const code = systemCode(cause);
+  if (code === 'ECONNREFUSED') return 'the connection was refused; check the URL and that the server is running';
+  if (code === 'ENOTFOUND') return 'the host name was not found; check the URL';
+  const detail = closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`;
+  if (!opening) return `the connection closed${detail}; connect again and retry`;
+  const why = typeof code === 'string' ? ` (${code})` : detail;
+  return `the connection closed before it opened${why}; check the URL and that the server is running`;
 }
 
 /** Something arrived from the network that breaks the wire protocol. */

@@ -69,4 +69,28 @@ describe('the error family', () => {
     expect(error.message).toBe('WSS_Send failed: the connection closed (code 1006, "gone"); connect again and retry');
     expect(new errors.DecryptError().message).toBe('decryption failed');
   });
+
+  it('says why a connection never opened where the cause tells, else what to check', () => {
+    const systemError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+    const opening = (options: { cause?: unknown; httpStatus?: number }) =>
+      new errors.ConnectionClosedError('opening ws://h/', 1006, '', { ...options, opening: true }).message;
+    expect(opening({ cause: systemError('ECONNREFUSED') })).toBe(
+      'opening ws://h/ failed: the connection was refused; check the URL and that the server is running',
+    );
+    // fetch wraps the system error: TypeError('fetch failed', { cause }).
+    expect(opening({ cause: new TypeError('fetch failed', { cause: systemError('ENOTFOUND') }) })).toBe(
+      'opening ws://h/ failed: the host name was not found; check the URL',
+    );
+    expect(opening({ cause: systemError('EHOSTUNREACH') })).toBe(
+      'opening ws://h/ failed: the connection closed before it opened (EHOSTUNREACH); check the URL and that the server is running',
+    );
+    expect(opening({})).toBe(
+      'opening ws://h/ failed: the connection closed before it opened (code 1006); check the URL and that the server is running',
+    );
+    const refused = new errors.ConnectionClosedError('opening ws://h/', 1006, '', { httpStatus: 404, opening: true });
+    expect(refused.httpStatus).toBe(404);
+    expect(refused.message).toBe(
+      'opening ws://h/ failed: the server answered the WebSocket upgrade with HTTP 404; check the path in the URL and that a WebSocket Sessions server listens there',
+    );
+  });
 });
