@@ -15,20 +15,11 @@ const random = (n: number) => new Uint8Array(nodeRandom(n));
 const subtle = globalThis.crypto.subtle;
 
 /** WebCrypto itself, the reference (and what browsers run). */
-const web = {
-  seal: async (
-    key: CryptoKey,
-    iv: Uint8Array<ArrayBuffer>,
-    data: Uint8Array<ArrayBuffer>,
-    aad?: Uint8Array<ArrayBuffer>,
-  ) => new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, key, data)),
-  open: async (
-    key: CryptoKey,
-    iv: Uint8Array<ArrayBuffer>,
-    data: Uint8Array<ArrayBuffer>,
-    aad?: Uint8Array<ArrayBuffer>,
-  ) => new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad }, key, data)),
-};
+const webCrypto =
+  (op: 'encrypt' | 'decrypt') =>
+  async (key: CryptoKey, iv: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>, aad?: Uint8Array<ArrayBuffer>) =>
+    new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData: aad }, key, data));
+const web = { seal: webCrypto('encrypt'), open: webCrypto('decrypt') };
 
 /** The synchronous path, which must take these inputs. */
 function sync(
