@@ -49,15 +49,16 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 
 /**
  * A synchronous AES-GCM with a 128-bit tag, installed by a platform module
- * (src/node/setup.ts: node:crypto). It returns `undefined` for what it does not
- * take (a key it cannot use, a large input), which then goes to WebCrypto, and
- * throws what {@link aesGcm} rejects with when the operation fails: DecryptError
- * when decrypting, InvalidArgumentError when encrypting.
+ * (src/node/setup.ts: node:crypto). The key is a CryptoKey or raw key bytes
+ * (16, 24 or 32). It returns `undefined` for what it does not take (a key it
+ * cannot use, an IV other than 12 bytes, a large input), which then goes to
+ * WebCrypto, and throws what {@link aesGcm} rejects with when the operation
+ * fails: DecryptError when decrypting, InvalidArgumentError when encrypting.
  * @internal
  */
 export type SyncAesGcm = (
   op: 'encrypt' | 'decrypt',
-  key: CryptoKey,
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
   additionalData?: Uint8Array<ArrayBuffer>,
@@ -94,14 +95,16 @@ let syncGcm: SyncAesGcm | undefined;
 
 /**
  * {@link aesGcm} done at once, with no promise, where the platform has a
- * synchronous AES-GCM for this key and size (Node, for inputs up to 1 MiB);
- * `undefined` where it has not (browsers), and the caller awaits `aesGcm`:
- * `aesGcmSync(...) ?? (await aesGcm(...))`. Same bytes; the same typed errors, thrown.
+ * synchronous AES-GCM for this key and size (Node: 12-byte IVs, inputs up to
+ * 1 MiB); `undefined` where it has not (browsers), and the caller awaits
+ * `aesGcm`: `aesGcmSync(...) ?? (await aesGcm(...))`. Same bytes; the same
+ * typed errors, thrown. `key` may also be the raw key bytes, which spares a
+ * one-time key its `importKey` on Node (elsewhere the caller imports it and awaits `aesGcm`).
  * @internal
  */
 export function aesGcmSync(
   op: 'encrypt' | 'decrypt',
-  key: CryptoKey,
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
   additionalData?: Uint8Array<ArrayBuffer>,

@@ -20,12 +20,14 @@ const IV_LENGTH = 12;
 
 const CIPHERS: Readonly<Record<number, CipherGCMTypes>> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' };
 
-/** What node:crypto needs of a CryptoKey. */
+/** What node:crypto needs of a key. */
 interface NodeKey {
-  object: KeyObject;
+  object: KeyObject | Uint8Array;
   cipher: CipherGCMTypes;
   usages: readonly KeyUsage[];
 }
+
+const BOTH: readonly KeyUsage[] = ['encrypt', 'decrypt'];
 
 /**
  * One entry per CryptoKey seen, held only as long as the key itself: its
@@ -46,7 +48,11 @@ function toNodeKey(key: CryptoKey): NodeKey | null {
   }
 }
 
-function nodeKey(key: CryptoKey): NodeKey | null {
+function nodeKey(key: CryptoKey | Uint8Array): NodeKey | null {
+  if (key instanceof Uint8Array) {
+    const cipher = CIPHERS[key.length];
+    return cipher ? { object: key, cipher, usages: BOTH } : null;
+  }
   if (typeof key !== 'object' || key === null) return null;
   let found = nodeKeys.get(key);
   if (found === undefined) {
@@ -93,7 +99,7 @@ function open(
 
 /**
  * AES-GCM (128-bit tag) on node:crypto for AES-GCM CryptoKeys holding the
- * operation's usage, 12-byte IVs and inputs up to {@link SYNC_AES_GCM_LIMIT};
+ * operation's usage or raw keys of 16, 24 or 32 bytes, 12-byte IVs and inputs up to {@link SYNC_AES_GCM_LIMIT};
  * `undefined` for anything else, which `aesGcm` hands to WebCrypto. A failure throws the same
  * typed error as WebCrypto's path (a wrong tag: DecryptError), node:crypto's as its cause.
  */

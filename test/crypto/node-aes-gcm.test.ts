@@ -111,6 +111,22 @@ describe('AES-GCM on node:crypto, installed by the Node setup', () => {
     }
   });
 
+  it('takes raw key bytes: the same bytes and errors as the imported key', async () => {
+    for (const length of [16, 24, 32]) {
+      const raw = random(length);
+      const key = await importKey(raw);
+      const iv = random(12);
+      const plaintext = random(200);
+      const aad = random(9);
+      const sealed = sync('encrypt', raw, iv, plaintext, aad);
+      expect(toHex(sealed)).toBe(toHex(await web.seal(key, iv, plaintext, aad)));
+      expect(toHex(sync('decrypt', raw, iv, sealed, aad))).toBe(toHex(plaintext));
+      expect(() => aesGcmSync('decrypt', raw, iv, sealed, random(9))).toThrow(DecryptError);
+    }
+    // Raw bytes that are no AES key length are left to the caller's import, which refuses them.
+    expect(aesGcmSync('encrypt', random(31), random(12), random(5))).toBeUndefined();
+  });
+
   it('converts each CryptoKey to a KeyObject once', async () => {
     const from = vi.spyOn(KeyObject, 'from');
     const key = await importAesGcmKey(random(32));
