@@ -78,11 +78,11 @@ export let aesGcm = async (
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
-  additionalData?: Uint8Array<ArrayBuffer>,
+  additionalData: Uint8Array<ArrayBuffer> = EMPTY,
 ): Promise<Uint8Array<ArrayBuffer>> => {
   const subtle = getSubtle();
   try {
-    // tagLength is left at its default, 128 bits.
+    // tagLength is left at its default, 128 bits; additionalData is never undefined, which Chromium refuses.
     return new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData }, key, data));
   } catch (cause) {
     throw op === 'decrypt'

@@ -24,7 +24,7 @@ const web = { seal: webCrypto('encrypt'), open: webCrypto('decrypt') };
 /** The synchronous path, which must take these inputs. */
 function sync(
   op: 'encrypt' | 'decrypt',
-  key: CryptoKey,
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
   aad?: Uint8Array<ArrayBuffer>,
