@@ -1,8 +1,9 @@
 /**
- * The chat demo component over HTTP: the page, its script and style, the SecureSession
+ * The chat demo component over HTTP: the page, its scripts and style, the SecureSession
  * browser bundle from dist/browser, the `demo` option and `--no-demo`, and how the bundle
- * folder is found from the built server module. The page itself is driven in a browser by
- * test/browser/demo.test.ts.
+ * folder is found from the built server module; and the page's peer book, imported as served,
+ * for the safety-number cases a real server does not produce on demand. The page itself is
+ * driven in a browser by test/browser/demo.test.ts.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -45,6 +46,15 @@ describe('the chat demo routes', () => {
     expect(await head.text()).toBe('');
   });
 
+  it('serves a page without inline handlers or styles, with a label for every control', async () => {
+    const html = await (await fetch(`${server.httpUrl}/`)).text();
+    expect(html).not.toMatch(/\son[a-z]+\s*=/i);
+    expect(html).not.toMatch(/\sstyle\s*=|<style/i);
+    const controls = [...html.matchAll(/<(?:input|select)\b[^>]*\bid="([^"]+)"/g)].map((match) => match[1]);
+    expect(controls).toEqual(['name', 'to', 'text']);
+    for (const id of controls) expect(html).toContain(`<label for="${id}"`);
+  });
+
   it('serves a script that uses the package bundle and never writes peer data as markup', async () => {
     const res = await fetch(`${server.httpUrl}${DEMO_PATHS.script}`);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
@@ -71,6 +81,81 @@ describe('the chat demo routes', () => {
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { result: { message: string } }).result.message).toBe('accept');
+  });
+});
+
+/** The page's peer book (GET /demo/peers.js), as the browser gets it. */
+interface PeerBook {
+  reconnecting(): void;
+  nameOf(privateId: string): string | undefined;
+  joined(privateId: string, name: string): boolean;
+  left(privateId: string, outage: boolean): string | undefined;
+  renamed(oldPrivateId: string, newPrivateId: string): void;
+  keyed(privateId: string, name: string, fingerprint: string | null, previousFingerprint?: string | null): string;
+  hasChanged(privateId: string): boolean;
+  seen(privateId: string): void;
+}
+
+describe('the peer book the page keeps', () => {
+  let newBook: () => PeerBook;
+  let maxDeparted = 0;
+
+  beforeAll(async () => {
+    const res = await fetch(`${server.httpUrl}${DEMO_PATHS.peers}`);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const source = Buffer.from(await res.text()).toString('base64');
+    const module = (await import(/* @vite-ignore */ `data:text/javascript;base64,${source}`)) as {
+      PeerBook: new () => PeerBook;
+      MAX_DEPARTED: number;
+    };
+    newBook = () => new module.PeerBook();
+    maxDeparted = module.MAX_DEPARTED;
+  });
+
+  it('says "you reconnected" when a peer lost in our outage comes back under another ID and number', () => {
+    const book = newBook();
+    expect(book.joined('b1', 'Bob')).toBe(false);
+    expect(book.keyed('b1', 'Bob', '11111')).toBe('');
+    book.reconnecting();
+    expect(book.left('b1', true)).toBe('Bob');
+    expect(book.nameOf('b1')).toBeUndefined();
+    expect(book.joined('b2', 'Bob')).toBe(true);
+    expect(book.keyed('b2', 'Bob', '22222')).toBe('you reconnected');
+    expect(book.hasChanged('b2')).toBe(true);
+    book.renamed('b2', 'bob');
+    expect([book.nameOf('bob'), book.hasChanged('bob'), book.hasChanged('b2')]).toEqual(['Bob', true, false]);
+    book.seen('bob');
+    expect(book.hasChanged('bob')).toBe(false);
+  });
+
+  it("names the peer's own rejoin and a new key under the same ID; the same number changes nothing", () => {
+    const book = newBook();
+    book.keyed('b1', 'Bob', '11111');
+    expect(book.left('b1', false)).toBe('Bob');
+    expect(book.joined('b2', 'Bob')).toBe(false);
+    expect(book.keyed('b2', 'Bob', '22222')).toBe('Bob rejoined');
+    expect(book.keyed('b2', 'Bob', '33333', '22222')).toBe('new key');
+    expect(book.keyed('b2', 'Bob', '33333', '33333')).toBe('');
+    expect(book.keyed('b2', 'Bob', null, '33333')).toBe('');
+  });
+
+  it('does not compare two people who share a name while both are listed', () => {
+    const book = newBook();
+    book.keyed('b1', 'Bob', '11111');
+    book.joined('b2', 'Bob');
+    expect(book.keyed('b2', 'Bob', '22222')).toBe('');
+    expect(book.left('nobody', false)).toBeUndefined();
+  });
+
+  it(`remembers at most MAX_DEPARTED departed peers, forgetting the oldest`, () => {
+    const book = newBook();
+    expect(maxDeparted).toBe(100);
+    for (let i = 0; i <= maxDeparted; i++) {
+      book.keyed(`p${i}`, `peer ${i}`, `${i}`);
+      book.left(`p${i}`, false);
+    }
+    expect(book.keyed('q0', 'peer 0', 'new')).toBe('');
+    expect(book.keyed('q1', 'peer 1', 'new')).toBe('peer 1 rejoined');
   });
 });
 

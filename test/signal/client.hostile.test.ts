@@ -4,6 +4,7 @@
  * server, stale decryptions, malformed frames).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as aead from '../../src/crypto/aead.js';
 import { bytesToBase64, encrypt, exportVerifyKeyRaw, generateSigningKeyPair } from '../../src/crypto/index.js';
 import {
   AuthenticationError,
@@ -263,15 +264,16 @@ describe('stale connections', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const realDecrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+    // Held at aesGcm, which Node runs on node:crypto rather than crypto.subtle.
+    const realAesGcm = aead.aesGcm;
     const started = new Promise<void>((resolve) => {
-      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(
-        async (...args: Parameters<SubtleCrypto['decrypt']>) => {
+      vi.spyOn(aead, 'aesGcm').mockImplementation(async (...args: Parameters<typeof aead.aesGcm>) => {
+        if (args[0] === 'decrypt') {
           resolve();
           await gate;
-          return realDecrypt(...args);
-        },
-      );
+        }
+        return realAesGcm(...args);
+      });
     });
     conn.send('encrypted', await envelope(aesKey, 'late', 'from the old connection'));
     await started;

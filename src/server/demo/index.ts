@@ -11,12 +11,14 @@ import { reply } from '../http.js';
 import type { RouteTable, ServerComponent } from '../routes.js';
 import { findBrowserBundles } from './assets.js';
 import { DEMO_CSS, DEMO_HTML } from './page.js';
+import { DEMO_PEERS_SCRIPT } from './peers.js';
 import { DEMO_SCRIPT } from './script.js';
 
 /** Where the demo's files are served. */
 export const DEMO_PATHS = Object.freeze({
   page: '/',
   script: '/demo/chat.js',
+  peers: '/demo/peers.js',
   style: '/demo/chat.css',
   bundle: '/lib/secure.js',
 });
@@ -51,6 +53,7 @@ export class DemoPage implements ServerComponent {
   mount(routes: RouteTable): void {
     routes.addHttp('GET', DEMO_PATHS.page, serve('text/html; charset=utf-8', DEMO_HTML));
     routes.addHttp('GET', DEMO_PATHS.script, serve('text/javascript; charset=utf-8', DEMO_SCRIPT));
+    routes.addHttp('GET', DEMO_PATHS.peers, serve('text/javascript; charset=utf-8', DEMO_PEERS_SCRIPT));
     routes.addHttp('GET', DEMO_PATHS.style, serve('text/css; charset=utf-8', DEMO_CSS));
     routes.addHttp('GET', DEMO_PATHS.bundle, (_req, res) => this.#serveBundle(res));
   }
