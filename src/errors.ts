@@ -206,12 +206,12 @@ export class QueueFullError extends /* @__PURE__ */ errorClass('QueueFullError',
 /**
  * A server node cannot reach the rest of its cluster (its link to Redis is
  * down): whatever needed another node was not done. The server answers such a
- * request with the JSON-RPC error -32005.
+ * request with the JSON-RPC error -32006.
  */
-export class ClusterUnavailableError extends WssError {
-  readonly code = 'ERR_CLUSTER_UNAVAILABLE';
-  override readonly name = 'ClusterUnavailableError';
-}
+export class ClusterUnavailableError extends /* @__PURE__ */ errorClass(
+  'ClusterUnavailableError',
+  'ERR_CLUSTER_UNAVAILABLE',
+) {}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

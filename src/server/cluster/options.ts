@@ -28,7 +28,7 @@ export interface ClusterOptions {
   prefix?: string;
   /**
    * Milliseconds a Redis command may wait to be sent before it fails (the
-   * request then answers -32005, cluster unavailable). Default: 2000.
+   * request then answers -32006, cluster unavailable). Default: 2000.
    */
   commandTimeout?: number;
 }
