@@ -6,6 +6,7 @@
 import { ProtocolError } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { decodeUtf8 } from '../crypto/bytes.js';
+import type { IEncryptedPayload } from '../crypto/signal-crypto.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
 
@@ -63,6 +64,14 @@ export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
 /** Encodes a frame; `data` undefined is left out (as in `{"event":"heartbeat"}`). */
 export function encodeFrame(event: string, data?: unknown): string {
   return JSON.stringify({ event, data });
+}
+
+/**
+ * Encodes an `encrypted` frame: the same text as `encodeFrame('encrypted',
+ * payload)`, built directly, because base64 never needs JSON escaping.
+ */
+export function encodeEnvelope(payload: IEncryptedPayload): string {
+  return `{"event":"encrypted","data":{"iv":"${payload.iv}","ct":"${payload.ct}"}}`;
 }
 
 /** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
