@@ -15,12 +15,14 @@ import {
   type TConnectionState,
 } from '../../src/signal/index.js';
 import {
+  barrier,
+  connectHostile,
+  envelope,
   honestHandshake,
   HostileServer,
   nextEvent,
   recordingLogger,
   signalFixture,
-  type HostileConn,
 } from './helpers.js';
 
 const fx = signalFixture();
@@ -34,10 +36,6 @@ afterEach(async () => {
   await hostile.close();
 });
 
-async function envelope(aesKey: CryptoKey, event: string, data: unknown): Promise<{ iv: string; ct: string }> {
-  return encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
-}
-
 /** A client whose every state is recorded. */
 function client(options: Parameters<typeof fx.client>[1] = {}): {
   client: EncryptedWebSocketClient;
@@ -50,20 +48,7 @@ function client(options: Parameters<typeof fx.client>[1] = {}): {
 }
 
 /** Connects a client through an honest handshake; returns the session key. */
-async function connected(c: EncryptedWebSocketClient): Promise<{ conn: HostileConn; aesKey: CryptoKey }> {
-  const connecting = c.connect();
-  const conn = await hostile.nextConnection();
-  const { aesKey } = await honestHandshake(conn);
-  await connecting;
-  return { conn, aesKey };
-}
-
-/** Resolves once everything sent before this call has been handled by the client (an echo-free barrier). */
-async function barrier(c: EncryptedWebSocketClient, conn: HostileConn, aesKey: CryptoKey): Promise<void> {
-  const seen = nextEvent(c, 'barrier');
-  conn.send('encrypted', await envelope(aesKey, 'barrier', null));
-  await seen;
-}
+const connected = (c: EncryptedWebSocketClient) => connectHostile(c, hostile);
 
 describe('no downgrade (requireEncryption)', () => {
   it.each([

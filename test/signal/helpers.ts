@@ -1,5 +1,6 @@
 /** Shared helpers of the Signal tests: tokens, servers, clients, a recording WebSocket and a hostile server. */
 import { SignJWT } from 'jose';
+import { encrypt } from '../../src/crypto/index.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   createServer,
@@ -234,4 +235,28 @@ export async function honestHandshake(
   const connected = tweak({ id: 'conn-1', userId: 'mallory', time: new Date().toISOString(), ...offer });
   conn.send('connected', connected);
   return { aesKey, clientPublicKey: auth.data.clientPublicKey, connected };
+}
+
+/** An `encrypted` payload of `{event, data}` under `aesKey`. */
+export function envelope(aesKey: CryptoKey, event: string, data: unknown): Promise<{ iv: string; ct: string }> {
+  return encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
+}
+
+/** Connects `client` to `hostile` through an honest handshake; returns the connection and the session key. */
+export async function connectHostile(
+  client: EncryptedWebSocketClient,
+  hostile: HostileServer,
+): Promise<{ conn: HostileConn; aesKey: CryptoKey }> {
+  const connecting = client.connect();
+  const conn = await hostile.nextConnection();
+  const { aesKey } = await honestHandshake(conn);
+  await connecting;
+  return { conn, aesKey };
+}
+
+/** Resolves once everything sent before this call has been handled by the client (an echo-free barrier). */
+export async function barrier(client: EncryptedWebSocketClient, conn: HostileConn, aesKey: CryptoKey): Promise<void> {
+  const seen = nextEvent(client, 'barrier');
+  conn.send('encrypted', await envelope(aesKey, 'barrier', null));
+  await seen;
 }
