@@ -14,14 +14,18 @@ import {
   type EncryptedWebSocketClient,
   type TConnectionState,
 } from '../../src/signal/index.js';
+import { serverHandshake } from '../../src/server/signal/handshake.js';
+import { resolveSignalOptions } from '../../src/server/signal/options.js';
 import {
   barrier,
   connectHostile,
+  ECDH_INFO,
   envelope,
   honestHandshake,
   HostileServer,
   nextEvent,
   recordingLogger,
+  SECRET,
   signalFixture,
 } from './helpers.js';
 
@@ -239,34 +243,43 @@ describe('server authentication (serverVerifyKey)', () => {
 });
 
 describe('stale connections', () => {
-  it('a decryption pending when the connection closed is never delivered after the reconnect', async () => {
+  it('a frame still waiting for its decryption when the connection closed is never delivered after the reconnect', async () => {
     const { client: c } = client();
-    const { conn, aesKey } = await connected(c);
     const handler = vi.fn();
     c.on('late', handler);
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    const auth = await conn.nextOf('authenticate');
+    const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET });
+    const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
+    const late = await envelope(aesKey, 'late', 'from the old connection');
+    // The client's key agreement waits at a gate, so the frame right behind `connected` cannot be decrypted yet.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const realDecrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+    const realDeriveBits = crypto.subtle.deriveBits.bind(crypto.subtle);
     const started = new Promise<void>((resolve) => {
-      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(
-        async (...args: Parameters<SubtleCrypto['decrypt']>) => {
+      vi.spyOn(crypto.subtle, 'deriveBits').mockImplementationOnce(
+        async (...args: Parameters<SubtleCrypto['deriveBits']>) => {
           resolve();
           await gate;
-          return realDecrypt(...args);
+          return realDeriveBits(...args);
         },
       );
     });
-    conn.send('encrypted', await envelope(aesKey, 'late', 'from the old connection'));
+    // Both frames reach the client in one read, before its key agreement can have finished.
+    conn.send('connected', { id: 'old', userId: 'u', time: 't', ...offer });
+    conn.send('encrypted', late);
     await started;
     conn.ws.terminate();
     const again = await hostile.nextConnection();
     const { aesKey: newKey } = await honestHandshake(again);
-    await nextEvent(c, 'connected');
+    await connecting;
     release();
     await barrier(c, again, newKey);
     expect(handler).not.toHaveBeenCalled();
+    expect(c.getClientId()).toBe('conn-1');
   });
 
   it('times out a server that never answers authenticate, and retries', async () => {
