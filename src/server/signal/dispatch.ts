@@ -57,19 +57,24 @@ export function acceptFrame(state: SignalState, conn: SignalConnection, raw: str
       return;
     }
     envelope = parseEnvelope(frame.data);
-    const opened = openEnvelope(session.aesKey, envelope);
-    inbox.add(opened, (text) => encrypted(state, conn, envelope.iv, text));
+    const iv = envelope.iv;
+    inbox.add(
+      decryptEnvelope(session.aesKey, envelope),
+      (bytes) => encrypted(state, conn, iv, textOrNull(bytes)),
+      () => encrypted(state, conn, iv, null),
+    );
   } catch (err) {
     inbox.add(err as Error, (e) => conn.sendError(SIGNAL_ERRORS.badFrame, e.message));
   }
 }
 
-/** The decrypted text, or `null` when authentication or UTF-8 decoding failed. */
-function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string | null> {
+/** The plaintext bytes; rejects when authentication fails. */
+function decryptEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Array> {
   // parseEnvelope checked the IV and ciphertext lengths, and the key is the session's own AES-GCM key.
-  return aesGcm('decrypt', key, envelope.ivBytes, envelope.ct).then(textOrNull, () => null);
+  return aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
 }
 
+/** The text of decrypted bytes, or `null` when they are not UTF-8 (reported as a failed decryption). */
 function textOrNull(bytes: Uint8Array): string | null {
   try {
     return decodeUtf8(bytes);
@@ -186,7 +191,10 @@ function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknow
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
-  return openEnvelope(session.aesKey, envelope).then((text) => encrypted(state, conn, envelope.iv, text));
+  return decryptEnvelope(session.aesKey, envelope).then(
+    (bytes) => encrypted(state, conn, envelope.iv, textOrNull(bytes)),
+    () => encrypted(state, conn, envelope.iv, null),
+  );
 }
 
 /** The turn of a decrypted frame (`text` null: it failed authentication): replay check, then routing. */
