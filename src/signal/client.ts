@@ -344,7 +344,7 @@ export class EncryptedWebSocketClient {
       return DONE;
     }
     const key = link.session?.key;
-    need(key, `send('${event}'): not encrypted: the server offered no key`, InvalidStateError);
+    if (!key) throw new InvalidStateError(`send('${event}'): not encrypted: the server offered no key`);
     return link.sendEncrypted(text, key, event, signal);
   }
 

@@ -51,13 +51,15 @@ function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   try {
     value = JSON.parse(typeof json === 'string' ? json : decodeUtf8(json));
   } catch {}
-  need(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
-  return { event: value.event as string, data: value.data };
+  // The messages below are built only on failure: these checks run on every frame.
+  if (!isRecord(value) || !isEventName(value.event)) throw new ProtocolError(`${what} must be JSON {event, data}`);
+  return { event: value.event, data: value.data };
 }
 
 /** Parses a text frame of at most `maxChars` characters into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  need(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
+  if (typeof raw !== 'string' || raw.length > maxChars)
+    throw new ProtocolError(`frame must be text of at most ${maxChars} characters`);
   return parseEvent(raw, 'frame');
 }
 
@@ -86,7 +88,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  need(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
+  if (RESERVED_INNER_EVENTS.has(inner.event)) throw new ProtocolError(`reserved event '${inner.event}' in an envelope`);
   return inner;
 }
 
