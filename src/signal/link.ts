@@ -113,9 +113,10 @@ export class Link {
   /** Makes the key pair and the socket; rejects for a URL the WebSocket constructor refuses. */
   async open(): Promise<void> {
     const o = this.#options;
-    this.keys = await generateECDHKeyPair();
+    const keys = await generateECDHKeyPair();
     const Ctor = await resolveWebSocket(o.WebSocket);
     if (this.released) return;
+    this.keys = keys;
     let ws: WebSocketLike;
     try {
       ws = new Ctor(o.url);
@@ -153,8 +154,12 @@ export class Link {
           return;
         }
         this.#replay.add(payload.iv);
-        ws.send(encodeEnvelope(payload));
-        resolve();
+        try {
+          ws.send(encodeEnvelope(payload));
+          resolve();
+        } catch (cause) {
+          reject(new ConnectionClosedError(`send('${event}')`, undefined, undefined, { cause }));
+        }
       };
       this.#outbox.add(sealing, write, (err) => {
         unwatch();
