@@ -9,17 +9,14 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { QueueFullError, type EncryptedWebSocketClient } from '../../src/signal/index.js';
-import { serverHandshake } from '../../src/server/signal/handshake.js';
-import { resolveSignalOptions } from '../../src/server/signal/options.js';
 import {
   barrier,
   connectHostile,
-  ECDH_INFO,
   envelope,
   honestHandshake,
   HostileServer,
   nextEvent,
-  SECRET,
+  serverOffer,
   signalFixture,
   type HostileConn,
 } from './helpers.js';
@@ -179,12 +176,10 @@ describe('concurrent decryption, ordered delivery', () => {
     client.on<number>('early', (n) => order.push(`early ${n}`));
     const connecting = client.connect();
     const conn = await hostile.nextConnection();
-    const auth = await conn.nextOf('authenticate');
-    const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET });
-    const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
+    const { aesKey, connected } = await serverOffer(conn);
     const frames = await Promise.all([0, 1, 2].map((n) => envelope(aesKey, 'early', n)));
     // One synchronous burst: `connected` and the frames reach the client together.
-    conn.send('connected', { id: 'c', userId: 'u', time: 't', ...offer });
+    conn.send('connected', connected);
     for (const frame of frames) conn.send('encrypted', frame);
     await connecting;
     await barrier(client, conn, aesKey);

@@ -14,18 +14,15 @@ import {
   type EncryptedWebSocketClient,
   type TConnectionState,
 } from '../../src/signal/index.js';
-import { serverHandshake } from '../../src/server/signal/handshake.js';
-import { resolveSignalOptions } from '../../src/server/signal/options.js';
 import {
   barrier,
   connectHostile,
-  ECDH_INFO,
   envelope,
   honestHandshake,
   HostileServer,
   nextEvent,
   recordingLogger,
-  SECRET,
+  serverOffer,
   signalFixture,
 } from './helpers.js';
 
@@ -249,9 +246,7 @@ describe('stale connections', () => {
     c.on('late', handler);
     const connecting = c.connect();
     const conn = await hostile.nextConnection();
-    const auth = await conn.nextOf('authenticate');
-    const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET });
-    const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
+    const { aesKey, connected: offer } = await serverOffer(conn);
     const late = await envelope(aesKey, 'late', 'from the old connection');
     // The client's key agreement waits at a gate, so the frame right behind `connected` cannot be decrypted yet.
     let release!: () => void;
@@ -269,7 +264,7 @@ describe('stale connections', () => {
       );
     });
     // Both frames reach the client in one read, before its key agreement can have finished.
-    conn.send('connected', { id: 'old', userId: 'u', time: 't', ...offer });
+    conn.send('connected', { ...offer, id: 'old' });
     conn.send('encrypted', late);
     await started;
     conn.ws.terminate();

@@ -221,6 +221,22 @@ export class HostileServer {
 }
 
 /**
+ * Reads the client's `authenticate` and does the server's side of the key
+ * agreement, sending nothing: returns the honest `connected` data, the
+ * session key and the client's key.
+ */
+export async function serverOffer(
+  conn: HostileConn,
+  signingKey?: CryptoKey,
+): Promise<{ aesKey: CryptoKey; clientPublicKey: string; connected: Record<string, unknown> }> {
+  const auth = await conn.nextOf('authenticate');
+  const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey });
+  const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
+  const connected = { id: 'conn-1', userId: 'mallory', time: new Date().toISOString(), ...offer };
+  return { aesKey, clientPublicKey: auth.data.clientPublicKey, connected };
+}
+
+/**
  * Reads the client's `authenticate` and answers an honest `connected`
  * (optionally changed by `tweak`); returns the session key and the client's key.
  */
@@ -229,12 +245,10 @@ export async function honestHandshake(
   tweak: (data: Record<string, unknown>) => Record<string, unknown> = (d) => d,
   signingKey?: CryptoKey,
 ): Promise<{ aesKey: CryptoKey; clientPublicKey: string; connected: Record<string, unknown> }> {
-  const auth = await conn.nextOf('authenticate');
-  const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey });
-  const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
-  const connected = tweak({ id: 'conn-1', userId: 'mallory', time: new Date().toISOString(), ...offer });
+  const offer = await serverOffer(conn, signingKey);
+  const connected = tweak(offer.connected);
   conn.send('connected', connected);
-  return { aesKey, clientPublicKey: auth.data.clientPublicKey, connected };
+  return { ...offer, connected };
 }
 
 /** An `encrypted` payload of `{event, data}` under `aesKey`. */
