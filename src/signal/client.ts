@@ -155,6 +155,7 @@ export class EncryptedWebSocketClient {
    * @throws NotConnectedError when not authenticated (control events: when the socket is not open).
    * @throws InvalidStateError when the server offered no encryption (allowed only with `requireEncryption: false`).
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
+   * @throws QueueFullError when `maxPendingSends` sends are still in progress.
    * @throws AbortError when `options.signal` aborted before the frame went out.
    */
   send(event: string, data?: unknown, options?: ISignalSendOptions): Promise<void> {

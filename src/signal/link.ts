@@ -140,8 +140,14 @@ export class Link {
   /**
    * Encrypts `text` and sends it as an `encrypted` frame. Encryption starts
    * now, in parallel with earlier sends; frames leave in call order.
+   * @throws QueueFullError when `maxPendingSends` sends are in progress.
    */
   sendEncrypted(text: string, key: CryptoKey, event: string, signal?: AbortSignal): Promise<void> {
+    const limit = this.#options.maxPendingSends;
+    if (this.#outbox.length >= limit)
+      throw new QueueFullError(
+        `send('${event}'): ${limit} sends are still in progress (maxPendingSends); await earlier sends or raise the option`,
+      );
     const sealing = seal(text, key);
     return new Promise((resolve, reject) => {
       const unwatch = watchAbort(signal, () => reject(abortError(`send('${event}')`, signal as AbortSignal)));

@@ -85,6 +85,13 @@ export interface IEncryptedWSClientOptions {
    * Past it, the same as past `maxBacklogFrames`. Default: 8388608 (8 MiB).
    */
   maxBacklogBytes?: number;
+  /**
+   * Most `send()` calls of application events in progress on one connection
+   * (being encrypted, or waiting for an earlier send to go out); at least 1.
+   * Past it, `send()` rejects at once with a `QueueFullError` and sends
+   * nothing; the connection is not affected. Default: 4096.
+   */
+  maxPendingSends?: number;
 }
 
 /** The defaults of every optional member of {@link IEncryptedWSClientOptions}. */
@@ -104,6 +111,7 @@ export const signalClientDefaults = Object.freeze({
   handshakeTimeout: 15_000,
   maxBacklogFrames: 4096,
   maxBacklogBytes: 8 * 2 ** 20,
+  maxPendingSends: 4096,
 });
 
 /** Options with every default filled in. */
@@ -123,6 +131,7 @@ export interface ResolvedClientOptions {
   handshakeTimeout: number;
   maxBacklogFrames: number;
   maxBacklogBytes: number;
+  maxPendingSends: number;
 }
 
 /** The numeric options whose minimum is not 0 (a top-level or a `reconnect` member). */
@@ -132,6 +141,7 @@ const MIN: Record<string, number> = {
   maxFrameSize: 64,
   backoffMultiplier: 1,
   maxBacklogFrames: 1,
+  maxPendingSends: 1,
 };
 
 /** What a room list must be (`autoJoinRooms`, `joinRooms`, `leaveRooms`). */

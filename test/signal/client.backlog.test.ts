@@ -1,13 +1,15 @@
 /**
- * EncryptedWebSocketClient's incoming backlog against a scripted hostile server: frames are
+ * EncryptedWebSocketClient's bounded queues against a scripted hostile server: frames are
  * decrypted as they arrive and delivered in arrival order; a flood past `maxBacklogFrames` or
  * `maxBacklogBytes` closes the connection (1008) with a QueueFullError, keeps memory bounded,
- * delivers every frame accepted below the cap, and the client reconnects.
+ * delivers every frame accepted below the cap, and the client reconnects; a send past
+ * `maxPendingSends` is refused.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { decrypt } from '../../src/crypto/index.js';
 import { QueueFullError, type EncryptedWebSocketClient } from '../../src/signal/index.js';
 import {
   barrier,
@@ -153,6 +155,26 @@ describe('bounded incoming backlog', () => {
     expect(peak).toBeLessThan(24 * MB);
     await expectReconnected(client);
     expect(retained() - baseline).toBeLessThan(8 * MB);
+  });
+});
+
+describe('bounded outgoing sends', () => {
+  it('a send past maxPendingSends rejects at once with QueueFullError; the others go out in order, and later sends work', async () => {
+    const client = fx.client(hostile.url, { token: 't', maxPendingSends: 8 });
+    const { conn, aesKey } = await connectHostile(client, hostile);
+    const sends = Array.from({ length: 9 }, (_, n) => client.send('out', n));
+    await expect(sends[8]).rejects.toMatchObject({
+      code: 'ERR_QUEUE_FULL',
+      message: expect.stringContaining('maxPendingSends'),
+    });
+    await Promise.all(sends.slice(0, 8));
+    await client.send('out', 'later');
+    const received: unknown[] = [];
+    for (let i = 0; i < 9; i++) {
+      const frame = await conn.nextOf('encrypted');
+      received.push(JSON.parse(await decrypt({ payload: frame.data, aesKey })).data);
+    }
+    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 'later']);
   });
 });
 

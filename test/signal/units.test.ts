@@ -115,6 +115,7 @@ describe('options', () => {
     expect(signalClientDefaults.requireEncryption).toBe(true);
     expect(signalClientDefaults.maxBacklogFrames).toBe(4096);
     expect(signalClientDefaults.maxBacklogBytes).toBe(8 * 2 ** 20);
+    expect(signalClientDefaults.maxPendingSends).toBe(4096);
   });
 
   it.each([
@@ -136,6 +137,7 @@ describe('options', () => {
     [{ requireEncryption: 'yes' }],
     [{ logger: {} }],
     [{ maxBacklogFrames: 0 }],
+    [{ maxPendingSends: 0 }],
     [{ maxBacklogBytes: 1.5 * 2 ** 20 - 1, maxFrameSize: 1.5 * 2 ** 20 }],
   ])('rejects %j', (bad) => {
     expect(() => new EncryptedWebSocketClient({ ...base, ...(bad as object) } as never)).toThrow(
@@ -204,6 +206,7 @@ describe('options', () => {
       maxFrameSize: 64,
       maxBacklogBytes: 64,
       maxBacklogFrames: 1,
+      maxPendingSends: 1,
       handshakeTimeout: 0,
       reconnect: { maxRetries: 0, interval: 0, maxInterval: 2 ** 31 - 1, backoffMultiplier: 1 },
     };
