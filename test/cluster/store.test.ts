@@ -209,6 +209,26 @@ describe('nodes', () => {
   });
 });
 
+describe('Signal rooms', () => {
+  it('counts each room’s members per node, publishes room events with the cluster-wide count, and forgets a dead node’s', async () => {
+    const [a, b] = [await store('a'), await store('b')];
+    await a.beat(100);
+    await a.roomCount('lobby', 2);
+    await b.roomCount('lobby', 3);
+    await b.roomCount('other', 1);
+    expect(await a.roomPublish('lobby', 'room message')).toBe(5);
+    expect(await bus.until((text) => text === 'room message')).toBe('room message');
+    await b.roomCount('lobby', 0);
+    expect(await b.roomPublish('lobby', 'x')).toBe(2);
+    await redis.until(async () => (await b.reap('a')).kind !== 'alive', 'node a to expire');
+    expect(await b.roomPublish('lobby', 'x')).toBe(0);
+    // A node's rooms as it knows them replace what Redis had.
+    await b.syncRooms([['lobby', 4]]);
+    expect(await b.roomPublish('lobby', 'x')).toBe(4);
+    expect(await b.roomPublish('other', 'x')).toBe(0);
+  });
+});
+
 describe('the link', () => {
   it('fails at once with ClusterUnavailableError while Redis is unreachable', async () => {
     const options = resolveClusterOptions({ redis: 'redis://127.0.0.1:1', commandTimeout: 500 });

@@ -21,7 +21,8 @@ export type BusMessage =
   | PresenceEvent
   | { kind: 'beat'; node: string }
   | { kind: 'broadcast'; node: string; from: string; exclude: string[]; frame: string }
-  | { kind: 'direct'; node: string; to: string[]; frame: string };
+  | { kind: 'direct'; node: string; to: string[]; frame: string }
+  | { kind: 'room'; node: string; room: string; except: string | null; event: string };
 
 const KINDS: Record<string, BusMessage['kind']> = {
   j: 'join',
@@ -32,6 +33,7 @@ const KINDS: Record<string, BusMessage['kind']> = {
   h: 'beat',
   b: 'broadcast',
   d: 'direct',
+  g: 'room',
 };
 
 /** Header of a presence event as a node writes it (the script adds `s`). */
@@ -46,6 +48,10 @@ export const broadcastMessage = (node: string, from: string, exclude: Iterable<s
 
 export const directMessage = (node: string, to: readonly string[], frame: string): string =>
   `${JSON.stringify({ k: 'd', n: node, t: to })}\n${frame}`;
+
+/** A Signal room event: `event` is the JSON `{"event","data"}` each member gets encrypted; `except` a client id. */
+export const roomMessage = (node: string, room: string, except: string | null, event: string): string =>
+  `${JSON.stringify({ k: 'g', n: node, r: room, x: except })}\n${event}`;
 
 /** A decoded message, or why it was refused. */
 export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: string };
@@ -100,6 +106,10 @@ function decodeBody(
       return isString(h.f) && isStrings(h.x) ? { kind, node, from: h.f, exclude: h.x, frame: body } : null;
     case 'direct':
       return isStrings(h.t) ? { kind, node, to: h.t, frame: body } : null;
+    case 'room':
+      return isString(h.r) && (h.x === null || isString(h.x)) && isObjectJson(body)
+        ? { kind, node, room: h.r, except: h.x, event: body }
+        : null;
     default:
       return isSeq(h.s) ? decodePresence(kind, h, node, h.s, body) : null;
   }

@@ -15,6 +15,8 @@
  * - `P hs:<ip>\n<user token>` HASH st (server token), pid (once joined), node
  * - `P ip:<ip>`               ZSET handshake → expiry (`inf` once joined): the per-IP count
  * - `P handshakes`            ZSET handshake → expiry: the cluster-wide count
+ * - `P room:<room>`           HASH node id → members of the Signal room on that node
+ * - `P node:<id>:rooms`       SET of the Signal rooms the node has members in
  *
  * Channels: `P bus` (presence events, broadcasts, heartbeats) and
  * `P inbox:<id>` (direct messages for one node).
@@ -200,6 +202,9 @@ for _, member in ipairs(redis.call('ZRANGE', pending, 0, -1)) do
   if not redis.call('HGET', P .. 'hs:' .. member, 'pid') then forget_handshake(member) end
 end
 redis.call('DEL', pending)
+local rooms = P .. 'node:' .. dead .. ':rooms'
+for _, room in ipairs(redis.call('SMEMBERS', rooms)) do redis.call('HDEL', P .. 'room:' .. room, dead) end
+redis.call('DEL', rooms)
 if not score and #left == 0 then return {'unknown'} end
 local seq = redis.call('INCR', P .. 'seq')
 publish('bus', seq, cjson.encode({k = 'x', n = reaper, d = dead}), list_json(left))
@@ -267,4 +272,38 @@ return {seq, nodes, redis.call('ZRANGE', P .. 'presence', 0, -1), redis.call('HG
 export const DEPART = `${PRELUDE}
 redis.call('ZREM', P .. 'nodes', ARGV[2])
 return 1
+`;
+
+/** ARGV: prefix, node, room, members on the node (0: none left). Keeps a Signal room's per-node count. */
+export const ROOM_COUNT = `${PRELUDE}
+local node, room, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if count > 0 then
+  redis.call('HSET', P .. 'room:' .. room, node, count)
+  redis.call('SADD', P .. 'node:' .. node .. ':rooms', room)
+else
+  redis.call('HDEL', P .. 'room:' .. room, node)
+  redis.call('SREM', P .. 'node:' .. node .. ':rooms', room)
+end
+return 1
+`;
+
+/** ARGV: prefix, node, then room, count pairs: the node's Signal rooms, replacing what Redis had. */
+export const ROOMS_SYNC = `${PRELUDE}
+local node = ARGV[2]
+local own = P .. 'node:' .. node .. ':rooms'
+for _, room in ipairs(redis.call('SMEMBERS', own)) do redis.call('HDEL', P .. 'room:' .. room, node) end
+redis.call('DEL', own)
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', P .. 'room:' .. ARGV[i], node, ARGV[i + 1])
+  redis.call('SADD', own, ARGV[i])
+end
+return 1
+`;
+
+/** ARGV: prefix, room, message. Publishes a Signal room event on the bus. → the room's members on every node */
+export const ROOM_PUBLISH = `${PRELUDE}
+local total = 0
+for _, count in ipairs(redis.call('HVALS', P .. 'room:' .. ARGV[2])) do total = total + tonumber(count) end
+redis.call('PUBLISH', P .. 'bus', ARGV[3])
+return total
 `;

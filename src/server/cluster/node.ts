@@ -23,6 +23,10 @@ export interface ClusterNodeHooks extends PresenceOutput {
   broadcast(from: string, exclude: readonly string[], frame: string): void;
   /** A direct message from another node, for the listed sessions of this node. */
   direct(to: readonly string[], frame: string): void;
+  /** A Signal room event from another node (`event`: JSON `{"event","data"}`), for this node's members but `except`. */
+  room(room: string, except: string | null, event: string): void;
+  /** This node's Signal rooms and their member counts, to register again after the link came back. */
+  ownRooms(): Iterable<readonly [room: string, count: number]>;
   /** This node's sessions, to register again after the link came back. */
   ownSessions(): Iterable<OwnSession>;
   /** Sessions whose private ID another node took while this one was cut off: close them. */
@@ -168,6 +172,9 @@ export class ClusterNode {
       case 'direct':
         this.#hooks.direct(message.to, message.frame);
         return;
+      case 'room':
+        if (message.node !== this.id) this.#hooks.room(message.room, message.except, message.event);
+        return;
       case 'reaped':
         this.#reaped(message.dead);
         this.presence.apply(message);
@@ -266,6 +273,7 @@ export class ClusterNode {
       );
       this.#hooks.conflicted(conflicts);
     }
+    await this.store.syncRooms(this.#hooks.ownRooms());
     const snapshot = await this.store.snapshot();
     this.presence.resync(snapshot);
     for (const node of snapshot.nodes) if (node !== this.id) this.#watch.heard(node);

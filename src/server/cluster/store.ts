@@ -19,6 +19,9 @@ const SCRIPTS = {
   sync: luaScript('SYNC', lua.SYNC),
   snapshot: luaScript('SNAPSHOT', lua.SNAPSHOT),
   depart: luaScript('DEPART', lua.DEPART),
+  roomCount: luaScript('ROOM_COUNT', lua.ROOM_COUNT),
+  roomsSync: luaScript('ROOMS_SYNC', lua.ROOMS_SYNC),
+  roomPublish: luaScript('ROOM_PUBLISH', lua.ROOM_PUBLISH),
 };
 
 /** A handshake's key in Redis: the client's address key and its user token. */
@@ -183,6 +186,25 @@ export class ClusterStore {
       sessions.push({ pid, node: entry.node, optionsJson: entry.optionsJson });
     }
     return { seq: reply[0], nodes: reply[1], sessions };
+  }
+
+  /** Records how many members a Signal room has on this node (0: none). */
+  async roomCount(room: string, count: number): Promise<void> {
+    await this.#run(SCRIPTS.roomCount, [this.node, room, String(count)]);
+  }
+
+  /** Replaces this node's Signal room counts (after Redis lost them). */
+  async syncRooms(rooms: Iterable<readonly [room: string, count: number]>): Promise<void> {
+    const args = [this.node];
+    for (const [room, count] of rooms) args.push(room, String(count));
+    await this.#run(SCRIPTS.roomsSync, args);
+  }
+
+  /** Publishes a Signal room event. @returns the room's members on every node (this one included). */
+  async roomPublish(room: string, message: string): Promise<number> {
+    const reply = await this.#run(SCRIPTS.roomPublish, [room, message]);
+    if (typeof reply !== 'number') throw bad('ROOM_PUBLISH', reply);
+    return reply;
   }
 
   /** Takes this node out of the node list (closing). */
