@@ -220,7 +220,10 @@ export async function checkPeer(
 /** The 12-byte IV of counter `n`: 4 zero bytes, then `n` as 64-bit big-endian. */
 function counterIv(n: number): Uint8Array<ArrayBuffer> {
   const iv = new Uint8Array(12);
-  new DataView(iv.buffer).setBigUint64(4, BigInt(n));
+  const view = new DataView(iv.buffer);
+  // n is a safe integer: its high 32 bits, then its low 32 bits.
+  view.setUint32(4, Math.floor(n / 2 ** 32));
+  view.setUint32(8, n >>> 0);
   return iv;
 }
 
@@ -243,7 +246,7 @@ const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> =>
  */
 export async function seal(
   own: LocalKeys,
-  recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>,
+  recipients: ReadonlyArray<{ kid: string; send: CryptoKey }>,
   t: TypeLetter,
   plaintext: Uint8Array<ArrayBuffer>,
 ): Promise<Envelope> {
@@ -255,7 +258,7 @@ export async function seal(
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
   await Promise.all(
-    recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))),
+    recipients.map(async (r) => (k[r.kid] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))),
   );
   raw.fill(0);
   return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };

@@ -23,7 +23,10 @@ const fresh = (n: number): Promise<LocalKeys[]> => Promise.all(Array.from({ leng
 /** `x`'s view of `y`: the pair keys `x` derives from `y`'s advert. */
 const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> =>
   checkPeer('y', y.advert, x, p);
-const usable = (k: PeerKeys): { pk: string; send: CryptoKey } => ({ pk: k.pk as string, send: k.send as CryptoKey });
+const usable = (k: PeerKeys): { kid: string; send: CryptoKey } => ({
+  kid: keyId(k.pk as string),
+  send: k.send as CryptoKey,
+});
 
 describe('keys and adverts', () => {
   it('gives each direction its own key, agreed by both ends, bound to both public keys and the label', async () => {
@@ -175,7 +178,10 @@ describe('options', () => {
       backoffMultiplier: 2,
       maxInterval: 30_000,
       jitter: 0.5,
+      retryFirstConnect: false,
     });
+    expect(o).toMatchObject({ maxBacklogFrames: 4096, maxBacklogBytes: 2 ** 24, maxRetiredPeerKeys: 4096 });
+    expect(resolveSecureOptions({ url, maxFrameSize: 2 ** 25 }).maxBacklogBytes).toBe(2 ** 25);
     expect(o.client).toEqual({ url });
   });
 
@@ -204,6 +210,22 @@ describe('options', () => {
       [{ url, identity: { privateKey: 1, publicKey: 2 } }, /'identity'/],
       [{ url, identity: { privateKey: identity.publicKey, publicKey: identity.publicKey } }, /'identity'/],
       [{ url, connectOptions: { e2e: {} } }, /'connectOptions.e2e' is reserved/],
+      [{ url, reconnect: { retryFirstConnect: 1 } }, /'reconnect.retryFirstConnect' must be a boolean/],
+      [
+        { url, reconnect: { enabled: false, retryFirstConnect: true } },
+        /'reconnect.retryFirstConnect' needs 'reconnect.enabled: true'/,
+      ],
+      [
+        { url, reconnect: { maxRetries: 0, retryFirstConnect: true } },
+        /'reconnect.retryFirstConnect' needs 'reconnect.maxRetries' of at least 1/,
+      ],
+      [{ url, maxBacklogFrames: 0 }, /'maxBacklogFrames' must be an integer from 1 /],
+      [{ url, maxBacklogBytes: 1.5 }, /'maxBacklogBytes'/],
+      [
+        { url, maxBacklogBytes: 1000, maxFrameSize: 2000 },
+        /'maxBacklogBytes' \(1000\) must be at least 'maxFrameSize' \(2000\)/,
+      ],
+      [{ url, maxRetiredPeerKeys: -1 }, /'maxRetiredPeerKeys'/],
     ];
     for (const [options, message] of cases) {
       expect(() => resolveSecureOptions(options as never), JSON.stringify(options)).toThrow(InvalidArgumentError);
@@ -226,6 +248,7 @@ describe('options', () => {
       backoffMultiplier: 2,
       maxInterval: 1000,
       jitter: 0.5,
+      retryFirstConnect: false,
     };
     expect([1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, r, () => 0))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect([1, 2, 5].map((n) => backoffDelay(n, r, () => 1))).toEqual([50, 100, 500]);

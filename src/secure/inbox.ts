@@ -1,0 +1,193 @@
+/**
+ * The incoming backlog: every frame's work starts when it arrives (key checks,
+ * decryption), and what it leads to (table changes, events) happens strictly in
+ * arrival order. Bounded in frames and bytes; past the bound a frame is refused
+ * and its owner decides (SecureSession ends the connection). Spec §5 "Backlog".
+ */
+
+/** One frame's work. */
+export interface InboxTask<T = unknown> {
+  /** Who it belongs to: {@link Inbox.drop} removes an owner's tasks. */
+  owner: object;
+  /** Its share of the bytes bound. */
+  size: number;
+  /** Work started on arrival; must never reject. Absent when there is none. */
+  ready?: Promise<T> | undefined;
+  /**
+   * Runs in arrival order with what `ready` gave. May return a task to wait on
+   * in its place (for the same frame), which keeps its position and its share.
+   */
+  commit(value: T): InboxTask | undefined;
+}
+
+/** Bounds of the backlog. */
+export interface InboxLimits {
+  frames: number;
+  bytes: number;
+}
+
+interface Slot {
+  task: InboxTask;
+  /** Its share of the bounds: 0 for the session's own tasks. */
+  size: number;
+  counted: boolean;
+  done: boolean;
+  value: unknown;
+  waiting: boolean;
+}
+
+/** Committed slots are cleared out of the array once this many have gathered at its front. */
+const COMPACT_AFTER = 1024;
+
+export class Inbox {
+  readonly #limits: InboxLimits;
+  readonly #onError: (error: unknown) => void;
+  #slots: Slot[] = [];
+  #head = 0;
+  #frames = 0;
+  #bytes = 0;
+  /** Set while commits run, so a task pushed by an event listener waits its turn. */
+  #busy = false;
+
+  /** `onError`: a commit that threw (a bug; the backlog goes on). */
+  constructor(limits: InboxLimits, onError: (error: unknown) => void) {
+    this.#limits = limits;
+    this.#onError = onError;
+  }
+
+  /** Frames waiting now. */
+  get frames(): number {
+    return this.#frames;
+  }
+
+  /** Bytes waiting now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues a task behind every earlier one, or runs it at once when nothing waits
+   * and it has no work to wait for. `force` (the session's own tasks) ignores the bounds.
+   * @returns false when the task would go past a bound: it is not queued.
+   */
+  push(task: InboxTask, force = false): boolean {
+    const { frames, bytes } = this.#limits;
+    if (!force && (this.#frames >= frames || this.#bytes + task.size > bytes)) return false;
+    const size = force ? 0 : task.size;
+    this.#slots.push({ task, size, counted: !force, done: !task.ready, value: undefined, waiting: false });
+    if (!force) {
+      this.#frames++;
+      this.#bytes += size;
+    }
+    this.#run();
+    return true;
+  }
+
+  /** Resolves once every task queued so far has committed (or was dropped). */
+  idle(): Promise<void> {
+    if (this.#head === this.#slots.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.push({ owner: this, size: 0, commit: () => void resolve() }, true);
+    });
+  }
+
+  /** Removes every waiting task of `owner` (their work finishes unobserved). @returns how many frames. */
+  drop(owner: object): number {
+    let dropped = 0;
+    const kept = this.#slots.slice(this.#head).filter((slot) => {
+      if (slot.task.owner !== owner) return true;
+      if (slot.counted) dropped++;
+      this.#release(slot);
+      return false;
+    });
+    this.#slots = kept;
+    this.#head = 0;
+    this.#run();
+    return dropped;
+  }
+
+  /** Commits the tasks at the head whose work is done, in order; waits on the first that is not. */
+  #run(): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    for (let slot = this.#slots[this.#head]; slot; slot = this.#slots[this.#head]) {
+      if (!slot.done) {
+        this.#wait(slot);
+        break;
+      }
+      const next = this.#commit(slot);
+      // A listener may have dropped this slot's owner meanwhile: then the slot is gone already.
+      if (this.#slots[this.#head] !== slot) continue;
+      if (next) Object.assign(slot, { task: { ...next, owner: slot.task.owner }, done: !next.ready, waiting: false });
+      else this.#advance(slot);
+    }
+    this.#busy = false;
+  }
+
+  #advance(slot: Slot): void {
+    this.#release(slot);
+    this.#slots[this.#head++] = undefined as unknown as Slot;
+    if (this.#head === this.#slots.length) {
+      this.#slots = [];
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#slots.length) {
+      this.#slots = this.#slots.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #commit(slot: Slot): InboxTask | undefined {
+    try {
+      return slot.task.commit(slot.value);
+    } catch (error) {
+      this.#onError(error);
+      return undefined;
+    }
+  }
+
+  #wait(slot: Slot): void {
+    if (slot.waiting) return;
+    slot.waiting = true;
+    const { task } = slot;
+    (task.ready as Promise<unknown>).then((value) => {
+      // A slot whose task was replaced, or that was dropped, is not waited on by this any more.
+      if (slot.task !== task) return;
+      slot.value = value;
+      slot.done = true;
+      this.#run();
+    });
+  }
+
+  #release(slot: Slot): void {
+    if (!slot.counted) return;
+    slot.counted = false;
+    this.#frames--;
+    this.#bytes -= slot.size;
+  }
+}
+
+/**
+ * The size a value received as JSON holds, roughly as its JSON text: strings by
+ * their length, other scalars as 8. Iterative, so a deeply nested value cannot
+ * exhaust the stack; O(members), not O(characters).
+ */
+export function sizeOf(value: unknown): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (typeof v !== 'object' || v === null) size += 8;
+    else if (Array.isArray(v)) {
+      size += 2 + v.length;
+      for (const item of v) stack.push(item);
+    } else {
+      size += 2;
+      for (const key in v) {
+        size += key.length + 4;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return size;
+}
