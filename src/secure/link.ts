@@ -6,6 +6,7 @@
 import type { CloseEvent } from '../client/events.js';
 import { WSSClient } from '../client/wss-client.js';
 import { ProtocolError, QueueFullError } from '../errors.js';
+import { isRecord } from '../protocol/guards.js';
 import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
 import type { Logger } from '../util/logger.js';
 import type { DecryptErrorEvent, SecureSessionEvents } from './events.js';
@@ -46,8 +47,11 @@ export class Link implements Receiver {
   /** Why the session ended this connection, when it did (a bound). */
   failure: Error | undefined;
   readonly #host: LinkHost;
-  /** Private ID → the key check of the entry it will have once the queued tasks have run: lets decryption start on arrival. */
-  readonly #routing = new Map<string, Promise<PeerKeys>>();
+  /**
+   * Private ID → the published key and key check of the entry it will have once the
+   * queued tasks have run: lets decryption start on arrival.
+   */
+  readonly #routing = new Map<string, { pk: unknown; checking: Promise<PeerKeys> }>();
 
   /** `reconnecting`: the peers the server lists on connecting are announced (`peerconnect`), as after a drop. */
   constructor(host: LinkHost, keys: LocalKeys | null, reconnecting: boolean) {
@@ -66,7 +70,7 @@ export class Link implements Receiver {
   }
 
   keysOf(privateId: string): Promise<PeerKeys> | undefined {
-    return this.#routing.get(privateId);
+    return this.#routing.get(privateId)?.checking;
   }
 
   reject(event: DecryptErrorEvent): void {
@@ -128,9 +132,13 @@ export class Link implements Receiver {
     });
   }
 
+  /** Checks a peer's advert; the same key announced again under the same private ID is not checked again (nothing changes). */
   #check(privateId: string, options: ConnectOptions, own: LocalKeys): Promise<PeerKeys> {
+    const pk = isRecord(options.e2e) ? options.e2e.pk : undefined;
+    const known = this.#routing.get(privateId);
+    if (known && typeof pk === 'string' && known.pk === pk) return known.checking;
     const checking = checkPeer(privateId, options.e2e, own, this.#host.options);
-    this.#routing.set(privateId, checking);
+    this.#routing.set(privateId, { pk, checking });
     return checking;
   }
 
