@@ -33,7 +33,8 @@ interface Slot {
   counted: boolean;
   done: boolean;
   value: unknown;
-  waiting: boolean;
+  /** Its owner was dropped while it committed: it must not wait again. */
+  dropped?: boolean;
 }
 
 /** Committed slots are cleared out of the array once this many have gathered at its front. */
@@ -74,7 +75,9 @@ export class Inbox {
     const { frames, bytes } = this.#limits;
     if (!force && (this.#frames >= frames || this.#bytes + task.size > bytes)) return false;
     const size = force ? 0 : task.size;
-    this.#slots.push({ task, size, counted: !force, done: !task.ready, value: undefined, waiting: false });
+    const slot: Slot = { task, size, counted: !force, done: !task.ready, value: undefined };
+    this.#slots.push(slot);
+    if (task.ready) this.#watch(slot);
     if (!force) {
       this.#frames++;
       this.#bytes += size;
@@ -91,17 +94,21 @@ export class Inbox {
     });
   }
 
-  /** Removes every waiting task of `owner` (their work finishes unobserved). @returns how many frames. */
+  /**
+   * Removes every waiting task of `owner` (their work finishes unobserved); one
+   * committing right now finishes its commit. @returns how many frames were dropped.
+   */
   drop(owner: object): number {
+    const committing = this.#busy ? this.#slots[this.#head] : undefined;
     let dropped = 0;
-    const kept = this.#slots.slice(this.#head).filter((slot) => {
-      if (slot.task.owner !== owner) return true;
+    this.#slots = this.#slots.slice(this.#head).filter((slot) => {
+      if (slot.task.owner !== owner || slot === committing) return true;
       if (slot.counted) dropped++;
       this.#release(slot);
       return false;
     });
-    this.#slots = kept;
     this.#head = 0;
+    if (committing?.task.owner === owner) committing.dropped = true;
     this.#run();
     return dropped;
   }
@@ -111,15 +118,13 @@ export class Inbox {
     if (this.#busy) return;
     this.#busy = true;
     for (let slot = this.#slots[this.#head]; slot; slot = this.#slots[this.#head]) {
-      if (!slot.done) {
-        this.#wait(slot);
-        break;
-      }
+      // Its work calls this again when it is done.
+      if (!slot.done) break;
       const next = this.#commit(slot);
-      // A listener may have dropped this slot's owner meanwhile: then the slot is gone already.
-      if (this.#slots[this.#head] !== slot) continue;
-      if (next) Object.assign(slot, { task: { ...next, owner: slot.task.owner }, done: !next.ready, waiting: false });
-      else this.#advance(slot);
+      if (next && !slot.dropped) {
+        Object.assign(slot, { task: { ...next, owner: slot.task.owner }, done: !next.ready });
+        if (next.ready) this.#watch(slot);
+      } else this.#advance(slot);
     }
     this.#busy = false;
   }
@@ -145,16 +150,15 @@ export class Inbox {
     }
   }
 
-  #wait(slot: Slot): void {
-    if (slot.waiting) return;
-    slot.waiting = true;
+  /** Marks the slot done when its work is; runs the commits if it is at the head. */
+  #watch(slot: Slot): void {
     const { task } = slot;
     (task.ready as Promise<unknown>).then((value) => {
-      // A slot whose task was replaced, or that was dropped, is not waited on by this any more.
+      // A slot whose task was replaced meanwhile is watched by the replacement.
       if (slot.task !== task) return;
       slot.value = value;
       slot.done = true;
-      this.#run();
+      if (this.#slots[this.#head] === slot) this.#run();
     });
   }
 
