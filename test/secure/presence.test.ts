@@ -263,14 +263,12 @@ describe.each([
 
 describe('a key change with identity keys', () => {
   it('holds every later message until verifyPeerIdentity answers', async () => {
-    // Answered at once until `holding`; then each answer waits for `answer`.
+    // Answered at once until `holding`; then the question is handed to `held` and waits for its answer.
     let holding = false;
-    let answer: (ok: boolean) => void = () => {};
-    const asked: string[] = [];
-    const verifyPeerIdentity = ({ privateId }: PeerIdentityInfo): boolean | Promise<boolean> => {
-      asked.push(privateId);
-      return holding ? new Promise<boolean>((resolve) => (answer = resolve)) : true;
-    };
+    let onHeld: (question: { privateId: string; answer: (ok: boolean) => void }) => void = () => {};
+    const held = new Promise<{ privateId: string; answer: (ok: boolean) => void }>((resolve) => (onHeld = resolve));
+    const verifyPeerIdentity = ({ privateId }: PeerIdentityInfo): boolean | Promise<boolean> =>
+      holding ? new Promise<boolean>((answer) => onHeld({ privateId, answer })) : true;
     const b = h.session({ identity: await generateSigningKeyPair(), verifyPeerIdentity });
     await b.connect();
     const a = h.session({ identity: await generateSigningKeyPair() });
@@ -278,7 +276,6 @@ describe('a key change with identity keys', () => {
     await untilPeer(b, () => a.privateId);
     await untilPeer(a, () => b.privateId);
     holding = true;
-    asked.length = 0;
     const [pa, pb] = [a.privateId as string, b.privateId as string];
     watch = { from: pa, target: pb };
     const advert = b.peers.get(pa)?.options as Record<string, unknown>;
@@ -304,13 +301,14 @@ describe('a key change with identity keys', () => {
     await a.send(pb, 'three');
     // A reply sent after all of that reaches b after it: b has received everything, delivered nothing yet.
     await b.getPrivateId();
-    expect(asked).toEqual([pa]);
+    const question = await held;
+    expect(question.privateId).toBe(pa);
     expect(seen.messages.map((m) => m.data)).toEqual(['one', 'two']);
     expect(seen.drops).toEqual([]);
     expect(b.backlog.frames).toBe(4);
     expect(b.backlog.bytes).toBeGreaterThan(0);
     const rest = settled(b, 3);
-    answer(true);
+    question.answer(true);
     await rest;
     expect(reasons(seen.drops)).toEqual(['replay', 'replay']);
     expect(delivered(seen.messages)).toEqual([
