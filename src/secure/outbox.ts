@@ -162,7 +162,11 @@ export class Outbox {
         throw new AuthenticationError(`peer ${peer.id}: no usable key`, { cause: peer.keys.error ?? undefined });
       else skipped.push(peer.id);
     }
-    const recipients = usable.map((p) => ({ kid: p.kid as string, send: p.keys.send as CryptoKey }));
+    const recipients = usable.map(({ keys, kid }) => ({
+      pk: keys.pk as string,
+      kid: kid as string,
+      send: keys.send as CryptoKey,
+    }));
     const plaintext = utf8Encode(
       batch.length === 1 ? `[${(batch[0] as Job).json}]` : `[${batch.map((job) => job.json).join(',')}]`,
     );

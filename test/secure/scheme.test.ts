@@ -23,7 +23,8 @@ const fresh = (n: number): Promise<LocalKeys[]> => Promise.all(Array.from({ leng
 /** `x`'s view of `y`: the pair keys `x` derives from `y`'s advert. */
 const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> =>
   checkPeer('y', y.advert, x, p);
-const usable = (k: PeerKeys): { kid: string; send: CryptoKey } => ({
+const usable = (k: PeerKeys): { pk: string; kid: string; send: CryptoKey } => ({
+  pk: k.pk as string,
   kid: keyId(k.pk as string),
   send: k.send as CryptoKey,
 });
@@ -157,6 +158,63 @@ describe('envelopes', () => {
     await expect(
       open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[keyId(c.pk)] as string),
     ).rejects.toBeInstanceOf(DecryptError);
+  });
+});
+
+describe('message keys', () => {
+  /** What a recipient unwraps from an envelope: its message key bytes (the IV and AAD as spec §4 builds them). */
+  const unwrap = async (keys: PeerKeys, kid: string, e: Awaited<ReturnType<typeof seal>>): Promise<Uint8Array> => {
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setBigUint64(4, BigInt(e.n));
+    const payload = base64ToBytes(e.ct);
+    const aad = new Uint8Array([e.t.charCodeAt(0), ...payload]);
+    return decryptBytes({ key: keys.receive as CryptoKey, iv, ciphertext: base64ToBytes(e.k[kid] as string), aad });
+  };
+
+  it('one per recipient set and connection: a peer outside the set cannot read what went to the set', async () => {
+    const [a, b, c] = await fresh(3);
+    const [ab, ac, ba, ca] = await Promise.all([keysFor(a, b), keysFor(a, c), keysFor(b, a), keysFor(c, a)]);
+    const [kb, kc] = [keyId(b.pk), keyId(c.pk)];
+    const toB = [
+      await seal(a, [usable(ab)], 'd', utf8Encode('[1]')),
+      await seal(a, [usable(ab)], 'd', utf8Encode('[2]')),
+    ];
+    const toBoth = await seal(a, [usable(ab), usable(ac)], 'b', utf8Encode('[3]'));
+    const [m1, m2, m3] = await Promise.all([
+      unwrap(ba, kb, toB[0] as never),
+      unwrap(ba, kb, toB[1] as never),
+      unwrap(ca, kc, toBoth),
+    ]);
+    expect(bytesToBase64(m1)).toBe(bytesToBase64(m2));
+    expect(bytesToBase64(m3)).not.toBe(bytesToBase64(m1));
+    // c knows the key of the set {b, c}; the envelopes to {b} alone stay closed to it.
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setBigUint64(4, BigInt(1));
+    await expect(
+      decryptBytes({ key: await importAesGcmKey(m3), iv, ciphertext: base64ToBytes((toB[0] as { ct: string }).ct) }),
+    ).rejects.toBeInstanceOf(DecryptError);
+    for (const [e, text] of [
+      [toB[0], '[1]'],
+      [toB[1], '[2]'],
+      [toBoth, '[3]'],
+    ] as const)
+      expect(utf8Decode(await open(ba.receive as CryptoKey, e.t, e.n, e.ct, e.k[kb] as string))).toBe(text);
+  });
+
+  it('a recipient opens every envelope whichever of many sets it came through', async () => {
+    const keys = await fresh(7);
+    const [a, b, ...others] = keys as [LocalKeys, LocalKeys, ...LocalKeys[]];
+    const ab = usable(await keysFor(a, b));
+    const ba = await keysFor(b, a);
+    const rest = await Promise.all(others.map(async (o) => usable(await keysFor(a, o))));
+    // Six sets that all hold b, in turn, more often than b keeps message keys: each opens.
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i <= rest.length; i++) {
+        const e = await seal(a, [ab, ...rest.slice(0, i)], 'b', utf8Encode(`[${round}${i}]`));
+        expect(utf8Decode(await open(ba.receive as CryptoKey, e.t, e.n, e.ct, e.k[keyId(b.pk)] as string))).toBe(
+          `[${round}${i}]`,
+        );
+      }
   });
 });
 
