@@ -445,7 +445,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#setState('disconnected');
   }
 
-  /** Authenticated (or, on a plaintext session, plain) messages from one envelope, in order. */
+  /**
+   * Authenticated (or, on a plaintext session, plain) messages from one envelope, in order.
+   * The one way in for messages, as the outbox's `submit` is the one way out: end-to-end
+   * delivery (receipts, retransmission) goes between the two and these events.
+   */
   #deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void {
     for (const data of items) this.#emit('message', { type, from, data, encrypted, raw });
   }
