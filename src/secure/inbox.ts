@@ -40,6 +40,7 @@ interface Slot {
 /** Committed slots are cleared out of the array once this many have gathered at its front. */
 const COMPACT_AFTER = 1024;
 
+/** The incoming backlog of one session: tasks in arrival order, within {@link InboxLimits}. */
 export class Inbox {
   readonly #limits: InboxLimits;
   readonly #onError: (error: unknown) => void;

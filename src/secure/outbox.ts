@@ -46,6 +46,7 @@ const BATCH_CHARS = 64 * 1024;
 
 type Write = () => Promise<BroadcastResult>;
 
+/** The send queue of one session; it outlives connections, so sends wait across a reconnect. */
 export class Outbox {
   readonly #table: PeerTable;
   readonly #queueSize: number;

@@ -37,6 +37,7 @@ export interface Announced {
 /** How a rename went: done, refused (the new private ID is another peer's), or about no listed peer. */
 export type Renamed = 'renamed' | 'taken' | 'unknown';
 
+/** The peers of one session; its entries are per connection (cleared when one ends), its view is the session's `peers`. */
 export class PeerTable {
   readonly #entries = new Map<string, PeerEntry>();
   /** What `SecureSession.peers` shows: a frozen summary of each entry. */
