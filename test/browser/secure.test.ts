@@ -227,6 +227,10 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
       await ann.page.evaluate(() => {
         (window as unknown as { pins: Pins }).pins.hold = true;
       });
+      // The peer sees the page's next connection, whenever it comes.
+      const rekeyed = new Promise<string>((resolve) =>
+        peer.on('peerkey', (e) => e.privateId !== annId && e.fingerprint && resolve(e.privateId)),
+      );
       // The relay announces the peer again (its pin is held), then floods the page with copies.
       const push = (result: unknown): string => JSON.stringify({ jsonrpc: '2.0', result });
       suite.server.sendRaw(annId, push({ type: 'session', disconnect: peerId }));
@@ -241,9 +245,6 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
         reason: 'client limit exceeded',
         requested: false,
       });
-      const rekeyed = new Promise<string>((resolve) =>
-        peer.on('peerkey', (e) => e.privateId !== annId && e.fingerprint && resolve(e.privateId)),
-      );
       await ann.page.evaluate(() => {
         for (const answer of (window as unknown as { pins: Pins }).pins.held) answer(true);
       });
