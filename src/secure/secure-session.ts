@@ -394,10 +394,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       if (failure) void this.#discard(true, { ...close, drop: true });
       return;
     }
-    void this.#discard(true, { ...close, drop: !!failure });
+    void this.#release({ ...close, drop: !!failure });
     this.#emit('close', { code: close.code, reason: close.reason, requested: false });
     if (this.#options.reconnect.enabled) this.#reconnect(close);
     else this.#stop(new ConnectionClosedError('send', close.code, close.reason));
+    // Peers leave once the state says why (reconnecting or disconnected), as listeners expect.
+    this.#depart(true);
   }
 
   /** A connected session lost its connection: reconnect on the schedule, or give up (`reconnect_failed`). */
@@ -421,11 +423,23 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * what of it still waits in the backlog is dropped, with a log line.
    */
   #discard(announce = true, end: { code?: number; reason?: string; drop?: boolean } = {}): Promise<void> | undefined {
+    const closed = this.#release(end);
+    this.#depart(announce);
+    return closed;
+  }
+
+  /** Lets go of the current connection only: its peers stay listed until {@link #depart}. */
+  #release(end: { code?: number; reason?: string; drop?: boolean }): Promise<void> | undefined {
     const link = this.#link;
     if (!link) return;
     this.#link = undefined;
     const dropped = end.drop ? this.#inbox.drop(link) : 0;
     if (dropped) this.#logger.warn(`wss-sessions: ${dropped} incoming frames dropped with their connection`);
+    return link.close(end.code, end.reason);
+  }
+
+  /** Every listed peer leaves, after what the inbox holds already, announced unless `announce` is false. */
+  #depart(announce: boolean): void {
     this.#inbox.push(
       {
         owner: this.#host,
@@ -436,7 +450,6 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       },
       true,
     );
-    return link.close(end.code, end.reason);
   }
 
   /** Ends the session: queued sends reject. */
