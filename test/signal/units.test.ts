@@ -3,7 +3,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EncryptedWebSocketClient, ReplayGuard, reconnectDelay, signalClientDefaults } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
 import type { IEncryptedWSClientOptions } from '../../src/signal/options.js';
-import { encodeFrame, parseConnected, parseEnvelope, parseFrame, parseInner } from '../../src/signal/frames.js';
+import {
+  encodeEnvelope,
+  encodeFrame,
+  matchEnvelope,
+  parseConnected,
+  parseEnvelope,
+  parseFrame,
+  parseInner,
+} from '../../src/signal/frames.js';
 import { ProtocolError } from '../../src/errors.js';
 import { recordingLogger } from './helpers.js';
 
@@ -96,6 +104,40 @@ describe('frame validation', () => {
       expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
     }
     expect(() => parseInner('{"event":"connected"}')).toThrow(/reserved event 'connected'/);
+  });
+
+  it('reads an envelope written as encodeEnvelope writes it without JSON.parse, to what the general path gives', () => {
+    const payload = { iv: 'AAECAwQFBgcICQoL', ct: 'q83vASNFZ4mrze8BI0VniQ==' };
+    const text = encodeEnvelope(payload);
+    expect(text).toBe(JSON.stringify({ event: 'encrypted', data: payload }));
+    const general = parseFrame(text, text.length);
+    expect(general.event).toBe('encrypted');
+    expect(matchEnvelope(text)).toEqual(parseEnvelope(general.data));
+    expect(matchEnvelope(text)?.iv).toBe(payload.iv);
+  });
+
+  it('leaves every other text to the general path: other spelling, extra members, escapes, bad base64 or lengths', () => {
+    const { iv, ct } = { iv: 'AAECAwQFBgcICQoL', ct: 'q83vASNFZ4mrze8BI0VniQ==' };
+    const others = [
+      // The same JSON spelled differently: the general path reads these.
+      `{"event":"encrypted","data":{"ct":"${ct}","iv":"${iv}"}}`,
+      `{"event": "encrypted", "data": {"iv": "${iv}", "ct": "${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"\\u0041${iv.slice(1)}","ct":"${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct}","x":"1"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","x":"","ct":"${ct}"}}`,
+      // Not a valid envelope at all.
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"AAAA"}}`,
+      `{"event":"encrypted","data":{"iv":"AAAA","ct":"${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct.slice(1)}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct}"}} `,
+      '{"event":"encrypted","data":{"iv":"","ct":""}}',
+      '{"event":"encrypted","data":{"iv":"}}',
+      '{"event":"echo","data":{"iv":"","ct":""}}',
+    ];
+    for (const text of others) expect(matchEnvelope(text)).toBeUndefined();
+    // What the general path makes of the first four: the same envelope.
+    for (const text of others.slice(0, 4)) expect(parseEnvelope(parseFrame(text, 1000).data).iv).toBe(iv);
   });
 });
 
