@@ -73,12 +73,20 @@ export class SignalConnection {
    * Encrypts `{event, data}` under this connection's key and sends it, in
    * order with the connection's other encrypted frames. Resolves `false` when
    * the connection is not authenticated or closed before it could be sent.
-   * Where the platform encrypts synchronously (Node) and no earlier frame is
-   * waiting, the frame leaves at once.
    */
   sendEncrypted(event: string, data: unknown): Promise<boolean> {
+    const sent = this.sendEncryptedNow(event, data);
+    return sent === true ? SENT : sent === false ? NOT_SENT : sent;
+  }
+
+  /**
+   * {@link sendEncrypted}, with the outcome at once where there is no wait:
+   * where the platform encrypts synchronously (Node) and no earlier frame is
+   * waiting, the frame leaves now.
+   */
+  sendEncryptedNow(event: string, data: unknown): boolean | Promise<boolean> {
     const aesKey = this.session?.aesKey;
-    if (!aesKey || this.closed) return NOT_SENT;
+    if (!aesKey || this.closed) return false;
     const text = encodeFrame(event, data);
     let sealed: IEncryptedPayload | Promise<IEncryptedPayload>;
     try {
@@ -87,7 +95,7 @@ export class SignalConnection {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#outbox.length === 0 && !(sealed instanceof Promise)) return this.#write(sealed) ? SENT : NOT_SENT;
+    if (this.#outbox.length === 0 && !(sealed instanceof Promise)) return this.#write(sealed);
     return new Promise((resolve, reject) => {
       this.#outbox.add(sealed, (payload: IEncryptedPayload) => resolve(this.#write(payload)), reject);
     });

@@ -240,7 +240,8 @@ function encrypted(state: SignalState, conn: SignalConnection, iv: string, text:
 function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> | void {
   // Built-in routes do not wait for their sends: each recipient's frames still leave in order.
   if (inner.event === 'echo') {
-    conn.sendEncrypted('echo', inner.data).catch((err: unknown) => state.logger.error('signal: echo failed', err));
+    const sent = conn.sendEncryptedNow('echo', inner.data);
+    if (typeof sent !== 'boolean') sent.catch((err: unknown) => state.logger.error('signal: echo failed', err));
     return;
   }
   if (inner.event === 'publish') return publishFromClient(state, conn, inner.data);
