@@ -119,4 +119,37 @@ describe('through the reference server', () => {
     await last;
     expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => [i, true]));
   });
+
+  it('a listener may answer or disconnect while the frame is being received', async () => {
+    await h.start();
+    const [a, b] = await h.group(2);
+    const [pa, pb] = [a.privateId as string, b.privateId as string];
+    // Answered from inside the delivery: the answer goes out, in order.
+    b.on('message', ({ data }) => {
+      if (typeof data === 'number' && data < 3) void b.send(pa, `re ${data}`);
+    });
+    const answers = next(a, 'message', (m) => m.data === 're 2');
+    for (const i of [0, 1, 2]) await a.send(pb, i);
+    await answers;
+    // Disconnected from inside the delivery: what follows is not delivered, nothing throws, and connect() works again.
+    const seen: unknown[] = [];
+    const errors: unknown[] = [];
+    b.on('error', (e) => errors.push(e));
+    b.on('message', ({ data }) => {
+      seen.push(data);
+      if (data === 'stop') void b.disconnect();
+    });
+    const closed = next(b, 'state', (e) => e.state === 'disconnected');
+    // 'after' may reach the relay once b has left, which refuses it: only its delivery matters here.
+    await Promise.allSettled([a.send(pb, 'stop'), a.send(pb, 'after')]);
+    await closed;
+    expect(seen).toEqual(['stop']);
+    expect(errors).toEqual([]);
+    const back = next(a, 'peerconnect');
+    await b.connect();
+    await back;
+    const again = next(b, 'message', (m) => m.data === 'again');
+    await a.send(b.privateId as string, 'again');
+    expect(await again).toMatchObject({ from: pa, encrypted: true });
+  });
 });
