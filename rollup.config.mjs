@@ -21,7 +21,7 @@ const browserEntries = Object.keys(entries);
 const nodeOnly = existing({ server: 'build/src/server/index.js', cli: 'build/src/server/cli.js' });
 const nodeEntries = existing(Object.fromEntries(browserEntries.map((name) => [name, `build/src/node/${name}.js`])));
 
-const isExternal = (id) => id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0)(\/|$)/.test(id);
+const isExternal = (id) => id.startsWith('node:') || /^(ws|jose|json-rpc-2\.0|prom-client)(\/|$)/.test(id);
 
 /** The browser build must never reach a Node module: `ws` becomes nothing, `node:*` is an error. */
 const browserOnly = {
