@@ -8,6 +8,7 @@ import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
 import { describe } from './measure.mjs';
 import { benchSecure } from './secure.mjs';
+import { benchServer } from './server.mjs';
 import { benchSignal } from './signal.mjs';
 
 /** Module name → the function that runs it and returns its figures (see measure.mjs `result`). */
@@ -16,6 +17,7 @@ const MODULES = {
   crypto: benchCrypto,
   signal: benchSignal,
   secure: benchSecure,
+  server: benchServer,
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
-const DEPENDENCIES = ['jose', 'json-rpc-2.0', 'ws', '@types/ws', '@types/node', 'undici-types'];
+const DEPENDENCIES = ['jose', 'json-rpc-2.0', 'prom-client', 'ws', '@types/ws', '@types/node', 'undici-types'];
 
 /** What each consumer prints: the entries' export names it checked and a conversation's outcome. */
 interface ConsumerReport {

@@ -2,9 +2,8 @@
  * Every error the WSS endpoint sends, in one table: JSON-RPC code and exact
  * message text. The texts PROTOCOL.md quotes are the original CypherPoker.JS
  * server's, byte for byte, because clients in the field show or log them, and
- * so are the unknown-method, batch-size and "rpc:" texts; the rest are this
- * server's own wording (README, "Wire compatibility", lists where the
- * original's differ).
+ * so are the unknown-method and "rpc:" texts; the rest are this server's own
+ * wording (README, "Wire compatibility", lists where the original's differ).
  */
 import { WssErrorCodes } from '../../protocol/wss.js';
 
@@ -100,7 +99,7 @@ export function methodNotFoundMessage(method: string): string {
   return `Method "${method.slice(0, 64)}" does not exist.`;
 }
 
-/** `-32600` text for a batch over the size limit (the legacy server's wording). */
+/** `-32600` text for a batch over the size limit (the original sent -32603 without a message). */
 export function batchTooLargeMessage(max: number, got: number): string {
   return `No more than ${max} batched requests allowed. Request has ${got} methods.`;
 }
