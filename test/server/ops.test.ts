@@ -41,6 +41,9 @@ describe('GET /healthz and GET /metrics', () => {
     expect(sample(text, 'wss_sessions_handshakes_total')).toBe(2);
     expect(sample(text, 'wss_sessions_frames_received_total{endpoint="wss"}')).toBe(5);
     expect(sample(text, 'wss_sessions_frames_sent_total{endpoint="wss"}')).toBe(7);
+    const writes = sample(text, 'wss_sessions_socket_writes_total{endpoint="wss"}');
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThanOrEqual(7);
     expect(sample(text, 'wss_sessions_received_bytes_total{endpoint="wss"}')).toBeGreaterThan(500);
     expect(sample(text, 'wss_sessions_sent_bytes_total{endpoint="wss"}')).toBeGreaterThan(500);
     expect(sample(text, 'wss_sessions_request_duration_seconds_count{method="WSS_Send",outcome="ok"}')).toBe(1);

@@ -6,9 +6,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { trafficStats, type TrafficStats } from '../transport/stats.js';
 
-/** Methods counted under their own label; anything else is `other` (a client cannot grow the label set). */
-export type MethodLabel = string;
-
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 type StatsKey = keyof TrafficStats;
@@ -19,6 +16,11 @@ const TRAFFIC: ReadonlyArray<[name: string, help: string, key: StatsKey]> = [
   ['wss_sessions_received_bytes_total', 'WebSocket message bytes received', 'bytesIn'],
   ['wss_sessions_frames_sent_total', 'WebSocket frames written (responses and pushes)', 'framesOut'],
   ['wss_sessions_sent_bytes_total', 'WebSocket frame bytes written', 'bytesOut'],
+  [
+    'wss_sessions_socket_writes_total',
+    'Writes to sockets (all frames queued for a socket in one turn go in one)',
+    'writes',
+  ],
   [
     'wss_sessions_backpressure_closes_total',
     'Connections closed because they passed maxBufferedBytes',
@@ -40,7 +42,7 @@ export class ServerMetrics {
   /** Open WebSockets on every path. */
   sockets = 0;
 
-  /** @param methods method names that get a label of their own. */
+  /** @param methods method names that get a label of their own; any other is counted as `other`, so clients cannot grow the label set. */
   constructor(methods: Iterable<string>) {
     this.#methods = new Set(methods);
     const registers = [this.registry];

@@ -4,6 +4,8 @@ export interface TrafficStats {
   bytesIn: number;
   framesOut: number;
   bytesOut: number;
+  /** Writes handed to sockets (each carries every frame queued for its socket in one turn). */
+  writes: number;
   /** Connections closed because their outbound buffer passed `maxBufferedBytes`. */
   backpressureCloses: number;
   /** Requests refused by the per-connection rate limit. */
@@ -12,5 +14,5 @@ export interface TrafficStats {
 
 /** Fresh zeroed counters. */
 export function trafficStats(): TrafficStats {
-  return { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, backpressureCloses: 0, rateLimited: 0 };
+  return { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, writes: 0, backpressureCloses: 0, rateLimited: 0 };
 }

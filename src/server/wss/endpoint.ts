@@ -151,12 +151,13 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
    */
   closeAll(code: number, reason: string): void {
     this.#state.draining = true;
-    this.#scheduler.flushAll();
+    this.#scheduler.flushAll(true);
     for (const conn of this.#connections) this.#close(conn, code, reason);
   }
 
   async close(): Promise<void> {
     this.#noSession.clear();
+    this.#scheduler.close();
     await this.#state.broker.close();
   }
 
@@ -227,6 +228,11 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   }
 
   #send(conn: WssConnection, frame: Frame): void {
+    // The path of every push: no hook, no allocation.
+    if (!this.#options.hooks.outgoing && !conn.closed) {
+      if (!conn.outbox.push(frame)) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent`);
+      return;
+    }
     const frames = this.#applyOutgoing(conn, frame);
     if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) {
       if (frames.length > 0)
