@@ -212,7 +212,9 @@ async function connectRun(n) {
     await settled;
     const seconds = (performance.now() - start) / 1000;
     const after = (await host.ask('memory', 'memory')).memory.rss;
-    return { seconds, kbPerSession: (after - before) / n / 1024 };
+    const kbPerSession = (after - before) / n / 1024;
+    console.log(`    (round: ${n} sessions in ${seconds.toFixed(2)} s, ${kbPerSession.toFixed(1)} KB each)`);
+    return { seconds, kbPerSession };
   } finally {
     await Promise.all([...workers.map((w) => w.stop()), host.stop()]);
   }

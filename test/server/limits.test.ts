@@ -224,4 +224,22 @@ describe('request order', () => {
     expect((await a.nextMessage()).id).toBe(2);
     expect((await a.nextMessage()).result.privateID).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('runs a batch in order: of two connects in one batch only the first binds the socket', async () => {
+    const server = await fx.start();
+    const c = await fx.client(server);
+    const one = await c.request('WSS_Handshake', { user_token: 'one' });
+    const two = await c.request('WSS_Handshake', { user_token: 'two' });
+    const connect = (token: string, serverToken: string, id: number) => ({
+      jsonrpc: '2.0',
+      method: 'WSS_Connect',
+      id,
+      params: { user_token: token, server_token: serverToken, options: {} },
+    });
+    c.sendRaw(JSON.stringify([connect('one', one.result.server_token, 1), connect('two', two.result.server_token, 2)]));
+    const [first, second] = await c.nextMessage();
+    expect(first.result.message).toBe('open');
+    expect(second.error).toEqual({ code: -32001, message: "Socket session can't be established at this time." });
+    expect(server.sessions).toEqual([first.result.private_id]);
+  });
 });

@@ -194,9 +194,12 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
       this.#rateLimited(conn, text);
       return;
     }
-    const answer = await this.#rpc.handle(text, { transport: 'socket', ipKey: conn.ipKey, conn });
-    if (answer !== null) this.#send(conn, frameOf(answer));
-    conn.release();
+    try {
+      const answer = await this.#rpc.handle(text, { transport: 'socket', ipKey: conn.ipKey, conn });
+      if (answer !== null) this.#send(conn, frameOf(answer));
+    } finally {
+      conn.release();
+    }
     if (conn.session) this.#noSession.delete(conn);
   }
 

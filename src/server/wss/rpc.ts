@@ -151,8 +151,12 @@ export class WssRpc {
       const message = batchTooLargeMessage(max, batch.length);
       return JSON.stringify(createJSONRPCErrorResponse(null, WssErrorCodes.REQUEST_ERROR, message));
     }
-    const responses = await Promise.all(batch.map((item) => this.#handleOne(item, call)));
-    const due = responses.filter((r): r is JSONRPCResponse => r !== null);
+    // One after another: a batch's sends keep their order, and two connects in one batch cannot race.
+    const due: JSONRPCResponse[] = [];
+    for (const item of batch) {
+      const response = await this.#handleOne(item, call);
+      if (response !== null) due.push(response);
+    }
     return due.length === 0 ? null : encodeBatch(due);
   }
 
