@@ -60,9 +60,23 @@ function refuse(socket: Duplex, status: number, reason: string): void {
   );
 }
 
+/**
+ * Counts a socket as open until it closes. A function of its own so that the
+ * listener, which lives as long as the socket, holds only the IP key (a
+ * closure in the upgrade handler would keep the whole request alive).
+ */
+function countOpen(core: ServerCore, socket: Duplex, ipKey: string): void {
+  core.admission.opened(ipKey);
+  core.metrics.sockets++;
+  socket.once('close', () => {
+    core.admission.released(ipKey);
+    core.metrics.sockets--;
+  });
+}
+
 /** Admits WebSocket upgrades (draining, route, Origin, per-IP cap) and hands each socket to its route. */
 export function serveUpgrades(http: HttpServer, core: ServerCore): void {
-  const { routes, admission, metrics, sockets, options } = core;
+  const { routes, admission, sockets, options } = core;
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (core.draining) return refuse(socket, 503, 'The server is shutting down');
     const route = routes.upgradeRoute(pathOf(req));
@@ -73,12 +87,7 @@ export function serveUpgrades(http: HttpServer, core: ServerCore): void {
       options.logger.info(`server: socket from ${label} refused (${refusal.status}): ${refusal.reason}`);
       return refuse(socket, refusal.status, refusal.reason);
     }
-    admission.opened(ipKey);
-    metrics.sockets++;
-    socket.once('close', () => {
-      admission.released(ipKey);
-      metrics.sockets--;
-    });
+    countOpen(core, socket, ipKey);
     sockets.handleUpgrade(req, socket, head, (ws) => route.onConnection(ws, req, socket));
   });
 }

@@ -46,8 +46,8 @@ describe('Outbox', () => {
     const stats = trafficStats();
     const a = new RecordingStream();
     const b = new RecordingStream();
-    const outA = new Outbox(a, scheduler, 1 << 20, stats, () => {});
-    const outB = new Outbox(b, scheduler, 1 << 20, stats, () => {});
+    const outA = new Outbox(a, scheduler, 1 << 20, stats, { overflowed: () => {} });
+    const outB = new Outbox(b, scheduler, 1 << 20, stats, { overflowed: () => {} });
     const shared = Frame.text('{"jsonrpc":"2.0","result":{"type":"broadcast"}}');
     for (let i = 0; i < 3; i++) {
       outA.push(shared);
@@ -67,7 +67,7 @@ describe('Outbox', () => {
     const stream = new RecordingStream();
     stream.stalled = true;
     const overflows: Overflow[] = [];
-    const outbox = new Outbox(stream, scheduler, 8 * 1024, trafficStats(), (o) => overflows.push(o));
+    const outbox = new Outbox(stream, scheduler, 8 * 1024, trafficStats(), { overflowed: (o) => overflows.push(o) });
     const big = Frame.text('y'.repeat(2000));
     expect(outbox.push(big)).toBe(true);
     await turn();

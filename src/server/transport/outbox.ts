@@ -67,13 +67,19 @@ export class FlushScheduler {
 /** Why an outbox refused a frame. */
 export type Overflow = { readonly buffered: number; readonly limit: number };
 
+/** Who is told when an outbox gives up (an object, not a closure per socket). */
+export interface OutboxOwner {
+  /** Called once, when a frame would take the outbox past its limit; the outbox is closed by then. */
+  overflowed(overflow: Overflow): void;
+}
+
 /** The queue of frames bound for one socket. */
 export class Outbox {
   readonly #socket: Duplex;
   readonly #scheduler: FlushScheduler;
   readonly #limit: number;
   readonly #stats: TrafficStats;
-  readonly #onOverflow: (overflow: Overflow) => void;
+  readonly #owner: OutboxOwner;
   #chunks: Buffer[] | null = null;
   #bytes = 0;
   /**
@@ -90,20 +96,14 @@ export class Outbox {
 
   /**
    * @param limit most bytes that may wait (here and in the socket) before the
-   *   connection is given up; `onOverflow` is called once when a frame would pass it.
+   *   connection is given up; `owner.overflowed` is called once when a frame would pass it.
    */
-  constructor(
-    socket: Duplex,
-    scheduler: FlushScheduler,
-    limit: number,
-    stats: TrafficStats,
-    onOverflow: (overflow: Overflow) => void,
-  ) {
+  constructor(socket: Duplex, scheduler: FlushScheduler, limit: number, stats: TrafficStats, owner: OutboxOwner) {
     this.#socket = socket;
     this.#scheduler = scheduler;
     this.#limit = limit;
     this.#stats = stats;
-    this.#onOverflow = onOverflow;
+    this.#owner = owner;
   }
 
   /** Most bytes that may wait (`maxBufferedBytes`). */
@@ -139,7 +139,7 @@ export class Outbox {
       this.#socketBytes = this.#socket.writableLength;
       if (buffered > this.#limit) {
         this.close();
-        this.#onOverflow({ buffered, limit: this.#limit });
+        this.#owner.overflowed({ buffered, limit: this.#limit });
         return false;
       }
     }
@@ -163,8 +163,9 @@ export class Outbox {
       this.#awaitDrain();
       return;
     }
+    const bytes = this.#bytes;
     this.#stats.framesOut += this.#frames;
-    this.#stats.bytesOut += this.#bytes;
+    this.#stats.bytesOut += bytes;
     this.#stats.writes++;
     this.lastWrite = now;
     this.#chunks = null;

@@ -40,6 +40,7 @@ export const handleConnect: MethodHandler = async (params, call, state) => {
   }
   conn.session = { privateId, userToken: tokens.userToken, serverToken: tokens.serverToken };
   conn.pendingHandshakes?.delete(tokens.userToken);
+  if (conn.pendingHandshakes?.size === 0) conn.pendingHandshakes = null;
   if (conn.closed) {
     // The socket went away while the broker was binding it: end the session at once.
     conn.session = null;

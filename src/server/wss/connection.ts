@@ -1,8 +1,10 @@
 /** Per-socket state of the WSS endpoint. */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Frame } from '../transport/frame.js';
-import type { Outbox } from '../transport/outbox.js';
-import type { TokenBucket } from '../transport/rate.js';
+import { type FlushScheduler, Outbox, type OutboxOwner, type Overflow } from '../transport/outbox.js';
+import { TokenBucket } from '../transport/rate.js';
+import type { TrafficStats } from '../transport/stats.js';
 import type { Mailbox } from './broker.js';
 
 /** The session a socket carries once `WSS_Connect` succeeded. */
@@ -12,11 +14,25 @@ export interface LocalSession {
   readonly serverToken: string;
 }
 
-/** How a connection's frames reach its outbox (the endpoint applies the test hooks there). */
-export type FrameSink = (conn: WssConnection, frame: Frame) => void;
+/** What every connection of one endpoint shares (one object, so a socket costs no closures for it). */
+export interface ConnectionContext {
+  readonly scheduler: FlushScheduler;
+  readonly stats: TrafficStats;
+  /** `maxBufferedBytes`. */
+  readonly maxBufferedBytes: number;
+  readonly requestRate: number;
+  readonly requestBurst: number;
+  /** How a connection's frames reach its outbox (the endpoint applies the test hooks there). */
+  send(conn: WssConnection, frame: Frame): void;
+  /** The connection's outbox gave up (see {@link Outbox}). */
+  overflowed(conn: WssConnection, overflow: Overflow): void;
+}
 
 /** One WebSocket on the WSS path and what it has done so far. */
-export class WssConnection implements Mailbox {
+export class WssConnection implements Mailbox, OutboxOwner {
+  readonly outbox: Outbox;
+  /** The per-connection request rate limit. */
+  readonly bucket: TokenBucket;
   /** The session this socket carries, once connected. */
   session: LocalSession | null = null;
   /** User tokens of handshakes made over this socket and not yet connected; dropped when it closes. */
@@ -31,14 +47,20 @@ export class WssConnection implements Mailbox {
 
   constructor(
     readonly ws: WebSocket,
-    readonly outbox: Outbox,
-    readonly bucket: TokenBucket,
-    readonly sink: FrameSink,
+    socket: Duplex,
+    readonly context: ConnectionContext,
     /** Family + IP of the client (see `ipKeyOf`). */
     readonly ipKey: string,
     /** `address:port` for log lines. */
     readonly label: string,
-  ) {}
+  ) {
+    this.outbox = new Outbox(socket, context.scheduler, context.maxBufferedBytes, context.stats, this);
+    this.bucket = new TokenBucket(context.requestRate, context.requestBurst);
+  }
+
+  overflowed(overflow: Overflow): void {
+    this.context.overflowed(this, overflow);
+  }
 
   /** The current private ID, or `null` before `WSS_Connect`. */
   get privateId(): string | null {
@@ -55,7 +77,7 @@ export class WssConnection implements Mailbox {
       }
       this.release();
     }
-    this.sink(this, frame);
+    this.context.send(this, frame);
   }
 
   /**
@@ -72,6 +94,6 @@ export class WssConnection implements Mailbox {
     const held = this.#held;
     this.#held = null;
     this.#heldBytes = 0;
-    if (held) for (const frame of held) this.sink(this, frame);
+    if (held) for (const frame of held) this.context.send(this, frame);
   }
 }

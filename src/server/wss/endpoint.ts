@@ -14,15 +14,13 @@ import { CORS_HEADERS, readBody, reply } from '../http.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
-import { listenToSocket } from '../socket-events.js';
 import { clientOf } from '../transport/client.js';
 import { DeadlineQueue } from '../transport/deadlines.js';
 import { Frame } from '../transport/frame.js';
-import { type FlushScheduler, Outbox, type Overflow } from '../transport/outbox.js';
-import { TokenBucket } from '../transport/rate.js';
+import type { FlushScheduler, Overflow } from '../transport/outbox.js';
 import type { TrafficStats } from '../transport/stats.js';
 import type { Broker } from './broker.js';
-import { WssConnection } from './connection.js';
+import { type ConnectionContext, WssConnection } from './connection.js';
 import { WSS_ERRORS } from './messages.js';
 import { disconnectPush } from './push.js';
 import { type Answer, WssRpc } from './rpc.js';
@@ -84,7 +82,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   readonly #connections = new Set<WssConnection>();
   /** Sockets without a session yet, closed when `connectTimeout` passes. */
   readonly #noSession: DeadlineQueue<WssConnection>;
-  readonly #sink = (conn: WssConnection, frame: Frame): void => this.#send(conn, frame);
+  readonly #connectionContext: ConnectionContext;
 
   constructor(context: WssEndpointContext) {
     const { options, broker, metrics, scheduler } = context;
@@ -99,6 +97,15 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
       this.#close(conn, 1008, 'no session (connectTimeout)');
     });
     metrics.countSessions('wss', () => this.#state.local.size);
+    this.#connectionContext = {
+      scheduler,
+      stats: this.#stats,
+      maxBufferedBytes: options.maxBufferedBytes,
+      requestRate: options.requestRate,
+      requestBurst: options.requestBurst,
+      send: (conn, frame) => this.#send(conn, frame),
+      overflowed: (conn, overflow) => this.#overflowed(conn, overflow),
+    };
   }
 
   mount(routes: RouteTable): void {
@@ -120,26 +127,18 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
 
   onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
     const { ipKey, label } = clientOf(req);
-    const options = this.#options;
-    let conn: WssConnection | null = null;
-    const outbox = new Outbox(socket, this.#scheduler, options.maxBufferedBytes, this.#stats, (overflow) => {
-      if (conn) this.#overflowed(conn, overflow);
-    });
-    conn = new WssConnection(
-      ws,
-      outbox,
-      new TokenBucket(options.requestRate, options.requestBurst),
-      this.#sink,
-      ipKey,
-      label,
-    );
-    const self = conn;
-    this.#connections.add(self);
-    this.#noSession.add(self);
-    listenToSocket(ws, {
-      message: (data) => this.#onMessage(self, data),
-      error: (err) => this.#logger.warn(`wss: socket ${label} error: ${err.message}`),
-      close: (code) => this.#onClose(self, code),
+    const conn = new WssConnection(ws, socket, this.#connectionContext, ipKey, label);
+    this.#connections.add(conn);
+    this.#noSession.add(conn);
+    // Three listeners sharing one small context: the least a socket can cost here.
+    const onMessage = (data: RawData): void => this.#onMessage(conn, data);
+    const onError = (err: Error): void => this.#logger.warn(`wss: socket ${conn.label} error: ${err.message}`);
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.once('close', (code: number) => {
+      ws.off('message', onMessage);
+      ws.off('error', onError);
+      this.#onClose(conn, code);
     });
     this.#logger.debug(`wss: socket opened from ${label}`);
   }
