@@ -5,12 +5,11 @@
  * bounded by `maxBufferedBytes`). What the calls mean is the session logic's
  * (the method handlers); where sessions live is the {@link Broker}'s.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { snippet } from '../../protocol/guards.js';
 import type { Logger } from '../../util/logger.js';
-import { CORS_HEADERS, readBody, reply } from '../http.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
@@ -21,6 +20,8 @@ import type { FlushScheduler, Overflow } from '../transport/outbox.js';
 import type { TrafficStats } from '../transport/stats.js';
 import type { Broker } from './broker.js';
 import { type ConnectionContext, WssConnection } from './connection.js';
+import { applyIncoming, applyOutgoing } from './hooks.js';
+import { answerPost } from './http-handshake.js';
 import { WSS_ERRORS } from './messages.js';
 import { disconnectPush } from './push.js';
 import { type Answer, WssRpc } from './rpc.js';
@@ -28,8 +29,6 @@ import type { WssState } from './state.js';
 
 /** The WSS path on the shared port. */
 export const WSS_PATH = '/';
-
-const JSON_RPC_TYPE = 'application/json-rpc';
 
 /** Frames one socket may have waiting for their turn before reading from it pauses. */
 const MAX_INBOX = 64;
@@ -110,7 +109,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
 
   mount(routes: RouteTable): void {
     routes.addUpgrade(WSS_PATH, this);
-    routes.addHttp('POST', WSS_PATH, (req, res) => this.#handleHttp(req, res));
+    routes.addHttp('POST', WSS_PATH, (req, res) => answerPost(this.#rpc, this.#options, req, res));
   }
 
   /** Private IDs of the sessions on this node, in connection order. */
@@ -163,7 +162,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   #onMessage(conn: WssConnection, data: RawData): void {
     this.#stats.framesIn++;
     this.#stats.bytesIn += rawSize(data);
-    const text = this.#applyIncoming(conn, rawToText(data));
+    const text = applyIncoming(this.#options.hooks, this.#logger, conn, rawToText(data));
     if (text === null || conn.closed) return;
     if (conn.inbox) {
       conn.inbox.push(text);
@@ -216,47 +215,19 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     }
   }
 
-  #applyIncoming(conn: WssConnection, raw: string): string | null {
-    const hook = this.#options.hooks.incoming;
-    if (!hook) return raw;
-    try {
-      const out = hook(raw, { privateId: conn.privateId });
-      if (out === null) this.#logger.debug(`wss: incoming hook dropped a frame from ${conn.label}`);
-      return out;
-    } catch (err) {
-      this.#logger.error('wss: incoming hook threw; frame dropped', err);
-      return null;
-    }
-  }
-
   #send(conn: WssConnection, frame: Frame): void {
     // The path of every push: no hook, no allocation.
     if (!this.#options.hooks.outgoing && !conn.closed) {
       if (!conn.outbox.push(frame)) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent`);
       return;
     }
-    const frames = this.#applyOutgoing(conn, frame);
+    const frames = applyOutgoing(this.#options.hooks, this.#logger, conn, frame);
     if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) {
       if (frames.length > 0)
         this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame.text(), 80)}`);
       return;
     }
     for (const out of frames) conn.outbox.push(out);
-  }
-
-  #applyOutgoing(conn: WssConnection, frame: Frame): Frame[] {
-    const hook = this.#options.hooks.outgoing;
-    if (!hook) return [frame];
-    const text = frame.text();
-    try {
-      const out = hook(text, { privateId: conn.privateId });
-      if (out === null) this.#logger.debug(`wss: outgoing hook dropped a frame to ${conn.label}`);
-      const list = out === null ? [] : Array.isArray(out) ? out : [out];
-      return list.map((item) => (item === text ? frame : Frame.text(item)));
-    } catch (err) {
-      this.#logger.error('wss: outgoing hook threw; frame dropped', err);
-      return [];
-    }
   }
 
   #overflowed(conn: WssConnection, overflow: Overflow): void {
@@ -298,21 +269,5 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     if (local.get(privateId) === conn) local.delete(privateId);
     broker.leave(privateId, draining ? null : disconnectPush(privateId)).catch(fail);
     this.#logger.info(`wss: ${privateId.slice(0, 12)}… disconnected (${code}; ${local.size} sessions here)`);
-  }
-
-  async #handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const headers: Record<string, string> = { 'Content-Type': JSON_RPC_TYPE };
-    if (this.#options.cors) Object.assign(headers, CORS_HEADERS);
-    const body = await readBody(req, this.#options.maxPayload);
-    if (!body.ok) {
-      if (body.reason === 'aborted') return;
-      const error = { code: WSS_ERRORS.tooLarge.code, message: WSS_ERRORS.tooLarge.message };
-      reply(res, 413, JSON.stringify({ jsonrpc: '2.0', id: null, error }), headers, true);
-      return;
-    }
-    const { ipKey } = clientOf(req);
-    const answer = await this.#rpc.handle(body.text, { transport: 'http', ipKey, conn: null });
-    if (answer === null) reply(res, 204, '', headers);
-    else reply(res, 200, answer.toString(), headers);
   }
 }
