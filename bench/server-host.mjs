@@ -1,7 +1,7 @@
 // One server under test, in a process of its own (run with --expose-gc):
 //   node --expose-gc bench/server-host.mjs <wss|raw|sio> '<options JSON>'
 // prints {"url": ...} once listening, then answers IPC requests:
-//   'memory'     -> { rss, peak } after a full GC (peak: VmHWM, the highest RSS since the last reset)
+//   'memory'     -> { rss, peak } once the heap settled (peak: VmHWM, the highest RSS since the last reset)
 //   'reset-peak' -> clears VmHWM (Linux /proc/self/clear_refs)
 // 'raw' is a plain `ws` broadcast loop and 'sio' a socket.io 4 server, both answering the
 // same broadcast requests as the WSS server does, so the benchmark compares relays, not clients.
@@ -52,15 +52,18 @@ async function ours() {
 const starters = { wss: ours, raw: rawLoop, sio: socketIo };
 const url = await starters[kind]();
 
-function memory() {
+/** RSS once the heap has settled: a full GC, a short quiet spell, another. */
+async function memory() {
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 250));
   globalThis.gc?.();
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: process.memoryUsage.rss(), peak: kb('VmHWM') };
 }
 
-process.on('message', (message) => {
-  if (message === 'memory') process.send({ memory: memory() });
+process.on('message', async (message) => {
+  if (message === 'memory') process.send({ memory: await memory() });
   if (message === 'reset-peak') {
     writeFileSync('/proc/self/clear_refs', '5');
     process.send({ reset: true });

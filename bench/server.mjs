@@ -61,7 +61,7 @@ async function startClients(count) {
 const micros = () => Number(process.hrtime.bigint() / 1000n);
 
 /** The sender: a wire client that can handshake, connect and broadcast in the variant's own dialect. */
-async function sender(kind, url) {
+async function sender(kind, url, name = 'sender') {
   const replies = [];
   let wake = null;
   const client = await WireClient.open(url, (_c, buf, start, end) => {
@@ -74,8 +74,8 @@ async function sender(kind, url) {
   };
   let tokens = {};
   if (kind === 'wss') {
-    client.send('{"jsonrpc":"2.0","method":"WSS_Handshake","id":"h","params":{"user_token":"sender"}}');
-    tokens = { user_token: 'sender', server_token: JSON.parse(await nextReply()).result.server_token };
+    client.send(JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Handshake', id: 'h', params: { user_token: name } }));
+    tokens = { user_token: name, server_token: JSON.parse(await nextReply()).result.server_token };
     client.send(JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Connect', id: 'c', params: { ...tokens, options: {} } }));
     await nextReply();
   } else if (kind === 'sio') {
@@ -260,8 +260,8 @@ async function connects() {
 async function slowConsumerRun() {
   const host = await startHost('wss');
   try {
-    const slow = await sender('wss', host.url);
-    const fast = await sender('wss', host.url);
+    const slow = await sender('wss', host.url, 'slow');
+    const fast = await sender('wss', host.url, 'fast');
     slow.client.pause();
     await host.ask('memory', 'memory');
     await host.ask('reset-peak', 'reset');

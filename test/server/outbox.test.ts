@@ -7,6 +7,8 @@ import { trafficStats } from '../../src/server/transport/stats.js';
 /** A stream that records each write call it gets (`_write` for one chunk, `_writev` for a corked batch). */
 class RecordingStream extends Duplex {
   readonly writes: number[] = [];
+  /** Copies of everything written, in order. */
+  readonly bytes: Buffer[] = [];
   #pending: Array<() => void> = [];
   stalled = false;
 
@@ -16,13 +18,15 @@ class RecordingStream extends Duplex {
 
   override _read(): void {}
 
-  override _write(_chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     this.writes.push(1);
+    this.bytes.push(Buffer.from(chunk));
     this.#finish(done);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: () => void): void {
     this.writes.push(chunks.length);
+    for (const { chunk } of chunks) this.bytes.push(Buffer.from(chunk));
     this.#finish(done);
   }
 
@@ -56,10 +60,25 @@ describe('Outbox', () => {
     outA.push(Frame.text('last'));
     expect(a.writes).toEqual([]);
     await turn();
-    expect(a.writes).toEqual([4]);
-    expect(b.writes).toEqual([3]);
+    // One write call each: small batches are gathered into one buffer.
+    expect(a.writes).toEqual([1]);
+    expect(b.writes).toEqual([1]);
+    const wire = (frames: Frame[]) => Buffer.concat(frames.flatMap((f) => [...f.chunks]));
+    expect(Buffer.concat(a.bytes)).toEqual(wire([shared, shared, shared, Frame.text('last')]));
+    expect(Buffer.concat(b.bytes)).toEqual(wire([shared, shared, shared]));
     expect(stats.framesOut).toBe(7);
     expect(stats.bytesOut).toBe(6 * shared.size + Frame.text('last').size);
+  });
+
+  it('writes a batch larger than the gathering buffer as one writev', async () => {
+    const stream = new RecordingStream();
+    const outbox = new Outbox(stream, new FlushScheduler(), 1 << 20, trafficStats(), { overflowed: () => {} });
+    const big = Frame.text('z'.repeat(40_000));
+    outbox.push(big);
+    outbox.push(big);
+    await turn();
+    expect(stream.writes).toEqual([2]);
+    expect(Buffer.concat(stream.bytes).length).toBe(2 * big.size);
   });
 
   it('holds frames while the socket is over its high-water mark and gives up past the limit', async () => {

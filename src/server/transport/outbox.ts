@@ -12,34 +12,55 @@ import type { Duplex } from 'node:stream';
 import type { Frame } from './frame.js';
 import type { TrafficStats } from './stats.js';
 
-/** Longest a socket that was just written to waits for its next write. */
-const MAX_PAUSE_MS = 200;
-/** The pause is this many times the CPU time of the last flush: writes take at most about a quarter of the time. */
+/** Longest a socket that was just written to waits for its next write (pushes only; answers never wait). */
+const MAX_PAUSE_MS = 1000;
+/** The pause is this many times the CPU time of writing every busy socket once: writes take about a quarter of the time. */
 const PAUSE_PER_FLUSH = 3;
+/** Fewer busy sockets than this are light traffic: no pause. */
+const LARGE_FLUSH = 64;
+/** Batches up to this size are copied into one reusable buffer and written with one plain write. */
+const SCRATCH_BYTES = 64 * 1024;
 /** Queued bytes that are written at once, however recent the last write. */
 const COALESCE_BYTES = 64 * 1024;
 
 /**
  * Collects the outboxes that have frames in this turn and writes them once the
- * turn's I/O is done. Under a storm (every connect is announced to every
- * peer) writes are what the server spends its time on, so the scheduler keeps
- * them to about a quarter of it: a socket written to less than three times the CPU
- * time of the last flush ago waits that long (at most 200 ms, or until 64 KiB
- * are queued), gathering more frames for one write. A socket that was
- * quiet is written at once, and a light flush makes the pause tiny, so light
- * traffic gets no delay.
+ * turn's I/O is done, each in one system call.
+ *
+ * Under a storm (every connect announced to every peer) those system calls are
+ * what the server spends its time on, so the scheduler keeps them to about a
+ * quarter of it: with many sockets busy, pushes to a socket written to less
+ * than three times the CPU time of writing every busy socket once ago wait
+ * that long (at most a second, or until 64 KiB are queued), gathering more
+ * frames for one write. The pause wears off as time passes, answers to
+ * requests are never held, and a socket that was quiet is written at once:
+ * light traffic gets no delay.
  */
 export class FlushScheduler {
   #dirty: Outbox[] = [];
   #immediate: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
-  /** Three times the CPU time of the last flush: the pause before a socket just written to is written again. */
+  /** The pause as of `#flushedAt`; it wears off one millisecond per millisecond. */
   #pause = 0;
+  #flushedAt = 0;
+  /** CPU microseconds one socket write costs (a running average over large flushes). */
+  #writeCost = 0;
+  /**
+   * Where small batches are gathered for their write. A socket that takes the
+   * whole write at once (the usual case) leaves it free for the next socket;
+   * one that keeps part of it keeps the buffer, and a new one is made.
+   */
+  #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
-  /** Asks for `outbox` to be flushed at the end of this turn. */
+  /** Asks for `outbox` to be flushed at the end of this turn (or after the pause). */
   schedule(outbox: Outbox): void {
     this.#dirty.push(outbox);
-    if (this.#timer === null) this.#immediate ??= setImmediate(() => this.flushAll());
+    if (this.#timer === null) this.urge();
+  }
+
+  /** Runs a flush at the end of this turn even while a pause is running (an answer is waiting). */
+  urge(): void {
+    this.#immediate ??= setImmediate(() => this.flushAll());
   }
 
   /** Writes every scheduled outbox that is due (all of them with `force`). */
@@ -48,17 +69,50 @@ export class FlushScheduler {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#immediate = this.#timer = null;
     const started = performance.now();
-    const cpu = process.cpuUsage();
+    const pause = Math.max(0, this.#pause - (started - this.#flushedAt));
+    const busy = this.#dirty.length;
+    const cpu = busy >= LARGE_FLUSH ? process.cpuUsage() : null;
     const later: Outbox[] = [];
     for (const outbox of this.#dirty) {
-      if (!force && started - outbox.lastWrite < this.#pause && outbox.queued < COALESCE_BYTES) later.push(outbox);
+      if (!force && outbox.mayWait(started, pause, COALESCE_BYTES)) later.push(outbox);
       else outbox.flush(started);
     }
     this.#dirty = later;
-    // CPU time, not wall time: on a busy machine a flush can be preempted, which is no reason to write less often.
-    const spent = process.cpuUsage(cpu);
-    this.#pause = Math.min(MAX_PAUSE_MS, (PAUSE_PER_FLUSH * (spent.user + spent.system)) / 1000);
-    if (later.length > 0) this.#timer = setTimeout(() => this.flushAll(), Math.max(1, this.#pause));
+    const written = busy - later.length;
+    if (cpu && written >= LARGE_FLUSH) this.#learnWriteCost(process.cpuUsage(cpu), written);
+    // Writing every busy socket once per pause then takes a quarter of the time.
+    const wanted = busy >= LARGE_FLUSH ? (PAUSE_PER_FLUSH * this.#writeCost * busy) / 1000 : 0;
+    this.#pause = Math.min(MAX_PAUSE_MS, Math.max(pause, wanted));
+    this.#flushedAt = started;
+    if (later.length > 0) this.#timer = setTimeout(() => this.flushAll(), Math.max(1, this.#pause / 4));
+  }
+
+  /** Keeps a running average of the CPU microseconds one socket write costs. */
+  #learnWriteCost(spent: NodeJS.CpuUsage, writes: number): void {
+    const cost = (spent.user + spent.system) / writes;
+    this.#writeCost = this.#writeCost === 0 ? cost : 0.8 * this.#writeCost + 0.2 * cost;
+  }
+
+  /**
+   * Writes `chunks` (`bytes` in all) to `socket` in one system call: copied
+   * into the scratch buffer when they fit, else as one corked `writev`.
+   */
+  write(socket: Duplex, chunks: readonly Buffer[], bytes: number): void {
+    if (chunks.length === 1) {
+      socket.write(chunks[0] as Buffer);
+      return;
+    }
+    if (bytes > SCRATCH_BYTES) {
+      socket.cork();
+      for (const chunk of chunks) socket.write(chunk);
+      socket.uncork();
+      return;
+    }
+    let offset = 0;
+    for (const chunk of chunks) offset += chunk.copy(this.#scratch, offset);
+    socket.write(this.#scratch.subarray(0, bytes));
+    // Still queued in the stream: the buffer is the socket's now.
+    if (socket.writableLength > 0) this.#scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   }
 
   /** Writes everything queued and stops the timers. */
@@ -95,6 +149,8 @@ export class Outbox {
   #waitingForDrain = false;
   /** `performance.now()` of the last write (for the scheduler's pacing). */
   lastWrite = Number.NEGATIVE_INFINITY;
+  /** An answer is queued: write at the next flush, whatever the pause. */
+  #urgent = false;
   #closed = false;
 
   /**
@@ -119,9 +175,9 @@ export class Outbox {
     return this.#bytes + this.#socket.writableLength;
   }
 
-  /** Bytes queued here, not yet handed to the socket. */
-  get queued(): number {
-    return this.#bytes;
+  /** Whether the scheduler may hold this outbox back: pushes only, written `pause` ms ago or less, under `bytes`. */
+  mayWait(now: number, pause: number, bytes: number): boolean {
+    return !this.#urgent && now - this.lastWrite < pause && this.#bytes < bytes;
   }
 
   /** `buffered`, or a little more (the socket's bytes as of the last write), without asking the socket. */
@@ -134,8 +190,12 @@ export class Outbox {
     return this.#closed;
   }
 
-  /** Queues a frame; returns `false` (and sends nothing) once the outbox is closed or the frame overflows it. */
-  push(frame: Frame): boolean {
+  /**
+   * Queues a frame; returns `false` (and sends nothing) once the outbox is
+   * closed or the frame overflows it. `urgent` (an answer to a request) is
+   * written at the next flush even during a pause.
+   */
+  push(frame: Frame, urgent = false): boolean {
     if (this.#closed) return false;
     if (this.#bound + frame.size > this.#limit) {
       const buffered = this.buffered + frame.size;
@@ -150,6 +210,10 @@ export class Outbox {
     for (const chunk of frame.chunks) this.#chunks.push(chunk);
     this.#bytes += frame.size;
     this.#frames++;
+    if (urgent) {
+      this.#urgent = true;
+      if (this.#scheduled) this.#scheduler.urge();
+    }
     if (!this.#scheduled && !this.#waitingForDrain) {
       this.#scheduled = true;
       this.#scheduler.schedule(this);
@@ -171,18 +235,13 @@ export class Outbox {
     this.#stats.bytesOut += bytes;
     this.#stats.writes++;
     this.lastWrite = now;
+    this.#urgent = false;
     this.#chunks = null;
     this.#bytes = 0;
     this.#frames = 0;
     const socket = this.#socket;
     if (!socket.writable) return;
-    if (chunks.length === 1) {
-      socket.write(chunks[0] as Buffer);
-    } else {
-      socket.cork();
-      for (const chunk of chunks) socket.write(chunk);
-      socket.uncork();
-    }
+    this.#scheduler.write(socket, chunks, bytes);
     this.#socketBytes = socket.writableLength;
   }
 

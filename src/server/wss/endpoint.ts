@@ -121,7 +121,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   sendRaw(privateId: string, frame: string): boolean {
     const conn = this.#state.local.get(privateId);
     if (!conn || conn.ws.readyState !== conn.ws.OPEN) return false;
-    return conn.outbox.push(Frame.text(frame));
+    return conn.outbox.push(Frame.text(frame), true);
   }
 
   onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
@@ -194,7 +194,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     }
     try {
       const answer = await this.#rpc.handle(text, { transport: 'socket', ipKey: conn.ipKey, conn });
-      if (answer !== null) this.#send(conn, frameOf(answer));
+      if (answer !== null) this.#send(conn, frameOf(answer), true);
     } finally {
       conn.release();
     }
@@ -207,7 +207,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     this.#logger.debug(`wss: request from ${conn.label} refused by the rate limit: ${snippet(text, 80)}`);
     if (id !== undefined) {
       const { code, message } = WSS_ERRORS.rateLimited;
-      this.#send(conn, Frame.text(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
+      this.#send(conn, Frame.text(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })), true);
     }
     if (conn.bucket.refusedInARow >= RATE_LIMIT_CLOSE_AFTER) {
       this.#logger.warn(`wss: ${conn.label} kept sending over the rate limit; closing`);
@@ -215,10 +215,11 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     }
   }
 
-  #send(conn: WssConnection, frame: Frame): void {
+  /** Queues a frame for the socket (through the outgoing hook); `urgent` for answers, which never wait for a pause. */
+  #send(conn: WssConnection, frame: Frame, urgent = false): void {
     // The path of every push: no hook, no allocation.
     if (!this.#options.hooks.outgoing && !conn.closed) {
-      if (!conn.outbox.push(frame)) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent`);
+      if (!conn.outbox.push(frame, urgent)) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent`);
       return;
     }
     const frames = applyOutgoing(this.#options.hooks, this.#logger, conn, frame);
@@ -227,7 +228,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
         this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame.text(), 80)}`);
       return;
     }
-    for (const out of frames) conn.outbox.push(out);
+    for (const out of frames) conn.outbox.push(out, urgent);
   }
 
   #overflowed(conn: WssConnection, overflow: Overflow): void {
