@@ -21,6 +21,10 @@ export const disconnectPush = (privateId: string): Frame =>
 export const changePush = (oldPrivateID: string, newPrivateID: string): Frame =>
   pushOf(JSON.stringify({ type: 'session', change: { oldPrivateID, newPrivateID } }));
 
-/** A peer message; a missing `data` travels as `null` so the member is always present. */
+/**
+ * A peer message; a missing `data` travels as `null` so the member is always
+ * present. Serialised in one go: `data` may be large, and splicing it into a
+ * template would make a second copy.
+ */
 export const messagePush = (type: 'broadcast' | 'direct', from: string, data: unknown): Frame =>
-  pushOf(JSON.stringify({ type, from, data: data === undefined ? null : data }));
+  Frame.text(JSON.stringify({ jsonrpc: '2.0', result: { type, from, data: data === undefined ? null : data } }));
