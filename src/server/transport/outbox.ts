@@ -32,9 +32,10 @@ const COALESCE_BYTES = 64 * 1024;
  * quarter of it: with many sockets busy, pushes to a socket written to less
  * than three times the CPU time of writing every busy socket once ago wait
  * that long (at most a second, or until 64 KiB are queued), gathering more
- * frames for one write. The pause wears off as time passes, answers to
- * requests are never held, and a socket that was quiet is written at once:
- * light traffic gets no delay.
+ * frames for one write. Only sockets whose last write carried several frames
+ * are held, the pause wears off as time passes, answers to requests are never
+ * held, and a socket that was quiet is written at once: light traffic gets no
+ * delay.
  */
 export class FlushScheduler {
   #dirty: Outbox[] = [];
@@ -151,6 +152,12 @@ export class Outbox {
   lastWrite = Number.NEGATIVE_INFINITY;
   /** An answer is queued: write at the next flush, whatever the pause. */
   #urgent = false;
+  /**
+   * The last write carried several frames: frames come faster than writes, so
+   * holding the next write back gathers more. A socket paced slower (one frame
+   * per write) is never held.
+   */
+  #busy = false;
   #closed = false;
 
   /**
@@ -175,9 +182,9 @@ export class Outbox {
     return this.#bytes + this.#socket.writableLength;
   }
 
-  /** Whether the scheduler may hold this outbox back: pushes only, written `pause` ms ago or less, under `bytes`. */
+  /** Whether the scheduler may hold this outbox back: pushes only, to a busy socket written `pause` ms ago or less, under `bytes`. */
   mayWait(now: number, pause: number, bytes: number): boolean {
-    return !this.#urgent && now - this.lastWrite < pause && this.#bytes < bytes;
+    return !this.#urgent && this.#busy && now - this.lastWrite < pause && this.#bytes < bytes;
   }
 
   /** `buffered`, or a little more (the socket's bytes as of the last write), without asking the socket. */
@@ -231,6 +238,7 @@ export class Outbox {
       return;
     }
     const bytes = this.#bytes;
+    this.#busy = this.#frames > 1;
     this.#stats.framesOut += this.#frames;
     this.#stats.bytesOut += bytes;
     this.#stats.writes++;
