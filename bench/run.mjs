@@ -9,6 +9,7 @@ import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
 import { describe } from './measure.mjs';
 import { benchSecure } from './secure.mjs';
+import { benchServer } from './server.mjs';
 import { benchSignal } from './signal.mjs';
 
 /** Module name → the function that runs it and returns its figures (see measure.mjs `result`). */
@@ -17,6 +18,7 @@ const MODULES = {
   crypto: benchCrypto,
   signal: benchSignal,
   secure: benchSecure,
+  server: benchServer,
 };
 
 /** The targets a full run must report (issue 12); a module that stops reporting one fails the run. */

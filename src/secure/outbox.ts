@@ -19,7 +19,7 @@ export interface BroadcastResult {
   skipped: string[];
 }
 
-/** A send waiting to be written. Sends with the same `batch` key may share one envelope. */
+/** A send waiting to be written. Sends that {@link joins} allows may share one envelope. */
 interface Job {
   kind: TypeLetter;
   /** Direct: the recipients. Broadcast: the private IDs left out. */
@@ -28,7 +28,8 @@ interface Job {
   /** The data as JSON (encrypted sessions). */
   json: string;
   options: RequestOptions;
-  batch: unknown;
+  /** It has a per-request `signal` or `timeoutMs`, or the session is plaintext: it shares no envelope. */
+  alone: boolean;
   resolve: (result: BroadcastResult) => void;
   reject: (error: Error) => void;
 }
@@ -45,6 +46,18 @@ const BATCH_MESSAGES = 64;
 const BATCH_CHARS = 64 * 1024;
 
 type Write = () => Promise<BroadcastResult>;
+
+/** Whether `next` may share `first`'s envelope: neither goes alone, same kind, same private IDs in the same order. */
+function joins(first: Job, next: Job): boolean {
+  const { ids } = first;
+  return (
+    !first.alone &&
+    !next.alone &&
+    next.kind === first.kind &&
+    next.ids.length === ids.length &&
+    next.ids.every((id, i) => id === ids[i])
+  );
+}
 
 /** The send queue of one session; it outlives connections, so sends wait across a reconnect. */
 export class Outbox {
@@ -86,11 +99,9 @@ export class Outbox {
       // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
     }
     if (json === undefined) return Promise.reject(new InvalidArgumentError('data must be JSON-serialisable'));
-    // A send that must go alone gets a batch key of its own: an object equals no other.
     const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encrypted;
-    const batch = alone ? {} : kind + JSON.stringify(ids);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, batch, resolve, reject });
+      this.#queue.push({ kind, ids, data, json, options, alone, resolve, reject });
       void this.pump();
     });
   }
@@ -102,7 +113,7 @@ export class Outbox {
 
   /**
    * Writes the queue in order, one batch at a time, while connected: the first
-   * send and those after it with the same batch key, within the limits. A batch
+   * send and those after it that may join it, within the limits. A batch
    * prepared for a connection that dropped meanwhile is thrown away and its sends
    * stay queued for the next one: nothing written is written again.
    */
@@ -132,15 +143,15 @@ export class Outbox {
     this.#pumping = false;
   }
 
-  /** The first queued send and those after it with its batch key, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
+  /** The first queued send and those after it that may join it, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
   #nextBatch(): Job[] {
     const queue = this.#queue;
-    const { batch, json } = queue[0] as Job;
+    const first = queue[0] as Job;
     let size = 1;
-    let chars = json.length;
+    let chars = first.json.length;
     for (; size < BATCH_MESSAGES; size++) {
       const next = queue[size];
-      if (!next || next.batch !== batch) break;
+      if (!next || !joins(first, next)) break;
       chars += next.json.length;
       if (chars > BATCH_CHARS) break;
     }
