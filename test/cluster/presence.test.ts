@@ -98,6 +98,13 @@ describe('ClusterPresence', () => {
     expect(pushes.map((push) => push.text)).toEqual(['disconnect x', 'connect x']);
   });
 
+  it('a leave without a push (its node drains) still tells local sessions, with a push built here', () => {
+    const { p, pushes } = presence();
+    p.apply(join('b', 'x'));
+    p.apply({ kind: 'leave', seq: 2, node: 'b', pid: 'x', announce: '' });
+    expect(pushes.at(-1)).toEqual({ text: 'disconnect x' });
+  });
+
   it('reports appends as the peer and everything else as a rebuild', () => {
     const { p, changes } = presence();
     p.apply(join('b', 'x'));

@@ -17,7 +17,7 @@ let bus: ChannelTap;
 let prefix = '';
 let runs = 0;
 
-const noEvents = { message: () => {}, up: () => {}, down: () => {} };
+const noEvents = { message: () => {}, up: () => {}, down: () => {}, refused: () => {} };
 
 async function store(node: string): Promise<ClusterStore> {
   const options = resolveClusterOptions({ redis: redis.url, prefix });

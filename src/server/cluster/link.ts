@@ -35,6 +35,8 @@ export interface LinkEvents {
   up(): void;
   /** A connection was lost; commands fail until `up`. */
   down(cause: Error): void;
+  /** A command failed because Redis could not be reached. */
+  refused(): void;
 }
 
 /** Most commands waiting for their reply before new ones fail (`commandsQueueMaxLength`). */

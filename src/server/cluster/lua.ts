@@ -177,15 +177,16 @@ return added
 
 /**
  * ARGV: prefix, dead node, reaping node. Removes a node whose expiry has
- * passed, with its sessions and pending handshakes, and publishes one event
- * listing the sessions that left.
+ * passed (or the reaping node itself, leaving), with its sessions and pending
+ * handshakes, and publishes one event listing the sessions that left.
  * → {'alive', ms left} | {'reaped', count} | {'unknown'} (Redis knows nothing of it)
  */
 export const REAP = `${PRELUDE}
 local dead, reaper = ARGV[2], ARGV[3]
+local leaving = dead == reaper
 local t = now()
 local score = redis.call('ZSCORE', P .. 'nodes', dead)
-if score and tonumber(score) > t then return {'alive', tonumber(score) - t} end
+if score and tonumber(score) > t and not leaving then return {'alive', tonumber(score) - t} end
 redis.call('ZREM', P .. 'nodes', dead)
 local left = {}
 local own = P .. 'node:' .. dead .. ':sessions'
@@ -205,7 +206,7 @@ redis.call('DEL', pending)
 local rooms = P .. 'node:' .. dead .. ':rooms'
 for _, room in ipairs(redis.call('SMEMBERS', rooms)) do redis.call('HDEL', P .. 'room:' .. room, dead) end
 redis.call('DEL', rooms)
-if not score and #left == 0 then return {'unknown'} end
+if not score and #left == 0 and not leaving then return {'unknown'} end
 local seq = redis.call('INCR', P .. 'seq')
 publish('bus', seq, cjson.encode({k = 'x', n = reaper, d = dead}), list_json(left))
 return {'reaped', #left}
@@ -266,12 +267,6 @@ export const SNAPSHOT = `${PRELUDE}
 local seq = tonumber(redis.call('GET', P .. 'seq') or '0')
 local nodes = redis.call('ZRANGEBYSCORE', P .. 'nodes', now(), 'inf')
 return {seq, nodes, redis.call('ZRANGE', P .. 'presence', 0, -1), redis.call('HGETALL', P .. 'sessions')}
-`;
-
-/** ARGV: prefix, node. Takes a closing node out of the node list (its sessions left one by one before). */
-export const DEPART = `${PRELUDE}
-redis.call('ZREM', P .. 'nodes', ARGV[2])
-return 1
 `;
 
 /** ARGV: prefix, node, room, members on the node (0: none left). Keeps a Signal room's per-node count. */

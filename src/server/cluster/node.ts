@@ -35,6 +35,8 @@ export interface ClusterNodeHooks extends PresenceOutput {
   received(kind: BusMessage['kind'] | 'bad', bytes: number): void;
   /** The link went down or came back. */
   linkChanged(up: boolean): void;
+  /** A Redis command failed because Redis could not be reached. */
+  refused(): void;
 }
 
 /** The link state as `/healthz` reports it. */
@@ -83,13 +85,14 @@ export class ClusterNode {
     const id = randomBytes(8).toString('hex');
     // The link reports to the node once it exists; before that (a starting node has no sessions) nothing is lost
     // that the snapshot below does not cover.
-    const events: LinkEvents = { message: () => {}, up: () => {}, down: () => {} };
+    const events: LinkEvents = { message: () => {}, up: () => {}, down: () => {}, refused: () => {} };
     const channels = [`${options.prefix}bus`, `${options.prefix}inbox:${id}`];
     const link = await RedisLink.open(options, channels, events, logger);
     const node = new ClusterNode(id, link, options, logger, hooks);
     events.message = (text) => node.#onMessage(text);
     events.up = () => node.#onUp();
     events.down = () => node.#onDown();
+    events.refused = () => hooks.refused();
     try {
       await node.#resync();
     } catch (err) {
@@ -127,18 +130,31 @@ export class ClusterNode {
     return this.#link.publish(channel, message);
   }
 
-  /** Stops the heartbeat and every countdown, leaves the node list and closes the link. */
+  /**
+   * Stops the heartbeat and every countdown, leaves the cluster (any session
+   * of this node still in Redis leaves with it, announced to every node) and
+   * closes the link.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#beat) clearInterval(this.#beat);
     if (this.#retry) clearTimeout(this.#retry);
     this.#watch.clear();
-    if (this.#link.up) await this.store.depart().catch(() => {});
+    if (this.#link.up) {
+      try {
+        await this.store.depart();
+      } catch (err) {
+        this.#logger.warn(
+          `cluster: could not leave the cluster cleanly (${(err as Error).message}); it will reap this node`,
+        );
+      }
+    }
     await this.#link.close();
   }
 
   #onMessage(text: string): void {
+    if (this.#closed) return;
     const decoded = decodeBusMessage(text);
     if (!decoded.ok) {
       this.#hooks.received('bad', Buffer.byteLength(text));
@@ -186,6 +202,7 @@ export class ClusterNode {
 
   #reaped(dead: string): void {
     if (dead !== this.id) {
+      // Reaped, or left (closing): either way it is gone.
       this.#watch.forget(dead);
       return;
     }

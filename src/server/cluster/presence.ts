@@ -93,7 +93,8 @@ export class ClusterPresence {
         return;
       case 'leave':
         if (event.node === this.#self || !this.#remove(event.pid)) return;
-        if (event.announce !== '') this.#out.announce(event.announce);
+        // A draining node ends its sessions without a push of its own: its peers here still hear of it.
+        this.#out.announce(event.announce === '' ? this.#out.disconnectPush(event.pid) : event.announce);
         return;
       case 'reaped':
         if (event.dead !== this.#self) this.dropNode(event.dead);

@@ -18,7 +18,6 @@ const SCRIPTS = {
   reap: luaScript('REAP', lua.REAP),
   sync: luaScript('SYNC', lua.SYNC),
   snapshot: luaScript('SNAPSHOT', lua.SNAPSHOT),
-  depart: luaScript('DEPART', lua.DEPART),
   roomCount: luaScript('ROOM_COUNT', lua.ROOM_COUNT),
   roomsSync: luaScript('ROOMS_SYNC', lua.ROOMS_SYNC),
   roomPublish: luaScript('ROOM_PUBLISH', lua.ROOM_PUBLISH),
@@ -207,9 +206,9 @@ export class ClusterStore {
     return reply;
   }
 
-  /** Takes this node out of the node list (closing). */
+  /** Takes this node out of the cluster (closing), with any session of it still registered, and tells every node. */
   async depart(): Promise<void> {
-    await this.#run(SCRIPTS.depart, [this.node]);
+    await this.reap(this.node);
   }
 
   #run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], args: readonly string[]): Promise<unknown> {
