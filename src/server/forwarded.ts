@@ -27,8 +27,10 @@ function familyOf(address: string): string {
   return isIP(address) === 6 ? 'IPv6' : 'IPv4';
 }
 
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 /**
- * The trusted proxies as a set of canonical addresses.
+ * The trusted proxies as a set of canonical addresses (made once per list).
  * @throws InvalidArgumentError naming `option` when an entry is not an IP address.
  */
 export function trustedProxies(list: readonly string[], option = 'trustProxy'): ReadonlySet<string> {
@@ -43,6 +45,7 @@ export function trustedProxies(list: readonly string[], option = 'trustProxy'): 
     }
     set.add(canonical(entry.trim()));
   }
+  sets.set(list, set);
   return set;
 }
 
