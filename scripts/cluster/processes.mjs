@@ -1,7 +1,8 @@
 // Child processes of a local cluster: redis-server, reference-server nodes and HAProxy, each on
 // a free loopback port. Every start is awaited on what the process prints (never on a sleep),
-// every process runs in a process group of its own, and every one still running is killed when
-// this process exits, so a failed test or a crashed script leaves nothing behind.
+// every process runs in a process group of its own, every one still running is killed when this
+// process exits, and a watchdog kills its group should this process die without exiting (killed
+// by a signal), so a failed test or a crashed script leaves nothing behind.
 // Used by `npm run cluster` (scripts/cluster.mjs), the cluster tests and bench/cluster.mjs.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +50,7 @@ export class ManagedProcess {
   #lines = [];
   #waiters = new Set();
   #partial = { stdout: '', stderr: '' };
+  #watchdog;
   /** Resolves with `{ code, signal }` once the process has exited. */
   exited;
   exitStatus = null;
@@ -64,6 +66,7 @@ export class ManagedProcess {
     });
     running.add(this);
     this.pid = this.#child.pid;
+    this.#watchdog = watchdog(this.pid);
     for (const stream of ['stdout', 'stderr']) {
       this.#child[stream].setEncoding('utf8');
       this.#child[stream].on('data', (text) => this.#onOutput(stream, text));
@@ -132,12 +135,7 @@ export class ManagedProcess {
 
   /** SIGKILL to the whole process group, synchronously (also used at exit). */
   killGroup() {
-    if (!this.running) return;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // The group is gone already.
-    }
+    if (this.running) killGroupOf(this.pid);
   }
 
   #signal(signal) {
@@ -169,7 +167,8 @@ export class ManagedProcess {
     this.exitStatus = status;
     running.delete(this);
     // The group may still hold children of the process (HAProxy's worker): end them too.
-    this.killGroup();
+    killGroupOf(this.pid);
+    killGroupOf(this.#watchdog.pid);
     for (const waiter of [...this.#waiters]) waiter.fail(`exited (${describeExit(status)})`);
     done(status);
   }
@@ -179,6 +178,31 @@ export class ManagedProcess {
       .slice(-30)
       .map((line) => `  | ${line}`)
       .join('\n');
+  }
+}
+
+/**
+ * A shell that waits for its stdin (a pipe from this process) to close, then kills process group
+ * `pgid`: the pipe closes when this process ends, however it ends.
+ */
+function watchdog(pgid) {
+  const dog = spawn('/bin/sh', ['-c', `cat >/dev/null; kill -9 -${pgid} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  dog.stdin.on('error', () => {});
+  dog.on('error', () => {});
+  dog.unref();
+  dog.stdin.unref();
+  return dog;
+}
+
+function killGroupOf(pgid) {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone already.
   }
 }
 
