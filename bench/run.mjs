@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchCluster } from './cluster.mjs';
 import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
 import { describe } from './measure.mjs';
@@ -19,6 +20,7 @@ const MODULES = {
   signal: benchSignal,
   secure: benchSecure,
   server: benchServer,
+  cluster: benchCluster,
 };
 
 /** The targets a full run must report (issue 12); a module that stops reporting one fails the run. */

@@ -10,14 +10,14 @@ import { alternate, median, perRound, result } from './measure.mjs';
 import { figure } from './util.mjs';
 import { WireClient } from './server-wire.mjs';
 
-const RECEIVERS = 1000;
-const BURST = 200;
-const PACED = 60;
-const PACE_MS = 50;
+export const RECEIVERS = 1000;
+export const BURST = 200;
+export const PACED = 60;
+export const PACE_MS = 50;
 const CONNECT_SIZES = [1000, 5000, 10_000];
 const SLOW_MESSAGES = 400;
 const SLOW_DATA = 'x'.repeat(512 * 1024);
-const WIDE_LIMITS = { maxConnectionsPerIp: 20_000, maxSocketsPerIp: 20_000 };
+export const WIDE_LIMITS = { maxConnectionsPerIp: 20_000, maxSocketsPerIp: 20_000 };
 const MiB = 1024 * 1024;
 
 const here = (file) => new URL(file, import.meta.url).pathname;
@@ -46,7 +46,7 @@ function child(script, args = [], execArgv = []) {
   };
 }
 
-async function startHost(kind, options = {}) {
+export async function startHost(kind, options = {}) {
   const host = child('./server-host.mjs', [kind, JSON.stringify(options)], ['--expose-gc']);
   const { url } = await host.next('url');
   return { ...host, url };
@@ -96,17 +96,23 @@ async function sender(kind, url, name = 'sender') {
   };
 }
 
-/** One relay (server process, its receivers in two client processes, and a sender) for the fan-out runs. */
-async function relay(kind) {
-  const host = await startHost(kind, WIDE_LIMITS);
-  const workers = await startClients(2);
+/**
+ * One relay (server process, its receivers in two client processes, and a sender) for the fan-out
+ * runs. With `hosts` (cluster nodes, bench/cluster.mjs) the receivers are spread over them, one
+ * client process per host, and the sender talks to the first.
+ */
+export async function relay(kind, hosts = null) {
+  const servers = hosts ?? [await startHost(kind, WIDE_LIMITS)];
+  const workers = await startClients(Math.max(2, servers.length));
   const peers = kind === 'wss' ? RECEIVERS : 0;
-  const opened = workers.map((w, i) =>
-    w.ask({ cmd: 'open', kind, url: host.url, count: RECEIVERS / 2, peers, prefix: `r${i}` }, 'opened'),
-  );
+  const opened = workers.map((w, i) => {
+    const count = Math.floor(RECEIVERS / workers.length) + (i < RECEIVERS % workers.length ? 1 : 0);
+    const url = servers[i % servers.length].url;
+    return w.ask({ cmd: 'open', kind, url, count, peers, prefix: `r${i}` }, 'opened');
+  });
   await Promise.all(opened);
   const settled = peers ? Promise.all(workers.map((w) => w.next('settled'))) : null;
-  const send = await sender(kind, host.url);
+  const send = await sender(kind, servers[0].url);
   await settled;
   /** Arms the receivers for `frames` broadcasts each and resolves with their latencies once all arrived. */
   const expect = async (frames, latency) => {
@@ -115,12 +121,12 @@ async function relay(kind) {
   };
   const stop = async () => {
     send.client.destroy();
-    await Promise.all([...workers.map((w) => w.stop()), host.stop()]);
+    await Promise.all([...workers.map((w) => w.stop()), ...(hosts ? [] : servers.map((h) => h.stop()))]);
   };
   return { send, expect, stop };
 }
 
-async function burst(r) {
+export async function burst(r) {
   const done = r.expect(BURST, false);
   const start = performance.now();
   for (let i = 0; i < BURST; i++) r.send.broadcast({ t: 0, text: 'hello everyone' });
@@ -134,7 +140,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function paced(r, p50s) {
+export async function paced(r, p50s) {
   const done = r.expect(PACED, true);
   for (let i = 0; i < PACED; i++) {
     r.send.broadcast({ t: micros(), text: 'hello everyone' });

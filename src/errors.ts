@@ -23,7 +23,8 @@ export type WssErrorCode =
   | 'ERR_KEY_FORMAT'
   | 'ERR_REPLAY'
   | 'ERR_AUTHENTICATION'
-  | 'ERR_QUEUE_FULL';
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_CLUSTER_UNAVAILABLE';
 
 /** Options shared by every error constructor. */
 export interface WssErrorOptions {
@@ -201,6 +202,16 @@ export class AuthenticationError extends /* @__PURE__ */ errorClass('Authenticat
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
 export class QueueFullError extends /* @__PURE__ */ errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
+
+/**
+ * A server node cannot reach the rest of its cluster (its link to Redis is
+ * down): whatever needed another node was not done. The server answers such a
+ * request with the JSON-RPC error -32006.
+ */
+export class ClusterUnavailableError extends /* @__PURE__ */ errorClass(
+  'ClusterUnavailableError',
+  'ERR_CLUSTER_UNAVAILABLE',
+) {}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

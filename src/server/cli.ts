@@ -8,7 +8,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { createServer, serverDefaults, type ServerOptions, type WssSessionsServer } from './index.js';
+import {
+  type ClusterOptions,
+  clusterDefaults,
+  createServer,
+  serverDefaults,
+  type ServerOptions,
+  type WssSessionsServer,
+} from './index.js';
 
 /** Where the CLI writes and how it waits for a stop request; injectable for tests. */
 export interface CliIo {
@@ -47,6 +54,13 @@ Options:
   --connect-timeout <ms>        close sockets without a session in time, 0 never (default ${serverDefaults.connectTimeout})
   --allowed-origins <list>      comma-separated origins allowed to open sockets, or * (default *)
   --drain-ms <ms>               on SIGTERM, time clients get to close before they are cut (default ${serverDefaults.drainMs})
+  --trust-proxy <list>          comma-separated addresses of reverse proxies whose X-Forwarded-For
+                                names the client (default: none)
+  --redis <url>                 run as a cluster node sharing sessions through this Redis
+                                (redis://host:port); see docs/cluster.md
+  --cluster-heartbeat <ms>      heartbeat of a cluster node; a node silent for 1.5 heartbeats is
+                                dead (default ${clusterDefaults.heartbeat})
+  --cluster-prefix <prefix>     prefix of the cluster's Redis keys and channels (default ${clusterDefaults.prefix})
   --no-cors                     no Access-Control-Allow-Origin header, no preflight answers
   --no-metrics                  do not serve GET /metrics
   --no-demo                     do not serve the chat demo page at GET /
@@ -55,7 +69,8 @@ Options:
   --verbose                     the same as --log debug
   -h, --help                    show this help
 
-GET /healthz answers {"status","sessions","uptime"}; GET /metrics answers Prometheus text.
+GET /healthz answers {"status","sessions","uptime"} (and "cluster" on a cluster node, 503 while it
+cannot reach Redis); GET /metrics answers Prometheus text.
 On SIGTERM or SIGINT the server stops accepting, closes every socket with 1001 "going away"
 and exits within --drain-ms; a second signal exits at once.`;
 
@@ -123,6 +138,10 @@ const parseCommandLine = (argv: readonly string[]) =>
       >),
       host: { type: 'string' },
       'allowed-origins': { type: 'string' },
+      'trust-proxy': { type: 'string' },
+      redis: { type: 'string' },
+      'cluster-heartbeat': { type: 'string' },
+      'cluster-prefix': { type: 'string' },
       log: { type: 'string' },
       'http-only-handshake': { type: 'boolean' },
       'no-cors': { type: 'boolean' },
@@ -147,19 +166,42 @@ function optionsFrom(values: Parsed, logger: Logger): ServerOptions | string {
   if (values.host !== undefined) options.host = values.host;
   const origins = values['allowed-origins'];
   if (origins !== undefined) {
-    options.allowedOrigins =
-      origins.trim() === '*'
-        ? '*'
-        : origins
-            .split(',')
-            .map((o) => o.trim())
-            .filter(Boolean);
+    options.allowedOrigins = origins.trim() === '*' ? '*' : listOf(origins);
   }
+  const proxies = values['trust-proxy'];
+  if (proxies !== undefined) options.trustProxy = listOf(proxies);
+  const cluster = clusterFrom(values);
+  if (typeof cluster === 'string') return cluster;
+  if (cluster) options.cluster = cluster;
   if (values['http-only-handshake']) options.httpOnlyHandshake = true;
   if (values['no-cors']) options.cors = false;
   if (values['no-metrics']) options.metrics = false;
   if (values['no-demo']) options.demo = false;
   return options;
+}
+
+const listOf = (text: string): string[] =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** The `cluster` option of --redis and the --cluster-* flags; a string names the first bad flag. */
+function clusterFrom(values: Parsed): ClusterOptions | string | null {
+  const heartbeat = values['cluster-heartbeat'];
+  const prefix = values['cluster-prefix'];
+  if (values.redis === undefined) {
+    return heartbeat !== undefined || prefix !== undefined
+      ? '--cluster-heartbeat and --cluster-prefix need --redis'
+      : null;
+  }
+  const cluster: ClusterOptions = { redis: values.redis };
+  if (heartbeat !== undefined) {
+    if (!/^\d{1,10}$/.test(heartbeat)) return `--cluster-heartbeat must be a whole number; got '${heartbeat}'`;
+    cluster.heartbeat = Number(heartbeat);
+  }
+  if (prefix !== undefined) cluster.prefix = prefix;
+  return cluster;
 }
 
 function logLevelOf(values: Parsed): LogLevel | null {

@@ -15,6 +15,7 @@ import { FlushScheduler } from './transport/outbox.js';
 import { LocalBroker } from './wss/local-broker.js';
 import { WssEndpoint } from './wss/endpoint.js';
 import { WSS_METHOD_NAMES } from './wss/rpc.js';
+import { resolveClusterOptions } from './cluster/options.js';
 
 /** Everything a running server is made of. */
 export interface ServerCore {
@@ -39,11 +40,23 @@ export interface ServerCore {
  */
 export async function buildCore(options: ResolvedServerOptions): Promise<ServerCore> {
   const metrics = new ServerMetrics(WSS_METHOD_NAMES);
-  const broker = new LocalBroker((ipKey) =>
-    options.logger.debug(`wss: a handshake from ${ipKey} expired without WSS_Connect`),
-  );
+  // A cluster node's parts, and the Redis client, are loaded only for a cluster.
+  const cluster = options.cluster
+    ? (await import('./cluster/index.js')).prepareCluster(
+        resolveClusterOptions(options.cluster),
+        options.logger,
+        metrics.registry,
+      )
+    : null;
+  const signal = options.signal
+    ? await SignalEndpoint.create(options.signal, options.logger, cluster?.rooms)
+    : undefined;
+  const endpoints: { wss?: WssEndpoint } = {};
+  const broker = cluster
+    ? await cluster.start({ evict: (privateId) => endpoints.wss?.evict(privateId), rooms: signal ?? null })
+    : new LocalBroker((ipKey) => options.logger.debug(`wss: a handshake from ${ipKey} expired without WSS_Connect`));
   const wss = new WssEndpoint({ options, broker, metrics, scheduler: new FlushScheduler() });
-  const signal = options.signal ? await SignalEndpoint.create(options.signal, options.logger) : undefined;
+  endpoints.wss = wss;
   const core: ServerCore = {
     options,
     routes: new RouteTable(),
@@ -58,6 +71,7 @@ export async function buildCore(options: ResolvedServerOptions): Promise<ServerC
   const health = {
     draining: () => core.draining,
     sessions: () => wss.sessionIds().length + (signal ? signal.clients.length : 0),
+    ...(cluster ? { cluster: () => ({ ...cluster.health() }) } : {}),
   };
   const components = core.components as ServerComponent[];
   components.push(wss, new OpsRoutes(health, options.metrics ? metrics : null));

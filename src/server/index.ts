@@ -25,6 +25,7 @@ export type { FrameParty, ServerHooks, ServerOptions } from './options.js';
 export { SERVER_ERROR_CODES, WSS_ERRORS } from './wss/messages.js';
 export { GOING_AWAY } from './lifecycle.js';
 export { OPS_PATHS } from './ops/routes.js';
+export { clusterDefaults, type ClusterOptions } from './cluster/options.js';
 export {
   SIGNAL_PATH,
   SIGNAL_ERRORS,
@@ -123,7 +124,14 @@ export async function createServer(options: ServerOptions = {}): Promise<WssSess
   const http = createHttpServer();
   serveRequests(http, core);
   serveUpgrades(http, core);
-  const port = await listen(http, opts.port, opts.host);
+  let port: number;
+  try {
+    port = await listen(http, opts.port, opts.host);
+  } catch (err) {
+    // A cluster node has joined its cluster by now: leave it again.
+    for (const component of [...core.components].reverse()) await component.close();
+    throw err;
+  }
   const hostPart = `${formatHost(opts.host)}:${port}`;
   opts.logger.info(`server: WebSocket ws://${hostPart} and HTTP http://${hostPart}`);
   let closing: Promise<void> | null = null;

@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { type ClusterOptions, resolveClusterOptions } from './cluster/options.js';
+import { trustedProxies } from './forwarded.js';
 import type { SignalServerOptions } from './signal/options.js';
 
 /** Who a frame goes to or comes from: the session's current private ID, or `null` before `WSS_Connect`. */
@@ -95,6 +97,19 @@ export interface ServerOptions {
   /** Serve the Signal encrypted event protocol at '/stream' (see {@link SignalServerOptions}). Default: off. */
   signal?: SignalServerOptions;
   /**
+   * Run as one node of a cluster that shares WSS sessions and Signal rooms
+   * through Redis (see {@link ClusterOptions} and docs/cluster.md). The Redis
+   * client is loaded only when this is set. Default: off (a single server).
+   */
+  cluster?: ClusterOptions;
+  /**
+   * Addresses of reverse proxies (such as HAProxy's) whose `X-Forwarded-For`
+   * is believed: behind them the client's address, to which the WSS protocol
+   * ties handshakes and the per-IP limits, is the last address in that header
+   * that is not one of these. Default: [] (every client is its TCP peer).
+   */
+  trustProxy?: readonly string[];
+  /**
    * Serve the chat demo page at GET '/' (POST '/' stays the handshake), with
    * the SecureSession browser bundle at '/lib/secure.js'. Default: true.
    */
@@ -119,6 +134,7 @@ export const serverDefaults = Object.freeze({
   handshakeTimeout: 60_000,
   connectTimeout: 30_000,
   drainMs: 5000,
+  trustProxy: Object.freeze([]) as readonly string[],
   metrics: true,
   demo: true,
   logger: silentLogger,
@@ -133,7 +149,7 @@ type DefaultedOption = keyof typeof serverDefaults;
  * example). Such an option is added to {@link ServerOptions} and named here;
  * the component it switches on validates its value.
  */
-const OPTIONAL_OPTIONS: readonly Exclude<keyof ServerOptions, DefaultedOption>[] = ['signal'];
+const OPTIONAL_OPTIONS: readonly Exclude<keyof ServerOptions, DefaultedOption>[] = ['signal', 'cluster'];
 
 /** {@link ServerOptions} with every default filled in. */
 export type ResolvedServerOptions = { [K in DefaultedOption]-?: NonNullable<ServerOptions[K]> } & Omit<
@@ -214,6 +230,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   checkInt('handshakeTimeout', o.handshakeTimeout, 0, MAX_TIMEOUT);
   checkInt('connectTimeout', o.connectTimeout, 0, MAX_TIMEOUT);
   checkInt('drainMs', o.drainMs, 0, MAX_TIMEOUT);
+  trustedProxies(o.trustProxy);
+  if (o.cluster !== undefined) resolveClusterOptions(o.cluster);
   checkBool('metrics', o.metrics);
   checkBool('demo', o.demo);
   checkLogger(o.logger);

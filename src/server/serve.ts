@@ -81,7 +81,7 @@ export function serveUpgrades(http: HttpServer, core: ServerCore): void {
     if (core.draining) return refuse(socket, 503, 'The server is shutting down');
     const route = routes.upgradeRoute(pathOf(req));
     if (!route) return refuse(socket, 404, `No WebSocket is served at ${pathOf(req).slice(0, 200)}`);
-    const { ipKey, label } = clientOf(req);
+    const { ipKey, label } = clientOf(req, options.trustProxy);
     const refusal = admission.check(req, ipKey);
     if (refusal) {
       options.logger.info(`server: socket from ${label} refused (${refusal.status}): ${refusal.reason}`);

@@ -21,8 +21,8 @@ function instance(Class: ErrorClass): errors.WssError {
 }
 
 describe('the error family', () => {
-  it('has fourteen classes, each named as exported, with a distinct ERR_ code', () => {
-    expect(classes).toHaveLength(14);
+  it('has fifteen classes, each named as exported, with a distinct ERR_ code', () => {
+    expect(classes).toHaveLength(15);
     const codes = new Set<string>();
     for (const [exported, Class] of classes) {
       const error = instance(Class);

@@ -12,6 +12,8 @@ export interface HealthSource {
   draining(): boolean;
   /** Sessions open now (every endpoint). */
   sessions(): number;
+  /** A cluster node's view of its cluster (`status` 'down' while it cannot reach Redis); absent on a single server. */
+  cluster?(): { readonly status: string } & Record<string, unknown>;
 }
 
 /** Serves `/healthz` (always) and `/metrics` (when `metrics` is on). */
@@ -26,12 +28,16 @@ export class OpsRoutes implements ServerComponent {
   mount(routes: RouteTable): void {
     routes.addHttp('GET', OPS_PATHS.health, (_req, res) => {
       const draining = this.health.draining();
+      const cluster = this.health.cluster?.();
+      // Cut off from its cluster, a node can take no new session: a balancer should send clients elsewhere.
+      const cutOff = cluster?.status === 'down';
       const body = {
-        status: draining ? 'draining' : 'ok',
+        status: draining ? 'draining' : cutOff ? 'cluster-unavailable' : 'ok',
         sessions: this.health.sessions(),
         uptime: Math.round((performance.now() - this.#started) / 10) / 100,
+        ...(cluster ? { cluster } : {}),
       };
-      reply(res, draining ? 503 : 200, JSON.stringify(body), {
+      reply(res, draining || cutOff ? 503 : 200, JSON.stringify(body), {
         'Content-Type': 'application/json',
         'Cache-Control': 'no-store',
       });

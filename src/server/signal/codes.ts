@@ -33,6 +33,8 @@ export const SIGNAL_ERRORS = Object.freeze({
   handlerFailed: 'HANDLER_FAILED',
   /** The client was silent for `idleTimeout` (the socket is closed). */
   idleTimeout: 'IDLE_TIMEOUT',
+  /** A cluster node's link to the other nodes is down: a `publish` reached this node's members only. */
+  clusterUnavailable: 'CLUSTER_UNAVAILABLE',
   /** The client sent frames faster than they could be handled (the socket is closed). */
   overloaded: 'OVERLOADED',
 });

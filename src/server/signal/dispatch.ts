@@ -3,7 +3,7 @@
  * events, then encrypted application events (`echo`, `publish`, registered
  * handlers). Every problem becomes an `error` event to that client only.
  */
-import { InvalidArgumentError, KeyFormatError } from '../../errors.js';
+import { ClusterUnavailableError, InvalidArgumentError, KeyFormatError } from '../../errors.js';
 import { aesGcmNow } from '../../crypto/aead.js';
 import { decodeUtf8 } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
@@ -271,9 +271,16 @@ function publishFromClient(state: SignalState, conn: SignalConnection, data: unk
     return;
   }
   const publish = data as { room: string; event: string; data: unknown };
-  state
-    .publish(publish.room, publish.event, publish.data, conn)
-    .catch((err: unknown) => state.logger.error('signal: publish failed', err));
+  state.publish(publish.room, publish.event, publish.data, conn).catch((err: unknown) => {
+    if (!(err instanceof ClusterUnavailableError)) {
+      state.logger.error('signal: publish failed', err);
+      return;
+    }
+    conn.sendError(
+      SIGNAL_ERRORS.clusterUnavailable,
+      `the cluster is unavailable: '${publish.event}' reached the members on this server only`,
+    );
+  });
 }
 
 /** What is wrong with a client's `publish` data, if anything. */

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import { listenToSocket } from '../socket-events.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { isRecord } from '../../protocol/guards.js';
 import { MAX_ROOM_NAME_LENGTH, isEventName } from '../../signal/frames.js';
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
 import type { Logger } from '../../util/logger.js';
@@ -16,6 +17,7 @@ import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
 import { SignalConnection } from './connection.js';
 import { acceptFrame, type SignalState } from './dispatch.js';
 import { resolveSignalOptions, type ResolvedSignalOptions, type SignalServerOptions } from './options.js';
+import type { RoomRelay } from './relay.js';
 import { RoomRegistry } from './rooms.js';
 
 /** The Signal path on the shared port. */
@@ -34,6 +36,18 @@ function infoOf(conn: SignalConnection): SignalClientInfo {
   return { id: conn.session?.id ?? '', userId: conn.session?.userId ?? '', rooms: [...conn.rooms] };
 }
 
+/** `{"event","data"}` as another node published it, or `null`. */
+function parseRoomEvent(text: string): { event: string; data: unknown } | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isRecord(value) && isEventName(value.event) && !BUILT_IN_EVENTS.has(value.event))
+      return { event: value.event, data: value.data };
+  } catch {
+    // Not JSON: refused below.
+  }
+  return null;
+}
+
 function checkEvent(event: unknown, what: string): asserts event is string {
   if (!isEventName(event) || BUILT_IN_EVENTS.has(event)) {
     throw new InvalidArgumentError(
@@ -47,7 +61,9 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   readonly #state: SignalState;
   readonly #options: ResolvedSignalOptions;
   readonly #logger: Logger;
-  readonly #rooms = new RoomRegistry<SignalConnection>();
+  readonly #rooms: RoomRegistry<SignalConnection>;
+  /** Room events to and from other nodes (a cluster); `null` on a single server. */
+  readonly #relay: RoomRelay | null;
   readonly #handlers = new Map<string, SignalHandler>();
   readonly #sockets = new Set<SignalConnection>();
   /** Authenticated connections by id, in connection order. */
@@ -55,9 +71,11 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   readonly #onConnected = new Set<(client: SignalClientInfo) => void>();
   readonly #onDisconnected = new Set<(client: SignalClientInfo) => void>();
 
-  private constructor(options: ResolvedSignalOptions, logger: Logger) {
+  private constructor(options: ResolvedSignalOptions, logger: Logger, relay: RoomRelay | null) {
     this.#options = options;
     this.#logger = logger;
+    this.#relay = relay;
+    this.#rooms = new RoomRegistry((room, members) => relay?.counted(room, members));
     this.#state = {
       options,
       logger,
@@ -70,10 +88,34 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
 
   /**
    * Validates the options and imports the signing key.
+   * @param relay where room events go beyond this server's members (a cluster node's); none on a single server.
    * @throws InvalidArgumentError / KeyFormatError for a bad option.
    */
-  static async create(options: SignalServerOptions, logger: Logger): Promise<SignalEndpoint> {
-    return new SignalEndpoint(await resolveSignalOptions(options), logger);
+  static async create(options: SignalServerOptions, logger: Logger, relay?: RoomRelay): Promise<SignalEndpoint> {
+    return new SignalEndpoint(await resolveSignalOptions(options), logger, relay ?? null);
+  }
+
+  /** This server's rooms and their member counts (for a cluster node's registration). */
+  roomCounts(): IterableIterator<[room: string, members: number]> {
+    return this.#rooms.counts();
+  }
+
+  /**
+   * A room event from another node: `event` is the JSON `{"event","data"}`
+   * it published; each member here but client `except` gets it encrypted.
+   */
+  deliverRoom(room: string, except: string | null, event: string): void {
+    const inner = parseRoomEvent(event);
+    if (!inner) {
+      this.#logger.warn(`signal: dropped a room event for '${room.slice(0, 80)}' from another node: not {event, data}`);
+      return;
+    }
+    for (const member of this.#rooms.members(room)) {
+      if (member.session?.id === except) continue;
+      member
+        .sendEncrypted(inner.event, inner.data)
+        .catch((err: unknown) => this.#logger.error('signal: room event failed', err));
+    }
   }
 
   mount(routes: RouteTable): void {
@@ -202,10 +244,15 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
     if (info) this.#notify(this.#onDisconnected, info);
   }
 
+  /** Sends to this server's members, then to the other nodes' (a cluster); resolves with how many it went to. */
   async #publish(room: string, event: string, data: unknown, except?: SignalConnection): Promise<number> {
     const targets = this.#rooms.members(room).filter((member) => member !== except);
-    const sent = await Promise.all(targets.map((member) => member.sendEncrypted(event, data)));
-    return sent.filter(Boolean).length;
+    const local = Promise.all(targets.map((member) => member.sendEncrypted(event, data)));
+    const elsewhere = this.#relay
+      ? this.#relay.publish(room, JSON.stringify({ event, data }), except?.session?.id ?? null, this.#rooms.count(room))
+      : 0;
+    const [sent, others] = await Promise.all([local, elsewhere]);
+    return sent.filter(Boolean).length + others;
   }
 
   #checkData(data: unknown, what: string): void {

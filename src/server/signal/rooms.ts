@@ -8,6 +8,12 @@ export interface RoomMember {
 /** Rooms and their members; a room exists while it has members. */
 export class RoomRegistry<M extends RoomMember> {
   readonly #rooms = new Map<string, Set<M>>();
+  readonly #counted: (room: string, members: number) => void;
+
+  /** @param counted told each time a room's member count changes (0: the room is gone). */
+  constructor(counted: (room: string, members: number) => void = () => {}) {
+    this.#counted = counted;
+  }
 
   join(member: M, room: string): void {
     let members = this.#rooms.get(room);
@@ -15,16 +21,28 @@ export class RoomRegistry<M extends RoomMember> {
       members = new Set();
       this.#rooms.set(room, members);
     }
+    const before = members.size;
     members.add(member);
     member.rooms.add(room);
+    if (members.size !== before) this.#counted(room, members.size);
+  }
+
+  /** Members of `room` now. */
+  count(room: string): number {
+    return this.#rooms.get(room)?.size ?? 0;
+  }
+
+  /** Every room with its member count. */
+  *counts(): IterableIterator<[room: string, members: number]> {
+    for (const [room, members] of this.#rooms) yield [room, members.size];
   }
 
   leave(member: M, room: string): void {
     member.rooms.delete(room);
     const members = this.#rooms.get(room);
-    if (!members) return;
-    members.delete(member);
+    if (!members?.delete(member)) return;
     if (members.size === 0) this.#rooms.delete(room);
+    this.#counted(room, members.size);
   }
 
   leaveAll(member: M): void {

@@ -1,5 +1,6 @@
 /** Who is at the other end of a request or socket, as the limits and the WSS protocol see it. */
 import type { IncomingMessage } from 'node:http';
+import { clientAddress, trustedProxies } from '../forwarded.js';
 
 /** A client's network identity as the legacy server saw it: address family + IP, no port. */
 export interface ClientAddress {
@@ -13,9 +14,15 @@ export function ipKeyOf(client: ClientAddress): string {
   return mapped ? `IPv4:${mapped[1]}` : `${client.family}:${client.address}`;
 }
 
-/** The client of a request: its IP key (for limits and handshakes) and `address:port` (for log lines). */
-export function clientOf(req: IncomingMessage): { ipKey: string; label: string } {
-  const address = req.socket.remoteAddress ?? 'unknown';
-  const family = req.socket.remoteFamily ?? 'unknown';
-  return { ipKey: ipKeyOf({ family, address }), label: `${address}:${req.socket.remotePort ?? '?'}` };
+/**
+ * The client of a request: its IP key (for limits and handshakes) and
+ * `address:port` (for log lines). Behind a proxy listed in `trustProxy`, the
+ * address is the client's from `X-Forwarded-For` (the label names both).
+ */
+export function clientOf(req: IncomingMessage, trustProxy: readonly string[] = []): { ipKey: string; label: string } {
+  const peer = { family: req.socket.remoteFamily ?? 'unknown', address: req.socket.remoteAddress ?? 'unknown' };
+  const label = `${peer.address}:${req.socket.remotePort ?? '?'}`;
+  if (trustProxy.length === 0) return { ipKey: ipKeyOf(peer), label };
+  const client = clientAddress(peer, req.headers['x-forwarded-for'], trustedProxies(trustProxy));
+  return { ipKey: ipKeyOf(client), label: client === peer ? label : `${client.address} via ${label}` };
 }

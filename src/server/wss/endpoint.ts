@@ -125,7 +125,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   }
 
   onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
-    const { ipKey, label } = clientOf(req);
+    const { ipKey, label } = clientOf(req, this.#options.trustProxy);
     const conn = new WssConnection(ws, socket, this.#connectionContext, ipKey, label);
     this.#connections.add(conn);
     this.#noSession.add(conn);
@@ -140,6 +140,21 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
       this.#onClose(conn, code);
     });
     this.#logger.debug(`wss: socket opened from ${label}`);
+  }
+
+  /**
+   * Closes the socket of a session the broker has given up (a cluster node's
+   * session whose private ID another node took while this one was cut off)
+   * with 1012 "service restart": the client reconnects to a new session. Its
+   * end is not announced again: the cluster has told every peer already.
+   */
+  evict(privateId: string): void {
+    const conn = this.#state.local.get(privateId);
+    if (!conn) return;
+    this.#state.local.delete(privateId);
+    conn.session = null;
+    this.#logger.warn(`wss: ${privateId.slice(0, 12)}… is held by another node now; closing its socket (1012)`);
+    this.#close(conn, 1012, 'session moved; reconnect');
   }
 
   /**

@@ -24,7 +24,7 @@ export async function answerPost(
     reply(res, 413, JSON.stringify({ jsonrpc: '2.0', id: null, error }), headers, true);
     return;
   }
-  const { ipKey } = clientOf(req);
+  const { ipKey } = clientOf(req, options.trustProxy);
   const answer = await rpc.handle(body.text, { transport: 'http', ipKey, conn: null });
   if (answer === null) reply(res, 204, '', headers);
   else reply(res, 200, answer.toString(), headers);

@@ -11,6 +11,8 @@ import { WssErrorCodes } from '../../protocol/wss.js';
 export const SERVER_ERROR_CODES = Object.freeze({
   /** A request over the connection's rate limit (`requestRate`, `requestBurst`). */
   RATE_LIMITED: -32005,
+  /** A cluster node cannot reach the other nodes (its link to Redis is down); see docs/cluster.md. */
+  CLUSTER_UNAVAILABLE: -32006,
 });
 
 /** One error as it goes on the wire (`data` is added per call where needed). */
@@ -42,6 +44,10 @@ export const WSS_ERRORS = Object.freeze({
     'Too many requests on this connection (requestRate / requestBurst); slow down and retry.',
   ),
   internal: entry(C.INTERNAL_ERROR, 'An internal server error occurred while processing your request.'),
+  clusterUnavailable: entry(
+    SERVER_ERROR_CODES.CLUSTER_UNAVAILABLE,
+    'The cluster is unavailable: this server cannot reach the other servers now. A message was delivered to the peers on this server only; retry shortly.',
+  ),
 
   // Method-independent parameter checks.
   paramsNotObject: entry(C.INVALID_PARAMS_ERROR, 'Parameters must be a JSON object.'),

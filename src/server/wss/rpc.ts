@@ -19,6 +19,7 @@ import {
   type JSONRPCRequest,
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
+import { ClusterUnavailableError } from '../../errors.js';
 import { isRecord, snippet } from '../../protocol/guards.js';
 import { WssErrorCodes, WssMethods } from '../../protocol/wss.js';
 import { nestsDeeperThan } from '../transport/depth.js';
@@ -186,6 +187,10 @@ export class WssRpc {
     try {
       return await handler(request.params, call, this.#state);
     } catch (err) {
+      if (err instanceof ClusterUnavailableError) {
+        this.#state.logger.info(`wss: ${request.method} from ${call.ipKey} needed the cluster: ${err.message}`);
+        return failure(WSS_ERRORS.clusterUnavailable);
+      }
       this.#state.logger.error(`wss: ${request.method} failed inside the server`, err);
       return failure(WSS_ERRORS.internal);
     }

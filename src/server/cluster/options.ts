@@ -1,0 +1,96 @@
+/** Options of a cluster node (`createServer({ cluster })`), their defaults and their validation. */
+import { InvalidArgumentError } from '../../errors.js';
+import { isRecord } from '../../protocol/guards.js';
+
+/**
+ * Makes this server one node of a cluster whose nodes share WSS sessions
+ * and Signal rooms through Redis (see docs/cluster.md).
+ *
+ * @example
+ * await createServer({ port: 8091, cluster: { redis: 'redis://127.0.0.1:6379' }, trustProxy: ['127.0.0.1'] });
+ */
+export interface ClusterOptions {
+  /**
+   * Address of the Redis server every node of the cluster uses:
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. Required.
+   */
+  redis: string;
+  /**
+   * Milliseconds between two heartbeats of a node. A node whose heartbeat has
+   * been missing for 1.5 × this long is dead: its sessions leave the cluster
+   * and every peer gets their `disconnect` within 2 × this. Default: 1000.
+   */
+  heartbeat?: number;
+  /**
+   * Prefix of every Redis key and channel the cluster uses; nodes with the
+   * same Redis and prefix form one cluster. Default: 'wss:'.
+   */
+  prefix?: string;
+  /**
+   * Milliseconds a Redis command may wait to be sent before it fails (the
+   * request then answers -32006, cluster unavailable). Default: 2000.
+   */
+  commandTimeout?: number;
+}
+
+/** The defaults of every optional {@link ClusterOptions} member. */
+export const clusterDefaults = Object.freeze({
+  heartbeat: 1000,
+  prefix: 'wss:',
+  commandTimeout: 2000,
+});
+
+/** {@link ClusterOptions} with every default filled in. */
+export type ResolvedClusterOptions = Required<ClusterOptions>;
+
+const KNOWN = new Set(['redis', ...Object.keys(clusterDefaults)]);
+
+function fail(name: string, expected: string, value: unknown): never {
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
+  throw new InvalidArgumentError(`Server option 'cluster.${name}' must be ${expected}; got ${shown}`);
+}
+
+function int(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    fail(name, `an integer from ${min} to ${max}`, value);
+  return value;
+}
+
+function redisUrl(value: unknown): string {
+  if (typeof value !== 'string') fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') fail('redis', 'a redis:// or rediss:// URL', value);
+  if (url.hostname === '') fail('redis', 'a URL with a host', value);
+  return value;
+}
+
+/**
+ * Checks every member and fills in the defaults.
+ * @throws InvalidArgumentError naming the first bad member.
+ */
+export function resolveClusterOptions(options: unknown): ResolvedClusterOptions {
+  if (!isRecord(options)) fail('', "an object such as { redis: 'redis://127.0.0.1:6379' }", options);
+  for (const key of Object.keys(options))
+    if (!KNOWN.has(key)) fail(key, `one of ${[...KNOWN].join(', ')} (unknown option)`, key);
+  const prefix = options.prefix ?? clusterDefaults.prefix;
+  if (typeof prefix !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(prefix))
+    fail('prefix', '1 to 64 printable ASCII characters without spaces', prefix);
+  return {
+    redis: redisUrl(options.redis),
+    heartbeat: int('heartbeat', options.heartbeat ?? clusterDefaults.heartbeat, 100, 60_000),
+    prefix,
+    commandTimeout: int('commandTimeout', options.commandTimeout ?? clusterDefaults.commandTimeout, 50, 60_000),
+  };
+}
+
+/** The Redis URL without its password, for logs and `/healthz`. */
+export function redactedUrl(redis: string): string {
+  const url = new URL(redis);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
+}
