@@ -105,7 +105,7 @@ describe.each(of('js'))('README example at $line', (block) => {
       },
     );
     if (announced.length > 0) expect(stdout.trimEnd().split('\n')).toEqual(announced);
-  });
+  }, 40_000); // longer than the run's own limit, so a hanging example is killed and reported, not abandoned
 });
 
 /** The Markdown that ships with the package (package.json "files"), whose links readers follow. */
