@@ -10,6 +10,8 @@
 //   npm run size -- --json   machine-readable output
 //
 // Exits 1 when an entry is over its budget.
+//
+// A budget moves only with its reason written down: docs/bundle-size.md keeps every move and why.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
