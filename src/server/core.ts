@@ -42,8 +42,11 @@ export async function buildCore(options: ResolvedServerOptions): Promise<ServerC
   const broker = new LocalBroker((ipKey) =>
     options.logger.debug(`wss: a handshake from ${ipKey} expired without WSS_Connect`),
   );
-  const wss = new WssEndpoint({ options, broker, metrics, scheduler: new FlushScheduler() });
-  const signal = options.signal ? await SignalEndpoint.create(options.signal, options.logger) : undefined;
+  const scheduler = new FlushScheduler();
+  const wss = new WssEndpoint({ options, broker, metrics, scheduler });
+  const signal = options.signal
+    ? await SignalEndpoint.create(options.signal, { server: options, metrics, scheduler })
+    : undefined;
   const core: ServerCore = {
     options,
     routes: new RouteTable(),
@@ -57,7 +60,7 @@ export async function buildCore(options: ResolvedServerOptions): Promise<ServerC
   };
   const health = {
     draining: () => core.draining,
-    sessions: () => wss.sessionIds().length + (signal ? signal.clients.length : 0),
+    sessions: () => wss.sessionIds().length + (signal ? signal.sessionCount() : 0),
   };
   const components = core.components as ServerComponent[];
   components.push(wss, new OpsRoutes(health, options.metrics ? metrics : null));
