@@ -18,7 +18,7 @@ import {
   type TConnectionState,
 } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
-import type { RawClient } from '../server/helpers.js';
+import { RawClient } from '../server/helpers.js';
 
 export const SECRET = 'test-secret-of-at-least-thirty-two-bytes!';
 export const ECDH_INFO = 'wss-sessions-test';
@@ -116,10 +116,11 @@ export function whenState(client: EncryptedWebSocketClient, state: TConnectionSt
   return new Promise((resolve) => client.onStateChange((s) => s === state && resolve()));
 }
 
-/** Starts reference servers and clients and cleans them all up. */
+/** Starts reference servers and clients (library and raw) and cleans them all up. */
 export function signalFixture() {
   const servers = new Set<WssSessionsServer>();
   const clients = new Set<EncryptedWebSocketClient>();
+  const raws = new Set<RawClient>();
   return {
     async server(signal: Partial<SignalServerOptions> = {}, extra: ServerOptions = {}): Promise<WssSessionsServer> {
       const server = await createServer({
@@ -143,9 +144,17 @@ export function signalFixture() {
       clients.add(client);
       return client;
     },
+    /** A raw `ws` client on the server's Signal path. */
+    async raw(server: WssSessionsServer): Promise<RawClient> {
+      const raw = await RawClient.open(signalUrl(server));
+      raws.add(raw);
+      return raw;
+    },
     async cleanup(): Promise<void> {
       for (const c of clients) c.destroy();
       clients.clear();
+      await Promise.all([...raws].map((r) => r.close()));
+      raws.clear();
       await Promise.all([...servers].map((s) => s.close()));
       servers.clear();
     },

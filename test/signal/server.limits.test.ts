@@ -7,24 +7,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encrypt } from '../../src/crypto/index.js';
 import type { SignalClientInfo, WssSessionsServer } from '../../src/server/index.js';
-import { RawClient } from '../server/helpers.js';
-import { authenticateRaw, recordingLogger, signalFixture, signalUrl } from './helpers.js';
+import type { RawClient } from '../server/helpers.js';
+import { authenticateRaw, recordingLogger, signalFixture } from './helpers.js';
 
 const fx = signalFixture();
-const raws = new Set<RawClient>();
-afterEach(async () => {
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await fx.cleanup();
-});
+afterEach(() => fx.cleanup());
 
 /** Bytes on the wire of a server frame (unmasked) carrying `length` payload bytes. */
 const wireSize = (length: number): number => length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
 
 /** A raw client, authenticated as `sub`, that counts every frame it sends and receives. */
 async function authed(server: WssSessionsServer, sub: string) {
-  const raw = await RawClient.open(signalUrl(server));
-  raws.add(raw);
+  const raw = await fx.raw(server);
   const traffic = { sentFrames: 0, sentBytes: 0, receivedFrames: 0, receivedBytes: 0 };
   raw.ws.on('message', (data: Buffer) => {
     traffic.receivedFrames++;

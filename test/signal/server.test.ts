@@ -13,22 +13,13 @@ import {
 import { createServer, type WssSessionsServer } from '../../src/server/index.js';
 import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
 import { signalTranscript } from '../../src/signal/index.js';
-import { RawClient } from '../server/helpers.js';
+import type { RawClient } from '../server/helpers.js';
 import { authenticateRaw, ECDH_INFO, makeToken, nextEvent, SECRET, signalFixture, signalUrl } from './helpers.js';
 
 const fx = signalFixture();
-const raws = new Set<RawClient>();
-afterEach(async () => {
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await fx.cleanup();
-});
+afterEach(() => fx.cleanup());
 
-async function open(server: WssSessionsServer): Promise<RawClient> {
-  const raw = await RawClient.open(signalUrl(server));
-  raws.add(raw);
-  return raw;
-}
+const open = (server: WssSessionsServer): Promise<RawClient> => fx.raw(server);
 
 /** A raw client through the whole handshake; returns its session key too. */
 function authed(server: WssSessionsServer, sub = 'raw') {
