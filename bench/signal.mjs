@@ -116,7 +116,12 @@ export async function benchSignal() {
   console.log(
     `\nSignal: encrypted echo (EncryptedWebSocketClient) vs plaintext echo (raw ws), same server (loopback; ${SHARED_CORES})`,
   );
-  const server = await spawnServer({ signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, allowPlaintextEcho: true } });
+  const server = await spawnServer({
+    signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, allowPlaintextEcho: true },
+    // Throughput is measured here: the per-connection frame rate limit (default 1000/s, bursts of 20000) would refuse it.
+    requestRate: 1_000_000_000,
+    requestBurst: 1_000_000_000,
+  });
   const url = `${server.url}/stream`;
   try {
     const plain = await rawEchoer(url);

@@ -47,8 +47,9 @@ Options:
   --max-buffered-bytes <bytes>  outbound bytes one socket may have waiting before it is
                                 closed with 1013 (default ${serverDefaults.maxBufferedBytes})
   --max-batch <n>               requests per JSON-RPC batch (default ${serverDefaults.maxBatch})
-  --max-depth <n>               nesting levels allowed in params (default ${serverDefaults.maxDepth})
-  --request-rate <n>            requests per second per socket (default ${serverDefaults.requestRate})
+  --max-depth <n>               nesting levels allowed in params and Signal event data
+                                (default ${serverDefaults.maxDepth})
+  --request-rate <n>            requests (Signal: frames) per second per socket (default ${serverDefaults.requestRate})
   --request-burst <n>           requests a socket may send at once (default ${serverDefaults.requestBurst})
   --handshake-timeout <ms>      drop handshakes not connected in time, 0 never (default ${serverDefaults.handshakeTimeout})
   --connect-timeout <ms>        close sockets without a session in time, 0 never (default ${serverDefaults.connectTimeout})

@@ -48,14 +48,15 @@ export async function buildCore(options: ResolvedServerOptions): Promise<ServerC
         metrics.registry,
       )
     : null;
+  const scheduler = new FlushScheduler();
   const signal = options.signal
-    ? await SignalEndpoint.create(options.signal, options.logger, cluster?.rooms)
+    ? await SignalEndpoint.create(options.signal, { server: options, metrics, scheduler }, cluster?.rooms)
     : undefined;
   const endpoints: { wss?: WssEndpoint } = {};
   const broker = cluster
     ? await cluster.start({ evict: (privateId) => endpoints.wss?.evict(privateId), rooms: signal ?? null })
     : new LocalBroker((ipKey) => options.logger.debug(`wss: a handshake from ${ipKey} expired without WSS_Connect`));
-  const wss = new WssEndpoint({ options, broker, metrics, scheduler: new FlushScheduler() });
+  const wss = new WssEndpoint({ options, broker, metrics, scheduler });
   endpoints.wss = wss;
   const core: ServerCore = {
     options,
@@ -70,7 +71,7 @@ export async function buildCore(options: ResolvedServerOptions): Promise<ServerC
   };
   const health = {
     draining: () => core.draining,
-    sessions: () => wss.sessionIds().length + (signal ? signal.clients.length : 0),
+    sessions: () => wss.sessionIds().length + (signal ? signal.sessionCount() : 0),
     ...(cluster ? { cluster: () => ({ ...cluster.health() }) } : {}),
   };
   const components = core.components as ServerComponent[];

@@ -38,6 +38,7 @@ export async function drain(core: ServerCore, http: HttpServer, drainMs: number)
   const clients = [...core.sockets.clients];
   const socketsClosed = Promise.all(clients.map(closedOf));
   core.wss.closeAll(GOING_AWAY.code, GOING_AWAY.reason);
+  core.signal?.closeAll(GOING_AWAY.code, GOING_AWAY.reason);
   for (const ws of clients) if (ws.readyState === ws.OPEN) ws.close(GOING_AWAY.code, GOING_AWAY.reason);
   const deadline = setTimeout(() => {
     for (const ws of core.sockets.clients) ws.terminate();

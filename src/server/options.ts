@@ -50,20 +50,26 @@ export interface ServerOptions {
   maxPayload?: number;
   /**
    * Most bytes that may wait to be written to one socket (queued frames plus
-   * the socket's own buffer). A connection that would pass it is not reading:
-   * it is closed with 1013 and its session ends for its peers like any
-   * disconnect. Must be at least `maxPayload`. Default: 8388608 (8 MiB).
+   * the socket's own buffer), on every path. A connection that would pass it
+   * is not reading: it is closed with 1013 and its session ends for its peers
+   * like any disconnect (a Signal client leaves its rooms). Must be at least
+   * `maxPayload`. Default: 8388608 (8 MiB).
    */
   maxBufferedBytes?: number;
   /** Most requests in one JSON-RPC batch; larger batches get error -32600. Default: 5. */
   maxBatch?: number;
-  /** Deepest nesting of objects and arrays allowed in a request's params; deeper ones get error -32602. Default: 32. */
+  /**
+   * Deepest nesting of objects and arrays allowed in a request's params
+   * (deeper: error -32602) and in a Signal event's data (deeper: an `error`
+   * event `TOO_DEEP`). Default: 32.
+   */
   maxDepth?: number;
   /**
    * Requests per second one socket may keep up (each WebSocket message, a
-   * request or a batch, takes one token of a bucket refilled at this rate).
-   * Over it: error -32005; after 50 refusals in a row the socket is closed
-   * with 1008. Default: 1000.
+   * request, a batch or a Signal frame, takes one token of a bucket refilled
+   * at this rate). Over it: error -32005 (Signal: an `error` event
+   * `RATE_LIMITED`); after 50 refusals in a row the socket is closed with
+   * 1008. Default: 1000.
    */
   requestRate?: number;
   /** Size of that bucket: requests a socket may send at once before `requestRate` applies. Default: 20000. */

@@ -1,7 +1,7 @@
 /** Shared helpers of the Signal tests: tokens, servers, clients, a recording WebSocket and a hostile server. */
 import { SignJWT } from 'jose';
-import { vi } from 'vitest';
-import { encrypt } from '../../src/crypto/index.js';
+import { expect, vi } from 'vitest';
+import { decrypt, deriveAESKey, encrypt, generateECDHKeyPair } from '../../src/crypto/index.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   createServer,
@@ -18,6 +18,7 @@ import {
   type TConnectionState,
 } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
+import { RawClient } from '../server/helpers.js';
 
 export const SECRET = 'test-secret-of-at-least-thirty-two-bytes!';
 export const ECDH_INFO = 'wss-sessions-test';
@@ -115,10 +116,11 @@ export function whenState(client: EncryptedWebSocketClient, state: TConnectionSt
   return new Promise((resolve) => client.onStateChange((s) => s === state && resolve()));
 }
 
-/** Starts reference servers and clients and cleans them all up. */
+/** Starts reference servers and clients (library and raw) and cleans them all up. */
 export function signalFixture() {
   const servers = new Set<WssSessionsServer>();
   const clients = new Set<EncryptedWebSocketClient>();
+  const raws = new Set<RawClient>();
   return {
     async server(signal: Partial<SignalServerOptions> = {}, extra: ServerOptions = {}): Promise<WssSessionsServer> {
       const server = await createServer({
@@ -142,9 +144,17 @@ export function signalFixture() {
       clients.add(client);
       return client;
     },
+    /** A raw `ws` client on the server's Signal path. */
+    async raw(server: WssSessionsServer): Promise<RawClient> {
+      const raw = await RawClient.open(signalUrl(server));
+      raws.add(raw);
+      return raw;
+    },
     async cleanup(): Promise<void> {
       for (const c of clients) c.destroy();
       clients.clear();
+      await Promise.all([...raws].map((r) => r.close()));
+      raws.clear();
       await Promise.all([...servers].map((s) => s.close()));
       servers.clear();
     },
@@ -308,4 +318,34 @@ export function holdSubtle(method: 'deriveBits' | 'decrypt'): { started: Promise
     });
   });
   return { started, release };
+}
+
+/** Takes a raw client through the whole handshake as `sub`; returns helpers that use its session key. */
+export async function authenticateRaw(raw: RawClient, sub = 'raw') {
+  const keys = await generateECDHKeyPair();
+  raw.sendRaw(
+    JSON.stringify({
+      event: 'authenticate',
+      data: { type: 'Bearer', token: await makeToken(sub), clientPublicKey: keys.publicKeyB64 },
+    }),
+  );
+  const connected = await raw.nextMessage();
+  expect(connected.event).toBe('connected');
+  const aesKey = await deriveAESKey({
+    clientPrivateKey: keys.keyPair.privateKey,
+    serverPublicKeyB64: connected.data.serverPublicKey,
+    saltB64: connected.data.salt,
+    ecdhInfo: ECDH_INFO,
+  });
+  const sendEvent = async (event: string, data?: unknown): Promise<{ iv: string; ct: string }> => {
+    const payload = await encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
+    raw.sendRaw(JSON.stringify({ event: 'encrypted', data: payload }));
+    return payload;
+  };
+  const nextDecrypted = async (): Promise<any> => {
+    const frame = await raw.nextMessage();
+    if (frame.event !== 'encrypted') return { plain: frame };
+    return JSON.parse(await decrypt({ payload: frame.data, aesKey }));
+  };
+  return { raw, keys, connected: connected.data, aesKey, sendEvent, nextDecrypted };
 }

@@ -4,7 +4,6 @@ import {
   base64ToBytes,
   bytesToBase64,
   decrypt,
-  deriveAESKey,
   encrypt,
   exportVerifyKeyRaw,
   generateECDHKeyPair,
@@ -14,52 +13,17 @@ import {
 import { createServer, type WssSessionsServer } from '../../src/server/index.js';
 import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
 import { signalTranscript } from '../../src/signal/index.js';
-import { RawClient } from '../server/helpers.js';
-import { ECDH_INFO, makeToken, nextEvent, SECRET, signalFixture, signalUrl } from './helpers.js';
+import type { RawClient } from '../server/helpers.js';
+import { authenticateRaw, ECDH_INFO, makeToken, nextEvent, SECRET, signalFixture, signalUrl } from './helpers.js';
 
 const fx = signalFixture();
-const raws = new Set<RawClient>();
-afterEach(async () => {
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await fx.cleanup();
-});
+afterEach(() => fx.cleanup());
 
-async function open(server: WssSessionsServer): Promise<RawClient> {
-  const raw = await RawClient.open(signalUrl(server));
-  raws.add(raw);
-  return raw;
-}
+const open = (server: WssSessionsServer): Promise<RawClient> => fx.raw(server);
 
 /** A raw client through the whole handshake; returns its session key too. */
-async function authed(server: WssSessionsServer, sub = 'raw') {
-  const raw = await open(server);
-  const keys = await generateECDHKeyPair();
-  raw.sendRaw(
-    JSON.stringify({
-      event: 'authenticate',
-      data: { type: 'Bearer', token: await makeToken(sub), clientPublicKey: keys.publicKeyB64 },
-    }),
-  );
-  const connected = await raw.nextMessage();
-  expect(connected.event).toBe('connected');
-  const aesKey = await deriveAESKey({
-    clientPrivateKey: keys.keyPair.privateKey,
-    serverPublicKeyB64: connected.data.serverPublicKey,
-    saltB64: connected.data.salt,
-    ecdhInfo: ECDH_INFO,
-  });
-  const sendEvent = async (event: string, data?: unknown): Promise<{ iv: string; ct: string }> => {
-    const payload = await encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
-    raw.sendRaw(JSON.stringify({ event: 'encrypted', data: payload }));
-    return payload;
-  };
-  const nextDecrypted = async (): Promise<any> => {
-    const frame = await raw.nextMessage();
-    if (frame.event !== 'encrypted') return { plain: frame };
-    return JSON.parse(await decrypt({ payload: frame.data, aesKey }));
-  };
-  return { raw, keys, connected: connected.data, aesKey, sendEvent, nextDecrypted };
+function authed(server: WssSessionsServer, sub = 'raw') {
+  return open(server).then((raw) => authenticateRaw(raw, sub));
 }
 
 describe('authentication', () => {

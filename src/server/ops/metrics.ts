@@ -26,7 +26,11 @@ const TRAFFIC: ReadonlyArray<[name: string, help: string, key: StatsKey]> = [
     'Connections closed because they passed maxBufferedBytes',
     'backpressureCloses',
   ],
-  ['wss_sessions_rate_limited_requests_total', 'Requests refused by the per-connection rate limit', 'rateLimited'],
+  [
+    'wss_sessions_rate_limited_requests_total',
+    'Requests (Signal: frames) refused by the per-connection rate limit',
+    'rateLimited',
+  ],
 ];
 
 /** Metrics of one server. */

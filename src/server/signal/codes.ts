@@ -37,6 +37,14 @@ export const SIGNAL_ERRORS = Object.freeze({
   clusterUnavailable: 'CLUSTER_UNAVAILABLE',
   /** The client sent frames faster than they could be handled (the socket is closed). */
   overloaded: 'OVERLOADED',
+  /**
+   * The frame went over the per-connection rate (`requestRate` frames a
+   * second, bursts of `requestBurst`) and was dropped; after 50 in a row the
+   * socket is closed (1008).
+   */
+  rateLimited: 'RATE_LIMITED',
+  /** The event's data nests objects and arrays deeper than `maxDepth`; the frame was dropped. */
+  tooDeep: 'TOO_DEEP',
 });
 
 /** One of the {@link SIGNAL_ERRORS} codes. */
@@ -44,10 +52,16 @@ export type SignalErrorCode = (typeof SIGNAL_ERRORS)[keyof typeof SIGNAL_ERRORS]
 
 /** Close codes the endpoint uses. */
 export const SIGNAL_CLOSE = Object.freeze({
-  /** Authentication failed or the protocol was broken before it. */
+  /** Authentication failed, the protocol was broken before it, or a flood (`OVERLOADED`, `RATE_LIMITED`). */
   policy: 1008,
   /** The token expired while connected; reconnect with a fresh token. */
   tokenExpired: 4001,
   /** Silent for longer than `idleTimeout`. */
   idle: 4000,
+  /**
+   * The client did not read what the server sent: more than `maxBufferedBytes`
+   * would have waited for it. No `error` event comes first (it could not be
+   * read either); the reason is `outbound buffer full (maxBufferedBytes)`.
+   */
+  backpressure: 1013,
 });

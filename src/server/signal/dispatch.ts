@@ -8,6 +8,7 @@ import { aesGcmNow } from '../../crypto/aead.js';
 import { decodeUtf8 } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
 import {
+  encodeFrame,
   isEventName,
   matchEnvelope,
   parseEnvelope,
@@ -20,6 +21,7 @@ import {
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
 import { randomHex } from '../../util/random.js';
 import type { Logger } from '../../util/logger.js';
+import { nestsDeeperThan } from '../transport/depth.js';
 import type { SignalContext, SignalHandler } from './api.js';
 import { verifyBearer } from './auth.js';
 import { SIGNAL_CLOSE, SIGNAL_ERRORS, type SignalErrorCode } from './codes.js';
@@ -31,6 +33,8 @@ import type { RoomRegistry } from './rooms.js';
 /** What frame handling needs from the endpoint. */
 export interface SignalState {
   readonly options: ResolvedSignalOptions;
+  /** The server's `maxDepth`: deepest nesting of objects and arrays allowed in an event's data. */
+  readonly maxDepth: number;
   readonly logger: Logger;
   readonly rooms: RoomRegistry<SignalConnection>;
   readonly handlers: ReadonlyMap<string, SignalHandler>;
@@ -57,11 +61,24 @@ export function acceptFrame(state: SignalState, conn: SignalConnection, raw: str
       return;
     }
     const frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
-    if (frame.event !== 'encrypted' || !session) inbox.add(frame, (f) => handleFrame(state, conn, f));
+    if (nestsDeeperThan(frame.data, state.maxDepth)) inbox.add(null, () => refuseDeep(conn, state.maxDepth));
+    else if (frame.event !== 'encrypted' || !session) inbox.add(frame, (f) => handleFrame(state, conn, f));
     else acceptEnvelope(state, conn, session.aesKey, parseEnvelope(frame.data));
   } catch (err) {
     inbox.add(err as Error, (e) => conn.sendError(SIGNAL_ERRORS.badFrame, e.message));
   }
+}
+
+/**
+ * Data nested deeper than `maxDepth` is never handled: serialising it again
+ * (an echo, a room's frame) could overflow the stack, and application
+ * handlers should not have to walk it.
+ */
+function refuseDeep(conn: SignalConnection, maxDepth: number): void {
+  conn.sendError(
+    SIGNAL_ERRORS.tooDeep,
+    `event data is nested deeper than the server allows (maxDepth: ${maxDepth} levels); the frame was dropped`,
+  );
 }
 
 /**
@@ -233,6 +250,7 @@ function encrypted(state: SignalState, conn: SignalConnection, iv: string, text:
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
+  if (nestsDeeperThan(inner.data, state.maxDepth)) return refuseDeep(conn, state.maxDepth);
   return route(state, conn, inner);
 }
 
@@ -240,7 +258,7 @@ function encrypted(state: SignalState, conn: SignalConnection, iv: string, text:
 function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> | void {
   // Built-in routes do not wait for their sends: each recipient's frames still leave in order.
   if (inner.event === 'echo') {
-    const sent = conn.sendEncryptedNow('echo', inner.data);
+    const sent = conn.sendEncryptedNow(encodeFrame('echo', inner.data), true);
     if (typeof sent !== 'boolean') sent.catch((err: unknown) => state.logger.error('signal: echo failed', err));
     return;
   }
@@ -314,7 +332,8 @@ export function contextOf(state: SignalState, conn: SignalConnection): SignalCon
     rooms: [...conn.rooms],
     send: async (event, data) => {
       check(event, 'ctx.send(event)');
-      return conn.sendEncrypted(event, data);
+      // An answer to the frame being handled: never held back under a storm.
+      return conn.sendEncrypted(event, data, true);
     },
     publish: async (room, event, data) => {
       check(event, 'ctx.publish(room, event)');

@@ -1,20 +1,29 @@
 /**
  * The Signal endpoint: WebSockets on '/stream', per-connection lifecycle
- * (idle and token-expiry timers, rooms, ordered frame handling) and the
- * {@link SignalServer} API for applications.
+ * (idle and token-expiry timers, rooms, ordered frame handling), the limits
+ * (frame rate, nesting depth, outbound bytes: the server's `requestRate`,
+ * `requestBurst`, `maxDepth` and `maxBufferedBytes`, as on the WSS endpoint),
+ * its traffic metrics and the {@link SignalServer} API for applications.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { listenToSocket } from '../socket-events.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { isRecord } from '../../protocol/guards.js';
-import { MAX_ROOM_NAME_LENGTH, isEventName } from '../../signal/frames.js';
+import { encodeFrame, MAX_ROOM_NAME_LENGTH, isEventName } from '../../signal/frames.js';
 import { RESERVED_INNER_EVENTS } from '../../signal/types.js';
 import type { Logger } from '../../util/logger.js';
+import type { ServerMetrics } from '../ops/metrics.js';
+import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
+import type { FlushScheduler, Overflow } from '../transport/outbox.js';
+import { RATE_LIMIT_CLOSE_AFTER } from '../transport/rate.js';
+import { rawSize, rawText } from '../transport/socket.js';
+import type { TrafficStats } from '../transport/stats.js';
 import type { PublishOptions, SignalClientInfo, SignalHandler, SignalServer } from './api.js';
 import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
-import { SignalConnection } from './connection.js';
+import { SignalConnection, type SignalConnectionContext } from './connection.js';
 import { acceptFrame, type SignalState } from './dispatch.js';
 import { resolveSignalOptions, type ResolvedSignalOptions, type SignalServerOptions } from './options.js';
 import type { RoomRelay } from './relay.js';
@@ -26,10 +35,18 @@ export const SIGNAL_PATH = '/stream';
 /** Event names the endpoint routes itself; handlers cannot take them. */
 const BUILT_IN_EVENTS: ReadonlySet<string> = new Set([...RESERVED_INNER_EVENTS, 'echo', 'publish']);
 
-function rawToText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+/** The server options the Signal endpoint shares with the WSS endpoint (they mean the same on both). */
+export type SharedServerOptions = Pick<
+  ResolvedServerOptions,
+  'logger' | 'maxBufferedBytes' | 'maxDepth' | 'requestRate' | 'requestBurst'
+>;
+
+/** What the endpoint needs from the server around it. */
+export interface SignalEndpointContext {
+  readonly server: SharedServerOptions;
+  readonly metrics: ServerMetrics;
+  /** The server's write scheduler, shared with the WSS endpoint: one flush per turn for every socket. */
+  readonly scheduler: FlushScheduler;
 }
 
 function infoOf(conn: SignalConnection): SignalClientInfo {
@@ -61,6 +78,8 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   readonly #state: SignalState;
   readonly #options: ResolvedSignalOptions;
   readonly #logger: Logger;
+  readonly #stats: TrafficStats;
+  readonly #connectionContext: SignalConnectionContext;
   readonly #rooms: RoomRegistry<SignalConnection>;
   /** Room events to and from other nodes (a cluster); `null` on a single server. */
   readonly #relay: RoomRelay | null;
@@ -71,18 +90,37 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   readonly #onConnected = new Set<(client: SignalClientInfo) => void>();
   readonly #onDisconnected = new Set<(client: SignalClientInfo) => void>();
 
-  private constructor(options: ResolvedSignalOptions, logger: Logger, relay: RoomRelay | null) {
+  private constructor(options: ResolvedSignalOptions, context: SignalEndpointContext, relay: RoomRelay | null) {
+    const { server, metrics, scheduler } = context;
+    const logger = server.logger;
     this.#options = options;
     this.#logger = logger;
     this.#relay = relay;
     this.#rooms = new RoomRegistry((room, members) => relay?.counted(room, members));
+    this.#stats = metrics.endpoint('signal');
+    metrics.countSessions('signal', () => this.#clients.size);
     this.#state = {
       options,
+      maxDepth: server.maxDepth,
       logger,
       rooms: this.#rooms,
       handlers: this.#handlers,
       authenticated: (conn) => this.#authenticated(conn),
       publish: (room, event, data, except) => this.#publish(room, event, data, except),
+    };
+    const { idleTimeout } = options;
+    this.#connectionContext = {
+      scheduler,
+      stats: this.#stats,
+      maxBufferedBytes: server.maxBufferedBytes,
+      requestRate: server.requestRate,
+      requestBurst: server.requestBurst,
+      replayWindow: options.replayWindow,
+      idleTimeout,
+      idle: (conn) =>
+        conn.refuse(SIGNAL_ERRORS.idleTimeout, `silent for more than ${idleTimeout} ms`, SIGNAL_CLOSE.idle),
+      bug: (conn, err) => this.#logger.error(`signal: frame from ${conn.label} failed inside the server`, err),
+      overflowed: (conn, overflow) => this.#overflowed(conn, overflow),
     };
   }
 
@@ -91,8 +129,12 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
    * @param relay where room events go beyond this server's members (a cluster node's); none on a single server.
    * @throws InvalidArgumentError / KeyFormatError for a bad option.
    */
-  static async create(options: SignalServerOptions, logger: Logger, relay?: RoomRelay): Promise<SignalEndpoint> {
-    return new SignalEndpoint(await resolveSignalOptions(options), logger, relay ?? null);
+  static async create(
+    options: SignalServerOptions,
+    context: SignalEndpointContext,
+    relay?: RoomRelay,
+  ): Promise<SignalEndpoint> {
+    return new SignalEndpoint(await resolveSignalOptions(options), context, relay ?? null);
   }
 
   /** This server's rooms and their member counts (for a cluster node's registration). */
@@ -122,17 +164,9 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
     routes.addUpgrade(SIGNAL_PATH, this);
   }
 
-  onConnection(ws: WebSocket, req: IncomingMessage): void {
+  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
     const label = `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? '?'}`;
-    const { replayWindow, idleTimeout } = this.#options;
-    const conn = new SignalConnection(
-      ws,
-      label,
-      replayWindow,
-      idleTimeout,
-      () => conn.refuse(SIGNAL_ERRORS.idleTimeout, `silent for more than ${idleTimeout} ms`, SIGNAL_CLOSE.idle),
-      (err) => this.#logger.error(`signal: frame from ${label} failed inside the server`, err),
-    );
+    const conn = new SignalConnection(ws, socket, this.#connectionContext, label);
     this.#sockets.add(conn);
     listenToSocket(ws, {
       message: (data, isBinary) => this.#onFrame(conn, data, isBinary),
@@ -140,6 +174,16 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       close: (code) => this.#onClose(conn, code),
     });
     this.#logger.debug(`signal: socket opened from ${label}`);
+  }
+
+  /** Closes every socket with `code` after what is queued for it (the server's drain). */
+  closeAll(code: number, reason: string): void {
+    for (const conn of this.#sockets) conn.close(code, reason);
+  }
+
+  /** Sessions (authenticated clients) open now. */
+  sessionCount(): number {
+    return this.#clients.size;
   }
 
   close(): void {
@@ -210,7 +254,15 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   // ------------------------------------------------------------------ internals
 
   #onFrame(conn: SignalConnection, data: RawData, isBinary: boolean): void {
+    this.#stats.framesIn++;
+    this.#stats.bytesIn += rawSize(data);
+    // Closing: what the client sent meanwhile is not handled.
+    if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) return;
     conn.touch();
+    if (!conn.bucket.take()) {
+      this.#rateLimited(conn);
+      return;
+    }
     if (isBinary) {
       conn.sendError(SIGNAL_ERRORS.badFrame, 'binary frames are not part of the protocol; send JSON text');
       return;
@@ -223,7 +275,34 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       );
       return;
     }
-    if (!conn.closed) acceptFrame(this.#state, conn, rawToText(data));
+    acceptFrame(this.#state, conn, rawText(data));
+  }
+
+  #rateLimited(conn: SignalConnection): void {
+    this.#stats.rateLimited++;
+    const { requestRate, requestBurst } = this.#connectionContext;
+    const limit = `over this connection's rate limit (requestRate ${requestRate} frames/s, requestBurst ${requestBurst})`;
+    if (conn.bucket.refusedInARow < RATE_LIMIT_CLOSE_AFTER) {
+      this.#logger.debug(`signal: frame from ${conn.label} refused by the rate limit`);
+      conn.sendError(SIGNAL_ERRORS.rateLimited, `frame dropped: ${limit}; slow down and retry`);
+      return;
+    }
+    this.#logger.warn(`signal: ${conn.label} kept sending over the rate limit; closing`);
+    conn.refuse(
+      SIGNAL_ERRORS.rateLimited,
+      `${RATE_LIMIT_CLOSE_AFTER} frames in a row ${limit}; closing`,
+      SIGNAL_CLOSE.policy,
+    );
+  }
+
+  /** The client is not reading: its session ends at once (its rooms, its place in `clients`), then the socket closes. */
+  #overflowed(conn: SignalConnection, overflow: Overflow): void {
+    this.#stats.backpressureCloses++;
+    this.#logger.warn(
+      `signal: ${conn.label} is not reading: ${overflow.buffered} bytes would wait, over maxBufferedBytes ${overflow.limit}; closing (1013)`,
+    );
+    this.#endSession(conn);
+    conn.close(SIGNAL_CLOSE.backpressure, 'outbound buffer full (maxBufferedBytes)');
   }
 
   #authenticated(conn: SignalConnection): void {
@@ -235,21 +314,28 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
   }
 
   #onClose(conn: SignalConnection, code: number): void {
-    const info = conn.session ? infoOf(conn) : null;
     this.#sockets.delete(conn);
+    this.#endSession(conn);
+    this.#logger.debug(`signal: socket ${conn.label} closed (${code})`);
+  }
+
+  /** Takes `conn` out of the clients and its rooms and releases it; tells the listeners once. */
+  #endSession(conn: SignalConnection): void {
+    const info = conn.session ? infoOf(conn) : null;
     if (info) this.#clients.delete(info.id);
     this.#rooms.leaveAll(conn);
     conn.release();
-    this.#logger.debug(`signal: socket ${conn.label} closed (${code})`);
     if (info) this.#notify(this.#onDisconnected, info);
   }
 
   /** Sends to this server's members, then to the other nodes' (a cluster); resolves with how many it went to. */
   async #publish(room: string, event: string, data: unknown, except?: SignalConnection): Promise<number> {
     const targets = this.#rooms.members(room).filter((member) => member !== except);
-    const local = Promise.all(targets.map((member) => member.sendEncrypted(event, data)));
+    // Serialised once; sealed per member (each has its own key), and published once to the other nodes.
+    const text = encodeFrame(event, data);
+    const local = Promise.all(targets.map((member) => member.sendEncryptedNow(text)));
     const elsewhere = this.#relay
-      ? this.#relay.publish(room, JSON.stringify({ event, data }), except?.session?.id ?? null, this.#rooms.count(room))
+      ? this.#relay.publish(room, text, except?.session?.id ?? null, this.#rooms.count(room))
       : 0;
     const [sent, others] = await Promise.all([local, elsewhere]);
     return sent.filter(Boolean).length + others;

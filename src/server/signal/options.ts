@@ -7,7 +7,9 @@ import { isRecord } from '../../protocol/guards.js';
 
 /**
  * Options of the Signal endpoint (`createServer({ signal: { ... } })`),
- * served at `/stream` on the server's port.
+ * served at `/stream` on the server's port. The limits it shares with the
+ * WSS endpoint are server options: `maxPayload`, `maxBufferedBytes`,
+ * `maxDepth`, `requestRate`, `requestBurst`, `maxSocketsPerIp`, `allowedOrigins`.
  */
 export interface SignalServerOptions {
   /** HKDF info string; clients must use the same. Required. */

@@ -1,3 +1,6 @@
+/** Requests refused in a row after which an endpoint closes the connection (1008). */
+export const RATE_LIMIT_CLOSE_AFTER = 50;
+
 /**
  * A token bucket per connection: `burst` requests at once, refilled at `rate`
  * per second. Two numbers on the connection, no timer.

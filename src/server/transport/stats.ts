@@ -8,7 +8,7 @@ export interface TrafficStats {
   writes: number;
   /** Connections closed because their outbound buffer passed `maxBufferedBytes`. */
   backpressureCloses: number;
-  /** Requests refused by the per-connection rate limit. */
+  /** Requests (on the Signal endpoint: frames) refused by the per-connection rate limit. */
   rateLimited: number;
 }
 

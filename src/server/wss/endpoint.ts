@@ -17,6 +17,8 @@ import { clientOf } from '../transport/client.js';
 import { DeadlineQueue } from '../transport/deadlines.js';
 import { Frame } from '../transport/frame.js';
 import type { FlushScheduler, Overflow } from '../transport/outbox.js';
+import { RATE_LIMIT_CLOSE_AFTER } from '../transport/rate.js';
+import { closeAfterQueued, rawSize, rawText } from '../transport/socket.js';
 import type { TrafficStats } from '../transport/stats.js';
 import type { Broker } from './broker.js';
 import { type ConnectionContext, WssConnection } from './connection.js';
@@ -32,20 +34,6 @@ export const WSS_PATH = '/';
 
 /** Frames one socket may have waiting for their turn before reading from it pauses. */
 const MAX_INBOX = 64;
-
-/** Rate-limited requests in a row after which the socket is closed (1008). */
-export const RATE_LIMIT_CLOSE_AFTER = 50;
-
-function rawToText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-function rawSize(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
-  return data.byteLength;
-}
 
 const frameOf = (answer: Exclude<Answer, null>): Frame =>
   typeof answer === 'string' ? Frame.text(answer) : Frame.parts(answer.parts);
@@ -177,7 +165,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
   #onMessage(conn: WssConnection, data: RawData): void {
     this.#stats.framesIn++;
     this.#stats.bytesIn += rawSize(data);
-    const text = applyIncoming(this.#options.hooks, this.#logger, conn, rawToText(data));
+    const text = applyIncoming(this.#options.hooks, this.#logger, conn, rawText(data));
     if (text === null || conn.closed) return;
     if (conn.inbox) {
       conn.inbox.push(text);
@@ -257,9 +245,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
 
   /** Writes what is queued for `conn`, then starts the closing handshake. */
   #close(conn: WssConnection, code: number, reason: string): void {
-    if (conn.ws.readyState === conn.ws.OPEN && !conn.outbox.closed) conn.outbox.flush();
-    conn.outbox.close();
-    if (conn.ws.readyState === conn.ws.OPEN || conn.ws.readyState === conn.ws.CONNECTING) conn.ws.close(code, reason);
+    closeAfterQueued(conn.ws, conn.outbox, code, reason);
   }
 
   #onClose(conn: WssConnection, code: number): void {

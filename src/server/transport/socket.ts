@@ -1,0 +1,28 @@
+/** What every endpoint does with a `ws` socket: read a message's text and size, and close after what is queued. */
+import type { RawData, WebSocket } from 'ws';
+import type { Outbox } from './outbox.js';
+
+/** A received message as UTF-8 text. */
+export function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** A received message's size in bytes (for the traffic counters). */
+export function rawSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data.byteLength;
+}
+
+/**
+ * Writes what `outbox` holds, closes it, then starts the closing handshake
+ * with `code`: the close frame must be the last frame on the wire, and `ws`
+ * writes it straight to the socket, past the outbox. What cannot be written
+ * now (the socket is over its high-water mark: the client is not reading) is dropped.
+ */
+export function closeAfterQueued(ws: WebSocket, outbox: Outbox, code: number, reason: string): void {
+  if (ws.readyState === ws.OPEN && !outbox.closed) outbox.flush();
+  outbox.close();
+  if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+}
