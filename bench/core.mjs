@@ -1,11 +1,13 @@
 // Core benchmarks: WSSClient direct-message throughput against raw `ws` clients
-// sending the same pre-serialised WSS_Send frames, and request settle cost at
-// 10 vs 10,000 requests in flight. The server runs in its own process, as a
-// relay does; both clients share this one. Run alone with `node bench/core.mjs`.
+// sending the same pre-serialised WSS_Send frames, and the client's cost per
+// request in one paced stream of requests while 10 or 10,000 other requests are
+// pending. The server runs in its own process, as a relay does; the clients
+// share this one. Run alone with `node bench/core.mjs`.
+import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { WSSClient } from '../dist/esm/node/index.js';
-import { alternate, median, perRound, result } from './measure.mjs';
-import { figure, perSecond, spawnServer, timed } from './util.mjs';
+import { alternate, perRound, result, spread } from './measure.mjs';
+import { figure, rateFigure, SHARED_CORES, spawnServer, timed } from './util.mjs';
 
 const MESSAGES = 10_000;
 const WINDOW = 500;
@@ -99,56 +101,102 @@ async function clientThroughput(server) {
   return ms;
 }
 
-async function settleCost(server, inFlight, rounds) {
-  const client = new WSSClient({ url: server.url, requestTimeout: 120_000 });
-  await client.connect();
-  await Promise.all(Array.from({ length: 100 }, () => client.getPrivateId())); // warm up
-  const ms = await timed(async () => {
-    for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: inFlight }, () => client.getPrivateId()));
+/** The paced stream P2 measures: PER_TICK requests every TICK_MS, TICKS times (4,000 requests/s for 1 s). */
+const STREAM = { ticks: 200, perTick: 20, tickMs: 5 };
+
+/**
+ * Offers STREAM's requests at its fixed rate, whatever the answers do, and
+ * resolves with each request's round trip (ms) once all are answered.
+ */
+function pacedStream(client) {
+  const latencies = [];
+  const answered = [];
+  return new Promise((resolve, reject) => {
+    let tick = 0;
+    const timer = setInterval(() => {
+      for (let i = 0; i < STREAM.perTick; i++) {
+        const sent = performance.now();
+        answered.push(client.getPrivateId().then(() => latencies.push(performance.now() - sent)));
+      }
+      if (++tick === STREAM.ticks) {
+        clearInterval(timer);
+        Promise.all(answered).then(() => resolve(latencies), reject);
+      }
+    }, STREAM.tickMs);
   });
-  await client.disconnect();
-  return ms / (inFlight * rounds);
+}
+
+/**
+ * One sample of P2: a client with `pending` requests the server withholds
+ * (bench/withholding.mjs), then the paced stream. The cost per request is the
+ * CPU time this process (the client; the server has its own) spends on the
+ * stream, divided by its requests; the wall time is fixed by the pace.
+ * @returns { cpu: µs per request, latency: median round trip in ms }
+ */
+async function pendingCost(server, pending) {
+  const client = new WSSClient({ url: server.url, requestTimeout: 600_000 });
+  await client.connect();
+  await server.command(`hold ${pending}`);
+  const held = Array.from({ length: pending }, () => client.getPrivateId().catch(() => {}));
+  await server.nextLine(); // {"held": pending}: every one is withheld, so pending in the client
+  const before = process.cpuUsage();
+  const latencies = await pacedStream(client);
+  const { user, system } = process.cpuUsage(before);
+  await client.disconnect(); // rejects the withheld requests
+  await Promise.all(held);
+  latencies.sort((a, b) => a - b);
+  return { cpu: (user + system) / latencies.length, latency: latencies[latencies.length >> 1] };
+}
+
+/** P2: the stream's cost per request with 10 and with 10,000 other requests pending. */
+async function benchPending() {
+  const server = await spawnServer({}, 'withholding.mjs');
+  try {
+    const runs = await alternate({
+      few: () => pendingCost(server, 10),
+      many: () => pendingCost(server, 10_000),
+    });
+    const rate = (STREAM.perTick * 1000) / STREAM.tickMs;
+    const cpu = (samples) => samples.map((s) => s.cpu);
+    for (const [name, pending] of [
+      ['few', 10],
+      ['many', 10_000],
+    ]) {
+      const others = `${pending.toLocaleString('en-US')} others pending`;
+      figure(`client CPU per request, ${rate}/s, ${others}`, spread(cpu(runs[name])), 'µs');
+      figure(`median round trip, ${others}`, spread(runs[name].map((s) => s.latency)), 'ms');
+    }
+    return result({
+      id: 'P2-inflight',
+      label: `client CPU per request in one paced stream (${rate}/s), 10,000 / 10 other requests pending`,
+      samples: perRound(cpu(runs.many), cpu(runs.few)),
+      goal: 1.5,
+      higherIsBetter: false,
+    });
+  } finally {
+    await server.close();
+  }
 }
 
 /** Runs the core benchmarks and returns their figures. */
 export async function benchCore() {
-  console.log('\nCore: WSSClient through the reference server (its own process, loopback)');
+  console.log(`\nCore: WSSClient through the reference server (loopback; ${SHARED_CORES})`);
   const server = await spawnServer();
+  let direct;
   try {
     const runs = await alternate({ raw: () => rawThroughput(server), client: () => clientThroughput(server) });
-    figure(
-      `(a) raw ws, pre-serialised frames, ${MESSAGES} direct msgs`,
-      perSecond(MESSAGES, median(runs.raw)),
-      'msg/s',
-    );
-    figure(`(b) WSSClient.send, ${MESSAGES} direct msgs`, perSecond(MESSAGES, median(runs.client)), 'msg/s');
-    const figures = [
-      result({
-        id: 'P1-direct',
-        label: 'WSSClient / raw ws direct throughput',
-        samples: perRound(runs.raw, runs.client),
-        goal: 0.9,
-      }),
-    ];
-    const costs = await alternate({
-      small: () => settleCost(server, 10, 1000),
-      large: () => settleCost(server, 10_000, 2),
+    rateFigure(`(a) raw ws, pre-serialised frames, ${MESSAGES} direct msgs`, MESSAGES, runs.raw, 'msg/s');
+    rateFigure(`(b) WSSClient.send, ${MESSAGES} direct msgs`, MESSAGES, runs.client, 'msg/s');
+    direct = result({
+      id: 'P1-direct',
+      label: 'WSSClient / raw ws direct throughput',
+      samples: perRound(runs.raw, runs.client),
+      goal: 0.9,
     });
-    figure('getPrivateId settle cost, 10 in flight', (median(costs.small) * 1000).toFixed(1), 'µs/request');
-    figure('getPrivateId settle cost, 10,000 in flight', (median(costs.large) * 1000).toFixed(1), 'µs/request');
-    figures.push(
-      result({
-        id: 'P2-inflight',
-        label: 'per-request cost, 10,000 / 10 in flight',
-        samples: perRound(costs.large, costs.small),
-        goal: 1.5,
-        higherIsBetter: false,
-      }),
-    );
-    return figures;
   } finally {
     await server.close();
   }
+  return [direct, await benchPending()];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchCore();

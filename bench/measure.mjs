@@ -9,7 +9,8 @@ export const MIN_ROUNDS = 5;
 /**
  * Runs each variant once to warm up, then `rounds` rounds of all of them, the
  * order reversed every other round, so drift in the machine's load falls on both
- * sides alike. Each variant is an async function returning one sample (a number).
+ * sides alike. Each variant is an async function returning one sample: a number,
+ * or an object the caller takes its numbers from.
  * @returns variant name → its samples, in round order.
  */
 export async function alternate(variants, { rounds = MIN_ROUNDS, warmup = true } = {}) {
@@ -55,6 +56,11 @@ export function result({ id, label, samples, goal, higherIsBetter = true, unit =
 }
 
 const round = (n) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/** `median (range min–max)` of some samples, each number written by `format`. */
+export function spread(samples, format = round) {
+  return `${format(median(samples))} (range ${format(Math.min(...samples))}–${format(Math.max(...samples))})`;
+}
 
 /** `met    ID label: value unit (range min–max; goal >= g)`. */
 export function describe(figure) {

@@ -3,6 +3,7 @@
 // Figures, not pass/fail tests: shared machines are noisy, so read the medians with their ranges.
 // `npm run bench -- --only core,server` runs some of the modules (results.json then holds only theirs).
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
@@ -18,16 +19,37 @@ const MODULES = {
   secure: benchSecure,
 };
 
+/** The targets a full run must report (issue 12); a module that stops reporting one fails the run. */
+const REQUIRED = [
+  'P1-direct',
+  'P2-inflight',
+  'P3-secure-single',
+  'P3-secure-window',
+  'P4-signal-seq',
+  'P4-signal-pipelined',
+  'P5-base64-encode',
+  'P5-base64-decode',
+];
+
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',') ?? Object.keys(MODULES);
 const unknown = only.filter((name) => !(name in MODULES));
 if (unknown.length)
   throw new Error(`--only: no module ${unknown.join(', ')}; modules: ${Object.keys(MODULES).join(', ')}`);
 
+const cores = availableParallelism();
+const machine = `${cores} cores, load average ${loadavg()[0].toFixed(1)} at the start, Node ${process.version}`;
+console.log(`Benchmarks on ${machine}: ${only.join(', ')}`);
 const figures = [];
 for (const name of only) figures.push(...(await MODULES[name]()));
-console.log('\nSummary');
+console.log(
+  `\nSummary: each figure is the median of at least 5 rounds in alternating order, with its range. The
+benchmarks that start a server process run it beside this one on the same ${cores} cores, so their ratios
+also measure how the two share them. Compare figures within one run only.`,
+);
 for (const figure of figures) console.log(`  ${describe(figure)}`);
+const missing = values.only ? [] : REQUIRED.filter((id) => !figures.some((figure) => figure.id === id));
+if (missing.length) throw new Error(`no figure for ${missing.join(', ')}: a bench module stopped reporting it`);
 const file = new URL('./results.json', import.meta.url);
 writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
 console.log(`\n${figures.length} figures written to bench/results.json`);

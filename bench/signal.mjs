@@ -13,8 +13,8 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { generateECDHKeyPair } from '../dist/esm/node/crypto.js';
 import { EncryptedWebSocketClient } from '../dist/esm/node/signal.js';
-import { alternate, median, perRound, result } from './measure.mjs';
-import { figure, perSecond, spawnServer, timed } from './util.mjs';
+import { alternate, perRound, result } from './measure.mjs';
+import { rateFigure, SHARED_CORES, spawnServer, timed } from './util.mjs';
 
 const SECRET = 'benchmark-secret-at-least-32-bytes-long';
 const ECDH_INFO = 'wss-sessions-bench';
@@ -113,7 +113,9 @@ async function pipelined(echoer, count) {
 }
 
 export async function benchSignal() {
-  console.log('\nSignal: encrypted echo (EncryptedWebSocketClient) vs plaintext echo (raw ws), same server');
+  console.log(
+    `\nSignal: encrypted echo (EncryptedWebSocketClient) vs plaintext echo (raw ws), same server (loopback; ${SHARED_CORES})`,
+  );
   const server = await spawnServer({ signal: { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, allowPlaintextEcho: true } });
   const url = `${server.url}/stream`;
   try {
@@ -129,10 +131,10 @@ export async function benchSignal() {
     });
     plain.close();
     secure.close();
-    figure(`plaintext round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, median(seq.plain)));
-    figure(`encrypted round trips/s, sequential (${SEQUENTIAL})`, perSecond(SEQUENTIAL, median(seq.secure)));
-    figure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, median(pipe.plain)));
-    figure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, perSecond(PIPELINED, median(pipe.secure)));
+    rateFigure(`plaintext round trips/s, sequential (${SEQUENTIAL})`, SEQUENTIAL, seq.plain);
+    rateFigure(`encrypted round trips/s, sequential (${SEQUENTIAL})`, SEQUENTIAL, seq.secure);
+    rateFigure(`plaintext round trips/s, ${WINDOW} in flight (${PIPELINED})`, PIPELINED, pipe.plain);
+    rateFigure(`encrypted round trips/s, ${WINDOW} in flight (${PIPELINED})`, PIPELINED, pipe.secure);
     return [
       result({
         id: 'P4-signal-seq',

@@ -1,10 +1,25 @@
 /** Maps the 0.4.1 address rules onto the typed client's `url` / `handshakeUrl` options. */
+import { describe } from '../src/client/args.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
 /** The typed client's address options for one `connect()`. */
 export interface ResolvedAddresses {
   url: string;
   handshakeUrl?: string;
+}
+
+/**
+ * An address argument as 0.4.1 took it: a string, or `null`/`undefined` for none.
+ * @throws {InvalidArgumentError} naming the argument, for anything else (0.4.1 ignored an object or failed later).
+ */
+export function addressArgument(name: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') {
+    throw new InvalidArgumentError(
+      `'${name}' must be a ws(s):// or http(s):// address as a string, or null; got ${describe(value)}`,
+    );
+  }
+  return value;
 }
 
 /** `http(s)://` becomes `ws(s)://`; other addresses are returned as they are. */

@@ -1,5 +1,5 @@
 /** Lets the compatibility client expose the WebSocket the typed client opens, as `webSocket`. */
-import type { WebSocketConstructor, WebSocketLike } from '../src/transport/websocket.js';
+import type { WebSocketConstructor, WebSocketLike } from '../src/transport/websocket-like.js';
 
 /** A socket as browsers and `ws` make them: `WebSocketLike` plus listener methods. */
 export type CapturedSocket = WebSocketLike & {

@@ -12,7 +12,7 @@ import type { FetchFunction } from '../src/transport/http.js';
 import { resolveWebSocket, type WebSocketConstructor } from '../src/transport/websocket.js';
 import type { Logger } from '../src/util/logger.js';
 import { sha256Hex } from '../src/util/random.js';
-import { resolveAddresses } from './addresses.js';
+import { addressArgument, resolveAddresses } from './addresses.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import {
   legacyEvent,
@@ -88,10 +88,11 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
   /**
    * @param handshakeServerAddress where to handshake; without it, `connect()`'s socket address is used for both.
    * @param environment optional WebSocket, fetch, logger and timeout, for Node or tests.
+   * @throws {InvalidArgumentError} when `handshakeServerAddress` is neither a string nor `null`/`undefined`.
    */
   constructor(handshakeServerAddress?: string | null, environment: LegacyClientEnvironment = {}) {
     super((type, error) => this.#logger().error(`WSSClient: a '${type}' listener threw`, error));
-    this.#hsa = typeof handshakeServerAddress === 'string' ? handshakeServerAddress : null;
+    this.#hsa = addressArgument('handshakeServerAddress', handshakeServerAddress);
     this.#environment = environment;
   }
 
@@ -143,16 +144,17 @@ export class WSSClient extends EventDispatcher<LegacyEventMap> {
   /**
    * Handshakes and connects; resolves with the `WSS_Connect` response as a `message` event
    * (`JSON.parse(result.data).result.private_id`).
-   * @throws {InvalidArgumentError} when there is no address; other `WssError`s when the server refuses or the socket fails.
+   * @throws {InvalidArgumentError} when there is no address or it is not a string; other `WssError`s when the server refuses or the socket fails.
    */
   async connect(
     socketServerAddress: string | null = null,
     useHTTPHandshake = false,
     connectData: LegacyConnectData | null = null,
   ): Promise<LegacyResultEvent> {
-    if (typeof socketServerAddress === 'string') {
-      this.#ssa = socketServerAddress;
-      this.#hsa ??= socketServerAddress;
+    const ssa = addressArgument('socketServerAddress', socketServerAddress);
+    if (ssa !== null) {
+      this.#ssa = ssa;
+      this.#hsa ??= ssa;
     }
     const addresses = resolveAddresses(this.#hsa, this.#ssa, useHTTPHandshake);
     const env = { ...WSSClient.defaults, ...this.#environment };

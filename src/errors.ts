@@ -44,73 +44,109 @@ export abstract class WssError extends Error {
   }
 }
 
-/** The server answered a request with a JSON-RPC error object. */
-export class RpcError extends WssError {
-  readonly code = 'ERR_RPC';
-  override readonly name = 'RpcError';
-  /** The JSON-RPC error code the server sent (for example `-32001`). */
-  declare readonly rpcCode: number;
-  /** The JSON-RPC error `data` member, if the server sent one. */
-  declare readonly data: unknown;
-  /** The method of the request that failed. */
-  declare readonly method: string;
-  /** The server's error message, unchanged. */
-  declare readonly serverMessage: string;
+/** A {@link WssError} class with its class name and its code. */
+type WssErrorClass<N extends string, C extends WssErrorCode> = new (
+  message: string,
+  options?: WssErrorOptions,
+) => WssError & { readonly code: C; readonly name: N };
 
-  constructor(method: string, rpcCode: number, serverMessage: string, data?: unknown) {
+/** The base of one error class: its `name` (written out, as minifiers rename classes) and its stable `code`. */
+function errorClass<N extends string, C extends WssErrorCode>(className: N, errorCode: C): WssErrorClass<N, C> {
+  return class extends WssError {
+    readonly code = errorCode;
+    override readonly name = className;
+  };
+}
+
+/** The server answered a request with a JSON-RPC error object. */
+export class RpcError extends /* @__PURE__ */ errorClass('RpcError', 'ERR_RPC') {
+  constructor(
+    /** The method of the request that failed. */
+    readonly method: string,
+    /** The JSON-RPC error code the server sent (for example `-32001`). */
+    readonly rpcCode: number,
+    /** The server's error message, unchanged. */
+    readonly serverMessage: string,
+    /** The JSON-RPC error `data` member, if the server sent one. */
+    readonly data?: unknown,
+  ) {
     super(`${method} failed with server error ${rpcCode}: ${serverMessage}`);
-    this.method = method;
-    this.rpcCode = rpcCode;
-    this.serverMessage = serverMessage;
-    this.data = data;
   }
 }
 
 /** A request got no answer within its timeout. */
-export class TimeoutError extends WssError {
-  readonly code = 'ERR_TIMEOUT';
-  override readonly name = 'TimeoutError';
-  // `declare`: assigned in the constructor, so no separate field definitions are emitted.
-  /** What timed out (a method name or an operation). */
-  declare readonly operation: string;
-  /** The timeout that elapsed, in milliseconds. */
-  declare readonly timeoutMs: number;
-
-  constructor(operation: string, timeoutMs: number) {
+export class TimeoutError extends /* @__PURE__ */ errorClass('TimeoutError', 'ERR_TIMEOUT') {
+  constructor(
+    /** What timed out (a method name or an operation). */
+    readonly operation: string,
+    /** The timeout that elapsed, in milliseconds. */
+    readonly timeoutMs: number,
+  ) {
     super(`${operation} got no answer within ${timeoutMs} ms; raise the timeout option or check the server`);
-    this.operation = operation;
-    this.timeoutMs = timeoutMs;
   }
 }
 
-/** The connection closed (or was never open) while an operation needed it. */
-export class ConnectionClosedError extends WssError {
-  readonly code = 'ERR_CONNECTION_CLOSED';
-  override readonly name = 'ConnectionClosedError';
-  /** What was cut off (a method name or an operation). */
-  declare readonly operation: string;
-  /** The WebSocket close code, when known. */
-  declare readonly closeCode?: number;
-  /** The WebSocket close reason, when known. */
-  declare readonly closeReason?: string;
+/** What a {@link ConnectionClosedError} can be told besides the close code and reason. */
+interface ConnectionClosedOptions extends WssErrorOptions {
+  /** The HTTP status the server refused the WebSocket upgrade with. */
+  httpStatus?: number;
+  /** True when the connection never opened: the message then says to check the URL, not to retry. */
+  opening?: boolean;
+}
 
-  constructor(operation: string, closeCode?: number, closeReason?: string, options?: WssErrorOptions) {
-    super(
-      `${operation} failed: the connection closed${closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`}; connect again and retry`,
-      options,
-    );
-    this.operation = operation;
-    this.closeCode = closeCode;
-    this.closeReason = closeReason;
+/**
+ * The connection closed (or was never open) while an operation needed it. When
+ * it never opened, the message says why where the runtime tells: the connection
+ * was refused (then `cause.code` is `'ECONNREFUSED'`), the host was not found,
+ * or the server refused the WebSocket upgrade (`httpStatus`). Browsers tell
+ * none of this: there the close code is 1006 and the message says what to check.
+ */
+export class ConnectionClosedError extends /* @__PURE__ */ errorClass(
+  'ConnectionClosedError',
+  'ERR_CONNECTION_CLOSED',
+) {
+  /** The HTTP status the server answered the WebSocket upgrade with, when it refused it (Node with `ws`; browsers do not tell). */
+  readonly httpStatus?: number;
+
+  constructor(
+    /** What was cut off (a method name or an operation). */
+    readonly operation: string,
+    /** The WebSocket close code, when known. */
+    readonly closeCode?: number,
+    /** The WebSocket close reason, when known. */
+    readonly closeReason?: string,
+    options?: ConnectionClosedOptions,
+  ) {
+    super(`${operation} failed: ${closedText(closeCode, closeReason, options)}`, options);
+    this.httpStatus = options?.httpStatus;
   }
+}
+
+/** The system error code (Node's `'ECONNREFUSED'`, ...) of `cause`, or of the error it wraps (as `fetch` does). */
+function systemCode(cause: unknown): unknown {
+  const error = cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return typeof error?.code === 'string' ? error.code : error?.cause?.code;
+}
+
+/** What happened to the connection and what to do about it. */
+function closedText(closeCode?: number, closeReason?: string, options: ConnectionClosedOptions = {}): string {
+  const { httpStatus, opening, cause } = options;
+  if (httpStatus !== undefined) {
+    return `the server answered the WebSocket upgrade with HTTP ${httpStatus}; check the path in the URL and that a WebSocket Sessions server listens there`;
+  }
+  const code = systemCode(cause);
+  if (code === 'ECONNREFUSED') return 'the connection was refused; check the URL and that the server is running';
+  if (code === 'ENOTFOUND') return 'the host name was not found; check the URL';
+  const detail = closeCode === undefined ? '' : ` (code ${closeCode}${closeReason ? `, "${closeReason}"` : ''})`;
+  if (!opening) return `the connection closed${detail}; connect again and retry`;
+  const why = typeof code === 'string' ? ` (${code})` : detail;
+  return `the connection closed before it opened${why}; check the URL and that the server is running`;
 }
 
 /** Something arrived from the network that breaks the wire protocol. */
-export class ProtocolError extends WssError {
-  readonly code = 'ERR_PROTOCOL';
-  override readonly name = 'ProtocolError';
+export class ProtocolError extends /* @__PURE__ */ errorClass('ProtocolError', 'ERR_PROTOCOL') {
   /** The start of the offending frame (at most 200 characters), for logs. */
-  declare readonly frame: string | undefined;
+  readonly frame: string | undefined;
 
   constructor(message: string, options?: WssErrorOptions & { frame?: string }) {
     super(message, options);
@@ -119,76 +155,52 @@ export class ProtocolError extends WssError {
 }
 
 /** An operation was cancelled through its `AbortSignal`. */
-export class AbortError extends WssError {
-  readonly code = 'ERR_ABORTED';
-  override readonly name = 'AbortError';
+export class AbortError extends /* @__PURE__ */ errorClass('AbortError', 'ERR_ABORTED') {
   constructor(operation: string, options?: WssErrorOptions) {
     super(`${operation} was aborted by its AbortSignal`, options);
   }
 }
 
 /** The caller passed a bad argument or option; the message names it. */
-export class InvalidArgumentError extends WssError {
-  readonly code = 'ERR_INVALID_ARGUMENT';
-  override readonly name = 'InvalidArgumentError';
-}
+export class InvalidArgumentError extends /* @__PURE__ */ errorClass('InvalidArgumentError', 'ERR_INVALID_ARGUMENT') {}
 
 /** The operation needs a connected session and there is none. */
-export class NotConnectedError extends WssError {
-  readonly code = 'ERR_NOT_CONNECTED';
-  override readonly name = 'NotConnectedError';
+export class NotConnectedError extends /* @__PURE__ */ errorClass('NotConnectedError', 'ERR_NOT_CONNECTED') {
   constructor(operation: string, state: string) {
     super(`${operation} needs a connected session, but the state is '${state}'; await connect() first`);
   }
 }
 
 /** The call does not fit the current state (for example `connect()` while already connected). */
-export class InvalidStateError extends WssError {
-  readonly code = 'ERR_INVALID_STATE';
-  override readonly name = 'InvalidStateError';
-}
+export class InvalidStateError extends /* @__PURE__ */ errorClass('InvalidStateError', 'ERR_INVALID_STATE') {}
 
 /** The runtime lacks something the library needs (WebSocket, fetch, WebCrypto). */
-export class UnsupportedEnvironmentError extends WssError {
-  readonly code = 'ERR_UNSUPPORTED_ENVIRONMENT';
-  override readonly name = 'UnsupportedEnvironmentError';
-}
+export class UnsupportedEnvironmentError extends /* @__PURE__ */ errorClass(
+  'UnsupportedEnvironmentError',
+  'ERR_UNSUPPORTED_ENVIRONMENT',
+) {}
 
 /**
  * Decryption or authentication of a ciphertext failed. The message is always
  * the same, whatever went wrong, so that it tells an attacker nothing.
  */
-export class DecryptError extends WssError {
-  readonly code = 'ERR_DECRYPT';
-  override readonly name = 'DecryptError';
+export class DecryptError extends /* @__PURE__ */ errorClass('DecryptError', 'ERR_DECRYPT') {
   constructor(options?: WssErrorOptions) {
     super('decryption failed', options);
   }
 }
 
 /** A key (or IV, salt, base64 text) is not in the required format. */
-export class KeyFormatError extends WssError {
-  readonly code = 'ERR_KEY_FORMAT';
-  override readonly name = 'KeyFormatError';
-}
+export class KeyFormatError extends /* @__PURE__ */ errorClass('KeyFormatError', 'ERR_KEY_FORMAT') {}
 
 /** A message was seen before (replayed, reflected or reordered) and was dropped. */
-export class ReplayError extends WssError {
-  readonly code = 'ERR_REPLAY';
-  override readonly name = 'ReplayError';
-}
+export class ReplayError extends /* @__PURE__ */ errorClass('ReplayError', 'ERR_REPLAY') {}
 
 /** A peer or server failed authentication (bad signature, missing proof, bad token). */
-export class AuthenticationError extends WssError {
-  readonly code = 'ERR_AUTHENTICATION';
-  override readonly name = 'AuthenticationError';
-}
+export class AuthenticationError extends /* @__PURE__ */ errorClass('AuthenticationError', 'ERR_AUTHENTICATION') {}
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
-export class QueueFullError extends WssError {
-  readonly code = 'ERR_QUEUE_FULL';
-  override readonly name = 'QueueFullError';
-}
+export class QueueFullError extends /* @__PURE__ */ errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

@@ -8,7 +8,7 @@ export { wssClientDefaults } from './client/options.js';
 export type { WSSClientOptions } from './client/options.js';
 export type * from './client/events.js';
 export type { RequestOptions } from './transport/rpc-channel.js';
-export type { WebSocketConstructor, WebSocketLike } from './transport/websocket.js';
+export type { WebSocketConstructor, WebSocketLike } from './transport/websocket-like.js';
 export type { FetchFunction } from './transport/http.js';
 export * from './errors.js';
 export * from './protocol/wss.js';

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { isNonEmptyString, isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { FetchFunction } from '../transport/http.js';
-import type { WebSocketConstructor } from '../transport/websocket.js';
+import type { WebSocketConstructor } from '../transport/websocket-like.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { describe } from './args.js';
 

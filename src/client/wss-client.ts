@@ -1,4 +1,4 @@
-import { EventEmitter } from '../util/emitter.js';
+import { EventEmitter } from 'eventemitter3';
 import { ConnectionClosedError, InvalidStateError, NotConnectedError, type ProtocolError } from '../errors.js';
 import {
   parseConnectResult,

@@ -48,26 +48,80 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 }
 
 /**
+ * A synchronous AES-GCM with a 128-bit tag, installed by a platform module
+ * (src/node/setup.ts: node:crypto). The key is a CryptoKey or raw key bytes
+ * (16, 24 or 32). It returns `undefined` for what it does not take (a key it
+ * cannot use, an IV other than 12 bytes, a large input), which then goes to
+ * WebCrypto, and throws what {@link aesGcm} rejects with when the operation
+ * fails: DecryptError when decrypting, InvalidArgumentError when encrypting.
+ * @internal
+ */
+export type SyncAesGcm = (
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+  additionalData?: Uint8Array<ArrayBuffer>,
+) => Uint8Array<ArrayBuffer> | undefined;
+
+/**
  * AES-GCM with a 128-bit tag and NO argument checks, for callers whose key,
  * 12-byte IV and data are known good (the public functions below check first).
  * Failures are typed: DecryptError when decrypting, InvalidArgumentError when encrypting.
+ * WebCrypto, unless a platform module installed a synchronous AES-GCM
+ * ({@link useSyncAesGcm}): then that, for what it takes. A replaceable binding
+ * rather than a test inside, so that browser bundles, which never install one, carry nothing for it.
  * @internal
  */
-export async function aesGcm(
+export let aesGcm = async (
   op: 'encrypt' | 'decrypt',
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
   additionalData: Uint8Array<ArrayBuffer> = EMPTY,
-): Promise<Uint8Array<ArrayBuffer>> {
+): Promise<Uint8Array<ArrayBuffer>> => {
   const subtle = getSubtle();
   try {
-    return new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData, tagLength: 128 }, key, data));
+    // tagLength is left at its default, 128 bits; additionalData is never undefined, which Chromium refuses.
+    return new Uint8Array(await subtle[op]({ name: 'AES-GCM', iv, additionalData }, key, data));
   } catch (cause) {
     throw op === 'decrypt'
       ? new DecryptError({ cause })
       : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
   }
+};
+
+let syncGcm: SyncAesGcm | undefined;
+
+/**
+ * {@link aesGcm} done at once, with no promise, where the platform has a
+ * synchronous AES-GCM for this key and size (Node: 12-byte IVs, inputs up to
+ * 1 MiB); `undefined` where it has not (browsers), and the caller awaits
+ * `aesGcm`: `aesGcmSync(...) ?? (await aesGcm(...))`. Same bytes; the same
+ * typed errors, thrown. `key` may also be the raw key bytes, which spares a
+ * one-time key its `importKey` on Node (elsewhere the caller imports it and awaits `aesGcm`).
+ * @internal
+ */
+export function aesGcmSync(
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+  additionalData?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> | undefined {
+  return syncGcm?.(op, key, iv, data, additionalData);
+}
+
+/**
+ * Installs a synchronous AES-GCM under {@link aesGcm} and {@link aesGcmSync};
+ * for the platform modules, once, before any use.
+ * @internal
+ */
+export function useSyncAesGcm(engine: SyncAesGcm): void {
+  const webCrypto = aesGcm;
+  syncGcm = engine;
+  aesGcm = async (op, key, iv, data, additionalData) =>
+    engine(op, key, iv, data, additionalData) ?? webCrypto(op, key, iv, data, additionalData);
 }
 
 /** The argument checks encryption and decryption share. */

@@ -1,14 +1,17 @@
 /**
  * Node's share of the client side, run once by every Node entry point
  * (src/node/*.ts, reached through package.json's "node" condition) and by the
- * server: base64 on `Buffer` where the engine has no native base64, and the
- * `ws` package where there is no global WebSocket.
+ * server: base64 on `Buffer` where the engine has no native base64, AES-GCM on
+ * node:crypto's synchronous cipher, and the `ws` package where there is no
+ * global WebSocket.
  */
+import { useSyncAesGcm } from '../crypto/aead.js';
 import { createBufferBase64, type BufferLike } from '../crypto/base64-codecs.js';
 import { base64Implementation, useBase64Codec } from '../crypto/base64.js';
 import { UnsupportedEnvironmentError } from '../errors.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import { platform } from '../util/platform.js';
+import { nodeAesGcm } from './aes-gcm.js';
 
 /**
  * Imported by a name held in a variable, so that a bundler given the CommonJS
@@ -17,6 +20,7 @@ import { platform } from '../util/platform.js';
 const WS_PACKAGE: string = 'ws';
 
 if (base64Implementation === 'fallback') useBase64Codec(createBufferBase64(Buffer as unknown as BufferLike));
+useSyncAesGcm(nodeAesGcm);
 
 platform.loadWebSocket = async () => {
   try {

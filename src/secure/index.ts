@@ -13,7 +13,12 @@
  * @packageDocumentation
  */
 export { SecureSession } from './secure-session.js';
-export type { SecureConnectInfo, SecureBroadcastOptions, BroadcastResult } from './secure-session.js';
+export type {
+  SecureConnectInfo,
+  SecureConnectOptions,
+  SecureBroadcastOptions,
+  BroadcastResult,
+} from './secure-session.js';
 export { secureSessionDefaults, backoffDelay } from './options.js';
 export type { SecureSessionOptions, ReconnectOptions, ResolvedReconnect, PeerIdentityInfo } from './options.js';
 export type * from './events.js';

@@ -19,6 +19,12 @@ export interface ReconnectOptions {
   maxInterval?: number;
   /** Random share taken off each delay: the delay is multiplied by a factor in [1 − jitter, 1]. Default: 0.5. */
   jitter?: number;
+  /**
+   * A first `connect()` that fails is retried on the same schedule (`reconnecting` fires before
+   * each retry, the state stays `'connecting'`); `connect()` rejects with the last error after
+   * `maxRetries` retries. Needs `enabled` and `maxRetries` of at least 1. Default: false.
+   */
+  retryFirstConnect?: boolean;
 }
 
 /** What {@link SecureSessionOptions.verifyPeerIdentity} is asked about. */
@@ -54,6 +60,27 @@ export interface SecureSessionOptions extends WSSClientOptions {
    */
   queueSize?: number;
   /**
+   * Most frames (messages, peer announcements, updates) waiting for their keys to be checked
+   * or their decryption, to be delivered in arrival order. One more closes the connection
+   * (code 1008 where the platform lets a client send it) with a `QueueFullError` on `error`,
+   * drops what was waiting, and reconnects as after any drop. Default: 4096.
+   */
+  maxBacklogFrames?: number;
+  /**
+   * Most bytes those frames may hold (the size of their data as received: strings by their
+   * length). Past it: as past `maxBacklogFrames`. At least `maxFrameSize`.
+   * Default: 16 MiB, or `maxFrameSize` when that is larger.
+   */
+  maxBacklogBytes?: number;
+  /**
+   * Peer keys that delivered messages and then left this connection's peer list, remembered
+   * with their counters for the rest of the connection, so that a relay announcing one again
+   * cannot replay its messages. One more renews this session's own keys: the connection is
+   * closed (code 1008) with a `ProtocolError` on `error` and reconnects, after which nothing
+   * sent to the old keys can be read. Default: 4096.
+   */
+  maxRetiredPeerKeys?: number;
+  /**
    * Long-term ECDSA P-256 key pair (`generateSigningKeyPair()`); its signature
    * over each connection's ephemeral key lets peers detect a replaced key.
    * Needs `encryption`. Default: none.
@@ -83,8 +110,13 @@ export const secureSessionDefaults = Object.freeze({
     backoffMultiplier: 2,
     maxInterval: 30_000,
     jitter: 0.5,
+    retryFirstConnect: false,
   }),
   queueSize: 100,
+  maxBacklogFrames: 4096,
+  /** 16 MiB (or `maxFrameSize` when that is larger). */
+  maxBacklogBytes: 2 ** 24,
+  maxRetiredPeerKeys: 4096,
 });
 
 /** Reconnect settings with every member filled in. */
@@ -100,6 +132,9 @@ export interface ResolvedSecureOptions {
   encryption: boolean;
   reconnect: ResolvedReconnect;
   queueSize: number;
+  maxBacklogFrames: number;
+  maxBacklogBytes: number;
+  maxRetiredPeerKeys: number;
   identity: CryptoKeyPair | undefined;
   requirePeerIdentity: boolean;
   verifyPeerIdentity: SecureSessionOptions['verifyPeerIdentity'];
@@ -138,6 +173,49 @@ const isEcdsaKey = (key: Partial<CryptoKey> | undefined, type: KeyType): boolean
   (key.algorithm as EcKeyAlgorithm | undefined)?.name === 'ECDSA' &&
   (key.algorithm as EcKeyAlgorithm).namedCurve === 'P-256';
 
+/** Fills in and checks the reconnect settings. */
+function resolveReconnect(reconnect: unknown): ResolvedReconnect {
+  must('reconnect', isRecord(reconnect), 'an object');
+  const r: Record<string, unknown> = { ...secureSessionDefaults.reconnect };
+  for (const [key, value] of Object.entries(reconnect as object)) {
+    if (!hasOwn(r, key)) fail(`unknown option 'reconnect.${key}'`);
+    if (value !== undefined) r[key] = value;
+  }
+  typed('reconnect.enabled', r.enabled, 'boolean');
+  typed('reconnect.retryFirstConnect', r.retryFirstConnect, 'boolean');
+  for (const [key, min, max, integer] of [
+    ['maxRetries', 0, Infinity, true],
+    ['interval', 0, LIMIT],
+    ['maxInterval', r.interval as number, LIMIT],
+    ['backoffMultiplier', 1, LIMIT],
+    ['jitter', 0, 1],
+  ] as const) {
+    range(`reconnect.${key}`, r[key], min, max, integer);
+  }
+  if (r.retryFirstConnect && !r.enabled) fail("option 'reconnect.retryFirstConnect' needs 'reconnect.enabled: true'");
+  if (r.retryFirstConnect && r.maxRetries === 0)
+    fail("option 'reconnect.retryFirstConnect' needs 'reconnect.maxRetries' of at least 1");
+  return r as ResolvedReconnect;
+}
+
+/** Checks the identity options against each other and against `encryption`. */
+function checkIdentity(options: SecureSessionOptions, encryption: boolean, requirePeerIdentity: unknown): void {
+  const { identity, verifyPeerIdentity } = options;
+  typed('requirePeerIdentity', requirePeerIdentity, 'boolean');
+  typed('verifyPeerIdentity', verifyPeerIdentity, 'function');
+  must(
+    'identity',
+    !identity ||
+      (isEcdsaKey(identity.privateKey, 'private') &&
+        identity.privateKey.usages?.includes('sign') &&
+        isEcdsaKey(identity.publicKey, 'public') &&
+        identity.publicKey.extractable),
+    'an ECDSA P-256 key pair with an extractable public key',
+  );
+  for (const name of ['identity', 'requirePeerIdentity', 'verifyPeerIdentity'] as const)
+    if (options[name] !== undefined && !encryption) fail(`option '${name}' needs 'encryption: true'`);
+}
+
 /**
  * Applies {@link secureSessionDefaults} and rejects unknown or bad options and
  * bad combinations, naming them. The defaults pass the same checks.
@@ -154,60 +232,39 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     encryption = d.encryption,
     reconnect = {},
     queueSize = d.queueSize,
+    maxBacklogFrames = d.maxBacklogFrames,
+    maxBacklogBytes,
+    maxRetiredPeerKeys = d.maxRetiredPeerKeys,
     identity,
     requirePeerIdentity = !!identity,
     verifyPeerIdentity,
     ...client
   } = options;
-  must('reconnect', isRecord(reconnect), 'an object');
-  const r: Record<string, unknown> = { ...d.reconnect };
-  for (const [key, value] of Object.entries(reconnect)) {
-    if (!hasOwn(r, key)) fail(`unknown option 'reconnect.${key}'`);
-    if (value !== undefined) r[key] = value;
-  }
-  const { enabled, interval } = r as ResolvedReconnect;
+  const r = resolveReconnect(reconnect);
+  const { logger, maxFrameSize } = resolveClientOptions(client);
   must('info', typeof info === 'string' && info.length > 0 && info.length <= 1024, 'a string of 1 to 1024 characters');
   typed('encryption', encryption, 'boolean');
-  typed('requirePeerIdentity', requirePeerIdentity, 'boolean');
-  typed('verifyPeerIdentity', verifyPeerIdentity, 'function');
-  typed('reconnect.enabled', enabled, 'boolean');
+  checkIdentity(options, encryption, requirePeerIdentity);
   range('queueSize', queueSize, 0, LIMIT, true);
-  for (const [key, min, max, integer] of [
-    ['maxRetries', 0, Infinity, true],
-    ['interval', 0, LIMIT],
-    ['maxInterval', interval, LIMIT],
-    ['backoffMultiplier', 1, LIMIT],
-    ['jitter', 0, 1],
-  ] as const) {
-    range(`reconnect.${key}`, r[key], min, max, integer);
-  }
-
-  must(
-    'identity',
-    !identity ||
-      (isEcdsaKey(identity.privateKey, 'private') &&
-        identity.privateKey.usages?.includes('sign') &&
-        isEcdsaKey(identity.publicKey, 'public') &&
-        identity.publicKey.extractable),
-    'an ECDSA P-256 key pair with an extractable public key',
-  );
-  for (const [name, needed, on] of [
-    ['queueSize', 'reconnect.enabled', enabled],
-    ['identity', 'encryption', encryption],
-    ['requirePeerIdentity', 'encryption', encryption],
-    ['verifyPeerIdentity', 'encryption', encryption],
-  ] as const) {
-    if (options[name] !== undefined && !on) fail(`option '${name}' needs '${needed}: true'`);
-  }
+  if (options.queueSize !== undefined && !r.enabled) fail("option 'queueSize' needs 'reconnect.enabled: true'");
+  range('maxBacklogFrames', maxBacklogFrames, 1, LIMIT, true);
+  range('maxRetiredPeerKeys', maxRetiredPeerKeys, 0, LIMIT, true);
+  const backlogBytes = maxBacklogBytes ?? Math.max(d.maxBacklogBytes, maxFrameSize);
+  range('maxBacklogBytes', backlogBytes, 1, Number.MAX_SAFE_INTEGER, true);
+  if (backlogBytes < maxFrameSize)
+    fail(`option 'maxBacklogBytes' (${backlogBytes}) must be at least 'maxFrameSize' (${maxFrameSize})`);
   if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e'))
     fail("option 'connectOptions.e2e' is reserved");
   return {
     client,
-    logger: resolveClientOptions(client).logger,
+    logger,
     info,
     encryption,
-    reconnect: r as ResolvedReconnect,
+    reconnect: r,
     queueSize,
+    maxBacklogFrames,
+    maxBacklogBytes: backlogBytes,
+    maxRetiredPeerKeys,
     identity,
     requirePeerIdentity,
     verifyPeerIdentity,

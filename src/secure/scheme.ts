@@ -93,6 +93,8 @@ export interface LocalKeys {
   advert: E2eAdvert;
   /** Last message counter used; every envelope takes the next one. */
   sent: number;
+  /** Message keys by recipient set (their keys, in order), oldest first: see {@link seal}. */
+  messageKeys: Map<string, MessageKey>;
 }
 
 /** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
@@ -111,7 +113,8 @@ export async function createLocalKeys(info: string, identity?: LocalIdentity): P
       ),
     );
   }
-  return { privateKey, pk, fingerprint: await safetyNumber('key fingerprint', info, pk), advert, sent: 0 };
+  const fingerprint = await safetyNumber('key fingerprint', info, pk);
+  return { privateKey, pk, fingerprint, advert, sent: 0, messageKeys: new Map() };
 }
 
 /** What a session knows about a peer's key once it is checked. */
@@ -220,7 +223,10 @@ export async function checkPeer(
 /** The 12-byte IV of counter `n`: 4 zero bytes, then `n` as 64-bit big-endian. */
 function counterIv(n: number): Uint8Array<ArrayBuffer> {
   const iv = new Uint8Array(12);
-  new DataView(iv.buffer).setBigUint64(4, BigInt(n));
+  const view = new DataView(iv.buffer);
+  // n is a safe integer: its high 32 bits, then its low 32 bits.
+  view.setUint32(4, Math.floor(n / 2 ** 32));
+  view.setUint32(8, n >>> 0);
   return iv;
 }
 
@@ -232,33 +238,95 @@ function wrapAad(t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return aad;
 }
 
-const messageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> =>
+/** A message key: its bytes (wrapped for each recipient) and the key imported from them. */
+export interface MessageKey {
+  raw: Uint8Array<ArrayBuffer>;
+  key: CryptoKey;
+  /** Envelopes sealed with it so far. */
+  uses: number;
+}
+
+/** Recipient sets whose message key a connection keeps, and envelopes per message key before a new one is drawn. */
+const KEPT_SETS = 64;
+const KEY_USES = 2 ** 20;
+
+const importMessageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> =>
   getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 
 /**
- * Encrypts once under a fresh message key and wraps that key for each
- * recipient under its pair key. Each wrap authenticates the whole payload
+ * The message key for a recipient set: 32 random bytes, drawn once per set of
+ * recipient keys (exactly these keys, in this order) and connection, and again
+ * after KEY_USES envelopes or when the set was evicted. Only that set's
+ * recipients can unwrap it, and each of them can read every envelope to the set
+ * anyway; its IV, the connection's counter, never repeats. Importing a key
+ * costs more than the encryption of a chat message, so it is done once per set.
+ */
+function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>): MessageKey | Promise<MessageKey> {
+  const set = recipients.length === 1 ? (recipients[0] as { pk: string }).pk : recipients.map((r) => r.pk).join(' ');
+  const kept = own.messageKeys.get(set);
+  if (kept && kept.uses < KEY_USES) {
+    kept.uses++;
+    return kept;
+  }
+  const raw = webCrypto().getRandomValues(new Uint8Array(32));
+  return importMessageKey(raw).then((key) => {
+    const fresh = { raw, key, uses: 1 };
+    own.messageKeys.delete(set);
+    own.messageKeys.set(set, fresh);
+    if (own.messageKeys.size > KEPT_SETS) own.messageKeys.delete(own.messageKeys.keys().next().value as string);
+    return fresh;
+  });
+}
+
+/**
+ * Encrypts once under the recipient set's message key and wraps that key for
+ * each recipient under its pair key. Each wrap authenticates the whole payload
  * ciphertext: a recipient, who knows the message key, still cannot pass off
  * another payload to the others in the sender's name (GCM alone is not key-committing).
  */
 export async function seal(
   own: LocalKeys,
-  recipients: ReadonlyArray<{ pk: string; send: CryptoKey }>,
+  recipients: ReadonlyArray<{ pk: string; kid: string; send: CryptoKey }>,
   t: TypeLetter,
   plaintext: Uint8Array<ArrayBuffer>,
 ): Promise<Envelope> {
   const n = ++own.sent;
   const iv = counterIv(n);
-  const raw = webCrypto().getRandomValues(new Uint8Array(32));
-  // The message key encrypts exactly one payload, so sharing the counter IV with the wraps is safe.
-  const payload = await aesGcm('encrypt', await messageKey(raw), iv, plaintext);
+  const found = messageKeyFor(own, recipients);
+  const { raw, key } = found instanceof Promise ? await found : found;
+  const payload = await aesGcm('encrypt', key, iv, plaintext);
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
-  await Promise.all(
-    recipients.map(async (r) => (k[keyId(r.pk)] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad)))),
-  );
-  raw.fill(0);
+  const wrap = async (r: { kid: string; send: CryptoKey }): Promise<void> => {
+    k[r.kid] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad));
+  };
+  await (recipients.length === 1 ? wrap(recipients[0] as (typeof recipients)[0]) : Promise.all(recipients.map(wrap)));
   return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
+}
+
+/** The message keys a receive key has opened lately (a sender keeps one per recipient set), newest last. */
+const openedKeys = new WeakMap<CryptoKey, Array<{ raw: Uint8Array; key: CryptoKey }>>();
+/** How many a receive key keeps: a sender alternating between a few recipient sets costs no imports. */
+const OPENED_KEPT = 4;
+
+/** Equal bytes, compared without an early exit. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+/** The key for unwrapped message key bytes, imported once while the sender keeps using them. */
+function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): CryptoKey | Promise<CryptoKey> {
+  const kept = openedKeys.get(receive) ?? [];
+  const found = kept.find((entry) => sameBytes(entry.raw, raw));
+  if (found) return found.key;
+  return importMessageKey(raw).then((key) => {
+    kept.push({ raw, key });
+    if (kept.length > OPENED_KEPT) kept.shift();
+    openedKeys.set(receive, kept);
+    return key;
+  });
 }
 
 /**
@@ -277,9 +345,8 @@ export async function open(
     const payload = base64ToBytes(ct);
     const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
     if (raw.length !== 32) throw new KeyFormatError('bad message key');
-    const key = await messageKey(raw);
-    raw.fill(0);
-    return await aesGcm('decrypt', key, iv, payload);
+    const key = openedKey(receive, raw);
+    return await aesGcm('decrypt', key instanceof Promise ? await key : key, iv, payload);
   } catch (cause) {
     throw new DecryptError({ cause });
   }

@@ -1,46 +1,33 @@
-import { EventEmitter } from '../util/emitter.js';
+import { EventEmitter } from 'eventemitter3';
 import { checkRecipients } from '../client/args.js';
-import type { CloseEvent, MessageEvent } from '../client/events.js';
-import { WSSClient } from '../client/wss-client.js';
-import { utf8Decode, utf8Encode } from '../crypto/bytes.js';
+import type { CloseEvent } from '../client/events.js';
 import {
-  AuthenticationError,
+  AbortError,
   ConnectionClosedError,
-  DecryptError,
   InvalidArgumentError,
   InvalidStateError,
-  KeyFormatError,
   NotConnectedError,
-  ProtocolError,
-  QueueFullError,
-  ReplayError,
   toError,
+  UnsupportedEnvironmentError,
 } from '../errors.js';
-import { hasOwn, isRecord } from '../protocol/guards.js';
-import type { ConnectOptions } from '../protocol/wss.js';
+import type { PushMessage } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
+import type { CloseInfo } from '../transport/transport.js';
 import type { Logger } from '../util/logger.js';
-import type { DecryptErrorReason, SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
+import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
+import { Inbox } from './inbox.js';
+import { type Emit, Link, type LinkHost } from './link.js';
 import {
   backoffDelay,
-  resolveSecureOptions,
   type ResolvedSecureOptions,
+  resolveSecureOptions,
   type SecureSessionOptions,
 } from './options.js';
-import {
-  checkPeer,
-  createLocalKeys,
-  keyId,
-  loadIdentity,
-  open,
-  seal,
-  unusable,
-  VERSION,
-  type LocalIdentity,
-  type LocalKeys,
-  type PeerKeys,
-  type TypeLetter,
-} from './scheme.js';
+import { type BroadcastResult, Outbox } from './outbox.js';
+import { PeerTable } from './peers.js';
+import { createLocalKeys, type LocalIdentity, loadIdentity, type TypeLetter } from './scheme.js';
+
+export type { BroadcastResult } from './outbox.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -50,47 +37,24 @@ export interface SecureConnectInfo {
   peers: string[];
 }
 
+/** Options of `connect()`. */
+export interface SecureConnectOptions {
+  /** Cancels the connect (and its retries): it rejects with `AbortError` and nothing of it is left. */
+  signal?: AbortSignal;
+}
+
 /** Options of `broadcast()`. */
 export interface SecureBroadcastOptions extends RequestOptions {
   /** Private IDs that must not receive the broadcast (they get nothing they could decrypt). */
   exclude?: readonly string[];
 }
 
-/** What a broadcast went to. */
-export interface BroadcastResult {
-  /** Private IDs the message was sent to. */
-  recipients: string[];
-  /** Peers left out because they have no usable key (identity failed, no key published). */
-  skipped: string[];
-}
+/** How a run of connect attempts ended: connected after `attempts` retries, or given up with the last error. */
+type Attempted = { privateId: string; attempts: number } | { privateId?: undefined; attempts: number; error: Error };
 
-/** A peer as the session keeps it: its checked keys and the highest counter accepted from it. */
-interface Peer extends PeerKeys {
-  id: string;
-  options: ConnectOptions;
-  received: number;
-}
-
-/** A send waiting to be written. Sends with the same `batch` key may share one envelope. */
-interface Job {
-  kind: TypeLetter;
-  /** Direct: the recipients. Broadcast: the private IDs left out. */
-  ids: string[];
-  data: unknown;
-  /** The data as JSON (encrypted sessions). */
-  json: string;
-  options: RequestOptions;
-  /** Sends with equal keys may share an envelope. */
-  batch: unknown;
-  resolve: (result: BroadcastResult) => void;
-  reject: (error: Error) => void;
-}
-
-/** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
-const BATCH_MESSAGES = 64;
-const BATCH_CHARS = 64 * 1024;
-
-const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+/** Thrown inside a connect attempt that `disconnect()` (or an abort) made stale. */
+const stale = (): ConnectionClosedError =>
+  new ConnectionClosedError('connect', undefined, 'disconnect() was called while connecting');
 
 /**
  * End-to-end encrypted peer messaging over any WebSocket Sessions server, with
@@ -111,30 +75,46 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   readonly #options: ResolvedSecureOptions;
   /** The client's logger (silent by default). */
   readonly #logger: Logger;
-  /** Peers by private ID, changed only by tasks of the inbox, in arrival order. */
-  readonly #peers = new Map<string, Peer>();
-  /** What `peers` shows: a frozen summary of each of {@link #peers}. */
-  readonly #view = new Map<string, SecurePeer>();
-  #queue: Job[] = [];
-  #pumping = false;
+  /** Peers by private ID; changed only by inbox tasks, in arrival order. */
+  readonly #table: PeerTable;
+  readonly #inbox: Inbox;
+  readonly #outbox: Outbox;
+  /** What each connection is given of this session. */
+  readonly #host: LinkHost;
   #state: SecureSessionState = 'disconnected';
-  /** The current connection's client (a reconnect makes a new one) and its keys (`null` with `encryption: false`). */
-  #client: WSSClient | undefined;
-  #keys: LocalKeys | null | undefined;
+  /** The current connection; a reconnect makes a new one. */
+  #link: Link | undefined;
   #identity: LocalIdentity | undefined;
   /** The private ID last set with `setPrivateId`, restored on every connect. */
   #desiredPrivateId: string | undefined;
   #privateId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #inbox: Promise<void> = Promise.resolve();
+  /** Ends the current wait between connect attempts early. */
+  #wake: (() => void) | undefined;
+  /** Bumped by `disconnect()` and aborts: a connect attempt of an older epoch is stale. */
   #epoch = 0;
-  #closing: Promise<void> = this.#inbox;
+  #closing: Promise<void> = Promise.resolve();
 
   /** @throws {InvalidArgumentError} for a bad option or combination, naming it. */
   constructor(options: SecureSessionOptions) {
     super();
-    this.#options = resolveSecureOptions(options);
-    this.#logger = this.#options.logger;
+    const o = resolveSecureOptions(options);
+    this.#options = o;
+    this.#logger = o.logger;
+    this.#table = new PeerTable(o.encryption, o.maxRetiredPeerKeys);
+    this.#inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
+      this.#logger.error('wss-sessions: event failed', error),
+    );
+    this.#outbox = new Outbox(this.#table, o.queueSize, () => (this.#state === 'connected' ? this.#link : undefined));
+    const emit: Emit = (event, ...args) => this.#emit(event, ...args);
+    this.#host = {
+      options: o,
+      logger: o.logger,
+      table: this.#table,
+      inbox: this.#inbox,
+      emit,
+      deliver: (from, type, items, raw, encrypted) => this.#deliver(from, type, items, raw, encrypted),
+      lost: (link, info, failure) => this.#lost(link, info, failure),
+    };
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -149,7 +129,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Connected peers with their safety numbers: private ID → {@link SecurePeer}. Live, read-only. */
   get peers(): ReadonlyMap<string, SecurePeer> {
-    return this.#view;
+    return this.#table.view;
   }
 
   /** Whether messages are end-to-end encrypted. */
@@ -163,6 +143,14 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 
   /**
+   * The incoming backlog right now: frames (and their bytes) waiting for their keys to be
+   * checked or their decryption, bounded by `maxBacklogFrames` and `maxBacklogBytes`.
+   */
+  get backlog(): { frames: number; bytes: number } {
+    return { frames: this.#inbox.frames, bytes: this.#inbox.bytes };
+  }
+
+  /**
    * Safety number to compare out of band. With a peer's private ID: the pair's
    * number, the same at both ends unless a relay replaced a key. Without: this
    * connection's own key. `null` while not connected, for an unknown or
@@ -170,27 +158,42 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   fingerprint(privateId?: string): string | null {
     if (this.#state !== 'connected') return null;
-    return (privateId === undefined ? this.#keys : this.#peers.get(privateId))?.fingerprint ?? null;
+    if (privateId === undefined) return this.#link?.keys?.fingerprint ?? null;
+    return this.#table.get(privateId)?.keys.fingerprint ?? null;
   }
 
   /**
    * Connects, publishes this connection's key and agrees keys with every peer.
-   * A failed first connect rejects (no retries); drops after that reconnect.
-   * @throws {InvalidStateError} unless the state is `'disconnected'`.
+   * A failed first connect rejects, unless `reconnect.retryFirstConnect` retries it;
+   * drops after that reconnect.
+   * @throws (rejects) {InvalidStateError} unless the state is `'disconnected'`; {AbortError} when
+   *   `signal` aborts (nothing of the attempt is left); the last attempt's error.
+   * @example
+   * await session.connect({ signal: AbortSignal.timeout(10_000) });
    */
-  async connect(): Promise<SecureConnectInfo> {
+  async connect(options: SecureConnectOptions = {}): Promise<SecureConnectInfo> {
+    const signal = connectSignal(options);
     if (this.#state !== 'disconnected')
       throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${this.#state}'`);
+    if (signal?.aborted) throw new AbortError('connect', { cause: signal.reason });
     const epoch = this.#epoch;
     this.#setState('connecting');
+    let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        if (this.#cancel(epoch)) reject(new AbortError('connect', { cause: signal?.reason }));
+      };
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return { privateId: await this.#establish(false), peers: [...this.#peers.keys()] };
+      const result = await Promise.race([this.#attempts(epoch, false), aborted]);
+      if (result.privateId === undefined) throw result.error;
+      return { privateId: result.privateId, peers: [...this.#table.view.keys()] };
     } catch (error) {
-      if (epoch === this.#epoch) {
-        void this.#discard();
-        this.#setState('disconnected');
-      }
+      this.#cancel(epoch);
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -212,10 +215,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * @returns who it went to and which peers were skipped (no usable key).
    */
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
+    const { exclude } = options;
     return this.#submit(
       'broadcast',
       'b',
-      options.exclude === undefined ? [] : checkRecipients('exclude', options.exclude, true),
+      exclude === undefined ? [] : checkRecipients('exclude', exclude, true),
       data,
       options,
     );
@@ -228,16 +232,16 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async setPrivateId(privateId: string, options: RequestOptions = {}): Promise<string> {
     // The client checks the ID.
-    const client = this.#connected('setPrivateId');
-    const result = await client.setPrivateId(privateId, options);
+    const link = this.#connected('setPrivateId');
+    const result = await link.client.setPrivateId(privateId, options);
     this.#desiredPrivateId = result;
-    if (this.#client === client) this.#setPrivateIdValue(result);
+    if (this.#link === link) this.#setPrivateIdValue(result);
     return result;
   }
 
   /** Asks the server for this session's private ID. */
   async getPrivateId(options: RequestOptions = {}): Promise<string> {
-    return this.#connected('getPrivateId').getPrivateId(options);
+    return this.#connected('getPrivateId').client.getPrivateId(options);
   }
 
   /**
@@ -247,28 +251,93 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   disconnect(): Promise<void> {
     // 'disconnecting' is this session's state exactly while a shutdown runs.
     if (this.#state !== 'disconnecting')
-      this.#closing = this.#state === 'disconnected' ? this.#inbox : this.#shutdown();
+      this.#closing = this.#state === 'disconnected' ? this.#inbox.idle() : this.#shutdown();
     return this.#closing;
   }
 
-  /** The current client, for an operation that needs state `'connected'`. */
-  #connected(operation: string): WSSClient {
-    // A 'close' listener runs while the state still reads 'connected' but the client is already let go of.
-    const client = this.#client;
-    if (this.#state !== 'connected' || !client) throw new NotConnectedError(operation, this.#state);
-    return client;
+  /** The current connection, for an operation that needs state `'connected'`. */
+  #connected(operation: string): Link {
+    // A 'close' listener runs while the state still reads 'connected' but the connection is already let go of.
+    const link = this.#link;
+    if (this.#state !== 'connected' || !link) throw new NotConnectedError(operation, this.#state);
+    return link;
+  }
+
+  #submit(
+    operation: string,
+    kind: TypeLetter,
+    ids: string[],
+    data: unknown,
+    options: RequestOptions,
+  ): Promise<BroadcastResult> {
+    const state = this.#state;
+    if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
+    return this.#outbox.submit(kind, ids, data, options, this.#options.encryption, state !== 'connected');
   }
 
   async #shutdown(): Promise<void> {
     this.#epoch++;
     const wasUp = this.#state === 'connected';
     this.#setState('disconnecting');
-    clearTimeout(this.#timer);
+    this.#wake?.();
     await this.#discard(false);
-    await this.#inbox;
+    await this.#inbox.idle();
     // Nothing was written meanwhile (the state is not 'connected'), so the queue is still what it was.
     this.#stop(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
     if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
+  }
+
+  /**
+   * Ends a connect in progress, making it stale: no timer, no connection, no
+   * backlog of it; state `'disconnected'`. @returns false when it had ended already.
+   */
+  #cancel(epoch: number): boolean {
+    if (epoch !== this.#epoch) return false;
+    this.#epoch++;
+    this.#wake?.();
+    void this.#discard(true, { drop: true });
+    this.#setState('disconnected');
+    return true;
+  }
+
+  /**
+   * Connect attempts until one succeeds: after a drop (`reconnecting`) on the reconnect
+   * schedule, a first connect once, or on the schedule with `retryFirstConnect`. Never rejects.
+   */
+  async #attempts(epoch: number, reconnecting: boolean, lastError?: Error): Promise<Attempted> {
+    const { reconnect } = this.#options;
+    const retries = reconnecting || reconnect.retryFirstConnect ? reconnect.maxRetries : 0;
+    let error = lastError;
+    for (let attempt = reconnecting ? 1 : 0; ; attempt++) {
+      if (attempt > retries) return { attempts: attempt - 1, error: error ?? stale() };
+      try {
+        if (attempt > 0) await this.#backoff(attempt, epoch);
+        return { privateId: await this.#establish(epoch, reconnecting), attempts: attempt };
+      } catch (caught) {
+        error = toError(caught);
+        if (epoch !== this.#epoch || error instanceof UnsupportedEnvironmentError) return { attempts: attempt, error };
+        void this.#discard();
+        this.#logger.debug('wss-sessions: connect attempt failed', error);
+      }
+    }
+  }
+
+  /** Announces retry `attempt` and waits its backoff delay. @throws when `disconnect()` or an abort made the attempts stale. */
+  async #backoff(attempt: number, epoch: number): Promise<void> {
+    const delay = backoffDelay(attempt, this.#options.reconnect);
+    this.#emit('reconnecting', { attempt, delay });
+    // A listener may have called disconnect().
+    if (epoch !== this.#epoch) throw stale();
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, delay);
+      this.#wake = wake;
+    });
+    if (epoch !== this.#epoch) throw stale();
   }
 
   /**
@@ -276,26 +345,21 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * until every peer it listed has been checked; then the session is usable.
    * @returns the private ID.
    */
-  async #establish(reconnecting: boolean): Promise<string> {
-    const epoch = this.#epoch;
-    const { encryption, info, client: clientOptions, identity } = this.#options;
+  async #establish(epoch: number, reconnecting: boolean): Promise<string> {
+    const { encryption, info, identity } = this.#options;
     // The identity's public half is exported once, on the first connect that gets that far, and kept.
     if (encryption && identity) this.#identity ??= await loadIdentity(identity);
     const keys = encryption ? await createLocalKeys(info, this.#identity) : null;
-    // After each wait: disconnect() may have made this attempt stale, or the socket closed.
+    if (epoch !== this.#epoch) throw stale();
+    const link = new Link(this.#host, keys, reconnecting);
+    this.#link = link;
+    const { client } = link;
+    // After each wait: disconnect() may have made this attempt stale, or the connection ended.
     const check = (): void => {
-      if (epoch !== this.#epoch || this.#client !== client || client.state !== 'connected')
-        throw new ConnectionClosedError('connect', undefined, 'closed while connecting');
+      if (epoch !== this.#epoch) throw stale();
+      if (this.#link !== link || client.state !== 'connected')
+        throw link.failure ?? new ConnectionClosedError('connect', undefined, 'closed while connecting');
     };
-    // Stale already: check() throws before it reads `client`.
-    if (epoch !== this.#epoch) check();
-    const client = new WSSClient({
-      ...clientOptions,
-      connectOptions: { ...clientOptions.connectOptions, ...(keys && { e2e: keys.advert }) },
-    });
-    this.#client = client;
-    this.#keys = keys;
-    this.#listen(client, keys, reconnecting);
     await client.connect();
     check();
     const desired = this.#desiredPrivateId;
@@ -304,307 +368,109 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       check();
     }
     // Every peer known so far has a task in the inbox that waits for its keys.
-    await this.#inbox;
+    await this.#inbox.idle();
     check();
     this.#setState('connected');
     this.#setPrivateIdValue(client.privateId as string);
-    void this.#pump();
+    void this.#outbox.pump();
     return client.privateId as string;
   }
 
-  /** Turns one client's events into this session's, through the inbox; `keys` are the connection's (`null`: plaintext). */
-  #listen(client: WSSClient, keys: LocalKeys | null, reconnecting: boolean): void {
-    // The peers of the `WSS_Connect` result, taken before any push that follows it.
-    client.on('state', ({ state }) => {
-      if (state !== 'connected') return;
-      for (const [id, options] of client.peers) this.#addPeer(keys, id, options, reconnecting);
+  /**
+   * A connection is over: its socket closed (`info`), or it went past a bound
+   * (`failure`), in which case it is closed here (1008) with its backlog dropped.
+   * A connected session then reconnects (or ends, without `reconnect.enabled`);
+   * while connecting, the attempt fails.
+   */
+  #lost(link: Link, info: CloseEvent | null, failure?: Error): void {
+    if (link !== this.#link) return;
+    const close = info ?? { code: 1008, reason: 'client limit exceeded', requested: false };
+    if (failure) {
+      link.failure = failure;
+      this.#logger.warn(`wss-sessions: ${failure.message}`);
+      this.#emit('error', failure);
+    }
+    if (this.#state !== 'connected') {
+      if (failure) void this.#discard(true, { ...close, drop: true });
+      return;
+    }
+    void this.#release({ ...close, drop: !!failure });
+    this.#emit('close', { code: close.code, reason: close.reason, requested: false });
+    if (this.#options.reconnect.enabled) this.#reconnect(close);
+    else this.#stop(new ConnectionClosedError('send', close.code, close.reason));
+    // Peers leave once the state says why (reconnecting or disconnected), as listeners expect.
+    this.#depart(true);
+  }
+
+  /** A connected session lost its connection: reconnect on the schedule, or give up (`reconnect_failed`). */
+  #reconnect({ code, reason }: CloseInfo): void {
+    const epoch = this.#epoch;
+    this.#setState('reconnecting');
+    void this.#attempts(epoch, true, new ConnectionClosedError('connect', code, reason)).then((result) => {
+      if (epoch !== this.#epoch) return;
+      const { attempts } = result;
+      if (result.privateId !== undefined) this.#emit('reconnected', { attempts, privateId: result.privateId });
+      else {
+        this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
+        this.#emit('reconnect_failed', { attempts, error: result.error });
+      }
     });
-    client.on('peerconnect', (e) => this.#addPeer(keys, e.privateId, e.options, true));
-    client.on('message', (e) => this.#onMessage(keys, e));
-    client.on('update', (e) => this.#enqueue(() => this.#emit('update', e)));
-    client.on('peerdisconnect', ({ privateId }) => this.#enqueue(() => this.#left(privateId)));
-    client.on('peerpid', ({ oldPrivateId, newPrivateId }) =>
-      this.#enqueue(() => this.#renamed(oldPrivateId, newPrivateId)),
+  }
+
+  /**
+   * Lets go of the current connection (listeners off, socket closed with `code`) and
+   * of its peers, announcing their departure unless `announce` is false. With `drop`,
+   * what of it still waits in the backlog is dropped, with a log line.
+   */
+  #discard(announce = true, end: { code?: number; reason?: string; drop?: boolean } = {}): Promise<void> | undefined {
+    const closed = this.#release(end);
+    this.#depart(announce);
+    return closed;
+  }
+
+  /** Lets go of the current connection only: its peers stay listed until {@link #depart}. */
+  #release(end: { code?: number; reason?: string; drop?: boolean }): Promise<void> | undefined {
+    const link = this.#link;
+    if (!link) return;
+    this.#link = undefined;
+    const dropped = end.drop ? this.#inbox.drop(link) : 0;
+    if (dropped) this.#logger.warn(`wss-sessions: ${dropped} incoming frames dropped with their connection`);
+    return link.close(end.code, end.reason);
+  }
+
+  /** Every listed peer leaves, after what the inbox holds already, announced unless `announce` is false. */
+  #depart(announce: boolean): void {
+    this.#inbox.push(
+      {
+        owner: this.#host,
+        size: 0,
+        commit: () => {
+          for (const privateId of this.#table.clear()) if (announce) this.#emit('peerdisconnect', { privateId });
+        },
+      },
+      true,
     );
-    client.on('close', (e) => this.#onClose(e));
-    client.on('error', (e) => this.#emit('error', e));
+  }
+
+  /** Ends the session: queued sends reject. */
+  #stop(error: Error): void {
+    this.#outbox.stop(error);
+    this.#setState('disconnected');
+  }
+
+  /**
+   * Authenticated (or, on a plaintext session, plain) messages from one envelope, in order.
+   * The one way in for messages, as the outbox's `submit` is the one way out: end-to-end
+   * delivery (receipts, retransmission) goes between the two and these events.
+   */
+  #deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void {
+    for (const data of items) this.#emit('message', { type, from, data, encrypted, raw });
   }
 
   #setPrivateIdValue(privateId: string): void {
     if (privateId === this.#privateId) return;
     this.#privateId = privateId;
     this.#emit('privateid', { privateId });
-  }
-
-  /** Lets go of the current connection (listeners off, socket closed) and of its peers, announcing their departure unless `announce` is false. */
-  #discard(announce = true): Promise<void> | undefined {
-    const client = this.#client;
-    this.#client = undefined;
-    this.#enqueue(() => {
-      for (const privateId of this.#peers.keys()) this.#left(privateId, announce);
-    });
-    // WSSClient.disconnect() never rejects: it resolves once the socket is closed.
-    return client?.removeAllListeners().disconnect();
-  }
-
-  /** The socket closed. A client that was let go of has no listeners, so this is the current one; closing while connecting fails the connect instead. */
-  #onClose(info: CloseEvent): void {
-    if (this.#state !== 'connected') return;
-    void this.#discard();
-    this.#emit('close', info);
-    const closed = (operation: string): ConnectionClosedError =>
-      new ConnectionClosedError(operation, info.code, info.reason);
-    if (this.#options.reconnect.enabled) {
-      this.#setState('reconnecting');
-      this.#schedule(1, this.#epoch, closed('connect'));
-    } else this.#stop(closed('send'));
-  }
-
-  /** Ends the session: queued sends reject. */
-  #stop(error: Error): void {
-    for (const job of this.#queue.splice(0)) job.reject(error);
-    this.#setState('disconnected');
-  }
-
-  #schedule(attempt: number, epoch: number, lastError: Error): void {
-    const current = (): boolean => epoch === this.#epoch && this.#state === 'reconnecting';
-    if (!current()) return;
-    const reconnect = this.#options.reconnect;
-    if (attempt > reconnect.maxRetries) {
-      this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
-      this.#emit('reconnect_failed', { attempts: attempt - 1, error: lastError });
-      return;
-    }
-    const delay = backoffDelay(attempt, reconnect);
-    this.#emit('reconnecting', { attempt, delay });
-    // A listener may have called disconnect().
-    if (!current()) return;
-    this.#timer = setTimeout(
-      () =>
-        this.#establish(true).then(
-          (privateId) => this.#emit('reconnected', { attempts: attempt, privateId }),
-          (error: unknown) => {
-            if (epoch !== this.#epoch) return;
-            void this.#discard();
-            this.#logger.debug('wss-sessions: reconnect failed', error);
-            this.#schedule(attempt + 1, epoch, toError(error));
-          },
-        ),
-      delay,
-    );
-  }
-
-  /**
-   * A peer from the `WSS_Connect` result (`announce` after a reconnect) or a
-   * push. Its keys are checked at once; it joins the peer list in arrival order.
-   */
-  #addPeer(own: LocalKeys | null, privateId: string, options: ConnectOptions, announce: boolean): void {
-    const checking = own && checkPeer(privateId, options.e2e, own, this.#options);
-    this.#enqueue(async () => {
-      let keys = (await checking) ?? unusable();
-      const { pk } = keys;
-      const old = this.#peers.get(privateId);
-      // The same key announced again changes nothing.
-      if (old?.pk === pk) return this.#logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
-      // One key, one peer: a key that is this session's own or another peer's would let messages be reflected or counted twice.
-      if (pk && (pk === own?.pk || [...this.#peers.values()].some((p) => p.pk === pk))) {
-        keys = unusable(null, new KeyFormatError(`peer ${privateId}: key in use`));
-      }
-      const { error } = keys;
-      const summary = this.#putPeer({ ...keys, id: privateId, options, received: 0 });
-      if (announce && !old) this.#emit('peerconnect', { privateId, options });
-      if (own)
-        this.#emit('peerkey', {
-          ...summary,
-          ...(old && { previousFingerprint: old.fingerprint }),
-          ...(error && { error }),
-        });
-    });
-  }
-
-  /** Lists a peer. @returns what `peerkey` reports of it. */
-  #putPeer(peer: Peer): Pick<SecurePeer, 'privateId' | 'fingerprint' | 'verified' | 'identityFingerprint'> {
-    const { id: privateId, options, fingerprint, verified, identityFingerprint } = peer;
-    const summary = { privateId, fingerprint, verified, identityFingerprint };
-    this.#peers.set(privateId, peer);
-    this.#view.set(privateId, Object.freeze({ ...summary, options, usable: !this.encrypted || !!peer.send }));
-    return summary;
-  }
-
-  /** A peer changed its private ID. */
-  #renamed(oldPrivateId: string, newPrivateId: string): void {
-    const peer = this.#peers.get(oldPrivateId);
-    // Renamed in place: a batch sealed meanwhile reads the new ID when it is written.
-    if (peer) {
-      this.#left(oldPrivateId, false);
-      this.#putPeer(Object.assign(peer, { id: newPrivateId }));
-    }
-    this.#emit('peerpid', { oldPrivateId, newPrivateId });
-  }
-
-  /** Forgets a peer; announces it gone (unless `announce` is false) if it was listed. */
-  #left(privateId: string, announce = true): void {
-    this.#peers.delete(privateId);
-    if (!this.#view.delete(privateId)) this.#logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
-    else if (announce) this.#emit('peerdisconnect', { privateId });
-  }
-
-  /**
-   * Delivers one pushed message: plaintext sessions as is; encrypted ones
-   * authenticated and decrypted, checking first what can be checked without
-   * crypto (spec §5 gives the order), else one `decrypt_error`. Runs in the
-   * inbox, so the counter it advances is the one the next message is checked against.
-   */
-  #onMessage(own: LocalKeys | null, { type, from, data, raw }: MessageEvent): void {
-    this.#enqueue(async () => {
-      if (!own) return this.#emit('message', { type, from, data, encrypted: false, raw });
-      // A drop found before any decryption is a ProtocolError naming the sender and the reason (the frame travels with the event).
-      const drop = (
-        reason: DecryptErrorReason,
-        error: Error = new ProtocolError(`message from ${from}: ${reason}`),
-      ): void => this.#emit('decrypt_error', { reason, from, type, error, raw });
-      if (!isRecord(data) || !hasOwn(data, 'e2e')) return drop('plaintext');
-      const { e2e, t, n, ct, k } = data;
-      if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k))
-        return drop('malformed');
-      const peer = this.#peers.get(from);
-      if (!peer) return drop('unknown-sender');
-      // A key id is base64, so it never names an inherited member of a parsed object.
-      const wrap = k[keyId(own.pk)];
-      if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed');
-      if (!peer.receive) return drop('untrusted-peer', peer.error as Error);
-      if (n <= peer.received) return drop('replay', new ReplayError(`message from ${from}: replay`));
-      let items: unknown;
-      try {
-        items = JSON.parse(utf8Decode(await open(peer.receive, t, n, ct, wrap)));
-      } catch (error) {
-        if (error instanceof DecryptError) return drop('authentication', error);
-        // Not UTF-8 or not JSON: reported below with the other shapes that are not a list of messages.
-      }
-      if (!Array.isArray(items) || !items.length) return drop('malformed');
-      peer.received = n;
-      for (const item of items)
-        this.#emit('message', { type: t === 'b' ? 'broadcast' : 'direct', from, data: item, encrypted: true, raw });
-    });
-  }
-
-  /** Queues a send; encrypted sessions serialise the data first, so bad data rejects its own send only. */
-  async #submit(
-    operation: string,
-    kind: TypeLetter,
-    ids: string[],
-    data: unknown,
-    options: RequestOptions,
-  ): Promise<BroadcastResult> {
-    const state = this.#state;
-    const { encryption, queueSize } = this.#options;
-    if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    if (state !== 'connected' && this.#queue.length >= queueSize)
-      throw new QueueFullError(`send queue full (queueSize ${queueSize}): wait for the reconnect or raise queueSize`);
-    let json: string | undefined;
-    try {
-      json = encryption ? JSON.stringify(data ?? null) : '';
-    } catch {
-      // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
-    }
-    if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
-    // A send that must go alone gets a batch key of its own: an object equals no other.
-    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encryption;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({
-        kind,
-        ids,
-        data,
-        json,
-        options,
-        batch: alone ? {} : kind + JSON.stringify(ids),
-        resolve,
-        reject,
-      });
-      void this.#pump();
-    });
-  }
-
-  /**
-   * Writes the queue in order, one batch at a time, while connected: the
-   * first send and those after it with the same batch key, within the limits.
-   * A batch prepared for a connection that dropped meanwhile is thrown away,
-   * its sends stay queued for the next one: nothing written is written again.
-   */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    while (this.#state === 'connected' && this.#queue.length) {
-      const client = this.#client as WSSClient;
-      const batch = this.#nextBatch();
-      // A batch that cannot be sent (unknown recipient, no usable key) rejects when written, like one the server refuses.
-      const write = await this.#prepare(client, batch).catch((error: unknown) => () => Promise.reject(error));
-      if (this.#client !== client || this.#state !== 'connected') continue;
-      this.#queue.splice(0, batch.length);
-      write().then(
-        (result) => {
-          for (const job of batch) job.resolve(result);
-        },
-        (error: unknown) => {
-          for (const job of batch) job.reject(toError(error));
-        },
-      );
-    }
-    this.#pumping = false;
-  }
-
-  /** The first queued send and those after it with its batch key, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
-  #nextBatch(): Job[] {
-    const queue = this.#queue;
-    const { batch, json } = queue[0] as Job;
-    let size = 1;
-    let chars = json.length;
-    for (; size < BATCH_MESSAGES; size++) {
-      const next = queue[size];
-      if (!next || next.batch !== batch) break;
-      chars += next.json.length;
-      if (chars > BATCH_CHARS) break;
-    }
-    return queue.slice(0, size);
-  }
-
-  /**
-   * Resolves a batch's recipients and seals it (encrypted) for the current connection.
-   * @returns the write: it sends the frame at once and resolves on the server's answer.
-   */
-  async #prepare(client: WSSClient, batch: Job[]): Promise<() => Promise<BroadcastResult>> {
-    const keys = this.#keys;
-    const { kind, ids, data, options } = batch[0] as Job;
-    const direct = kind === 'd';
-    // Plaintext sessions send to any private ID (the server answers for unknown ones) and use the server's own broadcast.
-    const targets = direct
-      ? ids.map(
-          (id) => this.#peers.get(id) ?? (keys ? fail(new InvalidArgumentError(`no peer '${id}'`)) : ({ id } as Peer)),
-        )
-      : [...this.#peers.values()].filter((p) => !ids.includes(p.id));
-    const usable = targets.filter((p): p is Peer & { pk: string; send: CryptoKey } => !keys || !!p.send);
-    const skipped = targets.filter((p) => !usable.includes(p as never));
-    if (direct && skipped[0])
-      throw new AuthenticationError(`peer ${skipped[0].id}: no usable key`, { cause: skipped[0].error });
-    const envelope =
-      keys && usable[0] && (await seal(keys, usable, kind, utf8Encode(`[${batch.map((job) => job.json).join(',')}]`)));
-    return async () => {
-      // Private IDs are read at write time: a peer may have been renamed while this was sealed.
-      const recipients = usable.map((p) => p.id);
-      await (keys
-        ? envelope && client.send(recipients, envelope, options)
-        : direct
-          ? client.send(ids, data, options)
-          : client.broadcast(data, { ...options, ...(ids[0] && { exclude: ids }) }));
-      return { recipients, skipped: skipped.map((p) => p.id) };
-    };
-  }
-
-  /** Peer events and messages go through one chain, so they keep their arrival order while keys are checked and messages decrypted. */
-  #enqueue(task: () => void | Promise<void>): void {
-    this.#inbox = this.#inbox
-      .then(task)
-      .catch((error: unknown) => this.#logger.error('wss-sessions: event failed', error));
   }
 
   #setState(state: SecureSessionState): void {
@@ -624,6 +490,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   }
 }
 
-function fail(error: Error): never {
-  throw error;
+/** The `signal` of `connect()`'s options, checked. */
+function connectSignal(options: SecureConnectOptions): AbortSignal | undefined {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('connect() takes an options object { signal }, or nothing');
+  const { signal } = options;
+  if (signal !== undefined && (typeof signal !== 'object' || typeof signal?.addEventListener !== 'function'))
+    throw new InvalidArgumentError("option 'signal' of connect() must be an AbortSignal");
+  return signal;
 }

@@ -1,7 +1,7 @@
 /**
  * `wss-sessions/server`: the Node reference server. One HTTP port carries the
- * WSS protocol (WebSocket and HTTP POST handshake on '/'); more endpoints
- * plug in through the route table (see {@link ServerComponent}).
+ * WSS protocol (WebSocket and HTTP POST handshake on '/') and, when enabled,
+ * the Signal endpoint and the chat page.
  *
  * @example
  * import { createServer } from 'wss-sessions/server';
@@ -25,7 +25,6 @@ import { WssEndpoint } from './wss/endpoint.js';
 
 export { serverDefaults } from './options.js';
 export type { FrameParty, ServerHooks, ServerOptions } from './options.js';
-export type { HttpHandler, RouteTable, ServerComponent, UpgradeRoute } from './routes.js';
 export { WSS_ERRORS } from './wss/messages.js';
 export {
   SIGNAL_PATH,

@@ -1,33 +1,22 @@
 /** The Signal protocol client (PROTOCOL.md §2). */
-import {
-  ConnectionClosedError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotConnectedError,
-  ReplayError,
-  TimeoutError,
-} from '../errors.js';
-import { aesGcm } from '../crypto/aead.js';
-import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
-import { seal } from '../crypto/signal-crypto.js';
-import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
+import { ConnectionClosedError, InvalidArgumentError, InvalidStateError, NotConnectedError } from '../errors.js';
 import { isStringArray } from '../protocol/guards.js';
+import { abortError, signalOf, watchAbort } from './abort.js';
 import { reconnectDelay } from './backoff.js';
-import { encodeFrame, isEventName, need, parseConnected, parseEnvelope, parseFrame, parseInner } from './frames.js';
-import { establishClientKey } from './handshake.js';
+import { ClientEvents, type SignalClientEvents } from './events.js';
+import { encodeFrame, isEventName, need } from './frames.js';
+import { Link, type LinkHost, type Session } from './link.js';
 import {
   checkToken,
-  optionError,
-  resolveClientOptions,
-  ROOMS,
-  WS_URL,
   type IEncryptedWSClientOptions,
   type ResolvedClientOptions,
+  ROOMS,
+  resolveClientOptions,
 } from './options.js';
-import { ReplayGuard } from './replay-guard.js';
 import {
   CONTROL_EVENTS,
-  type ISignalConnectedData,
+  type ISignalConnectOptions,
+  type ISignalSendOptions,
   type IWSLogger,
   type TConnectionState,
   type TEventHandler,
@@ -37,52 +26,26 @@ import {
 const OPEN = 1;
 const ignore = (): void => {};
 const DONE = Promise.resolve();
-/** The key under which state handlers are kept among the event handlers (no event name can equal it). */
-const STATE = Symbol();
-
-/**
- * One connection attempt and everything that lives exactly as long as it.
- * It is the client's current link until it is released (`c`); work that
- * finds its link released is stale and is dropped. (The members have
- * one-letter names because property names survive minification.)
- */
-interface Link {
-  /** The socket, set once the key pair exists and the socket is created. */
-  ws?: WebSocketLike;
-  /** This connection's ECDH key pair. */
-  k?: IECDHKeyPair;
-  /** The IVs seen on this connection, received and sent: the replay and reflection guard. */
-  readonly s: ReplayGuard;
-  /** Tails of the promise chains that handle incoming frames (`i`), and send encrypted ones (`o`), in order. */
-  i: Promise<unknown>;
-  o: Promise<unknown>;
-  /** The session key, once agreed (`null`: the server offered none). */
-  key?: CryptoKey | null;
-  /** The validated `connected` data, once authenticated. */
-  n?: ISignalConnectedData;
-  /** Set when the link is released (closed). */
-  c?: boolean;
-  /** The link's one timer: the handshake timeout, later the heartbeat (clearTimeout clears both kinds). */
-  t?: ReturnType<typeof setTimeout>;
-}
 
 /**
  * Client of the Signal encrypted event protocol: ECDH P-256 key agreement
  * (a new key pair on every connection), AES-256-GCM envelopes for every
  * application event, heartbeat, rooms and reconnection with backoff.
  *
- * Events delivered to `on()` handlers: every decrypted application event;
+ * Events delivered to `on()` handlers: every decrypted application event, in
+ * arrival order; and the client's own events ({@link SignalClientEvents}):
  * `'connected'` (the validated `connected` data) after each successful
  * authentication; `'error'` with either the server's `error` data as sent, or
  * a `WssError` for a problem the client detected (bad frame, replay,
- * downgrade, failed server authentication, ...); `'reconnect_failed'` with
- * `{retries}` when reconnection gives up.
+ * downgrade, failed server authentication, full backlog, ...);
+ * `'reconnect_failed'` with `{retries}` when reconnection gives up.
  *
  * Hardening (beyond the original client): no plaintext downgrade
  * (`requireEncryption`), replayed and reflected frames are rejected
  * (`replayWindow`), optional server authentication (`serverVerifyKey`),
- * jittered backoff, every frame validated, nothing from a closed connection
- * delivered after a reconnect.
+ * jittered backoff, every frame validated, a bounded incoming backlog
+ * (`maxBacklogFrames`, `maxBacklogBytes`), nothing from a closed connection
+ * delivered after a reconnect, `AbortSignal` for `connect()` and `send()`.
  *
  * @example
  * import { WebSocket } from 'ws'; // Node only; browsers have WebSocket
@@ -95,8 +58,9 @@ interface Link {
 export class EncryptedWebSocketClient {
   readonly #opts: ResolvedClientOptions;
   readonly #log: IWSLogger;
-  /** Event handlers by event name (state handlers under {@link STATE}), each set in registration order. */
-  readonly #handlers = new Map<string | symbol, Set<(arg: never) => void>>();
+  readonly #events: ClientEvents;
+  /** What every link of this client tells it. */
+  readonly #host: LinkHost;
   #state: TConnectionState = 'disconnected';
   #link: Link | null = null;
   #retries = 0;
@@ -112,6 +76,16 @@ export class EncryptedWebSocketClient {
   constructor(opts: IEncryptedWSClientOptions) {
     this.#opts = resolveClientOptions(opts);
     this.#log = this.#opts.logger;
+    this.#events = new ClientEvents(this.#log);
+    this.#host = {
+      options: this.#opts,
+      authenticating: () => this.#setState('authenticating'),
+      authenticated: (link, session) => this.#authenticated(link, session),
+      failed: (link, err) => link.released || this.#fail(err),
+      lost: (link, cause) => this.#lost(link, cause),
+      deliver: (event, data) => this.#events.emit(event, data),
+      report: (err) => this.#report(err),
+    };
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -121,28 +95,30 @@ export class EncryptedWebSocketClient {
    * state is `'authenticated'` (after automatic retries if the first attempts
    * fail). Rejects when the client gives up (reconnection disabled or
    * exhausted), when the server fails a security check (these are not
-   * retried), or when `disconnect()` is called first. Calling it while a
-   * connection is under way returns the same promise; while `'reconnecting'`
-   * it retries at once.
+   * retried), when `disconnect()` is called first, or with an `AbortError`
+   * when `options.signal` aborts (the attempt is then cancelled, see
+   * {@link ISignalConnectOptions}). Calling it while a connection is under
+   * way returns the same promise; while `'reconnecting'` it retries at once.
    *
-   * @throws InvalidStateError after `destroy()`.
+   * @throws InvalidStateError after `destroy()`; InvalidArgumentError for bad options.
    */
-  connect(): Promise<void> {
-    if (this.#destroyed) return Promise.reject(new InvalidStateError('connect() after destroy(): create a new client'));
+  connect(options?: ISignalConnectOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      need(!this.#destroyed, 'connect() after destroy(): create a new client', InvalidStateError);
+      signal = signalOf(options, 'connect()');
+      if (signal?.aborted) throw abortError('connect()', signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const state = this.#state;
     if (state === 'authenticated') return DONE;
-    // Exists before the attempt starts: a state handler may disconnect() at once.
-    this.#pending ??= new Promise((resolve, reject) => {
-      this.#settle = (err) => {
-        this.#pending = null;
-        if (err) reject(err);
-        else resolve();
-      };
-    });
-    const pending = this.#pending;
-    // Callers that fire and forget connect() must not get an unhandled rejection;
-    // the failure is also reported through the 'error' event and the logger.
-    pending.catch(ignore);
+    const pending = this.#pendingConnect();
+    // Watched before the attempt starts: a state handler may abort at once.
+    if (signal) {
+      const unwatch = watchAbort(signal, () => this.#stop(abortError('connect()', signal), 1000, 'connect() aborted'));
+      pending.then(unwatch, unwatch);
+    }
     // No link: 'disconnected', or 'reconnecting' between attempts (then retry at once).
     if (!this.#link) {
       if (state === 'disconnected') this.#retries = 0;
@@ -161,7 +137,7 @@ export class EncryptedWebSocketClient {
   destroy(): void {
     this.disconnect();
     this.#destroyed = true;
-    this.#handlers.clear();
+    this.#events.clear();
   }
 
   // ---------------------------------------------------------------- messaging
@@ -169,43 +145,25 @@ export class EncryptedWebSocketClient {
   /**
    * Sends an event. Application events are encrypted (AES-256-GCM, fresh
    * IV); the control events `heartbeat`, `join`, `leave` (and the other
-   * control names) go in plaintext, as the protocol requires. Nothing is
-   * queued: while not authenticated (including while `'reconnecting'`) it
-   * rejects at once with NotConnectedError.
+   * control names) go in plaintext, as the protocol requires. Encrypted
+   * frames leave in call order. Nothing is queued across connections: while
+   * not authenticated (including while `'reconnecting'`) it rejects at once
+   * with NotConnectedError.
    *
-   * @throws InvalidArgumentError for an empty or overlong event name, or data JSON cannot encode.
+   * @param options - `signal` cancels the send while the frame has not gone out (see {@link ISignalSendOptions}).
+   * @throws InvalidArgumentError for an empty or overlong event name, data JSON cannot encode, or bad options.
    * @throws NotConnectedError when not authenticated (control events: when the socket is not open).
    * @throws InvalidStateError when the server offered no encryption (allowed only with `requireEncryption: false`).
    * @throws ConnectionClosedError when the connection closed while the message was being encrypted.
+   * @throws QueueFullError when `maxPendingSends` sends are still in progress.
+   * @throws AbortError when `options.signal` aborted before the frame went out.
    */
-  async send(event: string, data?: unknown): Promise<void> {
-    need(isEventName(event), 'send: event name must be a string of 1-256 characters', InvalidArgumentError);
-    const link = this.#link;
-    const ws = link?.ws;
-    const control = CONTROL_EVENTS.has(event);
-    const what = `send('${event}')`;
-    if (!ws || (control ? ws.readyState !== OPEN : this.#state !== 'authenticated'))
-      throw new NotConnectedError(what, this.#state);
-    let text: string;
+  send(event: string, data?: unknown, options?: ISignalSendOptions): Promise<void> {
     try {
-      text = encodeFrame(event, data);
-    } catch (cause) {
-      throw new InvalidArgumentError(`${what}: data is not JSON`, { cause });
+      return this.#send(event, data, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (control || !link) return ws.send(text);
-    const key = link.key;
-    need(key, `${what}: not encrypted: the server offered no key`, InvalidStateError);
-    // Encryption starts now, in parallel with earlier sends; frames still leave in call order.
-    const sealing = seal(text, key);
-    sealing.catch(ignore);
-    const sent = link.o.then(async () => {
-      const payload = await sealing;
-      need(!link.c && ws.readyState === OPEN, what, ConnectionClosedError);
-      link.s.add(payload.iv);
-      ws.send(encodeFrame('encrypted', payload));
-    });
-    link.o = sent.catch(ignore);
-    return sent;
   }
 
   /** Joins rooms (a plaintext `join` frame). Logs a warning and does nothing when not authenticated. */
@@ -225,24 +183,39 @@ export class EncryptedWebSocketClient {
 
   // ---------------------------------------------------------------- events
 
-  /** Registers a handler for an event (decrypted application events, `connected`, `error`, `reconnect_failed`). */
-  on<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#on(event, handler);
+  /**
+   * Registers a handler for one of the client's own events
+   * ({@link SignalClientEvents}: `connected`, `error`, `reconnect_failed`) or
+   * for a decrypted application event. A handler registered twice for one
+   * event is called once. A handler that throws is logged and never breaks
+   * the client.
+   *
+   * @throws InvalidArgumentError when `handler` is not a function.
+   * @example
+   * client.on('connected', (info) => console.log('connection', info.id));
+   * client.on<{ amount: number }>('payment.success', ({ amount }) => console.log(amount));
+   */
+  on<K extends keyof SignalClientEvents>(event: K, handler: TEventHandler<SignalClientEvents[K]>): void;
+  on<T = unknown>(event: string, handler: TEventHandler<T>): void;
+  on(event: string, handler: TEventHandler<never>): void {
+    this.#events.on(event, handler as TEventHandler);
   }
 
   /** Removes one handler. */
-  off<T = unknown>(event: string, handler: TEventHandler<T>): void {
-    this.#handlers.get(event)?.delete(handler);
+  off<K extends keyof SignalClientEvents>(event: K, handler: TEventHandler<SignalClientEvents[K]>): void;
+  off<T = unknown>(event: string, handler: TEventHandler<T>): void;
+  off(event: string, handler: TEventHandler<never>): void {
+    this.#events.off(event, handler as TEventHandler);
   }
 
   /** Removes every handler of one event. */
   offAll(event: string): void {
-    this.#handlers.delete(event);
+    this.#events.offAll(event);
   }
 
   /** Registers a handler called with every new state. */
   onStateChange(handler: TStateChangeHandler): void {
-    this.#on(STATE, handler);
+    this.#events.onState(handler);
   }
 
   // ---------------------------------------------------------------- getters
@@ -254,17 +227,17 @@ export class EncryptedWebSocketClient {
 
   /** The id the server gave this connection, or `null` when not authenticated. */
   getClientId(): string | null {
-    return this.#link?.n?.id ?? null;
+    return this.#link?.session?.info.id ?? null;
   }
 
   /** The authenticated user id, or `null` when not authenticated. */
   getUserId(): string | null {
-    return this.#link?.n?.userId ?? null;
+    return this.#link?.session?.info.userId ?? null;
   }
 
   /** Whether the current connection has a session key. */
   isEncrypted(): boolean {
-    return !!this.#link?.key;
+    return !!this.#link?.session?.key;
   }
 
   /** Whether the state is `'authenticated'`. */
@@ -274,48 +247,56 @@ export class EncryptedWebSocketClient {
 
   // ---------------------------------------------------------------- connection
 
+  /** The promise `connect()` hands out for the attempt under way (made before the attempt starts). */
+  #pendingConnect(): Promise<void> {
+    if (this.#pending) return this.#pending;
+    const pending = new Promise<void>((resolve, reject) => {
+      this.#settle = (err) => {
+        this.#pending = null;
+        this.#settle = ignore;
+        if (err) reject(err);
+        else resolve();
+      };
+    });
+    // Callers that fire and forget connect() must not get an unhandled rejection;
+    // the failure is also reported through the 'error' event and the logger.
+    pending.catch(ignore);
+    this.#pending = pending;
+    return pending;
+  }
+
   async #open(): Promise<void> {
-    const o = this.#opts;
-    const link: Link = { s: new ReplayGuard(o.replayWindow), i: DONE, o: DONE };
+    const link = new Link(this.#host);
     this.#link = link;
     this.#setState('connecting');
     try {
-      const keys = await generateECDHKeyPair();
-      link.k = keys;
-      const Ctor = await resolveWebSocket(o.WebSocket);
-      if (link.c) return;
-      let ws: WebSocketLike;
-      try {
-        ws = new Ctor(o.url);
-        link.ws = ws;
-      } catch (cause) {
-        throw optionError('url', WS_URL, cause);
-      }
-      ws.onopen = () => {
-        ws.send(encodeFrame('authenticate', { type: 'Bearer', token: o.token, clientPublicKey: keys.publicKeyB64 }));
-        const timeout = o.handshakeTimeout;
-        if (timeout)
-          link.t = setTimeout(() => this.#lost(link, this.#report(new TimeoutError('authenticate', timeout))), timeout);
-        this.#setState('authenticating');
-      };
-      ws.onmessage = (event) => this.#onMessage(link, event.data);
-      ws.onclose = (event) => this.#lost(link, new ConnectionClosedError('connection', event.code, event.reason));
-      // An error is always followed by a close event, which drives reconnection.
-      // (Node's `ws` throws on an 'error' event nobody listens to.)
-      ws.onerror = ignore;
+      await link.open();
     } catch (err) {
-      if (!link.c) this.#fail(err as Error);
+      if (!link.released) this.#fail(err as Error);
     }
+  }
+
+  #authenticated(link: Link, session: Session): void {
+    if (link.released) return;
+    link.startHeartbeat(this.#opts.heartbeatInterval);
+    // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
+    if (!session.key) this.#log.warn('not encrypted: the server offered no key');
+    this.#retries = 0;
+    const rooms = this.#opts.autoJoinRooms;
+    if (rooms.length) link.sendText(encodeFrame('join', { rooms }));
+    this.#setState('authenticated');
+    this.#settle();
+    this.#events.emit('connected', session.info);
   }
 
   /** The link closed or must be dropped: clean up, then reconnect or give up. */
   #lost(link: Link, cause: Error): void {
-    if (link.c) return;
+    if (link.released) return;
     this.#release();
     const rc = this.#opts.reconnect;
     if (!rc.enabled || this.#retries >= rc.maxRetries) {
       this.#stop(cause);
-      if (rc.enabled) this.#emit('reconnect_failed', { retries: this.#retries });
+      if (rc.enabled) this.#events.emit('reconnect_failed', { retries: this.#retries });
     } else {
       // The timer exists before the state changes, so a state handler's disconnect() cancels it.
       this.#retryTimer = setTimeout(() => void this.#open(), reconnectDelay(++this.#retries, rc));
@@ -336,132 +317,56 @@ export class EncryptedWebSocketClient {
     this.#settle(err);
   }
 
-  /**
-   * Releases the current link and everything it holds (its keys are
-   * dropped); its socket's handlers are detached, so nothing from it arrives later.
-   */
-  #release(code = 1000, reason = ''): void {
+  /** Releases the current link and everything it holds; nothing from it arrives later. */
+  #release(code?: number, reason?: string): void {
     const link = this.#link;
-    if (!link) return;
     this.#link = null;
-    link.c = true;
-    link.key = link.k = undefined;
-    clearTimeout(link.t);
-    const ws = link.ws;
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    try {
-      ws.close(code, reason);
-    } catch {
-      // Browsers refuse close codes other than 1000 and 3000-4999 (such as 1008): close anyway.
-      ws.close();
-    }
-  }
-
-  // ---------------------------------------------------------------- incoming
-
-  /**
-   * Handles the frames of a link one at a time, in arrival order: the replay
-   * check, the decryption and the delivery of one frame finish before the next
-   * frame is looked at.
-   */
-  #onMessage(link: Link, raw: unknown): void {
-    link.i = link.i
-      .then(async () => {
-        if (link.c) return;
-        const { event, data } = parseFrame(raw, this.#opts.maxFrameSize);
-        const key = link.key;
-        if (event === 'encrypted') {
-          const envelope = parseEnvelope(data);
-          need(key, "'encrypted' frame without a session key");
-          need(!link.s.has(envelope.iv), "replayed 'encrypted' frame", ReplayError);
-          const plaintext = await aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
-          // A frame of a connection that closed meanwhile is never delivered, even after a reconnect.
-          if (link.c) return;
-          link.s.add(envelope.iv);
-          const inner = parseInner(plaintext);
-          this.#emit(inner.event, inner.data);
-        } else if (event === 'connected') {
-          await this.#onConnected(link, data);
-        } else if (event === 'error') {
-          this.#report(data);
-        } else {
-          need(CONTROL_EVENTS.has(event) || !(this.#opts.requireEncryption || key), `dropped plaintext '${event}'`);
-          this.#emit(event, data);
-        }
-      })
-      .catch((err: unknown) => link.c || this.#report(err));
-  }
-
-  async #onConnected(link: Link, data: unknown): Promise<void> {
-    // Frames are handled one at a time, so a first `connected` has either set `n` or closed the link by now.
-    need(!link.n, "second 'connected' on one connection");
-    // A frame arrives only on a socket that #open made, after it set both.
-    const { k: own, ws } = link;
-    if (!own || !ws) return;
-    const o = this.#opts;
-    let info: ISignalConnectedData;
-    let key: CryptoKey | null;
-    try {
-      info = parseConnected(data);
-      key = await establishClientKey(info, own, o.ecdhInfo, o.requireEncryption, o.serverVerifyKey);
-    } catch (err) {
-      if (!link.c) this.#fail(err as Error);
-      return;
-    }
-    if (link.c) return;
-    link.key = key;
-    link.n = info;
-    clearTimeout(link.t);
-    link.t = setInterval(() => ws.readyState === OPEN && ws.send(encodeFrame('heartbeat')), o.heartbeatInterval);
-    // Success is reported by the state and the 'connected' event; running in plaintext deserves a warning.
-    if (!key) this.#log.warn('not encrypted: the server offered no key');
-    this.#retries = 0;
-    if (o.autoJoinRooms.length) ws.send(encodeFrame('join', { rooms: o.autoJoinRooms }));
-    this.#setState('authenticated');
-    this.#settle();
-    this.#emit('connected', info);
+    link?.release(code, reason);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
-    need(isStringArray(rooms), `${event}Rooms: rooms must be ${ROOMS}`, InvalidArgumentError);
-    const ws = this.#link?.ws;
-    if (this.#state === 'authenticated' && ws?.readyState === OPEN) ws.send(encodeFrame(event, { rooms }));
-    else this.#log.warn(`${event}Rooms: not connected`);
+  #send(event: string, data: unknown, options: ISignalSendOptions | undefined): Promise<void> {
+    need(isEventName(event), 'send: event name must be a string of 1-256 characters', InvalidArgumentError);
+    const signal = options === undefined ? undefined : signalOf(options, `send('${event}')`);
+    if (signal?.aborted) throw abortError(`send('${event}')`, signal);
+    const link = this.#link;
+    const control = CONTROL_EVENTS.has(event);
+    const ready = control ? link?.socket?.readyState === OPEN : this.#state === 'authenticated';
+    if (!link || !ready) throw new NotConnectedError(`send('${event}')`, this.#state);
+    let text: string;
+    try {
+      text = encodeFrame(event, data);
+    } catch (cause) {
+      throw new InvalidArgumentError(`send('${event}'): data is not JSON`, { cause });
+    }
+    if (control) {
+      link.sendText(text);
+      return DONE;
+    }
+    const key = link.session?.key;
+    if (!key) throw new InvalidStateError(`send('${event}'): not encrypted: the server offered no key`);
+    return link.sendEncrypted(text, key, event, signal);
   }
 
-  #on(key: string | symbol, handler: (arg: never) => void): void {
-    const handlers = this.#handlers;
-    handlers.set(key, (handlers.get(key) ?? new Set()).add(handler));
+  #sendRooms(event: 'join' | 'leave', rooms: string[]): void {
+    need(isStringArray(rooms), `${event}Rooms: rooms must be ${ROOMS}`, InvalidArgumentError);
+    const link = this.#link;
+    if (this.#state === 'authenticated' && link?.socket?.readyState === OPEN)
+      link.sendText(encodeFrame(event, { rooms }));
+    else this.#log.warn(`${event}Rooms: not connected`);
   }
 
   /** Logs `err` (a WssError, or the server's `error` data) and emits it on 'error'; returns it. */
   #report<T>(err: T): T {
     this.#log.error('Signal error', err);
-    this.#emit('error', err);
+    this.#events.emit('error', err);
     return err;
   }
 
   #setState(next: TConnectionState): void {
     if (this.#state === next) return;
     this.#state = next;
-    this.#emit(STATE, next);
-  }
-
-  /**
-   * Calls every handler of `key` with `arg`, in registration order, on a copy
-   * (so handlers may add or remove handlers meanwhile); one that throws is
-   * logged and never breaks the client.
-   */
-  #emit(key: string | symbol, arg: unknown): void {
-    for (const handler of [...(this.#handlers.get(key) ?? [])]) {
-      try {
-        (handler as (arg: unknown) => void)(arg);
-      } catch (err) {
-        this.#log.error('A handler threw', err);
-      }
-    }
+    this.#events.emitState(next);
   }
 }

@@ -6,6 +6,7 @@
 import { ProtocolError } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { decodeUtf8 } from '../crypto/bytes.js';
+import type { IEncryptedPayload } from '../crypto/signal-crypto.js';
 import { isRecord, snippet } from '../protocol/guards.js';
 import { RESERVED_INNER_EVENTS, type ISignalConnectedData } from './types.js';
 
@@ -50,19 +51,29 @@ function parseEvent(json: string | Uint8Array, what: string): SignalFrame {
   try {
     value = JSON.parse(typeof json === 'string' ? json : decodeUtf8(json));
   } catch {}
-  need(isRecord(value) && isEventName(value.event), `${what} must be JSON {event, data}`);
-  return { event: value.event as string, data: value.data };
+  // The messages below are built only on failure: these checks run on every frame.
+  if (!isRecord(value) || !isEventName(value.event)) throw new ProtocolError(`${what} must be JSON {event, data}`);
+  return { event: value.event, data: value.data };
 }
 
 /** Parses a text frame of at most `maxChars` characters into `{event, data}`. */
 export function parseFrame(raw: unknown, maxChars: number): SignalFrame {
-  need(typeof raw === 'string' && raw.length <= maxChars, `frame must be text of at most ${maxChars} characters`);
+  if (typeof raw !== 'string' || raw.length > maxChars)
+    throw new ProtocolError(`frame must be text of at most ${maxChars} characters`);
   return parseEvent(raw, 'frame');
 }
 
 /** Encodes a frame; `data` undefined is left out (as in `{"event":"heartbeat"}`). */
 export function encodeFrame(event: string, data?: unknown): string {
   return JSON.stringify({ event, data });
+}
+
+/**
+ * Encodes an `encrypted` frame: the same text as `encodeFrame('encrypted',
+ * payload)`, built directly, because base64 never needs JSON escaping.
+ */
+export function encodeEnvelope(payload: IEncryptedPayload): string {
+  return `{"event":"encrypted","data":{"iv":"${payload.iv}","ct":"${payload.ct}"}}`;
 }
 
 /** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
@@ -77,7 +88,7 @@ export function parseEnvelope(data: unknown): ParsedEnvelope {
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */
 export function parseInner(plaintext: string | Uint8Array): SignalFrame {
   const inner = parseEvent(plaintext, 'decrypted payload');
-  need(!RESERVED_INNER_EVENTS.has(inner.event), `reserved event '${inner.event}' in an envelope`);
+  if (RESERVED_INNER_EVENTS.has(inner.event)) throw new ProtocolError(`reserved event '${inner.event}' in an envelope`);
   return inner;
 }
 

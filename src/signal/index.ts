@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 export { EncryptedWebSocketClient } from './client.js';
+export type { SignalClientEvents } from './events.js';
 export {
   type IEncryptedWSClientOptions,
   type IReconnectOptions,
@@ -25,6 +26,8 @@ export {
   type TEventHandler,
   type TStateChangeHandler,
   type ISignalConnectedData,
+  type ISignalConnectOptions,
+  type ISignalSendOptions,
   CONTROL_EVENTS,
 } from './types.js';
 export { reconnectDelay } from './backoff.js';
@@ -33,6 +36,7 @@ export { signalTranscript } from './handshake.js';
 export type { WebSocketConstructor, WebSocketLike } from '../transport/websocket.js';
 export {
   WssError,
+  AbortError,
   AuthenticationError,
   ConnectionClosedError,
   DecryptError,
@@ -41,6 +45,7 @@ export {
   KeyFormatError,
   NotConnectedError,
   ProtocolError,
+  QueueFullError,
   ReplayError,
   TimeoutError,
 } from '../errors.js';

@@ -70,6 +70,28 @@ export interface IEncryptedWSClientOptions {
   maxFrameSize?: number;
   /** Milliseconds to wait for `connected` after `authenticate` before closing and retrying; 0 waits forever. Default: 15000. */
   handshakeTimeout?: number;
+  /**
+   * Most incoming frames waiting their turn (being decrypted, or decrypted and
+   * waiting for an earlier frame) on one connection; at least 1. A frame past
+   * this cap is refused: the client closes the connection (1008; a plain close
+   * where the platform refuses that code), delivers the frames it had
+   * accepted, emits a `QueueFullError` on `error` and reconnects as after any
+   * drop. Default: 4096.
+   */
+  maxBacklogFrames?: number;
+  /**
+   * Most characters of incoming frames waiting their turn on one connection
+   * (bytes, for the ASCII of `encrypted` frames); at least `maxFrameSize`.
+   * Past it, the same as past `maxBacklogFrames`. Default: 8388608 (8 MiB).
+   */
+  maxBacklogBytes?: number;
+  /**
+   * Most `send()` calls of application events in progress on one connection
+   * (being encrypted, or waiting for an earlier send to go out); at least 1.
+   * Past it, `send()` rejects at once with a `QueueFullError` and sends
+   * nothing; the connection is not affected. Default: 4096.
+   */
+  maxPendingSends?: number;
 }
 
 /** The defaults of every optional member of {@link IEncryptedWSClientOptions}. */
@@ -87,6 +109,9 @@ export const signalClientDefaults = Object.freeze({
   replayWindow: 4096,
   maxFrameSize: 2 ** 20,
   handshakeTimeout: 15_000,
+  maxBacklogFrames: 4096,
+  maxBacklogBytes: 8 * 2 ** 20,
+  maxPendingSends: 4096,
 });
 
 /** Options with every default filled in. */
@@ -104,10 +129,20 @@ export interface ResolvedClientOptions {
   replayWindow: number;
   maxFrameSize: number;
   handshakeTimeout: number;
+  maxBacklogFrames: number;
+  maxBacklogBytes: number;
+  maxPendingSends: number;
 }
 
 /** The numeric options whose minimum is not 0 (a top-level or a `reconnect` member). */
-const MIN: Record<string, number> = { heartbeatInterval: 1, replayWindow: 1, maxFrameSize: 64, backoffMultiplier: 1 };
+const MIN: Record<string, number> = {
+  heartbeatInterval: 1,
+  replayWindow: 1,
+  maxFrameSize: 64,
+  backoffMultiplier: 1,
+  maxBacklogFrames: 1,
+  maxPendingSends: 1,
+};
 
 /** What a room list must be (`autoJoinRooms`, `joinRooms`, `leaveRooms`). */
 export const ROOMS = 'an array of non-empty strings';
@@ -172,6 +207,8 @@ export function resolveClientOptions(opts: IEncryptedWSClientOptions): ResolvedC
   const o = withDefaults(opts, signalClientDefaults) as unknown as ResolvedClientOptions;
   check(typeof o.url === 'string' && o.url, 'url', WS_URL);
   check(typeof o.ecdhInfo === 'string', 'ecdhInfo', 'a string');
+  // One frame of the largest size must fit, or such a frame would always close the connection.
+  check(o.maxBacklogBytes >= o.maxFrameSize, 'maxBacklogBytes', `at least maxFrameSize (${o.maxFrameSize})`);
   checkToken(o.token);
   o.logger ??= console;
   const logger = o.logger as unknown as Record<string, unknown>;

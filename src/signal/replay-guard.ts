@@ -15,6 +15,13 @@
  */
 export class ReplayGuard extends Set<string> {
   readonly #capacity: number;
+  /**
+   * The IVs in the order they were added, grown up to the capacity, then
+   * reused as a ring whose slot `#next` holds the oldest. (A Set's own first
+   * entry can sit behind many deleted ones, so it is not an O(1) way to find the oldest.)
+   */
+  readonly #ring: string[] = [];
+  #next = 0;
 
   constructor(capacity: number) {
     super();
@@ -23,8 +30,21 @@ export class ReplayGuard extends Set<string> {
 
   /** Remembers `iv`, evicting the oldest IV when full. */
   override add(iv: string): this {
-    // A Set iterates in insertion order, so its first value is the oldest.
-    if (!this.has(iv) && this.size >= this.#capacity) this.delete(this.values().next().value as string);
+    if (this.has(iv)) return this;
+    const ring = this.#ring;
+    if (ring.length < this.#capacity) {
+      ring.push(iv);
+    } else {
+      this.delete(ring[this.#next] as string);
+      ring[this.#next] = iv;
+      this.#next = (this.#next + 1) % ring.length;
+    }
     return super.add(iv);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#ring.length = 0;
+    this.#next = 0;
   }
 }

@@ -67,3 +67,25 @@ export const CONTROL_EVENTS: ReadonlySet<string> = new Set([
  * nothing inside an envelope can impersonate them.
  */
 export const RESERVED_INNER_EVENTS: ReadonlySet<string> = new Set([...CONTROL_EVENTS, 'encrypted', 'reconnect_failed']);
+
+/** Options of `connect()`. */
+export interface ISignalConnectOptions {
+  /**
+   * Cancels the connection attempt: `connect()` rejects with an `AbortError`
+   * (as does every other `connect()` waiting on the same attempt), the socket
+   * is closed and no retry stays scheduled; the state is `'disconnected'`.
+   * Aborting after `connect()` resolved changes nothing.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `send()`. */
+export interface ISignalSendOptions {
+  /**
+   * Cancels the send while the frame has not gone out (it is being
+   * encrypted, or waits behind earlier sends): `send()` rejects with an
+   * `AbortError` and the frame is never sent. Aborting after `send()`
+   * resolved changes nothing.
+   */
+  signal?: AbortSignal;
+}

@@ -53,7 +53,7 @@ export async function postJsonRpc<T>(
   } catch (cause) {
     if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
     if (controller.signal.aborted) throw new TimeoutError(operation, timeoutMs);
-    throw new ConnectionClosedError(operation, undefined, undefined, { cause });
+    throw new ConnectionClosedError(operation, undefined, undefined, { cause, opening: true });
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', abort);
@@ -62,10 +62,13 @@ export async function postJsonRpc<T>(
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    throw new ProtocolError(`${operation} answered HTTP ${status} with a body that is not JSON`, {
-      cause,
-      frame: text,
-    });
+    throw new ProtocolError(
+      `${operation} answered HTTP ${status} with a body that is not JSON; check the handshake URL`,
+      {
+        cause,
+        frame: text,
+      },
+    );
   }
   const response = parseMessage(body);
   if (!('id' in response)) throw new ProtocolError(`${operation} answered with a push, not a response`);

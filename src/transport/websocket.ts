@@ -1,27 +1,12 @@
 import { AbortError, ConnectionClosedError, UnsupportedEnvironmentError, type ProtocolError } from '../errors.js';
 import { textFrame } from '../protocol/validate.js';
 import { platform } from '../util/platform.js';
+import { watchOpenFailure, type OpenFailure } from './open-failure.js';
 import type { Transport, TransportEvents } from './transport.js';
+import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 
-/**
- * Method-style signature so that DOM, `ws` and `mock-socket` handler types,
- * which each name their own event classes, all fit.
- */
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
-
-/** The part of the WebSocket API the library uses: the browser's, `ws`'s and mock-socket's all fit. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<{ data: unknown }> | null;
-  onclose: Handler<{ code: number; reason: string }> | null;
-  onerror: Handler<unknown> | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** A WebSocket constructor: `globalThis.WebSocket`, `ws`'s `WebSocket`, or a test double. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+// Also named here, where the Signal client and the Node setup import them from.
+export type { WebSocketConstructor, WebSocketLike };
 
 /**
  * The injected constructor, else the platform's, else the one the platform
@@ -61,14 +46,14 @@ export class WebSocketTransport implements Transport {
 
   open(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const { url, maxFrameSize } = this.#settings;
+      const { url } = this.#settings;
       const operation = `opening ${url}`;
       if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
       let socket: WebSocketLike;
       try {
         socket = this.#socket = new this.#Ctor(url);
       } catch (cause) {
-        throw new ConnectionClosedError(operation, undefined, undefined, { cause });
+        throw new ConnectionClosedError(operation, undefined, undefined, { cause, opening: true });
       }
       let opened = false;
       const onAbort = (): void => {
@@ -76,32 +61,38 @@ export class WebSocketTransport implements Transport {
         this.close(1000, 'aborted', true);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Errors are always followed by a close event; until the socket opens, what they carry says why it did not.
+      const failure: OpenFailure = {};
+      const unwatch = watchOpenFailure(socket, failure);
       socket.onopen = () => {
         opened = true;
+        unwatch();
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       socket.onclose = ({ code, reason }) => {
+        unwatch();
         signal?.removeEventListener('abort', onAbort);
         socket.onopen = socket.onmessage = socket.onclose = null;
         // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
         socket.onerror = ignore;
-        reject(new ConnectionClosedError(operation, code, reason));
         if (opened) this.#on.close({ code, reason });
+        else reject(new ConnectionClosedError(operation, code, reason, { ...failure, opening: true }));
       };
-      // Errors are always followed by a close event, which carries the details.
-      socket.onerror = ignore;
-      socket.onmessage = ({ data }) => {
-        let frame: string;
-        try {
-          frame = textFrame(data, maxFrameSize);
-        } catch (error) {
-          this.#on.error(error as ProtocolError);
-          return;
-        }
-        this.#on.message(frame);
-      };
+      socket.onmessage = ({ data }) => this.#receive(data);
     });
+  }
+
+  /** Passes a text frame on; a binary or oversized one is dropped and reported. */
+  #receive(data: unknown): void {
+    let frame: string;
+    try {
+      frame = textFrame(data, this.#settings.maxFrameSize);
+    } catch (error) {
+      this.#on.error(error as ProtocolError);
+      return;
+    }
+    this.#on.message(frame);
   }
 
   send(frame: string): void {

@@ -1,4 +1,4 @@
-import type { WebSocketConstructor } from '../transport/websocket.js';
+import type { WebSocketConstructor } from '../transport/websocket-like.js';
 
 /**
  * What only some runtimes provide, filled in by their entry points: the Node

@@ -3,8 +3,9 @@
  * against the reference server: an HTTP (fetch, cross-origin) and a socket handshake,
  * broadcast and direct messages between two browser contexts, setPrivateId and leaving.
  */
+import { createServer as createTcpServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { eventsOf, useBrowserSuite, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
+import { eventsOf, openPage, useBrowserSuite, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
 
 type CoreModule = typeof import('../../src/index.js');
 type Client = InstanceType<CoreModule['WSSClient']>;
@@ -118,5 +119,34 @@ describe('WSSClient in Chromium (dist/browser/index.js)', () => {
         p.page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).disconnect()),
       ),
     );
+  });
+
+  it('says what to check when nothing listens at the URL: a browser tells only 1006', async () => {
+    const probe = createTcpServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const url = `ws://127.0.0.1:${(probe.address() as { port: number }).port}/`;
+    await new Promise((done) => probe.close(done));
+    // Not through suite.open: Chromium itself logs the failed connection as a console error, checked below.
+    const p = await openPage(suite.browser, `${suite.assets.origin}/`);
+    try {
+      const failure = await p.page.evaluate(
+        async ({ mod, url }) => {
+          const { WSSClient } = (await (window as unknown as PageGlobals).loadModule(mod)) as CoreModule;
+          const client = new WSSClient({ url });
+          const error = (await client.connect().catch((e: unknown) => e)) as Record<string, unknown>;
+          return { name: error.name, code: error.code, closeCode: error.closeCode, message: error.message };
+        },
+        { mod: `${suite.assets.origin}/dist/browser/index.js`, url },
+      );
+      expect(failure).toEqual({
+        name: 'ConnectionClosedError',
+        code: 'ERR_CONNECTION_CLOSED',
+        closeCode: 1006,
+        message: `opening ${url} failed: the connection closed before it opened (code 1006); check the URL and that the server is running`,
+      });
+      for (const line of p.errors) expect(line).toMatch(/^console\.error: WebSocket connection to .* failed/);
+    } finally {
+      await p.context.close();
+    }
   });
 });

@@ -60,12 +60,19 @@ describe('the classic script dist/legacy/wssclient.js in Chromium', () => {
       await page.evaluate(() => {
         const w = window as unknown as LegacyPage;
         const c = new w.WSSClient('ws://127.0.0.1:1');
+        let refused: { name?: string; code?: string } = {};
+        try {
+          new w.WSSClient({} as never);
+        } catch (error) {
+          refused = { name: (error as Error).name, code: (error as { code?: string }).code };
+        }
         return {
           type: typeof w.WSSClient,
           text: c.toString(),
           concat: `${String(c)}`,
           address: c.handshakeServerAddr,
           start: typeof w.start,
+          refused,
         };
       }),
     ).toEqual({
@@ -74,6 +81,7 @@ describe('the classic script dist/legacy/wssclient.js in Chromium', () => {
       concat: 'WSSClient',
       address: 'ws://127.0.0.1:1',
       start: 'function',
+      refused: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' },
     });
   });
 

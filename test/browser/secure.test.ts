@@ -2,10 +2,14 @@
  * SecureSession from the built browser bundle (dist/browser/secure.js) in two Chromium
  * contexts against the reference server: an end-to-end encrypted conversation with signed
  * identities, equal safety numbers at both ends, setPrivateId, and a reconnect after the
- * server cuts every socket. Also: private keys made in the browser are not extractable.
+ * server cuts every socket. A flood past the incoming backlog's bound ends the connection
+ * and reconnects (Chromium lets no client send close code 1008). Also: private keys made in
+ * the browser are not extractable.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { generateSigningKeyPair, SecureSession } from '../../src/secure/index.js';
+import type { FrameParty } from '../../src/server/index.js';
 import { eventsOf, useBrowserSuite, waitForEvent, type PageGlobals, type TestPage } from './harness.js';
 
 type SecureModule = typeof import('../../src/secure/index.js');
@@ -16,11 +20,18 @@ const SECRET_TEXT = 'the relay must never read this';
 
 /** Every frame the server received, to show the relay only ever saw ciphertext. */
 const relayed: string[] = [];
+/** Envelopes the server sent to the private ID `watched`, for a test to replay. */
+const toWatched: string[] = [];
+let watched: string | null = null;
 const suite = useBrowserSuite({
   server: {
     hooks: {
       incoming: (frame: string) => {
         relayed.push(frame);
+        return frame;
+      },
+      outgoing: (frame: string, target: FrameParty) => {
+        if (watched !== null && target.privateId === watched && frame.includes('"e2e":2')) toWatched.push(frame);
         return frame;
       },
     },
@@ -173,6 +184,89 @@ describe('SecureSession in Chromium (dist/browser/secure.js)', () => {
       ),
     );
     expect(await status(ann.page)).toMatchObject({ state: 'disconnected' });
+  });
+
+  it('a flood past maxBacklogFrames: QueueFullError, close 1008, the backlog dropped, a reconnect that works', async () => {
+    type Pins = { hold: boolean; held: Array<(ok: boolean) => void> };
+    const ann = await page();
+    const annId = await ann.page.evaluate(
+      async ({ mod, url }) => {
+        const w = window as unknown as PageGlobals & { pins: Pins };
+        const { SecureSession, generateSigningKeyPair } = (await w.loadModule(mod)) as SecureModule;
+        // The page's pin answers at once until told to hold (a held pin is how frames pile up), and from the error on.
+        w.pins = { hold: false, held: [] };
+        const session = new SecureSession({
+          url,
+          identity: await generateSigningKeyPair(),
+          maxBacklogFrames: 10,
+          reconnect: { interval: 20, maxInterval: 20, jitter: 0 },
+          verifyPeerIdentity: () => (w.pins.hold ? new Promise<boolean>((resolve) => w.pins.held.push(resolve)) : true),
+        });
+        session.on('error', () => {
+          w.pins.hold = false;
+        });
+        w.record(session, ['message', 'error', 'close', 'reconnected', 'decrypt_error', 'state', 'peerkey'], 'session');
+        w.objects.session = session;
+        return (await session.connect()).privateId;
+      },
+      { mod: `${suite.assets.origin}/dist/browser/secure.js`, url: suite.server.url },
+    );
+    const peer = new SecureSession({ url: suite.server.url, identity: await generateSigningKeyPair() });
+    try {
+      await peer.connect();
+      const peerId = peer.privateId as string;
+      await waitForUsablePeers(ann.page, 1);
+      watched = annId;
+      await peer.send(annId, 'before');
+      await waitForEvent(ann.page, 'session', 'message', { data: 'before' });
+      const envelope = toWatched[0] as string;
+      const advert = await ann.page.evaluate(
+        (id) => ((window as unknown as PageGlobals).objects.session as Session).peers.get(id)?.options,
+        peerId,
+      );
+      await ann.page.evaluate(() => {
+        (window as unknown as { pins: Pins }).pins.hold = true;
+      });
+      // The peer sees the page's next connection, whenever it comes.
+      const rekeyed = new Promise<string>((resolve) =>
+        peer.on('peerkey', (e) => e.privateId !== annId && e.fingerprint && resolve(e.privateId)),
+      );
+      // The relay announces the peer again (its pin is held), then floods the page with copies.
+      const push = (result: unknown): string => JSON.stringify({ jsonrpc: '2.0', result });
+      suite.server.sendRaw(annId, push({ type: 'session', disconnect: peerId }));
+      suite.server.sendRaw(annId, push({ type: 'session', connect: peerId, options: advert }));
+      for (let i = 0; i < 30; i++) suite.server.sendRaw(annId, envelope);
+      expect(await waitForEvent(ann.page, 'session', 'error')).toMatchObject({
+        name: 'QueueFullError',
+        code: 'ERR_QUEUE_FULL',
+      });
+      expect(await waitForEvent(ann.page, 'session', 'close')).toEqual({
+        code: 1008,
+        reason: 'client limit exceeded',
+        requested: false,
+      });
+      await ann.page.evaluate(() => {
+        for (const answer of (window as unknown as { pins: Pins }).pins.held) answer(true);
+      });
+      await waitForEvent(ann.page, 'session', 'reconnected');
+      const annAfter = await rekeyed;
+      await waitForUsablePeers(ann.page, 1);
+      await peer.send(annAfter, 'after');
+      await waitForEvent(ann.page, 'session', 'message', { data: 'after' });
+      const messages = await eventsOf(ann.page, 'session', 'message');
+      expect(messages.map((e) => e.payload.data)).toEqual(['before', 'after']);
+      expect(await eventsOf(ann.page, 'session', 'decrypt_error')).toEqual([]);
+      expect(
+        await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).backlog),
+      ).toEqual({
+        frames: 0,
+        bytes: 0,
+      });
+    } finally {
+      watched = null;
+      await peer.disconnect();
+      await ann.page.evaluate(() => ((window as unknown as PageGlobals).objects.session as Session).disconnect());
+    }
   });
 
   it('keeps private keys made in the browser non-extractable', async () => {

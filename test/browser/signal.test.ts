@@ -112,4 +112,37 @@ describe('EncryptedWebSocketClient in Chromium (dist/browser/signal.js)', () => 
     );
     await vi.waitFor(() => expect(suite.server.signal?.clients).toEqual([]));
   });
+
+  it('takes an AbortSignal in connect() and send(): AbortError, and the client keeps working', async () => {
+    const { page } = await connectedPage('carol');
+    const outcome = await page.evaluate(async () => {
+      const w = window as unknown as PageGlobals;
+      const client = w.objects.client as Client;
+      const name = (p: Promise<unknown>): Promise<string> =>
+        p.then(
+          () => 'resolved',
+          (err: Error) => `${err.name} ${(err as { code?: string }).code}`,
+        );
+      const controller = new AbortController();
+      const aborted = client.send('echo', 'never', { signal: controller.signal });
+      controller.abort();
+      const sendAborted = await name(aborted);
+      const sendBefore = await name(client.send('echo', 'never', { signal: AbortSignal.abort() }));
+      await client.send('echo', 'after');
+      const Ctor = client.constructor as new (options: object) => Client;
+      const other = new Ctor({ url: 'ws://127.0.0.1:9/stream', ecdhInfo: 'x', token: 't', logger: console });
+      const connectBefore = await name(other.connect({ signal: AbortSignal.abort() }));
+      return { sendAborted, sendBefore, connectBefore, otherState: other.getState() };
+    });
+    expect(outcome).toEqual({
+      sendAborted: 'AbortError ERR_ABORTED',
+      sendBefore: 'AbortError ERR_ABORTED',
+      connectBefore: 'AbortError ERR_ABORTED',
+      otherState: 'disconnected',
+    });
+    // Only the send that was not aborted went out, and came back.
+    expect(await waitForEvent(page, 'signal', 'echo')).toBe('after');
+    expect((await eventsOf(page, 'signal', 'echo')).map((e) => e.payload)).toEqual(['after']);
+    await page.evaluate(() => ((window as unknown as PageGlobals).objects.client as Client).destroy());
+  });
 });

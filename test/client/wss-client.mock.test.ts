@@ -1,3 +1,4 @@
+import { EventEmitter } from 'eventemitter3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AbortError,
@@ -134,6 +135,28 @@ describe('WSSClient over mock-socket', () => {
     mock.push({ type: 'broadcast', from: 'p', data: 1 });
     expect(await client.getPrivateId()).toBe('me');
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining("'message' listener threw"), expect.any(Error));
+    await client.disconnect();
+  });
+
+  it('is an eventemitter3 emitter: context argument, once, off', async () => {
+    const { mock, client } = setup();
+    expect(client).toBeInstanceOf(EventEmitter);
+    const view = { seen: [] as unknown[] };
+    function show(this: typeof view, { data }: { data: unknown }): void {
+      this.seen.push(data);
+    }
+    const once = vi.fn();
+    client.on('message', show, view).once('message', once);
+    await client.connect();
+    mock.push({ type: 'broadcast', from: 'p', data: 1 });
+    mock.push({ type: 'broadcast', from: 'p', data: 2 });
+    expect(await client.getPrivateId()).toBe('me');
+    client.off('message', show, view);
+    mock.push({ type: 'broadcast', from: 'p', data: 3 });
+    expect(await client.getPrivateId()).toBe('me');
+    expect(view.seen).toEqual([1, 2]);
+    expect(once).toHaveBeenCalledTimes(1);
+    expect(client.listenerCount('message')).toBe(0);
     await client.disconnect();
   });
 

@@ -14,6 +14,35 @@ export interface WycheproofFile<G> {
   testGroups: G[];
 }
 
+/** What every Wycheproof test case has. */
+export interface Test {
+  tcId: number;
+  flags: string[];
+  result: 'valid' | 'invalid' | 'acceptable';
+  comment: string;
+}
+
+export interface Group<T> {
+  tests: T[];
+}
+
+/** One AEAD test case; every field but the numbers is hex. */
+export interface AeadTest extends Test {
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+}
+
+/** A group of AEAD tests sharing the sizes, in bits. */
+export interface AeadGroup extends Group<AeadTest> {
+  ivSize: number;
+  keySize: number;
+  tagSize: number;
+}
+
 /** The parsed file, or `undefined` (with a visible notice) when it is absent. */
 export function loadVectors<G>(file: string): WycheproofFile<G> | undefined {
   const path = join(vectorsDir, file);

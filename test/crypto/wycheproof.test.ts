@@ -8,15 +8,8 @@ import { DecryptError, InvalidArgumentError, KeyFormatError } from '../../src/er
 import { deriveSharedBits, importPeerPublicKey } from '../../src/crypto/ecdh.js';
 import { decryptBytes, encryptBytes, importAesGcmKey } from '../../src/crypto/aead.js';
 import { hkdf } from '../../src/crypto/hkdf.js';
-import { hex, loadVectors, toHex } from './vectors.js';
+import { type AeadGroup, type Group, type Test, hex, loadVectors, toHex } from './vectors.js';
 
-type Result = 'valid' | 'invalid' | 'acceptable';
-interface Test {
-  tcId: number;
-  flags: string[];
-  result: Result;
-  comment: string;
-}
 interface EcpointTest extends Test {
   public: string;
   private: string;
@@ -27,28 +20,12 @@ interface JwkTest extends Test {
   private: JsonWebKey;
   shared: string;
 }
-interface AeadTest extends Test {
-  key: string;
-  iv: string;
-  aad: string;
-  msg: string;
-  ct: string;
-  tag: string;
-}
 interface HkdfTest extends Test {
   ikm: string;
   salt: string;
   info: string;
   size: number;
   okm: string;
-}
-interface Group<T> {
-  tests: T[];
-}
-interface AeadGroup extends Group<AeadTest> {
-  ivSize: number;
-  keySize: number;
-  tagSize: number;
 }
 
 const ecpoint = loadVectors<Group<EcpointTest>>('ecdh_secp256r1_ecpoint_test.json');

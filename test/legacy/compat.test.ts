@@ -183,6 +183,21 @@ describe('legacy WSSClient surface', () => {
     await expect(new WSSClient().connect()).rejects.toThrow(/No handshake or socket server address provided/);
   });
 
+  it('refuses an address that is not a string, naming the argument', async () => {
+    for (const bad of [{}, 8090, ['ws://h:1'], true]) {
+      expect(() => new WSSClient(bad as never)).toThrow(InvalidArgumentError);
+      expect(() => new WSSClient(bad as never)).toThrow(
+        /^'handshakeServerAddress' must be a ws\(s\):\/\/ or http\(s\):\/\/ address/,
+      );
+      const legacy = new WSSClient('ws://h.test');
+      await expect(legacy.connect(bad as never)).rejects.toThrow(/^'socketServerAddress' must be/);
+      expect(legacy.socketServerAddr).toBeNull();
+    }
+    expect(() => new WSSClient({} as never)).toThrow('got object');
+    expect(new WSSClient(null).handshakeServerAddr).toBeNull();
+    expect(new WSSClient(undefined).handshakeServerAddr).toBeNull();
+  });
+
   it('maps the old address rules onto url and handshakeUrl', () => {
     expect(resolveAddresses('ws://h:1', null, false)).toEqual({ url: 'ws://h:1' });
     expect(resolveAddresses('ws://h:1', 'ws://other:2', false)).toEqual({ url: 'ws://h:1' });

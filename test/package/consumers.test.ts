@@ -1,21 +1,32 @@
 /**
  * The package as consumers get it: `npm pack` of the built package, unpacked into the
- * node_modules of a temporary consumer project (its dependencies linked from this project's
- * node_modules, so nothing is fetched), then used from an ES module, from CommonJS and from
- * TypeScript (node16 resolution, ESM and CJS files). Each consumer imports or requires every
+ * node_modules of a temporary consumer project outside this repository, next to exactly its
+ * runtime `dependencies` (linked from this project's node_modules, so nothing is fetched; no
+ * `@types/*` package, since a consumer installs none for us), then used from an ES module, from
+ * CommonJS and from TypeScript (node16 resolution, ESM and CJS files) under the oldest
+ * TypeScript the README promises and the current one. Each consumer imports or requires every
  * entry and runs WSSClient against the packaged reference server.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
-const DEPENDENCIES = ['jose', 'json-rpc-2.0', 'ws', '@types/ws', '@types/node', 'undici-types'];
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+};
+/** What `npm install wss-sessions` brings along; the packages they need resolve from where the links lead. */
+const DEPENDENCIES = Object.keys(PACKAGE.dependencies ?? {});
+/**
+ * The oldest TypeScript the published declarations support (README, "TypeScript"). It is
+ * installed from the npm registry once, into node_modules/.cache, and reused by later runs.
+ */
+const OLDEST_TYPESCRIPT = '5.0.4';
 
 /** What each consumer prints: the entries' export names it checked and a conversation's outcome. */
 interface ConsumerReport {
@@ -102,24 +113,103 @@ const safety: string | null = session.fingerprint();
 const signalClient = new EncryptedWebSocketClient({ url: 'ws://127.0.0.1:1/stream', ecdhInfo: 'x', token: 't' });
 const encrypted: boolean = signalClient.isEncrypted();
 const keys: Promise<{ publicKeyB64: string }> = generateECDHKeyPair();
+// Bytes from the crypto entry go straight into WebCrypto, whichever TypeScript reads them.
+const digest: Promise<ArrayBuffer> = crypto.subtle.digest('SHA-256', randomBytes(16));
 const old: string = new LegacyClient('ws://127.0.0.1:1').toString();
 const started: Promise<{ url: string; close(): Promise<void> }> = createServer({ port: 0 });
 const error: Error = new RpcError('WSS_Send', -32000, 'x');
-export { state, safety, encrypted, keys, old, started, error };
+export { state, safety, encrypted, keys, digest, old, started, error };
 `;
 /** Named imports per entry; in a .cts file TypeScript resolves them through the "require" condition. */
 const TS_IMPORTS = [
   "import { WSSClient, RpcError } from 'wss-sessions';",
   "import { SecureSession } from 'wss-sessions/secure';",
   "import { EncryptedWebSocketClient } from 'wss-sessions/signal';",
-  "import { generateECDHKeyPair } from 'wss-sessions/crypto';",
+  "import { generateECDHKeyPair, randomBytes } from 'wss-sessions/crypto';",
   "import { WSSClient as LegacyClient } from 'wss-sessions/legacy';",
   "import { createServer } from 'wss-sessions/server';",
 ].join('\n');
 const TS_CONSUMER = `${TS_IMPORTS}\n${TS_USE}`;
+/** TypeScript 5.7 and later only: the bytes are exactly `Uint8Array<ArrayBuffer>` there, not a looser type. */
+const TS_GENERIC_BYTES = `
+import { randomBytes, sha256 } from 'wss-sessions/crypto';
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export const random: Equal<ReturnType<typeof randomBytes>, Uint8Array<ArrayBuffer>> = true;
+export const hashed: Equal<Awaited<ReturnType<typeof sha256>>, Uint8Array<ArrayBuffer>> = true;
+`;
+/** A strict consumer with no @types at all (TypeScript 7's default `types: []`), DOM lib for WebCrypto and WebSocket. */
+const TS_OPTIONS = {
+  module: 'node16',
+  moduleResolution: 'node16',
+  target: 'es2022',
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noEmit: true,
+  skipLibCheck: false,
+  types: [],
+  lib: ['es2022', 'dom'],
+};
+
+/** Two module systems, one process: what the README's "ESM and CommonJS" paragraph says to expect. */
+const DUAL_CONSUMER = `
+import { createRequire } from 'node:module';
+import * as esm from 'wss-sessions';
+const cjs = createRequire(import.meta.url)('wss-sessions');
+let error;
+try {
+  new cjs.WSSClient({});
+} catch (caught) {
+  error = caught;
+}
+console.log(JSON.stringify({
+  sameClass: cjs.RpcError === esm.RpcError,
+  instanceOfEsm: error instanceof esm.WssError,
+  instanceOfCjs: error instanceof cjs.WssError,
+  name: error.name,
+  code: error.code,
+}));
+`;
+
+/** tsc of the oldest supported TypeScript, installed from the registry on first use and kept in node_modules/.cache. */
+async function oldestTsc(): Promise<string> {
+  const dir = join(ROOT, 'node_modules/.cache', `typescript-${OLDEST_TYPESCRIPT}`);
+  const tsc = join(dir, 'node_modules/typescript/bin/tsc');
+  if (existsSync(tsc)) return tsc;
+  // Installed beside the cache and moved in whole, so an interrupted install is never taken for a cached one.
+  await mkdir(dirname(dir), { recursive: true });
+  const staging = await mkdtemp(`${dir}-installing-`);
+  try {
+    await writeFile(join(staging, 'package.json'), JSON.stringify({ private: true }));
+    const flags = ['--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts'];
+    await run('npm', ['install', ...flags, `typescript@${OLDEST_TYPESCRIPT}`], { cwd: staging });
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return tsc;
+}
+
+/**
+ * The project's TypeScript, by path: node_modules/.bin/tsc may be TypeScript 6, whose package
+ * (a dependency of the compatibility package rollup-plugin-dts uses) also declares a `tsc`.
+ */
+const CURRENT_TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const CURRENT_TYPESCRIPT = (
+  JSON.parse(readFileSync(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }
+).version;
+
+/** Type-checks the consumer's `project` with the tsc script `tsc`; resolves with its complaints. */
+async function typeCheck(tsc: string, project: string): Promise<string> {
+  return run(process.execPath, [tsc, '-p', project], { cwd: consumer }).then(
+    ({ stdout }) => stdout,
+    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+  );
+}
 
 beforeAll(async () => {
-  for (const file of ['dist/esm/index.js', 'dist/cjs/index.cjs', 'dist/types/src/index.d.cts']) {
+  for (const file of ['dist/esm/index.js', 'dist/cjs/index.cjs', 'dist/types/index.d.cts']) {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run 'npm run build' first`);
   }
   consumer = await mkdtemp(join(tmpdir(), 'wss-consumer-'));
@@ -130,10 +220,9 @@ beforeAll(async () => {
   const installed = join(consumer, 'node_modules/wss-sessions');
   await mkdir(installed, { recursive: true });
   await run('tar', ['-xzf', join(consumer, filename), '-C', installed, '--strip-components=1']);
-  await mkdir(join(consumer, 'node_modules/@types'), { recursive: true });
   for (const dep of DEPENDENCIES) {
-    if (existsSync(join(ROOT, 'node_modules', dep)))
-      await symlink(join(ROOT, 'node_modules', dep), join(consumer, 'node_modules', dep), 'dir');
+    await mkdir(dirname(join(consumer, 'node_modules', dep)), { recursive: true });
+    await symlink(join(ROOT, 'node_modules', dep), join(consumer, 'node_modules', dep), 'dir');
   }
   await writeFile(
     join(consumer, 'package.json'),
@@ -141,19 +230,13 @@ beforeAll(async () => {
   );
   await writeFile(join(consumer, 'esm.mjs'), ESM_CONSUMER);
   await writeFile(join(consumer, 'cjs.cjs'), CJS_CONSUMER);
+  await writeFile(join(consumer, 'dual.mjs'), DUAL_CONSUMER);
   await writeFile(join(consumer, 'esm.mts'), TS_CONSUMER);
   await writeFile(join(consumer, 'cjs.cts'), TS_CONSUMER);
-  const compilerOptions = {
-    module: 'node16',
-    moduleResolution: 'node16',
-    target: 'es2022',
-    strict: true,
-    noEmit: true,
-    skipLibCheck: false,
-    types: ['node'],
-    lib: ['es2022', 'dom'],
-  };
-  await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['esm.mts', 'cjs.cts'] }));
+  await writeFile(join(consumer, 'generic-bytes.mts'), TS_GENERIC_BYTES);
+  const project = (files: string[]) => JSON.stringify({ compilerOptions: TS_OPTIONS, files });
+  await writeFile(join(consumer, 'tsconfig.json'), project(['esm.mts', 'cjs.cts', 'generic-bytes.mts']));
+  await writeFile(join(consumer, 'tsconfig.oldest.json'), project(['esm.mts', 'cjs.cts']));
 }, 60_000);
 
 afterAll(async () => {
@@ -196,13 +279,28 @@ describe('the packed package', () => {
     expect(cjs.entries).toEqual(esm.entries);
   });
 
-  it('type-checks from TypeScript ESM and CJS files (node16 resolution)', async () => {
-    const tsc = join(ROOT, 'node_modules/.bin/tsc');
-    const result = await run(tsc, ['-p', 'tsconfig.json'], { cwd: consumer }).then(
-      () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
-    );
-    expect(result).toBe('');
+  it(`type-checks from TypeScript ESM and CJS files with TypeScript ${CURRENT_TYPESCRIPT}, with no @types installed`, async () => {
+    const { stdout: version } = await run(process.execPath, [CURRENT_TSC, '--version']);
+    expect(version.trim()).toBe(`Version ${CURRENT_TYPESCRIPT}`);
+    expect(await typeCheck(CURRENT_TSC, 'tsconfig.json')).toBe('');
+  });
+
+  it(`type-checks from TypeScript ESM and CJS files with TypeScript ${OLDEST_TYPESCRIPT}, the oldest supported`, async () => {
+    const tsc = await oldestTsc();
+    const { stdout: version } = await run(process.execPath, [tsc, '--version']);
+    expect(version.trim()).toBe(`Version ${OLDEST_TYPESCRIPT}`);
+    expect(await typeCheck(tsc, 'tsconfig.oldest.json')).toBe('');
+  }, 180_000);
+
+  it('gives CommonJS and ES modules their own classes: compare errors by code and name across them', async () => {
+    const { stdout } = await run(process.execPath, ['dual.mjs'], { cwd: consumer });
+    expect(JSON.parse(stdout)).toEqual({
+      sameClass: false,
+      instanceOfEsm: false,
+      instanceOfCjs: true,
+      name: 'InvalidArgumentError',
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 
   it('bundles for the browser: entries share one copy of the core, and nothing from Node comes along', async () => {

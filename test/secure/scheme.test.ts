@@ -23,7 +23,11 @@ const fresh = (n: number): Promise<LocalKeys[]> => Promise.all(Array.from({ leng
 /** `x`'s view of `y`: the pair keys `x` derives from `y`'s advert. */
 const keysFor = (x: LocalKeys, y: LocalKeys, p: IdentityPolicy = policy): Promise<PeerKeys> =>
   checkPeer('y', y.advert, x, p);
-const usable = (k: PeerKeys): { pk: string; send: CryptoKey } => ({ pk: k.pk as string, send: k.send as CryptoKey });
+const usable = (k: PeerKeys): { pk: string; kid: string; send: CryptoKey } => ({
+  pk: k.pk as string,
+  kid: keyId(k.pk as string),
+  send: k.send as CryptoKey,
+});
 
 describe('keys and adverts', () => {
   it('gives each direction its own key, agreed by both ends, bound to both public keys and the label', async () => {
@@ -157,6 +161,63 @@ describe('envelopes', () => {
   });
 });
 
+describe('message keys', () => {
+  /** What a recipient unwraps from an envelope: its message key bytes (the IV and AAD as spec §4 builds them). */
+  const unwrap = async (keys: PeerKeys, kid: string, e: Awaited<ReturnType<typeof seal>>): Promise<Uint8Array> => {
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setBigUint64(4, BigInt(e.n));
+    const payload = base64ToBytes(e.ct);
+    const aad = new Uint8Array([e.t.charCodeAt(0), ...payload]);
+    return decryptBytes({ key: keys.receive as CryptoKey, iv, ciphertext: base64ToBytes(e.k[kid] as string), aad });
+  };
+
+  it('one per recipient set and connection: a peer outside the set cannot read what went to the set', async () => {
+    const [a, b, c] = await fresh(3);
+    const [ab, ac, ba, ca] = await Promise.all([keysFor(a, b), keysFor(a, c), keysFor(b, a), keysFor(c, a)]);
+    const [kb, kc] = [keyId(b.pk), keyId(c.pk)];
+    const toB = [
+      await seal(a, [usable(ab)], 'd', utf8Encode('[1]')),
+      await seal(a, [usable(ab)], 'd', utf8Encode('[2]')),
+    ];
+    const toBoth = await seal(a, [usable(ab), usable(ac)], 'b', utf8Encode('[3]'));
+    const [m1, m2, m3] = await Promise.all([
+      unwrap(ba, kb, toB[0] as never),
+      unwrap(ba, kb, toB[1] as never),
+      unwrap(ca, kc, toBoth),
+    ]);
+    expect(bytesToBase64(m1)).toBe(bytesToBase64(m2));
+    expect(bytesToBase64(m3)).not.toBe(bytesToBase64(m1));
+    // c knows the key of the set {b, c}; the envelopes to {b} alone stay closed to it.
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setBigUint64(4, BigInt(1));
+    await expect(
+      decryptBytes({ key: await importAesGcmKey(m3), iv, ciphertext: base64ToBytes((toB[0] as { ct: string }).ct) }),
+    ).rejects.toBeInstanceOf(DecryptError);
+    for (const [e, text] of [
+      [toB[0], '[1]'],
+      [toB[1], '[2]'],
+      [toBoth, '[3]'],
+    ] as const)
+      expect(utf8Decode(await open(ba.receive as CryptoKey, e.t, e.n, e.ct, e.k[kb] as string))).toBe(text);
+  });
+
+  it('a recipient opens every envelope whichever of many sets it came through', async () => {
+    const keys = await fresh(7);
+    const [a, b, ...others] = keys as [LocalKeys, LocalKeys, ...LocalKeys[]];
+    const ab = usable(await keysFor(a, b));
+    const ba = await keysFor(b, a);
+    const rest = await Promise.all(others.map(async (o) => usable(await keysFor(a, o))));
+    // Six sets that all hold b, in turn, more often than b keeps message keys: each opens.
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i <= rest.length; i++) {
+        const e = await seal(a, [ab, ...rest.slice(0, i)], 'b', utf8Encode(`[${round}${i}]`));
+        expect(utf8Decode(await open(ba.receive as CryptoKey, e.t, e.n, e.ct, e.k[keyId(b.pk)] as string))).toBe(
+          `[${round}${i}]`,
+        );
+      }
+  });
+});
+
 describe('options', () => {
   const url = 'ws://127.0.0.1:1';
   it('fills in the defaults', () => {
@@ -175,7 +236,10 @@ describe('options', () => {
       backoffMultiplier: 2,
       maxInterval: 30_000,
       jitter: 0.5,
+      retryFirstConnect: false,
     });
+    expect(o).toMatchObject({ maxBacklogFrames: 4096, maxBacklogBytes: 2 ** 24, maxRetiredPeerKeys: 4096 });
+    expect(resolveSecureOptions({ url, maxFrameSize: 2 ** 25 }).maxBacklogBytes).toBe(2 ** 25);
     expect(o.client).toEqual({ url });
   });
 
@@ -204,6 +268,22 @@ describe('options', () => {
       [{ url, identity: { privateKey: 1, publicKey: 2 } }, /'identity'/],
       [{ url, identity: { privateKey: identity.publicKey, publicKey: identity.publicKey } }, /'identity'/],
       [{ url, connectOptions: { e2e: {} } }, /'connectOptions.e2e' is reserved/],
+      [{ url, reconnect: { retryFirstConnect: 1 } }, /'reconnect.retryFirstConnect' must be a boolean/],
+      [
+        { url, reconnect: { enabled: false, retryFirstConnect: true } },
+        /'reconnect.retryFirstConnect' needs 'reconnect.enabled: true'/,
+      ],
+      [
+        { url, reconnect: { maxRetries: 0, retryFirstConnect: true } },
+        /'reconnect.retryFirstConnect' needs 'reconnect.maxRetries' of at least 1/,
+      ],
+      [{ url, maxBacklogFrames: 0 }, /'maxBacklogFrames' must be an integer from 1 /],
+      [{ url, maxBacklogBytes: 1.5 }, /'maxBacklogBytes'/],
+      [
+        { url, maxBacklogBytes: 1000, maxFrameSize: 2000 },
+        /'maxBacklogBytes' \(1000\) must be at least 'maxFrameSize' \(2000\)/,
+      ],
+      [{ url, maxRetiredPeerKeys: -1 }, /'maxRetiredPeerKeys'/],
     ];
     for (const [options, message] of cases) {
       expect(() => resolveSecureOptions(options as never), JSON.stringify(options)).toThrow(InvalidArgumentError);
@@ -226,6 +306,7 @@ describe('options', () => {
       backoffMultiplier: 2,
       maxInterval: 1000,
       jitter: 0.5,
+      retryFirstConnect: false,
     };
     expect([1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, r, () => 0))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect([1, 2, 5].map((n) => backoffDelay(n, r, () => 1))).toEqual([50, 100, 500]);

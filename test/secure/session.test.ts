@@ -387,6 +387,21 @@ describe('SecureSession through the reference server', () => {
     expect(later).toEqual([]);
   });
 
+  it('after a drop, peers leave in the order close, state, departures: a listener sees why they left', async () => {
+    const server = await h.start();
+    const [a, b] = await h.group(2);
+    const seen: string[] = [];
+    a.on('close', () => seen.push('close'));
+    a.on('state', ({ state }) => seen.push(`state ${state}`));
+    a.on('peerdisconnect', ({ privateId }) =>
+      seen.push(`left ${privateId === b.privateId ? 'b' : privateId} while ${a.state}`),
+    );
+    const left = next(a, 'peerdisconnect');
+    server.dropConnections();
+    await left;
+    expect(seen.slice(0, 3)).toEqual(['close', 'state reconnecting', 'left b while reconnecting']);
+  });
+
   it('with reconnect disabled a drop ends the session', async () => {
     const server = await h.start();
     const a = h.session({ reconnect: { enabled: false } });

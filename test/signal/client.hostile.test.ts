@@ -15,12 +15,15 @@ import {
   type TConnectionState,
 } from '../../src/signal/index.js';
 import {
+  barrier,
+  connectHostile,
+  envelope,
   honestHandshake,
   HostileServer,
   nextEvent,
   recordingLogger,
+  serverOffer,
   signalFixture,
-  type HostileConn,
 } from './helpers.js';
 
 const fx = signalFixture();
@@ -34,10 +37,6 @@ afterEach(async () => {
   await hostile.close();
 });
 
-async function envelope(aesKey: CryptoKey, event: string, data: unknown): Promise<{ iv: string; ct: string }> {
-  return encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
-}
-
 /** A client whose every state is recorded. */
 function client(options: Parameters<typeof fx.client>[1] = {}): {
   client: EncryptedWebSocketClient;
@@ -50,20 +49,7 @@ function client(options: Parameters<typeof fx.client>[1] = {}): {
 }
 
 /** Connects a client through an honest handshake; returns the session key. */
-async function connected(c: EncryptedWebSocketClient): Promise<{ conn: HostileConn; aesKey: CryptoKey }> {
-  const connecting = c.connect();
-  const conn = await hostile.nextConnection();
-  const { aesKey } = await honestHandshake(conn);
-  await connecting;
-  return { conn, aesKey };
-}
-
-/** Resolves once everything sent before this call has been handled by the client (an echo-free barrier). */
-async function barrier(c: EncryptedWebSocketClient, conn: HostileConn, aesKey: CryptoKey): Promise<void> {
-  const seen = nextEvent(c, 'barrier');
-  conn.send('encrypted', await envelope(aesKey, 'barrier', null));
-  await seen;
-}
+const connected = (c: EncryptedWebSocketClient) => connectHostile(c, hostile);
 
 describe('no downgrade (requireEncryption)', () => {
   it.each([
@@ -254,34 +240,41 @@ describe('server authentication (serverVerifyKey)', () => {
 });
 
 describe('stale connections', () => {
-  it('a decryption pending when the connection closed is never delivered after the reconnect', async () => {
+  it('a frame still waiting for its decryption when the connection closed is never delivered after the reconnect', async () => {
     const { client: c } = client();
-    const { conn, aesKey } = await connected(c);
     const handler = vi.fn();
     c.on('late', handler);
+    const connecting = c.connect();
+    const conn = await hostile.nextConnection();
+    const { aesKey, connected: offer } = await serverOffer(conn);
+    const late = await envelope(aesKey, 'late', 'from the old connection');
+    // The client's key agreement waits at a gate, so the frame right behind `connected` cannot be decrypted yet.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const realDecrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+    const realDeriveBits = crypto.subtle.deriveBits.bind(crypto.subtle);
     const started = new Promise<void>((resolve) => {
-      vi.spyOn(crypto.subtle, 'decrypt').mockImplementationOnce(
-        async (...args: Parameters<SubtleCrypto['decrypt']>) => {
+      vi.spyOn(crypto.subtle, 'deriveBits').mockImplementationOnce(
+        async (...args: Parameters<SubtleCrypto['deriveBits']>) => {
           resolve();
           await gate;
-          return realDecrypt(...args);
+          return realDeriveBits(...args);
         },
       );
     });
-    conn.send('encrypted', await envelope(aesKey, 'late', 'from the old connection'));
+    // Both frames reach the client in one read, before its key agreement can have finished.
+    conn.send('connected', { ...offer, id: 'old' });
+    conn.send('encrypted', late);
     await started;
     conn.ws.terminate();
     const again = await hostile.nextConnection();
     const { aesKey: newKey } = await honestHandshake(again);
-    await nextEvent(c, 'connected');
+    await connecting;
     release();
     await barrier(c, again, newKey);
     expect(handler).not.toHaveBeenCalled();
+    expect(c.getClientId()).toBe('conn-1');
   });
 
   it('times out a server that never answers authenticate, and retries', async () => {

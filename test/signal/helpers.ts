@@ -1,5 +1,6 @@
 /** Shared helpers of the Signal tests: tokens, servers, clients, a recording WebSocket and a hostile server. */
 import { SignJWT } from 'jose';
+import { encrypt } from '../../src/crypto/index.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   createServer,
@@ -220,6 +221,22 @@ export class HostileServer {
 }
 
 /**
+ * Reads the client's `authenticate` and does the server's side of the key
+ * agreement, sending nothing: returns the honest `connected` data, the
+ * session key and the client's key.
+ */
+export async function serverOffer(
+  conn: HostileConn,
+  signingKey?: CryptoKey,
+): Promise<{ aesKey: CryptoKey; clientPublicKey: string; connected: Record<string, unknown> }> {
+  const auth = await conn.nextOf('authenticate');
+  const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey });
+  const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
+  const connected = { id: 'conn-1', userId: 'mallory', time: new Date().toISOString(), ...offer };
+  return { aesKey, clientPublicKey: auth.data.clientPublicKey, connected };
+}
+
+/**
  * Reads the client's `authenticate` and answers an honest `connected`
  * (optionally changed by `tweak`); returns the session key and the client's key.
  */
@@ -228,10 +245,32 @@ export async function honestHandshake(
   tweak: (data: Record<string, unknown>) => Record<string, unknown> = (d) => d,
   signingKey?: CryptoKey,
 ): Promise<{ aesKey: CryptoKey; clientPublicKey: string; connected: Record<string, unknown> }> {
-  const auth = await conn.nextOf('authenticate');
-  const options = await resolveSignalOptions({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET, signingKey });
-  const { aesKey, ...offer } = await serverHandshake(auth.data.clientPublicKey, options);
-  const connected = tweak({ id: 'conn-1', userId: 'mallory', time: new Date().toISOString(), ...offer });
+  const offer = await serverOffer(conn, signingKey);
+  const connected = tweak(offer.connected);
   conn.send('connected', connected);
-  return { aesKey, clientPublicKey: auth.data.clientPublicKey, connected };
+  return { ...offer, connected };
+}
+
+/** An `encrypted` payload of `{event, data}` under `aesKey`. */
+export function envelope(aesKey: CryptoKey, event: string, data: unknown): Promise<{ iv: string; ct: string }> {
+  return encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
+}
+
+/** Connects `client` to `hostile` through an honest handshake; returns the connection and the session key. */
+export async function connectHostile(
+  client: EncryptedWebSocketClient,
+  hostile: HostileServer,
+): Promise<{ conn: HostileConn; aesKey: CryptoKey }> {
+  const connecting = client.connect();
+  const conn = await hostile.nextConnection();
+  const { aesKey } = await honestHandshake(conn);
+  await connecting;
+  return { conn, aesKey };
+}
+
+/** Resolves once everything sent before this call has been handled by the client (an echo-free barrier). */
+export async function barrier(client: EncryptedWebSocketClient, conn: HostileConn, aesKey: CryptoKey): Promise<void> {
+  const seen = nextEvent(client, 'barrier');
+  conn.send('encrypted', await envelope(aesKey, 'barrier', null));
+  await seen;
 }

@@ -249,6 +249,44 @@ describe('hostile frames', () => {
   });
 });
 
+describe('concurrent decryption, ordered handling', () => {
+  it('handles a burst of 400 frames of very different sizes in arrival order, one handler at a time', async () => {
+    const server = await fx.server({ maxPendingFrames: 1024 });
+    const handled: number[] = [];
+    let running = 0;
+    let overlapped = false;
+    const all = new Promise<void>((resolve) => {
+      server.signal?.on('seq', async (_ctx, data) => {
+        running++;
+        overlapped ||= running > 1;
+        const { n } = data as { n: number };
+        // Every fifth handler awaits: the next frame must wait for it.
+        if (n % 5 === 0) await new Promise<void>((r) => setImmediate(r));
+        handled.push(n);
+        running--;
+        if (handled.length === 400) resolve();
+      });
+    });
+    const a = await authed(server);
+    const pads = Array.from({ length: 400 }, (_, i) => (i % 9 === 0 ? 150_000 - i * 300 : (i * 7919) % 3000));
+    const frames = await Promise.all(
+      pads.map(async (pad, n) =>
+        JSON.stringify({
+          event: 'encrypted',
+          data: await encrypt({
+            plaintext: JSON.stringify({ event: 'seq', data: { n, pad: 'p'.repeat(pad) } }),
+            aesKey: a.aesKey,
+          }),
+        }),
+      ),
+    );
+    for (const frame of frames) a.raw.sendRaw(frame);
+    await all;
+    expect(handled).toEqual(pads.map((_, n) => n));
+    expect(overlapped).toBe(false);
+  });
+});
+
 describe('application API', () => {
   it('routes events to handlers, sends to clients and lists them', async () => {
     const server = await fx.server();

@@ -113,6 +113,9 @@ describe('options', () => {
     expect(signalClientDefaults.heartbeatInterval).toBe(30_000);
     expect(signalClientDefaults.autoJoinRooms).toEqual([]);
     expect(signalClientDefaults.requireEncryption).toBe(true);
+    expect(signalClientDefaults.maxBacklogFrames).toBe(4096);
+    expect(signalClientDefaults.maxBacklogBytes).toBe(8 * 2 ** 20);
+    expect(signalClientDefaults.maxPendingSends).toBe(4096);
   });
 
   it.each([
@@ -133,6 +136,9 @@ describe('options', () => {
     [{ replayWindow: 0 }],
     [{ requireEncryption: 'yes' }],
     [{ logger: {} }],
+    [{ maxBacklogFrames: 0 }],
+    [{ maxPendingSends: 0 }],
+    [{ maxBacklogBytes: 1.5 * 2 ** 20 - 1, maxFrameSize: 1.5 * 2 ** 20 }],
   ])('rejects %j', (bad) => {
     expect(() => new EncryptedWebSocketClient({ ...base, ...(bad as object) } as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
@@ -185,6 +191,8 @@ describe('options', () => {
     [{ ...base, autoJoinRooms: 'lobby' }, "option 'autoJoinRooms' must be an array of non-empty strings"],
     [{ ...base, logger: { info() {} } }, "option 'logger' must be an object with methods debug,info,warn,error"],
     [{ ...base, WebSocket: {} }, "option 'WebSocket' must be a WebSocket constructor"],
+    [{ ...base, maxBacklogFrames: 0 }, "option 'maxBacklogFrames' must be a number in [1, 2^31)"],
+    [{ ...base, maxBacklogBytes: 1000 }, "option 'maxBacklogBytes' must be at least maxFrameSize (1048576)"],
   ])('says what the bad option must be (%j)', (opts, message) => {
     expect(() => new EncryptedWebSocketClient(opts as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(message) }),
@@ -196,6 +204,9 @@ describe('options', () => {
       heartbeatInterval: 1,
       replayWindow: 1,
       maxFrameSize: 64,
+      maxBacklogBytes: 64,
+      maxBacklogFrames: 1,
+      maxPendingSends: 1,
       handshakeTimeout: 0,
       reconnect: { maxRetries: 0, interval: 0, maxInterval: 2 ** 31 - 1, backoffMultiplier: 1 },
     };
@@ -434,6 +445,40 @@ describe('handlers', () => {
     await client.connect();
     expect(kept).toHaveBeenCalledTimes(1);
     expect(states.slice(3)).toEqual(['disconnected', 'connecting', 'authenticating', 'authenticated']);
+    client.destroy();
+  });
+
+  it('keeps one registration per handler and event, refuses a non-function, and isolates a throwing handler', async () => {
+    const logger = recordingLogger();
+    const client = new EncryptedWebSocketClient({
+      url: 'ws://x/stream',
+      ecdhInfo: 'i',
+      token: 't',
+      WebSocket: BrowserLikeWebSocket,
+      logger,
+      requireEncryption: false,
+    });
+    const ids: string[] = [];
+    // The client's own events are typed: `info` is the connected data.
+    const twice = (info: { id: string }): void => {
+      ids.push(info.id);
+    };
+    client.on('connected', twice);
+    client.on('connected', twice);
+    client.on('connected', () => {
+      throw new Error('handler bug');
+    });
+    const after = vi.fn();
+    client.on('connected', after);
+    client.on('reconnect_failed', ({ retries }) => ids.push(String(retries)));
+    expect(() => client.on('x', 'not a function' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('must be a function') }),
+    );
+    await client.connect();
+    expect(ids).toEqual(['c']);
+    expect(after).toHaveBeenCalledTimes(1);
+    expect(logger.lines).toContainEqual({ level: 'error', message: "A handler of 'connected' threw" });
+    expect(client.isConnected()).toBe(true);
     client.destroy();
   });
 });

@@ -1,4 +1,5 @@
 import { Server, WebSocket as MockWebSocket } from 'mock-socket';
+import { WebSocketServer, WebSocket as WsWebSocket } from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, ConnectionClosedError, ProtocolError } from '../../src/index.js';
 import type { CloseInfo } from '../../src/transport/transport.js';
@@ -117,7 +118,13 @@ describe('WebSocketTransport over mock-socket', () => {
     await expect(refusing.open()).rejects.toMatchObject({ constructor: ConnectionClosedError, cause });
     const { server, transport, sockets, closes } = setup();
     server.stop();
-    await expect(transport.open()).rejects.toBeInstanceOf(ConnectionClosedError);
+    // Like a browser, mock-socket tells nothing but a close code: the message says what to check.
+    const error = await transport.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionClosedError);
+    expect(error).toMatchObject({ closeCode: expect.any(Number), httpStatus: undefined });
+    expect((error as Error).message).toMatch(
+      /^opening ws:\/\/transport-\d+\.test:8090 failed: the connection closed before it opened \(code \d+\); check the URL and that the server is running$/,
+    );
     expectDetached(sockets[0]);
     expect(closes).toEqual([]);
   });
@@ -138,5 +145,32 @@ describe('WebSocketTransport over mock-socket', () => {
     expect(calls).toEqual([[1001, 'going away'], []]);
     expect(closes).toHaveLength(1);
     expectDetached(socket);
+  });
+});
+
+describe('WebSocketTransport over ws', () => {
+  it("listens for ws's 'unexpected-response' only until the socket opens", async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((done) => server.once('listening', done));
+    const sockets: WsWebSocket[] = [];
+    const Ctor = class extends WsWebSocket {
+      constructor(address: string) {
+        super(address);
+        sockets.push(this);
+      }
+    };
+    const closed = new Promise((done) => server.once('connection', (socket) => socket.once('close', done)));
+    const transport = new WebSocketTransport(
+      Ctor as unknown as WebSocketConstructor,
+      { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, maxFrameSize: 100 },
+      { message: vi.fn(), error: vi.fn(), close: vi.fn() },
+    );
+    const opening = transport.open();
+    expect(sockets[0]?.listenerCount('unexpected-response')).toBe(1);
+    await opening;
+    expect(sockets[0]?.listenerCount('unexpected-response')).toBe(0);
+    transport.close(1000, 'done');
+    await closed;
+    await new Promise((done) => server.close(done));
   });
 });

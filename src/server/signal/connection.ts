@@ -1,9 +1,9 @@
 /** One socket on the Signal endpoint: its session key, rooms, timers and ordered output. */
 import type { WebSocket } from 'ws';
-import { encrypt } from '../../crypto/signal-crypto.js';
-import { encodeFrame } from '../../signal/frames.js';
+import { type IEncryptedPayload, seal } from '../../crypto/signal-crypto.js';
+import { encodeEnvelope, encodeFrame } from '../../signal/frames.js';
+import { OrderedQueue } from '../../signal/ordered-queue.js';
 import { ReplayGuard } from '../../signal/replay-guard.js';
-import { SerialQueue } from '../../signal/serial.js';
 import type { SignalErrorCode } from './codes.js';
 
 /** The authenticated identity of a connection. */
@@ -13,7 +13,7 @@ export interface SignalSession {
   readonly aesKey: CryptoKey;
 }
 
-const ignore = (): void => {};
+const NOT_SENT = Promise.resolve(false);
 
 // setTimeout refuses longer delays (they fire at once).
 const MAX_TIMER = 2 ** 31 - 1;
@@ -21,8 +21,10 @@ const MAX_TIMER = 2 ** 31 - 1;
 /** A Signal socket; every timer it starts is cleared by {@link SignalConnection.release}. */
 export class SignalConnection {
   readonly rooms = new Set<string>();
-  readonly inbox = new SerialQueue();
-  readonly #outbox = new SerialQueue();
+  /** Received frames: each one's decryption starts on arrival; their turns run one at a time, in arrival order. */
+  readonly inbox: OrderedQueue;
+  /** Encrypted frames being sent: sealed concurrently, written in call order. */
+  readonly #outbox: OrderedQueue;
   readonly replay: ReplayGuard;
   session: SignalSession | null = null;
   closed = false;
@@ -36,7 +38,11 @@ export class SignalConnection {
     replayWindow: number,
     idleTimeout: number,
     onIdle: () => void,
+    /** Where a turn that failed inside the server is reported. */
+    onBug: (err: unknown) => void,
   ) {
+    this.inbox = new OrderedQueue(onBug);
+    this.#outbox = new OrderedQueue(onBug);
     this.replay = new ReplayGuard(replayWindow);
     this.#idleTimer = setTimeout(onIdle, idleTimeout);
   }
@@ -69,17 +75,19 @@ export class SignalConnection {
    */
   sendEncrypted(event: string, data: unknown): Promise<boolean> {
     const aesKey = this.session?.aesKey;
-    if (!aesKey || this.closed) return Promise.resolve(false);
+    if (!aesKey || this.closed) return NOT_SENT;
     // Encryption starts now, in parallel with earlier frames; frames still leave in call order.
-    const sealing = encrypt({ plaintext: JSON.stringify({ event, data }), aesKey });
-    sealing.catch(ignore);
-    return this.#outbox.run(async () => {
-      const payload = await sealing;
-      if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-      this.replay.add(payload.iv);
-      this.ws.send(encodeFrame('encrypted', payload));
-      return true;
+    const sealing = seal(encodeFrame(event, data), aesKey);
+    return new Promise((resolve, reject) => {
+      this.#outbox.add(sealing, (payload: IEncryptedPayload) => resolve(this.#write(payload)), reject);
     });
+  }
+
+  #write(payload: IEncryptedPayload): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    this.replay.add(payload.iv);
+    this.ws.send(encodeEnvelope(payload));
+    return true;
   }
 
   /** Sends an error event, then closes the socket with `code`. */
@@ -95,6 +103,7 @@ export class SignalConnection {
     if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
     this.#idleTimer = this.#expiryTimer = null;
     this.session = null;
+    this.inbox.clear();
     this.replay.clear();
   }
 }

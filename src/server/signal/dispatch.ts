@@ -4,8 +4,8 @@
  * handlers). Every problem becomes an `error` event to that client only.
  */
 import { InvalidArgumentError, KeyFormatError } from '../../errors.js';
-import { decryptBytes } from '../../crypto/aead.js';
-import { utf8Decode } from '../../crypto/bytes.js';
+import { aesGcm } from '../../crypto/aead.js';
+import { decodeUtf8 } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
 import {
   isEventName,
@@ -21,7 +21,7 @@ import { randomHex } from '../../util/random.js';
 import type { Logger } from '../../util/logger.js';
 import type { SignalContext, SignalHandler } from './api.js';
 import { verifyBearer } from './auth.js';
-import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
+import { SIGNAL_CLOSE, SIGNAL_ERRORS, type SignalErrorCode } from './codes.js';
 import type { SignalConnection } from './connection.js';
 import { type AuthenticateRequest, parseAuthenticate, type ServerKeys, serverHandshake } from './handshake.js';
 import type { ResolvedSignalOptions } from './options.js';
@@ -40,49 +40,58 @@ export interface SignalState {
 }
 
 /**
- * Parses one text frame of `conn` at once and, for an `encrypted` frame,
- * starts decrypting it (so decryptions run in parallel). The returned job does
- * the rest and must run in arrival order (replay check, routing).
+ * Takes one text frame of `conn`: parses it at once and, for an `encrypted`
+ * frame, starts decrypting it, so that decryptions run concurrently. The rest
+ * (replay check, routing, handlers) runs in the frame's turn: one frame at a
+ * time, in arrival order.
  */
-export function prepareFrame(state: SignalState, conn: SignalConnection, raw: string): () => Promise<void> | void {
+export function acceptFrame(state: SignalState, conn: SignalConnection, raw: string): void {
+  const inbox = conn.inbox;
   let frame: SignalFrame;
-  try {
-    frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
-  } catch (err) {
-    return () => conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
-  }
-  const session = conn.session;
-  if (frame.event !== 'encrypted' || !session) return () => handleFrame(state, conn, frame);
   let envelope: ParsedEnvelope;
   try {
+    frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
+    const session = conn.session;
+    if (frame.event !== 'encrypted' || !session) {
+      inbox.add(frame, (f) => handleFrame(state, conn, f));
+      return;
+    }
     envelope = parseEnvelope(frame.data);
-  } catch (err) {
-    return () => conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
-  }
-  const opened = openEnvelope(session.aesKey, envelope);
-  return () => encrypted(state, conn, envelope, opened);
-}
-
-/** Decrypted text, or `null` when authentication or UTF-8 decoding failed. */
-function openEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<string | null> {
-  return decryptBytes({ key, iv: envelope.ivBytes, ciphertext: envelope.ct })
-    .then(utf8Decode)
-    .then(
-      (text) => text,
-      () => null,
+    const iv = envelope.iv;
+    inbox.add(
+      decryptEnvelope(session.aesKey, envelope),
+      (bytes) => encrypted(state, conn, iv, textOrNull(bytes)),
+      () => encrypted(state, conn, iv, null),
     );
+  } catch (err) {
+    inbox.add(err as Error, (e) => conn.sendError(SIGNAL_ERRORS.badFrame, e.message));
+  }
 }
 
-async function handleFrame(state: SignalState, conn: SignalConnection, frame: SignalFrame): Promise<void> {
+/** The plaintext bytes; rejects when authentication fails. */
+function decryptEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Array> {
+  // parseEnvelope checked the IV and ciphertext lengths, and the key is the session's own AES-GCM key.
+  return aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
+}
+
+/** The text of decrypted bytes, or `null` when they are not UTF-8 (reported as a failed decryption). */
+function textOrNull(bytes: Uint8Array): string | null {
+  try {
+    return decodeUtf8(bytes);
+  } catch {
+    return null;
+  }
+}
+
+function handleFrame(state: SignalState, conn: SignalConnection, frame: SignalFrame): Promise<void> | void {
   if (conn.closed) return;
   if (!conn.session) {
-    if (frame.event === 'authenticate') await authenticate(state, conn, frame.data);
-    else
-      conn.refuse(
-        SIGNAL_ERRORS.notAuthenticated,
-        `'${frame.event}' before 'authenticate'; authenticate first`,
-        SIGNAL_CLOSE.policy,
-      );
+    if (frame.event === 'authenticate') return authenticate(state, conn, frame.data);
+    conn.refuse(
+      SIGNAL_ERRORS.notAuthenticated,
+      `'${frame.event}' before 'authenticate'; authenticate first`,
+      SIGNAL_CLOSE.policy,
+    );
     return;
   }
   switch (frame.event) {
@@ -182,41 +191,39 @@ function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknow
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
-  return encrypted(state, conn, envelope, openEnvelope(session.aesKey, envelope));
+  return decryptEnvelope(session.aesKey, envelope).then(
+    (bytes) => encrypted(state, conn, envelope.iv, textOrNull(bytes)),
+    () => encrypted(state, conn, envelope.iv, null),
+  );
 }
 
-async function encrypted(
-  state: SignalState,
-  conn: SignalConnection,
-  envelope: ParsedEnvelope,
-  opened: Promise<string | null>,
-): Promise<void> {
+/** The turn of a decrypted frame (`text` null: it failed authentication): replay check, then routing. */
+function encrypted(state: SignalState, conn: SignalConnection, iv: string, text: string | null): Promise<void> | void {
   if (conn.closed) return;
-  if (conn.replay.has(envelope.iv)) {
+  if (conn.replay.has(iv)) {
     return conn.sendError(
       SIGNAL_ERRORS.replay,
       "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped",
     );
   }
-  const text = await opened;
-  if (conn.closed) return;
   if (text === null) {
     return conn.sendError(
       SIGNAL_ERRORS.decryptFailed,
       "'encrypted' frame failed authentication (wrong key or tampered); dropped",
     );
   }
-  conn.replay.add(envelope.iv);
+  conn.replay.add(iv);
   let inner: SignalFrame;
   try {
     inner = parseInner(text);
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
-  await route(state, conn, inner);
+  return route(state, conn, inner);
 }
 
-async function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> {
+/** Routes a decrypted event; only an application handler makes the next frame wait (handlers run one at a time). */
+function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> | void {
   // Built-in routes do not wait for their sends: each recipient's frames still leave in order.
   if (inner.event === 'echo') {
     conn.sendEncrypted('echo', inner.data).catch((err: unknown) => state.logger.error('signal: echo failed', err));
@@ -225,6 +232,15 @@ async function route(state: SignalState, conn: SignalConnection, inner: SignalFr
   if (inner.event === 'publish') return publishFromClient(state, conn, inner.data);
   const handler = state.handlers.get(inner.event);
   if (!handler) return conn.sendError(SIGNAL_ERRORS.unknownEvent, `no route for event '${inner.event}' on this server`);
+  return runHandler(state, conn, inner, handler);
+}
+
+async function runHandler(
+  state: SignalState,
+  conn: SignalConnection,
+  inner: SignalFrame,
+  handler: SignalHandler,
+): Promise<void> {
   try {
     await handler(contextOf(state, conn), inner.data);
   } catch (err) {
@@ -233,21 +249,31 @@ async function route(state: SignalState, conn: SignalConnection, inner: SignalFr
   }
 }
 
-async function publishFromClient(state: SignalState, conn: SignalConnection, data: unknown): Promise<void> {
-  const valid = isRecord(data) && typeof data.room === 'string' && isEventName(data.event);
-  if (!valid)
-    return conn.sendError(SIGNAL_ERRORS.badFrame, "'publish' data must be {room: string, event: string, data}");
-  const { room, event } = data as { room: string; event: string };
-  if (!conn.rooms.has(room))
-    return conn.sendError(
-      SIGNAL_ERRORS.notInRoom,
-      `'publish' to room '${room.slice(0, 80)}', which this client has not joined`,
-    );
-  if (RESERVED_INNER_EVENTS.has(event))
-    return conn.sendError(SIGNAL_ERRORS.badFrame, `'publish' cannot carry the reserved event '${event}'`);
+function publishFromClient(state: SignalState, conn: SignalConnection, data: unknown): void {
+  const problem = publishProblem(conn, data);
+  if (problem) {
+    conn.sendError(problem.code, problem.message);
+    return;
+  }
+  const publish = data as { room: string; event: string; data: unknown };
   state
-    .publish(room, event, data.data, conn)
+    .publish(publish.room, publish.event, publish.data, conn)
     .catch((err: unknown) => state.logger.error('signal: publish failed', err));
+}
+
+/** What is wrong with a client's `publish` data, if anything. */
+function publishProblem(conn: SignalConnection, data: unknown): { code: SignalErrorCode; message: string } | undefined {
+  const { badFrame, notInRoom } = SIGNAL_ERRORS;
+  if (!isRecord(data) || typeof data.room !== 'string' || !isEventName(data.event))
+    return { code: badFrame, message: "'publish' data must be {room: string, event: string, data}" };
+  if (!conn.rooms.has(data.room))
+    return {
+      code: notInRoom,
+      message: `'publish' to room '${data.room.slice(0, 80)}', which this client has not joined`,
+    };
+  if (RESERVED_INNER_EVENTS.has(data.event))
+    return { code: badFrame, message: `'publish' cannot carry the reserved event '${data.event}'` };
+  return undefined;
 }
 
 /** The handler context of a connection. */

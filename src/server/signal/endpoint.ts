@@ -14,7 +14,7 @@ import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
 import type { PublishOptions, SignalClientInfo, SignalHandler, SignalServer } from './api.js';
 import { SIGNAL_CLOSE, SIGNAL_ERRORS } from './codes.js';
 import { SignalConnection } from './connection.js';
-import { prepareFrame, type SignalState } from './dispatch.js';
+import { acceptFrame, type SignalState } from './dispatch.js';
 import { resolveSignalOptions, type ResolvedSignalOptions, type SignalServerOptions } from './options.js';
 import { RoomRegistry } from './rooms.js';
 
@@ -82,8 +82,14 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
 
   onConnection(ws: WebSocket, req: IncomingMessage): void {
     const label = `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? '?'}`;
-    const conn = new SignalConnection(ws, label, this.#options.replayWindow, this.#options.idleTimeout, () =>
-      conn.refuse(SIGNAL_ERRORS.idleTimeout, `silent for more than ${this.#options.idleTimeout} ms`, SIGNAL_CLOSE.idle),
+    const { replayWindow, idleTimeout } = this.#options;
+    const conn = new SignalConnection(
+      ws,
+      label,
+      replayWindow,
+      idleTimeout,
+      () => conn.refuse(SIGNAL_ERRORS.idleTimeout, `silent for more than ${idleTimeout} ms`, SIGNAL_CLOSE.idle),
+      (err) => this.#logger.error(`signal: frame from ${label} failed inside the server`, err),
     );
     this.#sockets.add(conn);
     listenToSocket(ws, {
@@ -167,7 +173,7 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       conn.sendError(SIGNAL_ERRORS.badFrame, 'binary frames are not part of the protocol; send JSON text');
       return;
     }
-    if (conn.inbox.pending >= this.#options.maxPendingFrames) {
+    if (conn.inbox.length >= this.#options.maxPendingFrames) {
       conn.refuse(
         SIGNAL_ERRORS.overloaded,
         `more than ${this.#options.maxPendingFrames} frames waiting; slow down`,
@@ -175,11 +181,7 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
       );
       return;
     }
-    const text = rawToText(data);
-    const job = prepareFrame(this.#state, conn, text);
-    conn.inbox
-      .run(() => (conn.closed ? undefined : job()))
-      .catch((err: unknown) => this.#logger.error(`signal: frame from ${conn.label} failed inside the server`, err));
+    if (!conn.closed) acceptFrame(this.#state, conn, rawToText(data));
   }
 
   #authenticated(conn: SignalConnection): void {

@@ -1,0 +1,121 @@
+/**
+ * AES-GCM on node:crypto's synchronous cipher, installed by ./setup.ts behind
+ * `aesGcm` (src/crypto/aead.ts): each WebCrypto call is a round trip through
+ * libuv's thread pool and a promise, several times the cost of the cipher
+ * itself for chat-sized messages. Same bytes on the wire: ciphertext ‖ 16-byte tag.
+ */
+import { createCipheriv, createDecipheriv, KeyObject, type CipherGCMTypes } from 'node:crypto';
+import type { SyncAesGcm } from '../crypto/aead.js';
+import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
+
+/**
+ * Largest input done synchronously. Bigger ones go to WebCrypto, which works
+ * off the event loop: at AES-NI speeds 1 MiB holds the loop for well under a millisecond.
+ */
+export const SYNC_AES_GCM_LIMIT = 1 << 20;
+
+const TAG_LENGTH = 16;
+/** The one IV length the library uses; others go to WebCrypto, whose limits differ from node:crypto's. */
+const IV_LENGTH = 12;
+
+const CIPHERS: Readonly<Record<number, CipherGCMTypes>> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' };
+
+/** What node:crypto needs of a key. */
+interface NodeKey {
+  object: KeyObject | Uint8Array;
+  cipher: CipherGCMTypes;
+  usages: readonly KeyUsage[];
+}
+
+const BOTH: readonly KeyUsage[] = ['encrypt', 'decrypt'];
+
+/**
+ * One entry per CryptoKey seen, held only as long as the key itself: its
+ * KeyObject (also for non-extractable keys), or null when node:crypto cannot
+ * use it (WebCrypto then gives the usual error). CryptoKeys are immutable, so
+ * the entry never goes stale.
+ */
+const nodeKeys = new WeakMap<CryptoKey, NodeKey | null>();
+
+function toNodeKey(key: CryptoKey): NodeKey | null {
+  try {
+    if (key.algorithm.name !== 'AES-GCM') return null;
+    const object = KeyObject.from(key);
+    const cipher = CIPHERS[object.symmetricKeySize ?? 0];
+    return cipher ? { object, cipher, usages: key.usages } : null;
+  } catch {
+    return null;
+  }
+}
+
+function nodeKey(key: CryptoKey | Uint8Array): NodeKey | null {
+  if (key instanceof Uint8Array) {
+    const cipher = CIPHERS[key.length];
+    return cipher ? { object: key, cipher, usages: BOTH } : null;
+  }
+  if (typeof key !== 'object' || key === null) return null;
+  let found = nodeKeys.get(key);
+  if (found === undefined) {
+    found = toNodeKey(key);
+    nodeKeys.set(key, found);
+  }
+  return found;
+}
+
+function seal(
+  key: NodeKey,
+  iv: Uint8Array,
+  plaintext: Uint8Array,
+  additionalData: Uint8Array | undefined,
+): Uint8Array<ArrayBuffer> {
+  const cipher = createCipheriv(key.cipher, key.object, iv, { authTagLength: TAG_LENGTH });
+  if (additionalData) cipher.setAAD(additionalData);
+  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+  const body = cipher.update(plaintext);
+  out.set(body);
+  out.set(cipher.final(), body.length);
+  out.set(cipher.getAuthTag(), plaintext.length);
+  return out;
+}
+
+function open(
+  key: NodeKey,
+  iv: Uint8Array,
+  sealed: Uint8Array,
+  additionalData: Uint8Array | undefined,
+): Uint8Array<ArrayBuffer> {
+  if (sealed.length < TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${TAG_LENGTH}-byte tag`);
+  const end = sealed.length - TAG_LENGTH;
+  const decipher = createDecipheriv(key.cipher, key.object, iv, { authTagLength: TAG_LENGTH });
+  if (additionalData) decipher.setAAD(additionalData);
+  decipher.setAuthTag(sealed.subarray(end));
+  const out = new Uint8Array(end);
+  const body = decipher.update(sealed.subarray(0, end));
+  out.set(body);
+  // Throws when the tag does not authenticate; `out` is then never returned.
+  out.set(decipher.final(), body.length);
+  return out;
+}
+
+/**
+ * AES-GCM (128-bit tag) on node:crypto for AES-GCM CryptoKeys holding the
+ * operation's usage or raw keys of 16, 24 or 32 bytes, 12-byte IVs and inputs up to {@link SYNC_AES_GCM_LIMIT};
+ * `undefined` for anything else, which `aesGcm` hands to WebCrypto. A failure throws the same
+ * typed error as WebCrypto's path (a wrong tag: DecryptError), node:crypto's as its cause.
+ */
+export const nodeAesGcm: SyncAesGcm = (op, key, iv, data, additionalData) => {
+  const found = iv.length === IV_LENGTH && data.length <= SYNC_AES_GCM_LIMIT ? nodeKey(key) : null;
+  if (!found?.usages.includes(op)) return undefined;
+  if (op === 'encrypt') {
+    try {
+      return seal(found, iv, data, additionalData);
+    } catch (cause) {
+      throw new InvalidArgumentError('AES-GCM encryption failed in node:crypto (see cause)', { cause });
+    }
+  }
+  try {
+    return open(found, iv, data, additionalData);
+  } catch (cause) {
+    throw new DecryptError({ cause });
+  }
+};

@@ -1,0 +1,87 @@
+/**
+ * One pushed message as an inbox task: what can be checked without keys is
+ * checked on arrival, decryption starts on arrival with the keys the sender will
+ * have by the time the message's turn comes, and the checks that depend on the
+ * peer table (sender, key, counter; spec §5 gives their order) run in arrival
+ * order, just before the message is delivered or dropped.
+ */
+import type { MessageEvent } from '../client/events.js';
+import { utf8Decode } from '../crypto/bytes.js';
+import { AuthenticationError, DecryptError, ProtocolError, ReplayError } from '../errors.js';
+import { hasOwn, isRecord } from '../protocol/guards.js';
+import type { PushMessage } from '../protocol/wss.js';
+import type { DecryptErrorEvent, DecryptErrorReason } from './events.js';
+import { type InboxTask, sizeOf } from './inbox.js';
+import type { PeerTable } from './peers.js';
+import { open, type PeerKeys, type TypeLetter, VERSION } from './scheme.js';
+
+/** What the receive path needs of its connection. */
+export interface Receiver {
+  /** Whether this connection encrypts (it has keys). */
+  readonly encrypted: boolean;
+  /** This connection's key id: the member of an envelope's `k` meant for it. */
+  readonly kid: string;
+  readonly table: PeerTable;
+  /** The checked keys `privateId` will have once the tasks queued so far have run, if any. */
+  keysOf(privateId: string): Promise<PeerKeys> | undefined;
+  /** Hands authenticated messages (or, on a plaintext session, plain ones) on, in order. */
+  deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void;
+  /** Reports a dropped message. */
+  reject(event: DecryptErrorEvent): void;
+}
+
+/** What opening an envelope gave: the messages, or why not (`error`: authentication; neither: not a list of messages). */
+interface Opened {
+  /** The key it was opened with. */
+  pk: string | null;
+  items?: unknown[];
+  error?: DecryptError;
+}
+
+const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+
+/** Decrypts and parses an envelope's payload. Never rejects. */
+async function openItems(keys: PeerKeys, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Opened> {
+  const { pk } = keys;
+  try {
+    const items: unknown = JSON.parse(utf8Decode(await open(keys.receive as CryptoKey, t, n, ct, wrap)));
+    return Array.isArray(items) && items.length ? { pk, items } : { pk };
+  } catch (error) {
+    // Not UTF-8 or not JSON is reported like the other shapes that are not a list of messages.
+    return error instanceof DecryptError ? { pk, error } : { pk };
+  }
+}
+
+/** The inbox task of one pushed message, owned by `owner` (its connection). */
+export function messageTask(r: Receiver, owner: object, { type, from, data, raw }: MessageEvent): InboxTask {
+  const size = sizeOf(data);
+  if (!r.encrypted) return { owner, size, commit: () => void r.deliver(from, type, [data], raw, false) };
+  // A drop found before any decryption is a ProtocolError naming the sender and the reason (the frame travels with the event).
+  const drop = (reason: DecryptErrorReason, error: Error = new ProtocolError(`message from ${from}: ${reason}`)) =>
+    void r.reject({ reason, from, type, error, raw });
+  if (!isRecord(data) || !hasOwn(data, 'e2e')) return { owner, size, commit: () => drop('plaintext') };
+  const { e2e, t, n, ct, k } = data;
+  if (e2e !== VERSION || (t !== 'b' && t !== 'd') || !isCounter(n) || typeof ct !== 'string' || !isRecord(k))
+    return { owner, size, commit: () => drop('malformed') };
+  // A key id is base64, so it never names an inherited member of a parsed object.
+  const wrap = k[r.kid];
+  const opening = (keys: PeerKeys): Promise<Opened | undefined> | undefined =>
+    keys.receive ? openItems(keys, t, n, ct, wrap as string) : undefined;
+  const commit = (opened: Opened | undefined): InboxTask | undefined => {
+    const entry = r.table.get(from);
+    if (!entry) return drop('unknown-sender');
+    if (typeof wrap !== 'string') return drop(wrap === undefined ? 'not-for-us' : 'malformed');
+    const { keys, counter } = entry;
+    if (!keys.receive || !counter)
+      return drop('untrusted-peer', keys.error ?? new AuthenticationError(`peer ${from}: no usable key`));
+    if (n <= counter.received) return drop('replay', new ReplayError(`message from ${from}: replay`));
+    // Opened on arrival with another key than the sender has now: open it again with the right one.
+    if (opened?.pk !== keys.pk) return { owner, size, ready: opening(keys), commit };
+    if (opened.error) return drop('authentication', opened.error);
+    if (!opened.items) return drop('malformed');
+    counter.received = n;
+    r.deliver(from, t === 'b' ? 'broadcast' : 'direct', opened.items, raw, true);
+  };
+  const keys = typeof wrap === 'string' ? r.keysOf(from) : undefined;
+  return { owner, size, ready: keys?.then(opening), commit };
+}

@@ -1,0 +1,126 @@
+/** OrderedQueue: work runs concurrently, turns run one at a time in the order the jobs were added. */
+import { describe, expect, it, vi } from 'vitest';
+import { OrderedQueue } from '../../src/signal/ordered-queue.js';
+
+/** A promise settled from outside. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Resolves once every callback queued so far (including promise reactions) has run. */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('OrderedQueue', () => {
+  it('runs turns in the order the jobs were added, whatever order their work finishes in', async () => {
+    const queue = new OrderedQueue(() => {});
+    const turns: number[] = [];
+    const work = Array.from({ length: 5 }, () => deferred<number>());
+    work.forEach((w, i) => {
+      queue.add(w.promise, (value) => turns.push(value), undefined, 10 + i);
+    });
+    expect([queue.length, queue.size]).toEqual([5, 60]);
+    // Every job's work is under way at once; the last ones finish first.
+    for (const i of [4, 3, 1]) work[i]?.resolve(i);
+    await settled();
+    expect(turns).toEqual([]);
+    work[0]?.resolve(0);
+    await settled();
+    expect(turns).toEqual([0, 1]);
+    expect([queue.length, queue.size]).toEqual([3, 39]);
+    work[2]?.resolve(2);
+    await settled();
+    expect(turns).toEqual([0, 1, 2, 3, 4]);
+    expect([queue.length, queue.size]).toEqual([0, 0]);
+  });
+
+  it('runs a settled job at once when nothing is ahead of it, and hands a failure to its own fail in its turn', async () => {
+    const onTurnError = vi.fn();
+    const queue = new OrderedQueue(onTurnError);
+    const order: string[] = [];
+    queue.add('now', (v) => order.push(v));
+    expect(order).toEqual(['now']);
+    const slow = deferred<string>();
+    queue.add(slow.promise, (v) => order.push(v));
+    queue.add(Promise.reject(new Error('bad frame')), undefined as never, (err) =>
+      order.push(`failed: ${(err as Error).message}`),
+    );
+    queue.add('after', (v) => order.push(v));
+    await settled();
+    expect(order).toEqual(['now']);
+    slow.resolve('slow');
+    await settled();
+    expect(order).toEqual(['now', 'slow', 'failed: bad frame', 'after']);
+    expect(onTurnError).not.toHaveBeenCalled();
+  });
+
+  it('reports a rejected work without its own fail, and a throwing turn, to onTurnError and goes on', async () => {
+    const onTurnError = vi.fn();
+    const queue = new OrderedQueue(onTurnError);
+    const order: string[] = [];
+    queue.add(Promise.reject(new Error('work')), () => order.push('never'));
+    queue.add('x', () => {
+      throw new Error('turn');
+    });
+    queue.add('y', (v) => order.push(v));
+    await settled();
+    expect(order).toEqual(['y']);
+    expect(onTurnError.mock.calls.map(([err]) => (err as Error).message)).toEqual(['work', 'turn']);
+  });
+
+  it('makes later turns wait for a turn that returns a promise, while their work goes on', async () => {
+    const queue = new OrderedQueue(() => {});
+    const order: string[] = [];
+    const handler = deferred<void>();
+    queue.add('first', (v) => {
+      order.push(`${v} starts`);
+      return handler.promise.then(() => order.push(`${v} ends`));
+    });
+    const second = deferred<string>();
+    queue.add(second.promise, (v) => order.push(v));
+    second.resolve('second');
+    await settled();
+    expect(order).toEqual(['first starts']);
+    handler.resolve();
+    await settled();
+    expect(order).toEqual(['first starts', 'first ends', 'second']);
+  });
+
+  it('clear() drops every job: their turns never run, even when their work settles later', async () => {
+    const queue = new OrderedQueue(() => {});
+    const turn = vi.fn();
+    const pending = deferred<number>();
+    queue.add(pending.promise, turn, turn, 100);
+    queue.add(2, turn, turn, 1);
+    queue.clear();
+    expect([queue.length, queue.size]).toEqual([0, 0]);
+    pending.resolve(1);
+    await settled();
+    expect(turn).not.toHaveBeenCalled();
+    queue.add(3, turn);
+    expect(turn).toHaveBeenCalledWith(3);
+  });
+
+  it('clear() during a turn that returns a promise: the queue runs new jobs at once, and the old turn does not resume it twice', async () => {
+    const queue = new OrderedQueue(() => {});
+    const order: string[] = [];
+    const handler = deferred<void>();
+    queue.add('old', () => handler.promise);
+    queue.add('dropped', (v) => order.push(v));
+    queue.clear();
+    const slow = deferred<string>();
+    queue.add(slow.promise, (v) => order.push(v));
+    queue.add('quick', (v) => order.push(v));
+    handler.resolve();
+    await settled();
+    expect(order).toEqual([]);
+    slow.resolve('slow');
+    await settled();
+    expect(order).toEqual(['slow', 'quick']);
+  });
+});
