@@ -23,7 +23,9 @@ export type WssErrorCode =
   | 'ERR_KEY_FORMAT'
   | 'ERR_REPLAY'
   | 'ERR_AUTHENTICATION'
-  | 'ERR_QUEUE_FULL';
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_DELIVERY_TIMEOUT'
+  | 'ERR_PEER';
 
 /** Options shared by every error constructor. */
 export interface WssErrorOptions {
@@ -201,6 +203,44 @@ export class AuthenticationError extends /* @__PURE__ */ errorClass('Authenticat
 
 /** A bounded queue is full; wait for the connection to come back or raise the limit. */
 export class QueueFullError extends /* @__PURE__ */ errorClass('QueueFullError', 'ERR_QUEUE_FULL') {}
+
+/**
+ * A reliable message got no receipt from some recipients within `deliveryTimeout`
+ * and was given up for them (an `undelivered` event reports each).
+ */
+export class DeliveryTimeoutError extends WssError {
+  readonly code = 'ERR_DELIVERY_TIMEOUT';
+  override readonly name = 'DeliveryTimeoutError';
+  /** The timeout that passed, in milliseconds. */
+  declare readonly deliveryTimeout: number;
+  /** Private IDs (as last known) of the recipients that did not confirm it. */
+  declare readonly recipients: string[];
+
+  constructor(deliveryTimeout: number, recipients: string[]) {
+    super(
+      `no receipt from ${recipients.join(', ')} within ${deliveryTimeout} ms (deliveryTimeout): the message was given up; ` +
+        'the peer may be gone for good, or raise deliveryTimeout',
+    );
+    this.deliveryTimeout = deliveryTimeout;
+    this.recipients = recipients;
+  }
+}
+
+/** A peer answered a request with an error. Only its message crosses, never its stack. */
+export class PeerError extends WssError {
+  readonly code = 'ERR_PEER';
+  override readonly name = 'PeerError';
+  /** Private ID of the peer that answered. */
+  declare readonly peer: string;
+  /** The message the peer's handler failed with. */
+  declare readonly peerMessage: string;
+
+  constructor(peer: string, peerMessage: string) {
+    super(`peer ${peer} answered the request with an error: ${peerMessage}`);
+    this.peer = peer;
+    this.peerMessage = peerMessage;
+  }
+}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

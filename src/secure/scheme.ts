@@ -18,9 +18,13 @@ import { webCrypto } from '../util/random.js';
 export const VERSION = 2;
 
 const NO_SALT = new Uint8Array(0);
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
 
-/** Wire letter of a message type: `'b'` broadcast, `'d'` direct. */
-export type TypeLetter = 'b' | 'd';
+/** Wire letter of an envelope: `'b'` broadcast, `'d'` direct, `'x'` extended (delivery: items and per-recipient entries). */
+export type TypeLetter = 'b' | 'd' | 'x';
+
+/** What a session's advert says of its delivery: `'r'` reliable, `'a'` at most once (with requests). */
+export type DeliveryLetter = 'r' | 'a';
 
 /** The `e2e` member of the `WSS_Connect` options, as published to peers. */
 export interface E2eAdvert {
@@ -32,6 +36,8 @@ export interface E2eAdvert {
   idk?: string;
   /** Standard base64 of the 64-byte ECDSA signature of the binding input (with `identity`). */
   sig?: string;
+  /** Its delivery (absent: an older version, which reads `b` and `d` envelopes only). */
+  d?: DeliveryLetter;
 }
 
 /** An encrypted message: the `data` of one `WSS_Send`. */
@@ -97,20 +103,25 @@ export interface LocalKeys {
   messageKeys: Map<string, MessageKey>;
 }
 
-/** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
-export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
+/**
+ * A fresh ECDH key pair (private key non-extractable) and its advert, signed
+ * with the identity if there is one, saying what delivery the session runs.
+ */
+export async function createLocalKeys(
+  info: string,
+  identity?: LocalIdentity,
+  delivery: DeliveryLetter = 'a',
+): Promise<LocalKeys> {
   const subtle = getSubtle();
   const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
     'deriveBits',
   ]);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
-  const advert: E2eAdvert = { v: VERSION, pk };
+  const advert: E2eAdvert = { v: VERSION, pk, d: delivery };
   if (identity) {
     advert.idk = identity.idk;
     advert.sig = bytesToBase64(
-      new Uint8Array(
-        await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk)),
-      ),
+      new Uint8Array(await subtle.sign(ECDSA_SHA256, identity.privateKey, input('binding', info, pk))),
     );
   }
   const fingerprint = await safetyNumber('key fingerprint', info, pk);
@@ -278,6 +289,21 @@ function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>
   });
 }
 
+/** A recipient of {@link seal}: its key, key id and pair key, and (type `x`) its entry, carried after the message key. */
+export interface Sealed {
+  pk: string;
+  kid: string;
+  send: CryptoKey;
+  extra?: Uint8Array | undefined;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /**
  * Encrypts once under the recipient set's message key and wraps that key for
  * each recipient under its pair key. Each wrap authenticates the whole payload
@@ -286,7 +312,7 @@ function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>
  */
 export async function seal(
   own: LocalKeys,
-  recipients: ReadonlyArray<{ pk: string; kid: string; send: CryptoKey }>,
+  recipients: ReadonlyArray<Sealed>,
   t: TypeLetter,
   plaintext: Uint8Array<ArrayBuffer>,
 ): Promise<Envelope> {
@@ -297,8 +323,8 @@ export async function seal(
   const payload = await aesGcm('encrypt', key, iv, plaintext);
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
-  const wrap = async (r: { kid: string; send: CryptoKey }): Promise<void> => {
-    k[r.kid] = bytesToBase64(await aesGcm('encrypt', r.send, iv, raw, aad));
+  const wrap = async ({ kid, send, extra }: Sealed): Promise<void> => {
+    k[kid] = bytesToBase64(await aesGcm('encrypt', send, iv, extra?.length ? concat(raw, extra) : raw, aad));
   };
   await (recipients.length === 1 ? wrap(recipients[0] as (typeof recipients)[0]) : Promise.all(recipients.map(wrap)));
   return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
@@ -329,6 +355,28 @@ function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): CryptoKey 
   });
 }
 
+/** This recipient's part of an envelope: the payload's plaintext, and what its wrap carried after the message key. */
+async function unwrap(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Opened> {
+  try {
+    const iv = counterIv(n);
+    const payload = base64ToBytes(ct);
+    const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
+    // A `b` or `d` wrap holds the message key alone; an `x` wrap the key, then the recipient's entry.
+    if (raw.length !== 32 && (t !== 'x' || raw.length < 32)) throw new KeyFormatError('bad message key');
+    const key = openedKey(receive, raw.length === 32 ? raw : raw.slice(0, 32));
+    const plaintext = await aesGcm('decrypt', key instanceof Promise ? await key : key, iv, payload);
+    return { plaintext, extra: raw.subarray(32) };
+  } catch (cause) {
+    throw new DecryptError({ cause });
+  }
+}
+
+/** An opened envelope: its payload, and the entry its wrap carried (empty but for type `x`). */
+export interface Opened {
+  plaintext: Uint8Array<ArrayBuffer>;
+  extra: Uint8Array;
+}
+
 /**
  * Authenticates and decrypts this recipient's part of an envelope.
  * @throws {DecryptError} whatever fails (bad base64, a wrong tag, a wrong key length), with the cause.
@@ -340,14 +388,41 @@ export async function open(
   ct: string,
   wrap: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  return (await unwrap(receive, t, n, ct, wrap)).plaintext;
+}
+
+/**
+ * {@link open} for an extended (`x`) envelope: also returns the entry its wrap carried.
+ * @throws {DecryptError} as {@link open}.
+ */
+export const openExtended = (receive: CryptoKey, n: number, ct: string, wrap: string): Promise<Opened> =>
+  unwrap(receive, 'x', n, ct, wrap);
+
+/** A session's key for delivery: its public key, in base64, is the session ID (spec §11). */
+export interface SessionKey {
+  privateKey: CryptoKey;
+  s: string;
+}
+
+/** A new session key: ECDSA P-256, its private key non-extractable. */
+export async function createSessionKey(): Promise<SessionKey> {
+  const subtle = getSubtle();
+  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  return { privateKey, s: bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey))) };
+}
+
+/** A connection's proof that it speaks for the session: the session key's signature over the connection's key `pk`. */
+export async function proveSession(key: SessionKey, info: string, pk: string): Promise<string> {
+  const signed = await getSubtle().sign(ECDSA_SHA256, key.privateKey, input('session', info, key.s, pk));
+  return bytesToBase64(new Uint8Array(signed));
+}
+
+/** Whether `g` proves that the holder of connection key `pk` speaks for session `s`. Never rejects. */
+export async function checkSessionProof(s: string, g: string, info: string, pk: string): Promise<boolean> {
   try {
-    const iv = counterIv(n);
-    const payload = base64ToBytes(ct);
-    const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
-    if (raw.length !== 32) throw new KeyFormatError('bad message key');
-    const key = openedKey(receive, raw);
-    return await aesGcm('decrypt', key instanceof Promise ? await key : key, iv, payload);
-  } catch (cause) {
-    throw new DecryptError({ cause });
+    const key = await importRawP256(base64ToBytes(s, 'session ID'), 'session ID', true);
+    return await verifySignature(key, base64ToBytes(g, 'session proof'), input('session', info, s, pk));
+  } catch {
+    return false;
   }
 }
