@@ -79,12 +79,18 @@ export class Delivery {
   readonly #ready = new Set<Contact>();
   /** Messages for private IDs whose session is not known yet, in submission order. */
   readonly #waiting = new Map<string, Outgoing<Target>[]>();
-  /** The sessions that were connected when the connection dropped (broadcast recipients while reconnecting). */
-  #roster: PeerSession[] = [];
+  /**
+   * Sessions that were connected when this session's connection last dropped and
+   * have not been seen since, with when that was: broadcasts still go to them
+   * (they are expected back) for `deliveryTimeout`.
+   */
+  readonly #roster = new Map<PeerSession, number>();
+  readonly #timeout: number;
 
   constructor(options: ResolvedDelivery, host: DeliveryHost) {
     this.#host = host;
     this.#window = options.receiptWindow;
+    this.#timeout = options.deliveryTimeout;
     this.#store = new Store(
       { messages: options.maxUnackedMessages, bytes: options.maxUnackedBytes, timeout: options.deliveryTimeout },
       (msg) => this.#expire(msg, options.deliveryTimeout),
@@ -126,14 +132,18 @@ export class Delivery {
     const waiting = this.#waiting.get(oldPrivateId);
     if (!waiting) return;
     this.#waiting.delete(oldPrivateId);
+    for (const msg of waiting) if (msg.open.delete(oldPrivateId)) msg.open.add(newPrivateId);
     this.#waiting.set(newPrivateId, [...(this.#waiting.get(newPrivateId) ?? []), ...waiting]);
   }
 
-  /** The connection ended: every contact goes; messages waiting for a private ID go to the session last known under it. */
+  /**
+   * The connection ended: every contact goes, its session expected back; messages
+   * waiting for a private ID go to the session last known under it.
+   */
   ended(): void {
-    this.#roster = [];
+    const now = Date.now();
     for (const c of this.#contacts.values()) {
-      if (c.session?.contact === c) this.#roster.push(c.session);
+      if (c.session?.contact === c) this.#roster.set(c.session, now);
       this.gone(c.peer);
     }
     for (const [name, msgs] of this.#waiting) {
@@ -158,9 +168,18 @@ export class Delivery {
     return this.#sessions.named(privateId);
   }
 
-  /** Broadcast recipients while reconnecting: the sessions connected when the connection dropped, but `exclude`. */
+  /**
+   * Broadcast recipients besides the listed peers: the sessions expected back (connected
+   * when this session's connection dropped, not seen since, for up to `deliveryTimeout`), but `exclude`.
+   */
   roster(exclude: ReadonlySet<string>): PeerSession[] {
-    return this.#roster.filter((s) => !exclude.has(s.name));
+    const since = Date.now() - this.#timeout;
+    const expected: PeerSession[] = [];
+    for (const [session, at] of this.#roster) {
+      if (at < since) this.#roster.delete(session);
+      else if (!exclude.has(session.name)) expected.push(session);
+    }
+    return expected;
   }
 
   /**
@@ -169,7 +188,7 @@ export class Delivery {
    */
   submit(kind: ItemKind, id: number, data: unknown, json: string, targets: Target[]): Outgoing<Target> {
     const msg = this.#store.add(kind, id, data, itemJson(kind, id, json), targets);
-    for (const target of targets) {
+    for (const target of msg.open) {
       if (typeof target !== 'string') this.#assign(target, msg);
       else {
         const list = this.#waiting.get(target);
@@ -226,7 +245,7 @@ export class Delivery {
   /** The session ended: every message is given up with `error`; nothing is kept but the streams' numbering. */
   stop(error: Error): void {
     this.ended();
-    this.#roster = [];
+    this.#roster.clear();
     this.#waiting.clear();
     for (const msg of this.#store.values()) this.#giveUp(msg, error as WssError, true);
     this.#store.stop();
@@ -240,6 +259,7 @@ export class Delivery {
     if (bound instanceof Error) return bound;
     if (!bound) return undefined;
     const session = c.session as PeerSession;
+    this.#roster.delete(session);
     stopSession(session);
     session.out.rewind();
     const waiting = this.#waiting.get(c.peer.id);
@@ -251,10 +271,15 @@ export class Delivery {
     return undefined;
   }
 
-  /** Puts `msg` on `session`'s stream (replacing the private ID it waited under, `name`). */
+  /**
+   * Puts `msg` on `session`'s stream (replacing the private ID it waited under, `name`),
+   * once: a message that reached the session by another way (a broadcast to a session
+   * expected back, and to a listed peer that turns out to be it) is not sent twice.
+   */
   #assign(session: PeerSession, msg: Outgoing<Target>, name?: string): void {
     if (name !== undefined) {
       msg.open.delete(name);
+      if (msg.open.has(session)) return;
       msg.open.add(session);
     }
     session.out.push(msg);
@@ -308,7 +333,8 @@ export class Delivery {
   /** When the receipt owed to `c` goes: at once, or after RECEIPT_DELAY unless an envelope takes it first. */
   #schedule(c: Contact): void {
     const owed = c.session?.in.owed;
-    if (c.urgent || (owed && (c.session as PeerSession).in.unreported >= RECEIPT_EVERY)) this.#mark(c);
+    if (owed && (c.session as PeerSession).in.unreported >= RECEIPT_EVERY) c.receipt = true;
+    if (c.urgent || c.receipt) this.#mark(c);
     else if (owed && !c.receiptTimer)
       c.receiptTimer = setTimeout(() => {
         c.receiptTimer = undefined;
@@ -394,6 +420,9 @@ export class Delivery {
     session.timer = setTimeout(() => {
       session.timer = session.timing = undefined;
       if (!session.out.inFlight || !session.contact) return;
+      this.#host.logger.debug(
+        `wss-sessions: no receipt from ${session.name} for ${session.rto} ms: sending from ${session.out.settled} again`,
+      );
       session.out.rewind();
       session.rto = Math.min(MAX_RTO, session.rto * 2);
       this.#mark(session.contact);

@@ -131,19 +131,16 @@ export class Dispatch {
         `peer ${plan.atMostOnce[0]} does not confirm delivery (it does not run delivery 'reliable'): send to it without await: 'delivered'`,
       );
     const msg = plan.targets.length ? delivery.submit(kind, 0, data, json, plan.targets) : undefined;
-    // The at-most-once part of a broadcast goes to whoever is listed when it is written, but the reliable recipients.
-    const rest =
-      kind === 'd'
-        ? plan.atMostOnce.length
-          ? outbox.submit('d', plan.atMostOnce, data, options, true, !connected)
-          : undefined
-        : plan.atMostOnce.length || !connected
-          ? outbox.submit('b', [...ids, ...plan.names], data, options, true, !connected)
-          : undefined;
+    // A broadcast's at-most-once part goes to whoever is listed when it is written, but the reliable recipients.
+    const rest = !plan.atMostOnce.length
+      ? undefined
+      : kind === 'd'
+        ? outbox.submit('d', plan.atMostOnce, data, options, true, !connected)
+        : outbox.submit('b', [...ids, ...plan.names], data, options, true, !connected);
     const reliable = msg && (waitFor === 'delivered' ? settled(msg) : accepted(msg).then(() => undefined));
     const [done, other] = await abortable(Promise.all([reliable, rest]), signal);
     const result = {
-      recipients: [...plan.names, ...(other?.recipients ?? [])],
+      recipients: [...new Set([...plan.names, ...(other?.recipients ?? [])])],
       skipped: [...new Set([...plan.skipped, ...(other?.skipped ?? [])])],
     };
     if (waitFor === 'accepted') return result;
@@ -261,25 +258,27 @@ export class Dispatch {
     return plan;
   }
 
-  /** A broadcast's recipients: while connected the usable listed peers, while reconnecting the sessions connected before. */
+  /**
+   * A broadcast's recipients: the usable listed peers (none while reconnecting), and
+   * the reliable sessions expected back (connected when this session's connection dropped).
+   * While reconnecting, peers that do not run reliable delivery get none.
+   */
   #broadcast(exclude: string[], connected: boolean): Plan {
     const { table, delivery } = this.#host;
     const plan: Plan = { targets: [], names: [], atMostOnce: [], skipped: [] };
     const left = new Set(exclude);
-    if (!connected) {
-      for (const session of delivery?.roster(left) ?? []) {
-        plan.targets.push(session);
-        plan.names.push(session.name);
-      }
-      return plan;
-    }
-    for (const peer of table.values()) {
+    for (const peer of connected ? table.values() : []) {
       if (left.has(peer.id)) continue;
       const target = usable(peer) ? delivery?.route(peer.id, peer) : undefined;
       if (target) {
         plan.targets.push(target);
         plan.names.push(peer.id);
       } else (usable(peer) ? plan.atMostOnce : plan.skipped).push(peer.id);
+    }
+    for (const session of delivery?.roster(left) ?? []) {
+      if (plan.targets.includes(session)) continue;
+      plan.targets.push(session);
+      plan.names.push(session.name);
     }
     return plan;
   }
