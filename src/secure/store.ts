@@ -49,6 +49,8 @@ export class Store<R> {
   /** In submission order, which is deadline order: every message is kept for the same time. */
   readonly #messages = new Set<Outgoing<R>>();
   #bytes = 0;
+  /** Submissions so far: each message's `order`. */
+  #count = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(limits: StoreLimits, expire: (msg: Outgoing<R>) => void) {
@@ -86,6 +88,7 @@ export class Store<R> {
       data,
       item,
       size,
+      order: ++this.#count,
       deadline: Date.now() + timeout,
       open: new Set(recipients),
       settled: { confirmed: [], unconfirmed: [] },

@@ -5,10 +5,11 @@
  */
 import type { Receipt } from './frames.js';
 
-/** What a stream carries: the item's JSON and its share of the size bound. */
+/** What a stream carries: the item's JSON, its share of the size bound, and its place in submission order. */
 export interface Sendable {
   readonly item: string;
   readonly size: number;
+  readonly order: number;
 }
 
 interface Slot<M> {
@@ -67,10 +68,21 @@ export class OutStream<M extends Sendable> {
     return this.#slots.length > 0 && this.sent >= this.settled;
   }
 
-  /** Appends a message. @returns its sequence number. */
+  /**
+   * Adds a message in submission order among those never sent (on any keys), which
+   * are numbered again behind it: one that waited for its recipient's session to be
+   * known goes before what was submitted after it. Usually that is the end.
+   * @returns its sequence number.
+   */
   push(msg: M): number {
-    const seq = this.#next++;
-    this.#slots.push({ seq, msg, expired: false });
+    const slots = this.#slots;
+    let at = slots.length;
+    while (at > 0 && (slots[at - 1] as Slot<M>).seq > this.#highest && (slots[at - 1] as Slot<M>).msg.order > msg.order)
+      at--;
+    const seq = at < slots.length ? (slots[at] as Slot<M>).seq : this.#next;
+    slots.splice(at, 0, { seq, msg, expired: false });
+    for (let i = at + 1; i < slots.length; i++) (slots[i] as Slot<M>).seq++;
+    this.#next++;
     return seq;
   }
 

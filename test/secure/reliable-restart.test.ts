@@ -14,7 +14,7 @@ import { next, untilPeer } from './helpers.js';
 const SCRIPT = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
 /** The outage the scenario asks for: the server is down this long between the kill and the restart. */
 const OUTAGE_MS = 2000;
-const NAMES = ['alice', 'bob', 'carol'] as const;
+const NAMES: readonly string[] = ['alice', 'bob', 'carol'];
 
 /** The reference server in a child process: loaded first, then told to listen (so a replacement can be ready before the kill). */
 class Relay {

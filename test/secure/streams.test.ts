@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { InStream, OutStream } from '../../src/secure/streams.js';
 
-type M = { item: string; size: number; n: number };
-const msg = (n: number, item = 'x'): M => ({ item, size: item.length, n });
+type M = { item: string; size: number; order: number; n: number };
+const msg = (n: number, item = 'x'): M => ({ item, size: item.length, order: n, n });
 
 /** A seeded PRNG (mulberry32), so a failing run can be repeated. */
 function prng(seed: number): () => number {
@@ -35,6 +35,20 @@ describe('OutStream', () => {
     expect(out.confirm([out.epoch, 99]).map((m) => m.n)).toEqual([3, 4, 5]);
     expect(out.size).toBe(0);
     expect(out.inFlight).toBe(false);
+  });
+
+  it('puts a message that waited before those submitted after it, among the ones never sent', () => {
+    const out = new OutStream<M>();
+    out.push(msg(1));
+    out.push(msg(2));
+    out.take(10, 64, 1e6);
+    out.rewind();
+    out.push(msg(5));
+    out.push(msg(6));
+    // Submitted before 5 and 6 but put on the stream after them: it goes first of the unsent, not before sent ones.
+    expect(out.push(msg(4))).toBe(3);
+    expect(out.push(msg(0))).toBe(3);
+    expect(out.take(10, 64, 1e6)?.msgs.map((m) => m.n)).toEqual([1, 2, 0, 4, 5, 6]);
   });
 
   it('goes back after a rewind, and a re-sent run is not fresh', () => {
