@@ -286,3 +286,37 @@ describe('options', () => {
     );
   });
 });
+
+it('drops, reconnects and disconnect() with messages still unconfirmed: no timer, socket or listener left', async () => {
+  const baseline = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) baseline.set(type, (baseline.get(type) ?? 0) + 1);
+  const tracked = trackedWebSocket();
+  const [a, b] = await sessions(
+    { ...RELIABLE, WebSocket: tracked.WebSocket },
+    { ...RELIABLE, WebSocket: tracked.WebSocket },
+  );
+  const [one, two] = [a as SecureSession, b as SecureSession];
+  // Stable private IDs: a message for a peer whose session is not known yet waits under its private ID.
+  await one.setPrivateId('one');
+  await two.setPrivateId('two');
+  await untilPeer(two, () => 'one');
+  one.handle(() => 'ok');
+  for (let i = 0; i < 20; i++) {
+    const back = [next(one, 'reconnected'), next(two, 'reconnected')];
+    const sent = [one.broadcast(i, { await: 'delivered' }), two.request('one', i)];
+    h.server.dropConnections();
+    await Promise.all(back);
+    await Promise.all(sent);
+  }
+  withhold(one);
+  const left = one.send(pid(two), 'never confirmed', { await: 'delivered' }).catch((error: unknown) => error);
+  await Promise.all([one.disconnect(), two.disconnect()]);
+  expect(await left).toBeInstanceOf(ConnectionClosedError);
+  await h.server.close();
+  expect(tracked.sockets.every((ws) => ws.readyState === ws.CLOSED)).toBe(true);
+  for (const s of [one, two]) expect(s.eventNames()).toEqual([]);
+  const after = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) after.set(type, (after.get(type) ?? 0) + 1);
+  for (const [type, count] of after)
+    expect({ type, count }).toEqual({ type, count: Math.min(count, baseline.get(type) ?? 0) });
+});
