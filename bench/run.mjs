@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { benchCore } from './core.mjs';
 import { benchCrypto } from './crypto.mjs';
 import { describe } from './measure.mjs';
+import { benchReliable } from './reliable.mjs';
 import { benchSecure } from './secure.mjs';
 import { benchSignal } from './signal.mjs';
 
@@ -17,6 +18,7 @@ const MODULES = {
   crypto: benchCrypto,
   signal: benchSignal,
   secure: benchSecure,
+  reliable: benchReliable,
 };
 
 /** The targets a full run must report (issue 12); a module that stops reporting one fails the run. */

@@ -32,7 +32,7 @@ export const FRAME_MESSAGES = 64;
 export const FRAME_CHARS = 64 * 1024;
 /** How long a receipt may wait for an envelope to ride on, and how many deliveries make it go at once. */
 const RECEIPT_DELAY = 10;
-const RECEIPT_EVERY = 64;
+const RECEIPT_EVERY = 256;
 const MIN_RTO = 200;
 const MAX_RTO = 30_000;
 

@@ -137,6 +137,11 @@ export class Dispatch {
       : kind === 'd'
         ? outbox.submit('d', plan.atMostOnce, data, options, true, !connected)
         : outbox.submit('b', [...ids, ...plan.names], data, options, true, !connected);
+    if (waitFor === 'accepted' && !rest && !signal) {
+      // The usual case, kept lean: one part to wait for, nothing to merge.
+      if (msg) await accepted(msg);
+      return { recipients: plan.names, skipped: plan.skipped };
+    }
     const reliable = msg && (waitFor === 'delivered' ? settled(msg) : accepted(msg).then(() => undefined));
     const [done, other] = await abortable(Promise.all([reliable, rest]), signal);
     const result = {

@@ -126,7 +126,7 @@ export interface SecureSessionOptions extends WSSClientOptions {
   maxUnackedBytes?: number;
   /**
    * Most messages sent to one peer session and not yet confirmed by its receipt; later
-   * ones wait unsent until receipts come back. Needs `delivery: 'reliable'`. Default: 256.
+   * ones wait unsent until receipts come back. Needs `delivery: 'reliable'`. Default: 1024.
    */
   receiptWindow?: number;
   /**
@@ -167,7 +167,7 @@ export const secureSessionDefaults = Object.freeze({
   maxUnackedMessages: 4096,
   /** 16 MiB. */
   maxUnackedBytes: 2 ** 24,
-  receiptWindow: 256,
+  receiptWindow: 1024,
   maxPeerSessions: 4096,
   maxPendingRequests: 1024,
 });

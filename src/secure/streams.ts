@@ -27,6 +27,9 @@ export interface Run<M> {
   fresh: boolean;
 }
 
+/** Slots cleared out of a stream's array once this many have gone from its front. */
+const COMPACT_AFTER = 1024;
+
 /** Largest epoch plus one: epochs are random 32-bit numbers. */
 const EPOCHS = 2 ** 32;
 
@@ -47,7 +50,9 @@ export class OutStream<M extends Sendable> {
   #highest = 0;
   /** Given-up messages still waiting behind open ones (rare: see {@link expire}). */
   #expired = 0;
-  #slots: Slot<M>[] = [];
+  /** The unconfirmed messages from index {@link #head} on: an array shifted by an index, as V8 copies large arrays on `shift()`. */
+  #slots: Array<Slot<M> | undefined> = [];
+  #head = 0;
 
   constructor(random: () => number = Math.random) {
     this.epoch = Math.floor(random() * EPOCHS);
@@ -55,17 +60,17 @@ export class OutStream<M extends Sendable> {
 
   /** Unconfirmed messages. */
   get size(): number {
-    return this.#slots.length;
+    return this.#slots.length - this.#head;
   }
 
   /** Every sequence number below this is settled (confirmed, or given up): the entry's `f`. */
   get settled(): number {
-    return this.#slots[0]?.seq ?? this.#next;
+    return this.#slots[this.#head]?.seq ?? this.#next;
   }
 
   /** Whether a message sent on the current keys still waits for its receipt. */
   get inFlight(): boolean {
-    return this.#slots.length > 0 && this.sent >= this.settled;
+    return this.size > 0 && this.sent >= this.settled;
   }
 
   /**
@@ -77,7 +82,11 @@ export class OutStream<M extends Sendable> {
   push(msg: M): number {
     const slots = this.#slots;
     let at = slots.length;
-    while (at > 0 && (slots[at - 1] as Slot<M>).seq > this.#highest && (slots[at - 1] as Slot<M>).msg.order > msg.order)
+    while (
+      at > this.#head &&
+      (slots[at - 1] as Slot<M>).seq > this.#highest &&
+      (slots[at - 1] as Slot<M>).msg.order > msg.order
+    )
       at--;
     const seq = at < slots.length ? (slots[at] as Slot<M>).seq : this.#next;
     slots.splice(at, 0, { seq, msg, expired: false });
@@ -98,8 +107,8 @@ export class OutStream<M extends Sendable> {
     this.acked = upTo;
     if (this.sent < upTo) this.sent = upTo;
     const done: M[] = [];
-    while (this.#slots[0] && this.#slots[0].seq <= upTo) {
-      const slot = this.#slots.shift() as Slot<M>;
+    while (this.size && this.settled <= upTo) {
+      const slot = this.#shift();
       // Given up already, but the receipt came after all: it settled then, as unconfirmed.
       if (slot.expired) this.#expired--;
       else done.push(slot.msg);
@@ -113,7 +122,7 @@ export class OutStream<M extends Sendable> {
    * @returns whether it was in this stream.
    */
   expire(msg: M): boolean {
-    const slot = this.#slots.find((s) => s.msg === msg);
+    const slot = this.#slots.find((s, i) => i >= this.#head && s?.msg === msg);
     if (slot && !slot.expired) {
       slot.expired = true;
       this.#expired++;
@@ -124,8 +133,8 @@ export class OutStream<M extends Sendable> {
   /** Removes the given-up messages at the head. @returns them, in order. */
   release(): M[] {
     const gone: M[] = [];
-    while (this.#slots[0]?.expired) {
-      gone.push((this.#slots.shift() as Slot<M>).msg);
+    while (this.#slots[this.#head]?.expired) {
+      gone.push(this.#shift().msg);
       this.#expired--;
     }
     if (this.sent < this.settled - 1) this.sent = this.settled - 1;
@@ -165,7 +174,7 @@ export class OutStream<M extends Sendable> {
     const msgs: M[] = [];
     let chars = 0;
     for (let seq = this.sent + 1; seq <= last && msgs.length < maxItems; seq++) {
-      const { msg } = this.#slots[seq - first] as Slot<M>;
+      const { msg } = this.#slots[this.#head + seq - first] as Slot<M>;
       chars += msg.item.length;
       if (msgs.length && chars > maxChars) break;
       msgs.push(msg);
@@ -179,14 +188,29 @@ export class OutStream<M extends Sendable> {
     let last = Math.min(first - 1 + window, this.#next - 1);
     if (this.#expired)
       for (let seq = this.sent + 1; seq <= last; seq++)
-        if ((this.#slots[seq - first] as Slot<M>).expired) last = seq - 1;
+        if ((this.#slots[this.#head + seq - first] as Slot<M>).expired) last = seq - 1;
     return last;
+  }
+
+  /** Takes the first slot off; clears the array out once enough have gone. */
+  #shift(): Slot<M> {
+    const slot = this.#slots[this.#head] as Slot<M>;
+    this.#slots[this.#head++] = undefined;
+    if (this.#head === this.#slots.length) {
+      this.#slots = [];
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#slots.length) {
+      this.#slots = this.#slots.slice(this.#head);
+      this.#head = 0;
+    }
+    return slot;
   }
 
   /** Removes every message (the session ended). @returns them, in order. */
   clear(): M[] {
-    const all = this.#slots.map((s) => s.msg);
+    const all = this.#slots.slice(this.#head).map((s) => (s as Slot<M>).msg);
     this.#slots = [];
+    this.#head = 0;
     this.#expired = 0;
     this.sent = this.settled - 1;
     return all;

@@ -63,6 +63,22 @@ describe('OutStream', () => {
     expect(again?.msgs.map((m) => m.n)).toEqual([2, 3, 4]);
   });
 
+  it('keeps its order over thousands of confirmed messages', () => {
+    const out = new OutStream<M>();
+    const seen: number[] = [];
+    for (let n = 0; n < 5000; n++) {
+      out.push(msg(n));
+      const run = out.take(300, 64, 1e6);
+      if (n % 7 === 0 && run) seen.push(...out.confirm([out.epoch, run.q + run.msgs.length - 1]).map((m) => m.n));
+    }
+    while (out.take(300, 64, 1e6)) {
+      // Sends the rest; the receipt below covers it all.
+    }
+    seen.push(...out.confirm([out.epoch, 5000]).map((m) => m.n));
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, n) => n));
+    expect([out.size, out.settled]).toEqual([0, 5001]);
+  });
+
   it('bounds an envelope by items and characters, but always takes one', () => {
     const out = new OutStream<M>();
     out.push(msg(1, 'a'.repeat(10)));
