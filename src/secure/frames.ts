@@ -58,15 +58,20 @@ function isItem(value: unknown): value is Item {
   return kind === 'e' && typeof text === 'string' && text.length <= MAX_ERROR_TEXT;
 }
 
-/** The payload of an extended envelope, or `null` when it is not one (not a JSON object with an item list, a half proof). */
-export function parsePayload(text: string): Payload | null {
-  let value: unknown;
+/** A JSON object, or `null` when the text is not one. */
+function parseObject(text: string): Record<string, unknown> | null {
   try {
-    value = JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : null;
   } catch {
     return null;
   }
-  if (!isRecord(value)) return null;
+}
+
+/** The payload of an extended envelope, or `null` when it is not one (not a JSON object with an item list, a half proof). */
+export function parsePayload(text: string): Payload | null {
+  const value = parseObject(text);
+  if (!value) return null;
   const { i, s, g } = value;
   if (!Array.isArray(i) || !i.every(isItem)) return null;
   if (s === undefined && g === undefined) return { i };
@@ -76,13 +81,8 @@ export function parsePayload(text: string): Payload | null {
 /** The entry carried after the message key in a wrap (`{}` when there is none), or `null` when malformed. */
 export function parseEntry(text: string): Entry | null {
   if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isRecord(value)) return null;
+  const value = parseObject(text);
+  if (!value) return null;
   const { e, q, f, a, n, h } = value;
   const ok =
     (e === undefined || isEpoch(e)) &&

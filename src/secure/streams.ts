@@ -3,6 +3,7 @@
  * session): sequence numbers, cumulative receipts, the window, go-back-N
  * re-sending and epochs. Pure state, no timers and no I/O: spec "Delivery", D.5 and D.6.
  */
+import { advance } from '../util/front.js';
 import type { Receipt } from './frames.js';
 
 /** What a stream carries: the item's JSON, its share of the size bound, and its place in submission order. */
@@ -27,9 +28,6 @@ export interface Run<M> {
   fresh: boolean;
 }
 
-/** Slots cleared out of a stream's array once this many have gone from its front. */
-const COMPACT_AFTER = 1024;
-
 /** Largest epoch plus one: epochs are random 32-bit numbers. */
 const EPOCHS = 2 ** 32;
 
@@ -50,7 +48,7 @@ export class OutStream<M extends Sendable> {
   #highest = 0;
   /** Given-up messages still waiting behind open ones (rare: see {@link expire}). */
   #expired = 0;
-  /** The unconfirmed messages from index {@link #head} on: an array shifted by an index, as V8 copies large arrays on `shift()`. */
+  /** The unconfirmed messages, from index {@link #head} on (see util/front.ts). */
   #slots: Array<Slot<M> | undefined> = [];
   #head = 0;
 
@@ -192,17 +190,10 @@ export class OutStream<M extends Sendable> {
     return last;
   }
 
-  /** Takes the first slot off; clears the array out once enough have gone. */
+  /** Takes the first slot off. */
   #shift(): Slot<M> {
     const slot = this.#slots[this.#head] as Slot<M>;
-    this.#slots[this.#head++] = undefined;
-    if (this.#head === this.#slots.length) {
-      this.#slots = [];
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#slots.length) {
-      this.#slots = this.#slots.slice(this.#head);
-      this.#head = 0;
-    }
+    [this.#slots, this.#head] = advance(this.#slots, this.#head);
     return slot;
   }
 
