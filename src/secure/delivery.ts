@@ -68,6 +68,7 @@ export interface Proof {
   g: string;
 }
 
+/** Reliable delivery of one session: it outlives connections, as its streams do. */
 export class Delivery {
   readonly #host: DeliveryHost;
   readonly #window: number;

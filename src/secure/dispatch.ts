@@ -97,6 +97,7 @@ function awaitOf(options: SecureSendOptions): 'accepted' | 'delivered' {
   return waitFor;
 }
 
+/** Routes one session's sends, requests and extended envelopes. */
 export class Dispatch {
   readonly #host: DispatchHost;
 

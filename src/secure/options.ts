@@ -271,11 +271,18 @@ const DELIVERY_KEYS = [
   'maxPeerSessions',
 ] as const;
 
-/** Fills in and checks the delivery options, against each other and against `encryption`. */
-function resolveDelivery(options: SecureSessionOptions, encryption: boolean): ResolvedDelivery | null {
-  const { delivery = secureSessionDefaults.delivery } = options;
+/** Fills in and checks the delivery and request options, against each other and against `encryption`. */
+function resolveDelivery(
+  options: SecureSessionOptions,
+  encryption: boolean,
+): Pick<ResolvedSecureOptions, 'delivery' | 'maxPendingRequests'> {
+  const { delivery = secureSessionDefaults.delivery, maxPendingRequests = secureSessionDefaults.maxPendingRequests } =
+    options;
   must('delivery', delivery === 'reliable' || delivery === 'at-most-once', "'at-most-once' or 'reliable'");
   if (delivery === 'reliable' && !encryption) fail("option 'delivery: reliable' needs 'encryption: true'");
+  range('maxPendingRequests', maxPendingRequests, 1, LIMIT, true);
+  if (options.maxPendingRequests !== undefined && !encryption)
+    fail("option 'maxPendingRequests' needs 'encryption: true'");
   const resolved = {} as ResolvedDelivery;
   for (const key of DELIVERY_KEYS) {
     const value = options[key];
@@ -283,7 +290,15 @@ function resolveDelivery(options: SecureSessionOptions, encryption: boolean): Re
     resolved[key] = value ?? secureSessionDefaults[key];
     range(key, resolved[key], 1, key === 'maxUnackedBytes' ? Number.MAX_SAFE_INTEGER : LIMIT, true);
   }
-  return delivery === 'reliable' ? resolved : null;
+  return { delivery: delivery === 'reliable' ? resolved : null, maxPendingRequests };
+}
+
+/** The client's options: what is left of a SecureSession's once its delivery and request options are taken out. */
+function clientPart(rest: WSSClientOptions): WSSClientOptions {
+  const client = { ...rest };
+  for (const key of ['delivery', 'maxPendingRequests', ...DELIVERY_KEYS])
+    delete (client as Record<string, unknown>)[key];
+  return client;
 }
 
 /** Checks the identity options against each other and against `encryption`. */
@@ -326,16 +341,9 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     identity,
     requirePeerIdentity = !!identity,
     verifyPeerIdentity,
-    maxPendingRequests = d.maxPendingRequests,
-    // Resolved by resolveDelivery; taken out here so that they do not reach the client's options.
-    delivery: _delivery,
-    deliveryTimeout: _timeout,
-    maxUnackedMessages: _messages,
-    maxUnackedBytes: _bytes,
-    receiptWindow: _window,
-    maxPeerSessions: _sessions,
-    ...client
+    ...rest
   } = options;
+  const client = clientPart(rest);
   const r = resolveReconnect(reconnect);
   const { logger, maxFrameSize } = resolveClientOptions(client);
   must('info', typeof info === 'string' && info.length > 0 && info.length <= 1024, 'a string of 1 to 1024 characters');
@@ -351,10 +359,6 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     fail(`option 'maxBacklogBytes' (${backlogBytes}) must be at least 'maxFrameSize' (${maxFrameSize})`);
   if (isRecord(client.connectOptions) && hasOwn(client.connectOptions, 'e2e'))
     fail("option 'connectOptions.e2e' is reserved");
-  const delivery = resolveDelivery(options, encryption);
-  range('maxPendingRequests', maxPendingRequests, 1, LIMIT, true);
-  if (options.maxPendingRequests !== undefined && !encryption)
-    fail("option 'maxPendingRequests' needs 'encryption: true'");
   return {
     client,
     logger,
@@ -368,8 +372,7 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     identity,
     requirePeerIdentity,
     verifyPeerIdentity,
-    delivery,
-    maxPendingRequests,
+    ...resolveDelivery(options, encryption),
   };
 }
 

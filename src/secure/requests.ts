@@ -45,6 +45,7 @@ interface Waiting {
 /** A failed request's answer. */
 const failed = (text: string): Answer => ({ kind: 'e', data: text, json: JSON.stringify(text) });
 
+/** The requests one session waits on and the handler that answers its peers' requests. */
 export class Requests {
   readonly #limit: number;
   readonly #timeout: number;

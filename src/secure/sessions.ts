@@ -64,6 +64,7 @@ export interface Contact {
 /** First hello retry delay (ms); it doubles up to the longest retransmission timeout. */
 const FIRST_HELLO_RETRY = 500;
 
+/** A contact for a peer key just announced: it is greeted (a hello) before anything else. */
 export function newContact(peer: PeerEntry): Contact {
   return {
     peer,
@@ -92,6 +93,7 @@ export function stopSession(session: PeerSession): void {
   session.timer = session.timing = undefined;
 }
 
+/** Every peer session this session has streams with, bounded by `maxPeerSessions`. */
 export class PeerSessions {
   readonly #max: number;
   readonly #all = new Map<string, PeerSession>();

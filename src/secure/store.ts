@@ -42,6 +42,7 @@ export interface StoreLimits {
   timeout: number;
 }
 
+/** The unconfirmed messages of one session, across its connections. */
 export class Store<R> {
   readonly #limits: StoreLimits;
   /** Called for each message whose deadline passed, oldest first. */
