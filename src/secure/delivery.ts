@@ -28,8 +28,8 @@ import { type Outgoing, Store } from './store.js';
 import type { Run } from './streams.js';
 
 /** Most messages one envelope carries, and most JSON characters (as the outbox's batches). */
-export const FRAME_MESSAGES = 64;
-export const FRAME_CHARS = 64 * 1024;
+const FRAME_MESSAGES = 64;
+const FRAME_CHARS = 64 * 1024;
 /** How long a receipt may wait for an envelope to ride on, and how many deliveries make it go at once. */
 const RECEIPT_DELAY = 10;
 const RECEIPT_EVERY = 256;
@@ -97,11 +97,6 @@ export class Delivery {
       (msg) => this.#expire(msg, options.deliveryTimeout),
     );
     this.#sessions = new PeerSessions(options.maxPeerSessions);
-  }
-
-  /** Whether `peer` is reached reliably (it advertised reliable delivery, or proved a session). */
-  reliable(peer: PeerEntry): boolean {
-    return this.#contacts.has(peer);
   }
 
   /** A peer key became usable and it advertised reliable delivery: greet it. */

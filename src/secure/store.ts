@@ -59,14 +59,6 @@ export class Store<R> {
     this.#expire = expire;
   }
 
-  get size(): number {
-    return this.#messages.size;
-  }
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   /**
    * A new message for `recipients`, kept until each is settled.
    * @throws {QueueFullError} past the bounds; {InvalidArgumentError} for a message larger than the byte bound alone.
@@ -141,6 +133,8 @@ export class Store<R> {
     for (const msg of this.#messages) {
       if (msg.deadline > now) break;
       this.#expire(msg);
+      // Expiring settles every recipient; should one be left, the timer must still move on.
+      if (this.#messages.delete(msg)) this.#bytes -= msg.size;
     }
     this.#arm();
   }
