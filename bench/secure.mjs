@@ -10,7 +10,8 @@
 //   envelopes with one frame per message. The receiver counts the frames it
 //   gets, and the messages per frame are printed beside the figure.
 // The reference server runs in its own process, as a relay does; all sessions
-// share this one, so every encryption and decryption is counted. Run alone with
+// share this one, so every encryption and decryption is counted (the CPU time
+// per message printed for one at a time is this process's: both sessions). Run alone with
 // `node bench/secure.mjs` after `npm run build`.
 import { WebSocket } from 'ws';
 import { SecureSession } from '../dist/esm/node/secure.js';
@@ -62,7 +63,10 @@ function receiveCount(s, count) {
   });
 }
 
-/** @returns { ms, frames: WebSocket frames the receiver got while the messages arrived } */
+/**
+ * @returns { ms, frames: WebSocket frames the receiver got while the messages arrived,
+ *   cpuUs: CPU time of this process (both sessions, every thread) per message, in µs }
+ */
 async function directThroughput(url, encryption, window = WINDOW, messages = DIRECT_MESSAGES) {
   const { frames, CountingWebSocket } = countingWebSocket();
   const sender = session(url, encryption);
@@ -74,6 +78,7 @@ async function directThroughput(url, encryption, window = WINDOW, messages = DIR
   const to = receiver.privateId;
   const received = receiveCount(receiver, messages);
   const framesBefore = frames.count;
+  const cpuBefore = process.cpuUsage();
   const ms = await timed(async () => {
     for (let sent = 0; sent < messages; sent += window) {
       const batch = [];
@@ -82,9 +87,10 @@ async function directThroughput(url, encryption, window = WINDOW, messages = DIR
     }
     await received;
   });
+  const { user, system } = process.cpuUsage(cpuBefore);
   const framesGot = frames.count - framesBefore;
   await Promise.all([sender.disconnect(), receiver.disconnect()]);
-  return { ms, frames: framesGot };
+  return { ms, frames: framesGot, cpuUs: (user + system) / messages };
 }
 
 async function broadcastThroughput(url, encryption) {
@@ -113,6 +119,8 @@ const variants = (run) => ({ encrypted: () => run(true), plain: () => run(false)
 const ms = (samples) => samples.map((s) => s.ms);
 /** Messages per received frame, median and range. */
 const perFrame = (messages, samples) => spread(samples.map((s) => messages / s.frames));
+/** CPU µs per message in this process (sender and receiver; the server is another process), median and range. */
+const cpuPerMessage = (samples) => spread(samples.map((s) => s.cpuUs));
 
 /** Runs the SecureSession benchmarks and returns their figures. */
 export async function benchSecure() {
@@ -123,6 +131,8 @@ export async function benchSecure() {
     const one = `${SEQUENTIAL_MESSAGES} direct 1 KiB msgs one at a time`;
     rateFigure(`(a1) plaintext, ${one}`, SEQUENTIAL_MESSAGES, ms(single.plain), 'msg/s');
     rateFigure(`(b1) encrypted, ${one}`, SEQUENTIAL_MESSAGES, ms(single.encrypted), 'msg/s');
+    figure('    client CPU per message, plaintext (a1)', cpuPerMessage(single.plain), 'µs');
+    figure('    client CPU per message, encrypted (b1)', cpuPerMessage(single.encrypted), 'µs');
     const direct = await alternate(variants((enc) => directThroughput(server.url, enc)));
     const windowed = `${DIRECT_MESSAGES} direct 1 KiB msgs, ${WINDOW} in flight`;
     rateFigure(`(a) plaintext, ${windowed}`, DIRECT_MESSAGES, ms(direct.plain), 'msg/s');

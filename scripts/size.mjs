@@ -39,7 +39,7 @@ const ENTRIES = [
     name: 'signal',
     what: "import { EncryptedWebSocketClient } from 'wss-sessions/signal'",
     code: "export { EncryptedWebSocketClient } from 'wss-sessions/signal';",
-    budget: 8.5 * KB,
+    budget: 9.25 * KB,
   },
   {
     name: 'legacy script',

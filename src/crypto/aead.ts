@@ -113,6 +113,22 @@ export function aesGcmSync(
 }
 
 /**
+ * {@link aesGcm} without a promise where it can be had: the bytes, done at
+ * once by {@link aesGcmSync}, else the promise of {@link aesGcm}. A failure is
+ * thrown at once in the first case and rejected in the second (same typed
+ * errors), so callers handle both, as `OrderedQueue.add` does with its work.
+ * @internal
+ */
+export function aesGcmNow(
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>> {
+  return syncGcm?.(op, key, iv, data) ?? aesGcm(op, key, iv, data);
+}
+
+/**
  * Installs a synchronous AES-GCM under {@link aesGcm} and {@link aesGcmSync};
  * for the platform modules, once, before any use.
  * @internal

@@ -89,11 +89,28 @@ function open(
   const decipher = createDecipheriv(key.cipher, key.object, iv, { authTagLength: TAG_LENGTH });
   if (additionalData) decipher.setAAD(additionalData);
   decipher.setAuthTag(sealed.subarray(end));
-  const out = new Uint8Array(end);
   const body = decipher.update(sealed.subarray(0, end));
-  out.set(body);
-  // Throws when the tag does not authenticate; `out` is then never returned.
-  out.set(decipher.final(), body.length);
+  // Throws when the tag does not authenticate; `body` is then never returned. GCM gives nothing more here.
+  const rest = decipher.final();
+  return rest.length ? concat(body, rest) : own(body);
+}
+
+/**
+ * The bytes as a plain Uint8Array owning its whole ArrayBuffer: a view when the
+ * Buffer has one to itself (node:crypto's output does), else a copy (a Buffer
+ * may be a slice of a shared pool, which must not leak through `.buffer`).
+ */
+function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const { buffer, byteOffset, length } = bytes;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && buffer.byteLength === length
+    ? new Uint8Array(buffer, 0, length)
+    : new Uint8Array(bytes);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
 }
 

@@ -9,6 +9,7 @@ import { ProtocolError, QueueFullError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import type { ConnectOptions, PushMessage } from '../protocol/wss.js';
 import type { Logger } from '../util/logger.js';
+import type { Soon } from '../util/soon.js';
 import type { DecryptErrorEvent, SecureSessionEvents } from './events.js';
 import { type Inbox, type InboxTask, sizeOf } from './inbox.js';
 import type { ResolvedSecureOptions } from './options.js';
@@ -44,6 +45,13 @@ export interface LinkHost {
   renamed(oldPrivateId: string, newPrivateId: string): void;
 }
 
+/** Where a private ID's messages will be opened: its published key, and its check (`checked` once done). */
+interface Route {
+  pk: unknown;
+  checking: Promise<PeerKeys>;
+  checked?: PeerKeys;
+}
+
 /** A connection, from its `WSSClient`'s first event to its end. */
 export class Link implements Receiver {
   readonly client: WSSClient;
@@ -65,7 +73,7 @@ export class Link implements Receiver {
    * Private ID → the published key and key check of the entry it will have once the
    * queued tasks have run: lets decryption start on arrival.
    */
-  readonly #routing = new Map<string, { pk: unknown; checking: Promise<PeerKeys> }>();
+  readonly #routing = new Map<string, Route>();
 
   /** `reconnecting`: the peers the server lists on connecting are announced (`peerconnect`), as after a drop. */
   constructor(host: LinkHost, keys: LocalKeys | null, reconnecting: boolean, proof?: Proof) {
@@ -87,8 +95,9 @@ export class Link implements Receiver {
     this.#listen(reconnecting);
   }
 
-  keysOf(privateId: string): Promise<PeerKeys> | undefined {
-    return this.#routing.get(privateId)?.checking;
+  keysOf(privateId: string): Soon<PeerKeys> | undefined {
+    const route = this.#routing.get(privateId);
+    return route && (route.checked ?? route.checking);
   }
 
   reject(event: DecryptErrorEvent): void {
@@ -155,9 +164,13 @@ export class Link implements Receiver {
     const pk = isRecord(options.e2e) ? options.e2e.pk : undefined;
     const known = this.#routing.get(privateId);
     if (known && typeof pk === 'string' && known.pk === pk) return known.checking;
-    const checking = checkPeer(privateId, options.e2e, own, this.#host.options);
-    this.#routing.set(privateId, { pk, checking });
-    return checking;
+    const route: Route = { pk, checking: checkPeer(privateId, options.e2e, own, this.#host.options) };
+    // checkPeer never rejects. Once it is done, messages from the peer are opened at once, without a promise.
+    route.checking.then((keys) => {
+      route.checked = keys;
+    });
+    this.#routing.set(privateId, route);
+    return route.checking;
   }
 
   /** One announced peer takes its place in the table. */

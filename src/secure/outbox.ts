@@ -12,7 +12,7 @@ import { AuthenticationError, InvalidArgumentError, QueueFullError, toError } fr
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Frame, Proof } from './delivery.js';
 import type { PeerEntry, PeerTable } from './peers.js';
-import { type LocalKeys, type Sealed, seal, type TypeLetter } from './scheme.js';
+import { type LocalKeys, type SealFor, seal, type TypeLetter } from './scheme.js';
 
 /** What a broadcast went to. */
 export interface BroadcastResult {
@@ -22,7 +22,7 @@ export interface BroadcastResult {
   skipped: string[];
 }
 
-/** A send waiting to be written. Sends with the same `batch` key may share one envelope. */
+/** A send waiting to be written. Sends that {@link joins} allows may share one envelope. */
 interface Job {
   kind: TypeLetter;
   /** Direct: the recipients. Broadcast: the private IDs left out. */
@@ -31,7 +31,8 @@ interface Job {
   /** The data as JSON (encrypted sessions). */
   json: string;
   options: RequestOptions;
-  batch: unknown;
+  /** It has a per-request `signal` or `timeoutMs`, or the session is plaintext: it shares no envelope. */
+  alone: boolean;
   resolve: (result: BroadcastResult) => void;
   reject: (error: Error) => void;
   /** Told which peers it goes to, just before it is written (extended items: whose answer to expect). */
@@ -58,6 +59,18 @@ const BATCH_MESSAGES = 64;
 const BATCH_CHARS = 64 * 1024;
 
 type Write = () => Promise<BroadcastResult>;
+
+/** Whether `next` may share `first`'s envelope: neither goes alone, same kind, same private IDs in the same order. */
+function joins(first: Job, next: Job): boolean {
+  const { ids } = first;
+  return (
+    !first.alone &&
+    !next.alone &&
+    next.kind === first.kind &&
+    next.ids.length === ids.length &&
+    next.ids.every((id, i) => id === ids[i])
+  );
+}
 
 /** The send queue of one session; it outlives connections, so sends wait across a reconnect. */
 export class Outbox {
@@ -101,11 +114,9 @@ export class Outbox {
       // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
     }
     if (json === undefined) return Promise.reject(new InvalidArgumentError('data must be JSON-serialisable'));
-    // A send that must go alone gets a batch key of its own: an object equals no other.
     const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encrypted;
-    const batch = alone ? {} : kind + JSON.stringify(ids);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, batch, resolve, reject });
+      this.#queue.push({ kind, ids, data, json, options, alone, resolve, reject });
       void this.pump();
     });
   }
@@ -127,14 +138,13 @@ export class Outbox {
         new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
       );
     return new Promise((resolve, reject) => {
-      const ids = [to];
       this.#queue.push({
         kind: 'x',
-        ids,
+        ids: [to],
         data: null,
         json: item,
         options: {},
-        batch: `x${to}`,
+        alone: false,
         resolve,
         reject,
         writing,
@@ -150,7 +160,7 @@ export class Outbox {
 
   /**
    * Writes the queue in order, one batch at a time, while connected: the first
-   * send and those after it with the same batch key, within the limits. A batch
+   * send and those after it that may join it, within the limits. A batch
    * prepared for a connection that dropped meanwhile is thrown away and its sends
    * stay queued for the next one: nothing written is written again.
    */
@@ -191,7 +201,7 @@ export class Outbox {
 
   /** Seals a reliable delivery envelope and writes it to the recipients still current (a drop or a key change may have come meanwhile). */
   async #frame(link: OutboxLink, frame: Frame): Promise<void> {
-    const recipients: Sealed[] = frame.recipients.map(({ peer, extra }) => ({
+    const recipients: SealFor[] = frame.recipients.map(({ peer, extra }) => ({
       pk: peer.keys.pk as string,
       kid: peer.kid as string,
       send: peer.keys.send as CryptoKey,
@@ -207,15 +217,15 @@ export class Outbox {
     }
   }
 
-  /** The first queued send and those after it with its batch key, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
+  /** The first queued send and those after it that may join it, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
   #nextBatch(): Job[] {
     const queue = this.#queue;
-    const { batch, json } = queue[0] as Job;
+    const first = queue[0] as Job;
     let size = 1;
-    let chars = json.length;
+    let chars = first.json.length;
     for (; size < BATCH_MESSAGES; size++) {
       const next = queue[size];
-      if (!next || next.batch !== batch) break;
+      if (!next || !joins(first, next)) break;
       chars += next.json.length;
       if (chars > BATCH_CHARS) break;
     }

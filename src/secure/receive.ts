@@ -6,10 +6,11 @@
  * order, just before the message is delivered or dropped.
  */
 import type { MessageEvent } from '../client/events.js';
-import { utf8Decode } from '../crypto/bytes.js';
+import { decodeUtf8 } from '../crypto/bytes.js';
 import { AuthenticationError, DecryptError, ProtocolError, ReplayError } from '../errors.js';
 import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { PushMessage } from '../protocol/wss.js';
+import { andThen, type Soon } from '../util/soon.js';
 import type { DecryptErrorEvent, DecryptErrorReason } from './events.js';
 import { type Entry, type Payload, parseEntry, parsePayload } from './frames.js';
 import { type InboxTask, sizeOf } from './inbox.js';
@@ -23,8 +24,8 @@ export interface Receiver {
   /** This connection's key id: the member of an envelope's `k` meant for it. */
   readonly kid: string;
   readonly table: PeerTable;
-  /** The checked keys `privateId` will have once the tasks queued so far have run, if any. */
-  keysOf(privateId: string): Promise<PeerKeys> | undefined;
+  /** The checked keys `privateId` will have once the tasks queued so far have run, if any (at once when checked already). */
+  keysOf(privateId: string): Soon<PeerKeys> | undefined;
   /** Hands authenticated messages (or, on a plaintext session, plain ones) on, in order. */
   deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void;
   /** Reports a dropped message. */
@@ -61,32 +62,49 @@ interface Opened {
 
 const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
-/** Decrypts and parses an envelope's payload. Never rejects. */
-async function openItems(keys: PeerKeys, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Opened> {
+/** Decrypts and parses an envelope's payload: at once where decryption is synchronous (Node). Never rejects. */
+function openItems(keys: PeerKeys, t: TypeLetter, n: number, ct: string, wrap: string): Soon<Opened> {
   const { pk } = keys;
-  try {
-    const items: unknown = JSON.parse(utf8Decode(await open(keys.receive as CryptoKey, t, n, ct, wrap)));
-    return Array.isArray(items) && items.length ? { pk, items } : { pk };
-  } catch (error) {
-    // Not UTF-8 or not JSON is reported like the other shapes that are not a list of messages.
-    return error instanceof DecryptError ? { pk, error } : { pk };
-  }
+  const parse = (plaintext: Uint8Array): Opened => {
+    try {
+      const items: unknown = JSON.parse(decodeUtf8(plaintext));
+      return Array.isArray(items) && items.length ? { pk, items } : { pk };
+    } catch {
+      // Not UTF-8 or not JSON is reported like the other shapes that are not a list of messages.
+      return { pk };
+    }
+  };
+  const opened = open(keys.receive as CryptoKey, t, n, ct, wrap);
+  return opened instanceof Promise
+    ? opened.then(parse, (error: unknown) => (error instanceof DecryptError ? { pk, error } : { pk }))
+    : parse(opened);
 }
 
-/** Decrypts and parses an extended envelope, and checks its session proof if it has one (and it matters here). Never rejects. */
-async function openFrame(r: Receiver, keys: PeerKeys, n: number, ct: string, wrap: string): Promise<Opened> {
+/**
+ * Decrypts and parses an extended envelope, and checks its session proof if it has one
+ * (and this session runs reliable delivery). Never rejects.
+ */
+function openFrame(r: Receiver, keys: PeerKeys, n: number, ct: string, wrap: string): Soon<Opened> {
   const pk = keys.pk as string;
-  try {
-    const { plaintext, extra } = await openExtended(keys.receive as CryptoKey, n, ct, wrap);
-    const payload = parsePayload(utf8Decode(plaintext));
-    const entry = parseEntry(utf8Decode(extra));
+  const parse = ({ plaintext, extra }: { plaintext: Uint8Array; extra: Uint8Array }): Soon<Opened> => {
+    let payload: Payload | null = null;
+    let entry: Entry | null = null;
+    try {
+      payload = parsePayload(decodeUtf8(plaintext));
+      entry = parseEntry(decodeUtf8(extra));
+    } catch {
+      // Not UTF-8: reported below with the other shapes that are not an extended envelope.
+    }
     if (!payload || !entry) return { pk };
     const { s, g } = payload;
-    const proven = !!s && !!g && r.reliable && (await checkSessionProof(s, g, r.info, pk));
-    return { pk, frame: { payload, entry, proven } };
-  } catch (error) {
-    return error instanceof DecryptError ? { pk, error } : { pk };
-  }
+    const content = { payload, entry, proven: false };
+    if (!s || !g || !r.reliable) return { pk, frame: content };
+    return checkSessionProof(s, g, r.info, pk).then((proven) => ({ pk, frame: { ...content, proven } }));
+  };
+  const opened = openExtended(keys.receive as CryptoKey, n, ct, wrap);
+  return opened instanceof Promise
+    ? opened.then(parse, (error: unknown) => (error instanceof DecryptError ? { pk, error } : { pk }))
+    : parse(opened);
 }
 
 /** The inbox task of one pushed message, owned by `owner` (its connection). */
@@ -108,12 +126,15 @@ export function messageTask(r: Receiver, owner: object, { type, from, data, raw 
     return { owner, size, commit: () => drop('malformed') };
   // A key id is base64, so it never names an inherited member of a parsed object.
   const wrap = k[r.kid];
-  const opening = (keys: PeerKeys): Promise<Opened | undefined> | undefined =>
+  const opening = (keys: PeerKeys): Soon<Opened | undefined> =>
     !keys.receive
       ? undefined
       : t === 'x'
         ? openFrame(r, keys, n, ct, wrap as string)
         : openItems(keys, t, n, ct, wrap as string);
+  /** The task that waits for `work`; where it is done already (Node, keys known), one that commits at once. */
+  const task = (work: Soon<Opened | undefined> | undefined): InboxTask =>
+    work instanceof Promise ? { owner, size, ready: work, commit } : { owner, size, commit: () => commit(work) };
   const commit = (opened: Opened | undefined): InboxTask | undefined => {
     const entry = r.table.get(from);
     if (!entry) return drop('unknown-sender');
@@ -123,7 +144,7 @@ export function messageTask(r: Receiver, owner: object, { type, from, data, raw 
       return drop('untrusted-peer', keys.error ?? new AuthenticationError(`peer ${from}: no usable key`));
     if (n <= counter.received) return drop('replay', new ReplayError(`message from ${from}: replay`));
     // Opened on arrival with another key than the sender has now: open it again with the right one.
-    if (opened?.pk !== keys.pk) return { owner, size, ready: opening(keys), commit };
+    if (opened?.pk !== keys.pk) return task(opening(keys));
     if (opened.error) return drop('authentication', opened.error);
     const { items, frame } = opened;
     if (!items && !frame) return drop('malformed');
@@ -133,5 +154,5 @@ export function messageTask(r: Receiver, owner: object, { type, from, data, raw 
     if (refused) drop(...refused);
   };
   const keys = typeof wrap === 'string' ? r.keysOf(from) : undefined;
-  return { owner, size, ready: keys?.then(opening), commit };
+  return task(keys && andThen(keys, opening));
 }

@@ -3,7 +3,7 @@
  * keys, identity bindings, safety numbers and envelopes.
  * docs/secure-session-spec.md describes the same construction; keep the two in step.
  */
-import { aesGcm } from '../crypto/aead.js';
+import { aesGcm, aesGcmSync } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
 import { utf8Encode } from '../crypto/bytes.js';
 import { ecdhBits, importRawP256 } from '../crypto/ecdh.js';
@@ -13,6 +13,7 @@ import { verifySignature } from '../crypto/signing.js';
 import { AuthenticationError, DecryptError, KeyFormatError, toError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { webCrypto } from '../util/random.js';
+import { andThen, type Soon } from '../util/soon.js';
 
 /** Scheme version, in adverts (`v`) and envelopes (`e2e`). */
 export const VERSION = 2;
@@ -234,10 +235,13 @@ export async function checkPeer(
 /** The 12-byte IV of counter `n`: 4 zero bytes, then `n` as 64-bit big-endian. */
 function counterIv(n: number): Uint8Array<ArrayBuffer> {
   const iv = new Uint8Array(12);
-  const view = new DataView(iv.buffer);
-  // n is a safe integer: its high 32 bits, then its low 32 bits.
-  view.setUint32(4, Math.floor(n / 2 ** 32));
-  view.setUint32(8, n >>> 0);
+  // n is a safe integer: its high 32 bits, then its low 32 bits. Bytes written one by one: a DataView
+  // would make V8 give this small array an ArrayBuffer of its own, on every message.
+  const high = Math.floor(n / 2 ** 32);
+  for (let i = 0; i < 4; i++) {
+    iv[7 - i] = high >>> (8 * i);
+    iv[11 - i] = n >>> (8 * i);
+  }
   return iv;
 }
 
@@ -249,10 +253,11 @@ function wrapAad(t: TypeLetter, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return aad;
 }
 
-/** A message key: its bytes (wrapped for each recipient) and the key imported from them. */
+/** A message key: its bytes, wrapped for each recipient, and the key imported from them where AES-GCM needs one. */
 export interface MessageKey {
   raw: Uint8Array<ArrayBuffer>;
-  key: CryptoKey;
+  /** Imported on first need: never on Node, where node:crypto takes the bytes (see {@link gcm}). */
+  key?: CryptoKey;
   /** Envelopes sealed with it so far. */
   uses: number;
 }
@@ -260,37 +265,62 @@ export interface MessageKey {
 /** Recipient sets whose message key a connection keeps, and envelopes per message key before a new one is drawn. */
 const KEPT_SETS = 64;
 const KEY_USES = 2 ** 20;
+/** Bytes of a message key (AES-256). */
+const MESSAGE_KEY_LENGTH = 32;
 
 const importMessageKey = (raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> =>
   getSubtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+
+/**
+ * AES-GCM under a pair key or a message key, done at once where the platform
+ * can (Node: node:crypto, which takes a message key's bytes as they are, with
+ * no import), else a WebCrypto promise, importing a message key first
+ * (`imported` gives its CryptoKey, imported once). Failures are aesGcm's typed errors.
+ */
+function gcm(
+  op: 'encrypt' | 'decrypt',
+  key: CryptoKey | Uint8Array<ArrayBuffer>,
+  imported: (() => Promise<CryptoKey>) | null,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+  aad?: Uint8Array<ArrayBuffer>,
+): Soon<Uint8Array<ArrayBuffer>> {
+  return (
+    aesGcmSync(op, key, iv, data, aad) ??
+    (imported
+      ? imported().then((cryptoKey) => aesGcm(op, cryptoKey, iv, data, aad))
+      : aesGcm(op, key as CryptoKey, iv, data, aad))
+  );
+}
 
 /**
  * The message key for a recipient set: 32 random bytes, drawn once per set of
  * recipient keys (exactly these keys, in this order) and connection, and again
  * after KEY_USES envelopes or when the set was evicted. Only that set's
  * recipients can unwrap it, and each of them can read every envelope to the set
- * anyway; its IV, the connection's counter, never repeats. Importing a key
- * costs more than the encryption of a chat message, so it is done once per set.
+ * anyway; its IV, the connection's counter, never repeats. Where it must be
+ * imported (WebCrypto), that costs more than the encryption of a chat message,
+ * so it is done once per set.
  */
-function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>): MessageKey | Promise<MessageKey> {
+function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>): MessageKey {
   const set = recipients.length === 1 ? (recipients[0] as { pk: string }).pk : recipients.map((r) => r.pk).join(' ');
   const kept = own.messageKeys.get(set);
   if (kept && kept.uses < KEY_USES) {
     kept.uses++;
     return kept;
   }
-  const raw = webCrypto().getRandomValues(new Uint8Array(32));
-  return importMessageKey(raw).then((key) => {
-    const fresh = { raw, key, uses: 1 };
-    own.messageKeys.delete(set);
-    own.messageKeys.set(set, fresh);
-    if (own.messageKeys.size > KEPT_SETS) own.messageKeys.delete(own.messageKeys.keys().next().value as string);
-    return fresh;
-  });
+  const fresh: MessageKey = { raw: webCrypto().getRandomValues(new Uint8Array(MESSAGE_KEY_LENGTH)), uses: 1 };
+  own.messageKeys.delete(set);
+  own.messageKeys.set(set, fresh);
+  if (own.messageKeys.size > KEPT_SETS) own.messageKeys.delete(own.messageKeys.keys().next().value as string);
+  return fresh;
 }
 
-/** A recipient of {@link seal}: its key, key id and pair key, and (type `x`) its entry, carried after the message key. */
-export interface Sealed {
+/**
+ * A recipient of {@link seal}: its published key, its key id and the pair key for
+ * sending to it, and (type `x`) its entry, carried after the message key.
+ */
+export interface SealFor {
   pk: string;
   kid: string;
   send: CryptoKey;
@@ -309,28 +339,55 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
  * each recipient under its pair key. Each wrap authenticates the whole payload
  * ciphertext: a recipient, who knows the message key, still cannot pass off
  * another payload to the others in the sender's name (GCM alone is not key-committing).
+ * @returns the envelope at once where AES-GCM is synchronous (Node), else a
+ *   promise of it; a failure always rejects (never throws).
  */
-export async function seal(
+export function seal(
   own: LocalKeys,
-  recipients: ReadonlyArray<Sealed>,
+  recipients: ReadonlyArray<SealFor>,
   t: TypeLetter,
   plaintext: Uint8Array<ArrayBuffer>,
-): Promise<Envelope> {
-  const n = ++own.sent;
-  const iv = counterIv(n);
-  const found = messageKeyFor(own, recipients);
-  const { raw, key } = found instanceof Promise ? await found : found;
-  const payload = await aesGcm('encrypt', key, iv, plaintext);
-  const aad = wrapAad(t, payload);
-  const k: Record<string, string> = {};
-  const wrap = async ({ kid, send, extra }: Sealed): Promise<void> => {
-    k[kid] = bytesToBase64(await aesGcm('encrypt', send, iv, extra?.length ? concat(raw, extra) : raw, aad));
-  };
-  await (recipients.length === 1 ? wrap(recipients[0] as (typeof recipients)[0]) : Promise.all(recipients.map(wrap)));
-  return { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
+): Soon<Envelope> {
+  try {
+    const n = ++own.sent;
+    const iv = counterIv(n);
+    const message = messageKeyFor(own, recipients);
+    const imported = async (): Promise<CryptoKey> => (message.key ??= await importMessageKey(message.raw));
+    return andThen(gcm('encrypt', message.raw, imported, iv, plaintext), (payload) =>
+      wrapAll(recipients, t, n, iv, message.raw, payload),
+    );
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
-/** The message keys a receive key has opened lately (a sender keeps one per recipient set), newest last. */
+/** The envelope of a sealed payload: the message key wrapped for each recipient (all at once where AES-GCM is synchronous). */
+function wrapAll(
+  recipients: ReadonlyArray<SealFor>,
+  t: TypeLetter,
+  n: number,
+  iv: Uint8Array<ArrayBuffer>,
+  raw: Uint8Array<ArrayBuffer>,
+  payload: Uint8Array<ArrayBuffer>,
+): Soon<Envelope> {
+  const aad = wrapAad(t, payload);
+  const k: Record<string, string> = {};
+  const pending: Array<Promise<void>> = [];
+  for (const { kid, send, extra } of recipients) {
+    const wrapped = gcm('encrypt', send, null, iv, extra?.length ? concat(raw, extra) : raw, aad);
+    if (!(wrapped instanceof Promise)) k[kid] = bytesToBase64(wrapped);
+    else
+      pending.push(
+        wrapped.then((bytes) => {
+          k[kid] = bytesToBase64(bytes);
+        }),
+      );
+  }
+  const envelope: Envelope = { e2e: VERSION, t, n, ct: bytesToBase64(payload), k };
+  return pending.length ? Promise.all(pending).then(() => envelope) : envelope;
+}
+
+/** The message keys a receive key has opened lately (a sender keeps one per recipient set), newest last; only where they must be imported. */
 const openedKeys = new WeakMap<CryptoKey, Array<{ raw: Uint8Array; key: CryptoKey }>>();
 /** How many a receive key keeps: a sender alternating between a few recipient sets costs no imports. */
 const OPENED_KEPT = 4;
@@ -343,33 +400,19 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The key for unwrapped message key bytes, imported once while the sender keeps using them. */
-function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): CryptoKey | Promise<CryptoKey> {
+async function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   const kept = openedKeys.get(receive) ?? [];
   const found = kept.find((entry) => sameBytes(entry.raw, raw));
   if (found) return found.key;
-  return importMessageKey(raw).then((key) => {
-    kept.push({ raw, key });
-    if (kept.length > OPENED_KEPT) kept.shift();
-    openedKeys.set(receive, kept);
-    return key;
-  });
+  const key = await importMessageKey(raw);
+  kept.push({ raw, key });
+  if (kept.length > OPENED_KEPT) kept.shift();
+  openedKeys.set(receive, kept);
+  return key;
 }
 
-/** This recipient's part of an envelope: the payload's plaintext, and what its wrap carried after the message key. */
-async function unwrap(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Promise<Opened> {
-  try {
-    const iv = counterIv(n);
-    const payload = base64ToBytes(ct);
-    const raw = await aesGcm('decrypt', receive, iv, base64ToBytes(wrap), wrapAad(t, payload));
-    // A `b` or `d` wrap holds the message key alone; an `x` wrap the key, then the recipient's entry.
-    if (raw.length !== 32 && (t !== 'x' || raw.length < 32)) throw new KeyFormatError('bad message key');
-    const key = openedKey(receive, raw.length === 32 ? raw : raw.slice(0, 32));
-    const plaintext = await aesGcm('decrypt', key instanceof Promise ? await key : key, iv, payload);
-    return { plaintext, extra: raw.subarray(32) };
-  } catch (cause) {
-    throw new DecryptError({ cause });
-  }
-}
+/** A failure of {@link open}, as the DecryptError it rejects with. */
+const decryptFailed = (cause: unknown): Promise<never> => Promise.reject(new DecryptError({ cause }));
 
 /** An opened envelope: its payload, and the entry its wrap carried (empty but for type `x`). */
 export interface Opened {
@@ -378,24 +421,53 @@ export interface Opened {
 }
 
 /**
- * Authenticates and decrypts this recipient's part of an envelope.
- * @throws {DecryptError} whatever fails (bad base64, a wrong tag, a wrong key length), with the cause.
+ * This recipient's part of an envelope, opened: at once where AES-GCM is
+ * synchronous (Node), else a promise. A `b` or `d` wrap holds the message key
+ * alone; an `x` wrap the key, then the recipient's entry.
+ * @throws never: whatever fails (bad base64, a wrong tag, a wrong key length)
+ *   rejects with a DecryptError, the failure as its cause.
  */
-export async function open(
+function unwrap(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Soon<Opened> {
+  try {
+    const iv = counterIv(n);
+    const payload = base64ToBytes(ct);
+    const opened = andThen(gcm('decrypt', receive, null, iv, base64ToBytes(wrap), wrapAad(t, payload)), (raw) => {
+      // Checked before use: node:crypto would take 16 or 24 bytes as an AES-128 or AES-192 key.
+      if (raw.length !== MESSAGE_KEY_LENGTH && (t !== 'x' || raw.length < MESSAGE_KEY_LENGTH))
+        throw new KeyFormatError('bad message key');
+      const key = raw.length === MESSAGE_KEY_LENGTH ? raw : raw.slice(0, MESSAGE_KEY_LENGTH);
+      const extra = raw.subarray(MESSAGE_KEY_LENGTH);
+      return andThen(
+        gcm('decrypt', key, () => openedKey(receive, key), iv, payload),
+        (plaintext) => ({
+          plaintext,
+          extra,
+        }),
+      );
+    });
+    return opened instanceof Promise ? opened.catch(decryptFailed) : opened;
+  } catch (cause) {
+    return decryptFailed(cause);
+  }
+}
+
+/**
+ * Authenticates and decrypts this recipient's part of an envelope.
+ * @returns the plaintext at once where AES-GCM is synchronous (Node), else a promise of it.
+ * @throws never: failures reject with a DecryptError, as {@link unwrap}.
+ */
+export function open(
   receive: CryptoKey,
   t: TypeLetter,
   n: number,
   ct: string,
   wrap: string,
-): Promise<Uint8Array<ArrayBuffer>> {
-  return (await unwrap(receive, t, n, ct, wrap)).plaintext;
+): Soon<Uint8Array<ArrayBuffer>> {
+  return andThen(unwrap(receive, t, n, ct, wrap), (opened) => opened.plaintext);
 }
 
-/**
- * {@link open} for an extended (`x`) envelope: also returns the entry its wrap carried.
- * @throws {DecryptError} as {@link open}.
- */
-export const openExtended = (receive: CryptoKey, n: number, ct: string, wrap: string): Promise<Opened> =>
+/** {@link open} for an extended (`x`) envelope: also gives the entry its wrap carried. */
+export const openExtended = (receive: CryptoKey, n: number, ct: string, wrap: string): Soon<Opened> =>
   unwrap(receive, 'x', n, ct, wrap);
 
 /** A session's key for delivery: its public key, in base64, is the session ID (spec §11). */

@@ -10,22 +10,21 @@
  * await server.close();
  * @packageDocumentation
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { createServer as createHttpServer } from 'node:http';
 // The server runs in Node: Buffer base64 and `ws` for the client classes it shares.
 import '../node/setup.js';
 import { InvalidArgumentError } from '../errors.js';
-import { CORS_HEADERS, PREFLIGHT_HEADERS, reply } from './http.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { DemoPage } from './demo/index.js';
-import { RouteTable, type ServerComponent } from './routes.js';
-import { SignalEndpoint, type SignalServer } from './signal/index.js';
-import { WssEndpoint } from './wss/endpoint.js';
+import { buildCore, type ServerCore } from './core.js';
+import { drain, listen } from './lifecycle.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { serveRequests, serveUpgrades } from './serve.js';
+import type { SignalServer } from './signal/index.js';
 
 export { serverDefaults } from './options.js';
 export type { FrameParty, ServerHooks, ServerOptions } from './options.js';
-export { WSS_ERRORS } from './wss/messages.js';
+export { SERVER_ERROR_CODES, WSS_ERRORS } from './wss/messages.js';
+export { GOING_AWAY } from './lifecycle.js';
+export { OPS_PATHS } from './ops/routes.js';
 export {
   SIGNAL_PATH,
   SIGNAL_ERRORS,
@@ -64,161 +63,24 @@ export interface WssSessionsServer {
    * right after, without waiting for the client's answer.
    */
   dropConnections(code?: number): void;
-  /** Closes every socket and the HTTP server; resolves once nothing is left open. Safe to call twice. */
-  close(): Promise<void>;
+  /**
+   * Drains and stops: no new sockets or requests, every socket is closed with
+   * 1001 "going away" (after what is queued for it), sockets that have not
+   * answered within `drainMs` are cut, then the HTTP server closes. Resolves
+   * once nothing is left open. Safe to call twice (the second call gets the
+   * first one's promise).
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
-/** Milliseconds a socket gets to answer the closing handshake before it is cut. */
-const CLOSE_GRACE_MS = 2000;
-
-/**
- * The components served on the shared port. A new endpoint is a
- * {@link ServerComponent} added to this list (for example, when its option is
- * set); its `mount` registers its WebSocket paths and HTTP routes.
- */
-async function buildComponents(
-  options: ResolvedServerOptions,
-): Promise<{ components: ServerComponent[]; wss: WssEndpoint; signal: SignalEndpoint | undefined }> {
-  const wss = new WssEndpoint(options);
-  const signal = options.signal ? await SignalEndpoint.create(options.signal, options.logger) : undefined;
-  const components: ServerComponent[] = [wss];
-  if (signal) components.push(signal);
-  if (options.demo) components.push(new DemoPage(options.logger));
-  return { components, wss, signal };
-}
-
-function listen(http: HttpServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    http.once('error', onError);
-    http.listen(port, host, () => {
-      http.off('error', onError);
-      resolve();
-    });
-  });
+/** Options of {@link WssSessionsServer.close}. */
+export interface CloseOptions {
+  /** Milliseconds clients get to finish the closing handshake. Default: the server's `drainMs` option (5000). */
+  drainMs?: number;
 }
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-/**
- * Starts the server and resolves once it listens.
- * @throws InvalidArgumentError for a bad option (the message names it).
- * @example
- * const server = await createServer({ port: 0, host: '127.0.0.1' });
- */
-export async function createServer(options: ServerOptions = {}): Promise<WssSessionsServer> {
-  const opts = resolveServerOptions(options);
-  const routes = new RouteTable();
-  const { components, wss: endpoint, signal } = await buildComponents(opts);
-  for (const component of components) component.mount(routes);
-
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
-  const http = createHttpServer();
-  let closing: Promise<void> | null = null;
-
-  http.on('request', (req, res) => {
-    const path = pathOf(req);
-    const cors = opts.cors ? CORS_HEADERS : {};
-    const method = req.method ?? 'GET';
-    if (method === 'OPTIONS' && opts.cors && routes.hasPath(path)) {
-      reply(res, 204, '', { ...CORS_HEADERS, ...PREFLIGHT_HEADERS });
-      return;
-    }
-    const match = routes.matchHttp(method, path);
-    if (match.kind === 'not-found') {
-      reply(res, 404, `Nothing is served at ${path.slice(0, 200)}\n`, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        ...cors,
-      });
-      return;
-    }
-    if (match.kind === 'wrong-method') {
-      reply(res, 405, `Method ${method} is not served at ${path}; use ${match.allow}\n`, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        Allow: match.allow,
-        ...cors,
-      });
-      return;
-    }
-    Promise.resolve()
-      .then(() => match.handler(req, res))
-      .catch((err: unknown) => {
-        opts.logger.error(`server: ${method} ${path} failed`, err);
-        reply(res, 500, 'Internal server error\n', { 'Content-Type': 'text/plain; charset=utf-8', ...cors }, true);
-      });
-  });
-
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const route = closing ? undefined : routes.upgradeRoute(pathOf(req));
-    if (!route) {
-      socket.on('error', () => {});
-      socket.end(
-        `HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => route.onConnection(ws, req));
-  });
-
-  await listen(http, opts.port, opts.host);
-  const address = http.address();
-  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
-  const hostPart = `${formatHost(opts.host)}:${port}`;
-  opts.logger.info(`server: WebSocket ws://${hostPart} and HTTP http://${hostPart}`);
-
-  const shutdown = async (): Promise<void> => {
-    const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-    const clients = [...sockets.clients];
-    const socketsClosed = Promise.all(
-      clients.map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            if (ws.readyState === ws.CLOSED) resolve();
-            else ws.once('close', () => resolve());
-          }),
-      ),
-    );
-    for (const ws of clients) ws.close(1001, 'Server closing');
-    const grace = setTimeout(() => {
-      for (const ws of sockets.clients) ws.terminate();
-    }, CLOSE_GRACE_MS);
-    grace.unref();
-    await socketsClosed;
-    clearTimeout(grace);
-    await new Promise<void>((resolve) => sockets.close(() => resolve()));
-    for (const component of [...components].reverse()) await component.close();
-    http.closeIdleConnections();
-    await httpClosed;
-    opts.logger.info('server: closed');
-  };
-
-  return {
-    url: `ws://${hostPart}`,
-    httpUrl: `http://${hostPart}`,
-    port,
-    signal,
-    get sessions() {
-      return endpoint.sessionIds();
-    },
-    sendRaw: (privateId, frame) => endpoint.sendRaw(privateId, frame),
-    dropConnections(code?: number) {
-      if (code !== undefined && !isSendableCloseCode(code)) {
-        throw new InvalidArgumentError(
-          `dropConnections(code): ${code} is not a close code a server may send (1000-1014 or 3000-4999)`,
-        );
-      }
-      for (const ws of sockets.clients) {
-        if (code !== undefined && ws.readyState === ws.OPEN) ws.close(code);
-        ws.terminate();
-      }
-    },
-    close() {
-      closing ??= shutdown();
-      return closing;
-    },
-  };
 }
 
 /** Close codes RFC 6455 lets an endpoint put in a close frame. */
@@ -229,8 +91,56 @@ function isSendableCloseCode(code: number): boolean {
   );
 }
 
-function pathOf(req: IncomingMessage): string {
-  const raw = req.url ?? '/';
-  const end = raw.search(/[?#]/);
-  return end === -1 ? raw : raw.slice(0, end);
+/** The test helper behind {@link WssSessionsServer.dropConnections}. */
+function dropConnections(core: ServerCore, code?: number): void {
+  if (code !== undefined && !isSendableCloseCode(code)) {
+    throw new InvalidArgumentError(
+      `dropConnections(code): ${code} is not a close code a server may send (1000-1014 or 3000-4999)`,
+    );
+  }
+  for (const ws of core.sockets.clients) {
+    if (code !== undefined && ws.readyState === ws.OPEN) ws.close(code);
+    ws.terminate();
+  }
+}
+
+function checkDrainMs(value: unknown): number | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 0)) return value;
+  throw new InvalidArgumentError(
+    `close({ drainMs }): drainMs must be a whole number of milliseconds >= 0; got ${value}`,
+  );
+}
+
+/**
+ * Starts the server and resolves once it listens.
+ * @throws InvalidArgumentError for a bad option (the message names it).
+ * @example
+ * const server = await createServer({ port: 0, host: '127.0.0.1' });
+ */
+export async function createServer(options: ServerOptions = {}): Promise<WssSessionsServer> {
+  const opts = resolveServerOptions(options);
+  const core = await buildCore(opts);
+  const http = createHttpServer();
+  serveRequests(http, core);
+  serveUpgrades(http, core);
+  const port = await listen(http, opts.port, opts.host);
+  const hostPart = `${formatHost(opts.host)}:${port}`;
+  opts.logger.info(`server: WebSocket ws://${hostPart} and HTTP http://${hostPart}`);
+  let closing: Promise<void> | null = null;
+  return {
+    url: `ws://${hostPart}`,
+    httpUrl: `http://${hostPart}`,
+    port,
+    signal: core.signal,
+    get sessions() {
+      return core.wss.sessionIds();
+    },
+    sendRaw: (privateId, frame) => core.wss.sendRaw(privateId, frame),
+    dropConnections: (code) => dropConnections(core, code),
+    close(closeOptions) {
+      const drainMs = checkDrainMs(closeOptions?.drainMs) ?? opts.drainMs;
+      closing ??= drain(core, http, drainMs);
+      return closing;
+    },
+  };
 }

@@ -36,20 +36,58 @@ export interface ServerOptions {
   host?: string;
   /** Refuse `WSS_Handshake` over the socket (error -32002); handshakes then go over HTTP POST only. Default: false. */
   httpOnlyHandshake?: boolean;
-  /** Handshakes (pending or connected) allowed per client IP address. Default: 10. */
+  /** Handshakes (pending or connected) allowed per client IP address (`WSS_Handshake` answers -32001 past it). Default: 10. */
   maxConnectionsPerIp?: number;
+  /**
+   * Open WebSockets allowed per client IP address, on every path; past it the
+   * upgrade is refused with HTTP 429. Behind a proxy every client has the
+   * proxy's address: raise it there. Default: 64.
+   */
+  maxSocketsPerIp?: number;
   /** Largest WebSocket message and HTTP request body in bytes; bigger socket frames close the socket (1009). Default: 1048576 (1 MiB). */
   maxPayload?: number;
+  /**
+   * Most bytes that may wait to be written to one socket (queued frames plus
+   * the socket's own buffer). A connection that would pass it is not reading:
+   * it is closed with 1013 and its session ends for its peers like any
+   * disconnect. Must be at least `maxPayload`. Default: 8388608 (8 MiB).
+   */
+  maxBufferedBytes?: number;
   /** Most requests in one JSON-RPC batch; larger batches get error -32600. Default: 5. */
   maxBatch?: number;
+  /** Deepest nesting of objects and arrays allowed in a request's params; deeper ones get error -32602. Default: 32. */
+  maxDepth?: number;
+  /**
+   * Requests per second one socket may keep up (each WebSocket message, a
+   * request or a batch, takes one token of a bucket refilled at this rate).
+   * Over it: error -32005; after 50 refusals in a row the socket is closed
+   * with 1008. Default: 1000.
+   */
+  requestRate?: number;
+  /** Size of that bucket: requests a socket may send at once before `requestRate` applies. Default: 20000. */
+  requestBurst?: number;
   /** Send `Access-Control-Allow-Origin: *` on HTTP responses and answer `OPTIONS` preflight requests. Default: true. */
   cors?: boolean;
   /**
-   * Milliseconds an HTTP handshake may wait for its `WSS_Connect` before it is
-   * dropped (so abandoned handshakes do not use up the per-IP limit); `0`
-   * keeps them until the server closes. Default: 60000.
+   * Origins allowed to open WebSockets (exact `Origin` header values such as
+   * `'https://chat.example'`), or `'*'` for any. Upgrades from other origins
+   * are refused with HTTP 403; requests without an `Origin` header (not from
+   * a browser) are allowed. Default: '*'.
+   */
+  allowedOrigins?: '*' | readonly string[];
+  /**
+   * Milliseconds a handshake (over HTTP or the socket) may wait for its
+   * `WSS_Connect` before it is dropped, so abandoned handshakes do not use up
+   * the per-IP limit; `0` keeps them until their socket closes (HTTP ones
+   * until the server closes). Default: 60000.
    */
   handshakeTimeout?: number;
+  /** Milliseconds a socket may stay open without a session before it is closed with 1008; `0` never. Default: 30000. */
+  connectTimeout?: number;
+  /** Milliseconds `close()` waits for clients to answer the closing handshake before it cuts them. Default: 5000. */
+  drainMs?: number;
+  /** Serve Prometheus metrics at GET '/metrics' (GET '/healthz' is always served). Default: true. */
+  metrics?: boolean;
   /** Where the server logs. Default: a silent logger. */
   logger?: Logger;
   /** Fault-injection hooks for tests. Default: none. */
@@ -69,10 +107,19 @@ export const serverDefaults = Object.freeze({
   host: '127.0.0.1',
   httpOnlyHandshake: false,
   maxConnectionsPerIp: 10,
+  maxSocketsPerIp: 64,
   maxPayload: 1024 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
   maxBatch: 5,
+  maxDepth: 32,
+  requestRate: 1000,
+  requestBurst: 20_000,
   cors: true,
+  allowedOrigins: '*' as '*' | readonly string[],
   handshakeTimeout: 60_000,
+  connectTimeout: 30_000,
+  drainMs: 5000,
+  metrics: true,
   demo: true,
   logger: silentLogger,
   hooks: Object.freeze({}) as ServerHooks,
@@ -112,6 +159,12 @@ function checkBool(name: string, value: unknown): void {
   if (typeof value !== 'boolean') fail(name, 'true or false', value);
 }
 
+function checkOrigins(value: unknown): void {
+  if (value === '*') return;
+  const ok = Array.isArray(value) && value.every((origin) => typeof origin === 'string' && origin !== '');
+  if (!ok) fail('allowedOrigins', "'*' or an array of origins such as 'https://chat.example'", value);
+}
+
 function checkLogger(logger: unknown): void {
   const ok = isRecord(logger) && ['debug', 'info', 'warn', 'error'].every((k) => typeof logger[k] === 'function');
   if (!ok) fail('logger', 'an object with debug, info, warn and error functions', logger);
@@ -142,10 +195,26 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   if (typeof o.host !== 'string' || o.host.trim() === '') fail('host', 'a non-empty host name or address', o.host);
   checkBool('httpOnlyHandshake', o.httpOnlyHandshake);
   checkInt('maxConnectionsPerIp', o.maxConnectionsPerIp, 1, 1_000_000);
+  checkInt('maxSocketsPerIp', o.maxSocketsPerIp, 1, 1_000_000);
   checkInt('maxPayload', o.maxPayload, MIN_PAYLOAD, 2 ** 30);
+  checkInt('maxBufferedBytes', o.maxBufferedBytes, MIN_PAYLOAD, 2 ** 32);
+  if (o.maxBufferedBytes < o.maxPayload) {
+    fail(
+      'maxBufferedBytes',
+      `at least maxPayload (${o.maxPayload}), or no answer that size could be sent`,
+      o.maxBufferedBytes,
+    );
+  }
   checkInt('maxBatch', o.maxBatch, 1, 1000);
+  checkInt('maxDepth', o.maxDepth, 2, 10_000);
+  checkInt('requestRate', o.requestRate, 1, 1_000_000_000);
+  checkInt('requestBurst', o.requestBurst, 1, 1_000_000_000);
   checkBool('cors', o.cors);
+  checkOrigins(o.allowedOrigins);
   checkInt('handshakeTimeout', o.handshakeTimeout, 0, MAX_TIMEOUT);
+  checkInt('connectTimeout', o.connectTimeout, 0, MAX_TIMEOUT);
+  checkInt('drainMs', o.drainMs, 0, MAX_TIMEOUT);
+  checkBool('metrics', o.metrics);
   checkBool('demo', o.demo);
   checkLogger(o.logger);
   checkHooks(o.hooks);

@@ -5,13 +5,18 @@
  * every request and upgrade by URL pathname.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { InvalidArgumentError } from '../errors.js';
 
 /** Serves every WebSocket accepted on one path. */
 export interface UpgradeRoute {
-  /** Called once per accepted socket; the route owns its listeners from then on. */
-  onConnection(ws: WebSocket, req: IncomingMessage): void;
+  /**
+   * Called once per accepted socket; the route owns its listeners from then on.
+   * `socket` is the connection under `ws`, for routes that write pre-framed
+   * bytes to it themselves (see transport/outbox.ts).
+   */
+  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void;
 }
 
 /** Serves one HTTP method on one path. A rejection or throw becomes a 500 reply and an error log line. */

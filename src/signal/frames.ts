@@ -76,13 +76,41 @@ export function encodeEnvelope(payload: IEncryptedPayload): string {
   return `{"event":"encrypted","data":{"iv":"${payload.iv}","ct":"${payload.ct}"}}`;
 }
 
-/** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
-export function parseEnvelope(data: unknown): ParsedEnvelope {
-  const { iv = '', ct } = Object(data) as Record<string, string>;
+/** The decoded envelope, or `undefined` unless `iv` and `ct` are canonical base64 of 12 and at least 16 bytes. */
+function decodeEnvelope(iv: unknown, ct: unknown): ParsedEnvelope | undefined {
   const ivBytes = decodeBase64(iv);
   const ctBytes = decodeBase64(ct);
-  need(ivBytes.length === 12 && ctBytes.length >= 16, "'encrypted' {iv, ct} must be base64 of 12 and 16+ bytes");
-  return { iv, ivBytes, ct: ctBytes };
+  return ivBytes.length === 12 && ctBytes.length >= 16 ? { iv: iv as string, ivBytes, ct: ctBytes } : undefined;
+}
+
+/** Validates and decodes the data of an `encrypted` frame: a 12-byte IV, a ciphertext no shorter than the 16-byte tag. */
+export function parseEnvelope(data: unknown): ParsedEnvelope {
+  const { iv, ct } = Object(data) as Record<string, unknown>;
+  const envelope = decodeEnvelope(iv, ct);
+  need(envelope, "'encrypted' {iv, ct} must be base64 of 12 and 16+ bytes");
+  return envelope;
+}
+
+const HEAD = '{"event":"encrypted","data":{"iv":"';
+const MIDDLE = '","ct":"';
+const TAIL = '"}}';
+
+/**
+ * The envelope of an `encrypted` frame written exactly as {@link encodeEnvelope}
+ * writes it (as every sender in this library and the original client's
+ * `JSON.stringify` do), read without `JSON.parse`. The text between the fixed
+ * parts must be canonical base64, which has no quote or backslash, so a text
+ * accepted here is that JSON and means nothing else. `undefined` for every
+ * other text (other spacing or key order, escapes, a bad envelope), which
+ * then takes the general path: {@link parseFrame}, then {@link parseEnvelope}.
+ */
+export function matchEnvelope(raw: string): ParsedEnvelope | undefined {
+  if (!raw.startsWith(HEAD) || !raw.endsWith(TAIL)) return undefined;
+  const middle = raw.indexOf(MIDDLE, HEAD.length);
+  const ctStart = middle + MIDDLE.length;
+  const ctEnd = raw.length - TAIL.length;
+  if (middle < 0 || ctStart > ctEnd) return undefined;
+  return decodeEnvelope(raw.slice(HEAD.length, middle), raw.slice(ctStart, ctEnd));
 }
 
 /** Parses the decrypted plaintext (text or UTF-8 bytes) of an envelope: `{event, data}` with an application event name. */

@@ -4,20 +4,22 @@
  * replay guard, the incoming backlog, the outgoing order and the one timer.
  */
 import { ConnectionClosedError, QueueFullError, ReplayError, TimeoutError } from '../errors.js';
-import { aesGcm } from '../crypto/aead.js';
+import { aesGcmNow } from '../crypto/aead.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
-import { type IEncryptedPayload, seal } from '../crypto/signal-crypto.js';
+import { type IEncryptedPayload, sealNow } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
 import { abortError, watchAbort } from './abort.js';
 import {
   encodeEnvelope,
   encodeFrame,
+  matchEnvelope,
   need,
   parseConnected,
   parseEnvelope,
   parseFrame,
   parseInner,
   type ParsedEnvelope,
+  type SignalFrame,
 } from './frames.js';
 import { establishClientKey } from './handshake.js';
 import { optionError, WS_URL, type ResolvedClientOptions } from './options.js';
@@ -26,6 +28,7 @@ import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData } from './types.js';
 
 const OPEN = 1;
+const SENT = Promise.resolve();
 const HEARTBEAT = encodeFrame('heartbeat');
 const NO_KEY = "'encrypted' frame without a session key";
 
@@ -139,39 +142,50 @@ export class Link {
 
   /**
    * Encrypts `text` and sends it as an `encrypted` frame. Encryption starts
-   * now, in parallel with earlier sends; frames leave in call order.
+   * now, in parallel with earlier sends; frames leave in call order. Where the
+   * platform encrypts synchronously (Node) and no earlier send is waiting, the
+   * frame leaves at once.
    * @throws QueueFullError when `maxPendingSends` sends are in progress.
    */
   sendEncrypted(text: string, key: CryptoKey, event: string, signal?: AbortSignal): Promise<void> {
+    const outbox = this.#outbox;
     const limit = this.#options.maxPendingSends;
-    if (this.#outbox.length >= limit)
+    if (outbox.length >= limit)
       throw new QueueFullError(
         `send('${event}'): ${limit} sends are still in progress (maxPendingSends); await earlier sends or raise the option`,
       );
-    const sealing = seal(text, key);
+    const sealed = sealNow(text, key);
+    if (outbox.length === 0 && !(sealed instanceof Promise)) {
+      const failure = this.#write(sealed, event);
+      return failure ? Promise.reject(failure) : SENT;
+    }
     return new Promise((resolve, reject) => {
       const unwatch = watchAbort(signal, () => reject(abortError(`send('${event}')`, signal as AbortSignal)));
       const write = (payload: IEncryptedPayload): void => {
         unwatch();
         if (signal?.aborted) return;
-        const ws = this.socket;
-        if (this.released || ws?.readyState !== OPEN) {
-          reject(new ConnectionClosedError(`send('${event}')`));
-          return;
-        }
-        this.#replay.add(payload.iv);
-        try {
-          ws.send(encodeEnvelope(payload));
-          resolve();
-        } catch (cause) {
-          reject(new ConnectionClosedError(`send('${event}')`, undefined, undefined, { cause }));
-        }
+        const failure = this.#write(payload, event);
+        if (failure) reject(failure);
+        else resolve();
       };
-      this.#outbox.add(sealing, write, (err) => {
+      outbox.add(sealed, write, (err) => {
         unwatch();
         reject(err);
       });
     });
+  }
+
+  /** Writes an encrypted frame; returns why it could not. */
+  #write(payload: IEncryptedPayload, event: string): ConnectionClosedError | undefined {
+    const ws = this.socket;
+    if (this.released || ws?.readyState !== OPEN) return new ConnectionClosedError(`send('${event}')`);
+    this.#replay.add(payload.iv);
+    try {
+      ws.send(encodeEnvelope(payload));
+      return undefined;
+    } catch (cause) {
+      return new ConnectionClosedError(`send('${event}')`, undefined, undefined, { cause });
+    }
   }
 
   /** Replaces the handshake timeout with the heartbeat. */
@@ -235,22 +249,33 @@ export class Link {
       return;
     }
     try {
-      const { event, data } = parseFrame(raw, o.maxFrameSize);
-      if (event === 'encrypted') this.#acceptEncrypted(data, size);
-      else if (event === 'connected') this.#acceptConnected(data, size);
-      else inbox.add(data, event === 'error' ? this.#report : (d) => this.#plaintext(event, d), this.#report, size);
+      // The common frame, an envelope as every sender writes it, is read without JSON.parse.
+      const envelope = size ? matchEnvelope(raw as string) : undefined;
+      if (envelope) this.#acceptEncrypted(envelope, size);
+      else this.#acceptFrame(parseFrame(raw, o.maxFrameSize), size);
     } catch (err) {
       // A frame refused on arrival is reported in its turn, after the frames before it.
       inbox.add(err, this.#report, this.#report, size);
     }
   }
 
-  #acceptEncrypted(data: unknown, size: number): void {
-    const envelope = parseEnvelope(data);
+  /** A frame that JSON.parse read. */
+  #acceptFrame({ event, data }: SignalFrame, size: number): void {
+    if (event === 'encrypted') this.#acceptEncrypted(parseEnvelope(data), size);
+    else if (event === 'connected') this.#acceptConnected(data, size);
+    else this.#inbox.add(data, event === 'error' ? this.#report : (d) => this.#plaintext(event, d), this.#report, size);
+  }
+
+  /**
+   * Starts decrypting an envelope. Where the platform decrypts synchronously
+   * (Node) the plaintext is there at once, and with no frame before it waiting,
+   * the frame is delivered now, in this turn of the event loop.
+   */
+  #acceptEncrypted(envelope: ParsedEnvelope, size: number): void {
     const iv = envelope.iv;
     need(!this.#replay.has(iv), "replayed 'encrypted' frame", ReplayError);
     const key = this.session?.key;
-    const work = key ? aesGcm('decrypt', key, envelope.ivBytes, envelope.ct) : this.#decryptLater(envelope);
+    const work = key ? aesGcmNow('decrypt', key, envelope.ivBytes, envelope.ct) : this.#decryptLater(envelope);
     this.#inbox.add(work, (plaintext: Uint8Array) => this.#decrypted(iv, plaintext), this.#report, size);
   }
 
@@ -260,7 +285,7 @@ export class Link {
     need(handshake && !this.session, NO_KEY);
     return handshake.then(({ key }) => {
       need(key, NO_KEY);
-      return aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
+      return aesGcmNow('decrypt', key, envelope.ivBytes, envelope.ct);
     });
   }
 

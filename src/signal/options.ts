@@ -72,7 +72,9 @@ export interface IEncryptedWSClientOptions {
   handshakeTimeout?: number;
   /**
    * Most incoming frames waiting their turn (being decrypted, or decrypted and
-   * waiting for an earlier frame) on one connection; at least 1. A frame past
+   * waiting for an earlier frame) on one connection; at least 1. (On Node a
+   * frame of up to 1 MiB is decrypted synchronously as it arrives, so frames
+   * wait only behind the key agreement or a larger frame.) A frame past
    * this cap is refused: the client closes the connection (1008; a plain close
    * where the platform refuses that code), delivers the frames it had
    * accepted, emits a `QueueFullError` on `error` and reconnects as after any

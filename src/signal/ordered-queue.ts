@@ -67,20 +67,26 @@ export class OrderedQueue {
     fail: (error: unknown) => unknown = this.#onTurnError,
     size = 0,
   ): void {
+    const settled = !isThenable(work);
+    // Settled work and nothing ahead of it (a synchronous decryption, most often): its turn is now, and no record is kept.
+    if (settled && !this.#head && !this.#busy) {
+      this.#await(this.#run(turn, work));
+      return;
+    }
     const job: Job = { next: undefined, state: DONE, result: work, size, turn, fail };
     if (this.#tail) this.#tail.next = job;
     else this.#head = job;
     this.#tail = job;
     this.#length++;
     this.#size += size;
-    if (isThenable(work)) {
+    if (settled) {
+      this.#drain();
+    } else {
       job.state = PENDING;
       work.then(
         (value) => this.#settle(job, DONE, value),
         (error: unknown) => this.#settle(job, FAILED, error),
       );
-    } else {
-      this.#drain();
     }
   }
 
@@ -107,32 +113,35 @@ export class OrderedQueue {
       if (!this.#head) this.#tail = undefined;
       this.#length--;
       this.#size -= job.size;
-      const after = this.#run(job);
-      if (after) {
-        this.#busy = true;
-        const generation = this.#generation;
-        const resume = (): void => {
-          if (generation !== this.#generation) return;
-          this.#busy = false;
-          this.#drain();
-        };
-        after.then(resume, (error: unknown) => {
-          this.#onTurnError(error);
-          resume();
-        });
-      }
+      this.#await(job.state === DONE ? this.#run(job.turn, job.result) : this.#run(job.fail, job.result));
       job = this.#head;
     }
   }
 
-  /** Runs one turn; returns its promise when it returned one. */
-  #run(job: Job): PromiseLike<unknown> | undefined {
+  /** Runs one turn (or fail); returns its promise when it returned one. */
+  #run(turn: (value: never) => unknown, value: unknown): PromiseLike<unknown> | undefined {
     try {
-      const after = job.state === DONE ? job.turn(job.result as never) : job.fail(job.result);
+      const after = turn(value as never);
       return isThenable(after) ? after : undefined;
     } catch (error) {
       this.#onTurnError(error);
       return undefined;
     }
+  }
+
+  /** Holds later turns until a turn's promise `after` settles (nothing to hold when it is undefined). */
+  #await(after: PromiseLike<unknown> | undefined): void {
+    if (!after) return;
+    this.#busy = true;
+    const generation = this.#generation;
+    const resume = (): void => {
+      if (generation !== this.#generation) return;
+      this.#busy = false;
+      this.#drain();
+    };
+    after.then(resume, (error: unknown) => {
+      this.#onTurnError(error);
+      resume();
+    });
   }
 }

@@ -25,6 +25,9 @@ beforeEach(async () => {
   recorded = [];
   watched = null;
   await h.start({
+    // The relay floods faster than any client reads: the reference server's own outbound
+    // bound (1013 past maxBufferedBytes) would cut it first, and these tests are about the client's bounds.
+    maxBufferedBytes: 64 * 1024 * 1024,
     hooks: {
       outgoing(raw: string, target: FrameParty) {
         if (watched && target.privateId === watched && raw.includes('"e2e":2')) recorded.push(raw);

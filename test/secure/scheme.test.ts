@@ -1,5 +1,5 @@
 /** Unit tests of the scheme (keys, adverts, safety numbers, envelopes) and of the options (no network). */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decryptBytes, encryptBytes, importAesGcmKey } from '../../src/crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../../src/crypto/base64.js';
 import { utf8Decode, utf8Encode } from '../../src/crypto/bytes.js';
@@ -127,7 +127,7 @@ describe('envelopes', () => {
     expect(env).toMatchObject({ e2e: 2, t: 'b', n: 1 });
     expect(Object.keys(env.k).sort()).toEqual([keyId(b.pk), keyId(c.pk)].sort());
     expect((await seal(a, [usable(ab)], 'd', utf8Encode('1'))).n).toBe(2);
-    const at = (keys: PeerKeys, kid: string, e = env): Promise<Uint8Array> =>
+    const at = (keys: PeerKeys, kid: string, e = env): Uint8Array | Promise<Uint8Array> =>
       open(keys.receive as CryptoKey, e.t, e.n, e.ct, e.k[kid] as string);
     expect(utf8Decode(await at(ba, keyId(b.pk)))).toBe('"all"');
     expect(utf8Decode(await at(ca, keyId(c.pk)))).toBe('"all"');
@@ -158,6 +158,71 @@ describe('envelopes', () => {
     await expect(
       open(ca.receive as CryptoKey, 'b', env.n, bytesToBase64(forged), env.k[keyId(c.pk)] as string),
     ).rejects.toBeInstanceOf(DecryptError);
+  });
+});
+
+describe('on Node (node:crypto under AES-GCM)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('seals and opens at once: no promise, no key import, no WebCrypto call', async () => {
+    const [a, b, c] = await fresh(3);
+    const [ab, ac, ba] = await Promise.all([keysFor(a, b), keysFor(a, c), keysFor(b, a)]);
+    const subtle = globalThis.crypto.subtle;
+    const calls = ['importKey', 'encrypt', 'decrypt'].map((name) => vi.spyOn(subtle, name as 'encrypt'));
+    // A new recipient set draws a new message key: that needs no import either.
+    for (const [recipients, text] of [
+      [[usable(ab)], '[1]'],
+      [[usable(ab)], '[2]'],
+      [[usable(ab), usable(ac)], '[3]'],
+    ] as const) {
+      const env = seal(a, recipients, 'd', utf8Encode(text));
+      expect(env).not.toBeInstanceOf(Promise);
+      const { t, n, ct, k } = env as Awaited<typeof env>;
+      const opened = open(ba.receive as CryptoKey, t, n, ct, k[keyId(b.pk)] as string);
+      expect(opened).toBeInstanceOf(Uint8Array);
+      expect(utf8Decode(opened as Uint8Array)).toBe(text);
+    }
+    for (const call of calls) expect(call).not.toHaveBeenCalled();
+  });
+
+  it('refuses a wrapped message key that is not 32 bytes (node:crypto would take 16 as an AES-128 key)', async () => {
+    const [a, b] = await fresh(2);
+    const [ab, ba] = await Promise.all([keysFor(a, b), keysFor(b, a)]);
+    // A sender with the pair key wraps a 16-byte key and encrypts the payload with AES-128 under it.
+    const iv = new Uint8Array(12);
+    iv[11] = 1;
+    const short = crypto.getRandomValues(new Uint8Array(16));
+    const aes128 = await crypto.subtle.importKey('raw', short, 'AES-GCM', false, ['encrypt']);
+    const payload = await encryptBytes({ key: aes128, iv, plaintext: utf8Encode('[1]') });
+    const wrap = await encryptBytes({
+      key: ab.send as CryptoKey,
+      iv,
+      plaintext: short,
+      aad: new Uint8Array([0x64, ...payload]),
+    });
+    const opening = open(ba.receive as CryptoKey, 'd', 1, bytesToBase64(payload), bytesToBase64(wrap));
+    await expect(opening).rejects.toBeInstanceOf(DecryptError);
+    await expect(opening).rejects.toMatchObject({ cause: expect.any(KeyFormatError) });
+  });
+
+  it('reports every failure as a rejection, never a throw', async () => {
+    const [a, b] = await fresh(2);
+    const [ab, ba] = await Promise.all([keysFor(a, b), keysFor(b, a)]);
+    const env = await seal(a, [usable(ab)], 'd', utf8Encode('[1]'));
+    const wrap = env.k[keyId(b.pk)] as string;
+    for (const [ct, w] of [
+      ['not base64!', wrap],
+      [env.ct, 'AAAA'],
+      [env.ct.replace(/^./, (x) => (x === 'A' ? 'B' : 'A')), wrap],
+    ]) {
+      let opening: unknown;
+      expect(() => {
+        opening = open(ba.receive as CryptoKey, 'd', env.n, ct as string, w as string);
+      }).not.toThrow();
+      await expect(opening).rejects.toBeInstanceOf(DecryptError);
+    }
   });
 });
 

@@ -15,7 +15,8 @@ describe('WSS_Handshake over the socket', () => {
       message: 'accept',
       numconnections: 1,
       maxconnections: 10,
-      peerconnections: 0,
+      // As the original server counts: every handshake record, this one included.
+      peerconnections: 1,
       server_token: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
@@ -70,12 +71,13 @@ describe('WSS_Handshake over the socket', () => {
     }
   });
 
-  it('reports connected peers in peerconnections', async () => {
+  it('counts every handshake record, the new one included, in peerconnections (as the original server)', async () => {
     const server = await fx.start();
     await fx.joined(server);
     await fx.joined(server);
     const c = await fx.client(server);
-    expect((await c.request('WSS_Handshake', { user_token: randomToken() })).result.peerconnections).toBe(2);
+    expect((await c.request('WSS_Handshake', { user_token: randomToken() })).result.peerconnections).toBe(3);
+    expect((await c.request('WSS_Handshake', { user_token: randomToken() })).result.peerconnections).toBe(4);
   });
 });
 

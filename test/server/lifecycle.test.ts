@@ -26,6 +26,16 @@ describe('options', () => {
       maxPayload: 1048576,
       maxBatch: 5,
       cors: true,
+      maxSocketsPerIp: 64,
+      maxBufferedBytes: 8388608,
+      maxDepth: 32,
+      requestRate: 1000,
+      requestBurst: 20000,
+      allowedOrigins: '*',
+      handshakeTimeout: 60000,
+      connectTimeout: 30000,
+      drainMs: 5000,
+      metrics: true,
     });
   });
 
@@ -44,6 +54,16 @@ describe('options', () => {
       [{ hooks: { outgoing: 'x' } }, "'hooks.outgoing'"],
       [{ hooks: { sideways() {} } }, "'hooks.sideways'"],
       [{ prot: 80 }, "'prot'"],
+      [{ maxSocketsPerIp: 0 }, "'maxSocketsPerIp'"],
+      [{ maxBufferedBytes: 2048 }, "'maxBufferedBytes'"],
+      [{ maxDepth: 1 }, "'maxDepth'"],
+      [{ requestRate: 0 }, "'requestRate'"],
+      [{ requestBurst: 0.5 }, "'requestBurst'"],
+      [{ allowedOrigins: 'https://x' }, "'allowedOrigins'"],
+      [{ allowedOrigins: [''] }, "'allowedOrigins'"],
+      [{ connectTimeout: -1 }, "'connectTimeout'"],
+      [{ drainMs: 'soon' }, "'drainMs'"],
+      [{ metrics: 1 }, "'metrics'"],
     ];
     for (const [options, name] of bad) {
       const attempt = createServer(options as never);

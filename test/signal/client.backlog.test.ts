@@ -4,12 +4,18 @@
  * `maxBacklogBytes` closes the connection (1008) with a QueueFullError, keeps memory bounded,
  * delivers every frame accepted below the cap, and the client reconnects; a send past
  * `maxPendingSends` is refused.
+ *
+ * On Node a frame of up to 1 MiB is decrypted (and a message encrypted) synchronously, so a
+ * frame with nothing waiting before it is delivered as it arrives: a backlog forms only behind
+ * work that waits, such as the key agreement or WebCrypto's work on a larger frame (in
+ * browsers, every frame's). The floods below therefore arrive while the key agreement is held.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { decrypt } from '../../src/crypto/index.js';
+import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
 import { QueueFullError, type EncryptedWebSocketClient } from '../../src/signal/index.js';
 import {
   barrier,
@@ -17,7 +23,9 @@ import {
   envelope,
   honestHandshake,
   HostileServer,
+  holdSubtle,
   nextEvent,
+  RecordingWebSocket,
   serverOffer,
   signalFixture,
   type HostileConn,
@@ -37,9 +45,11 @@ const MB = 2 ** 20;
 const fx = signalFixture();
 let hostile: HostileServer;
 beforeEach(async () => {
+  RecordingWebSocket.reset();
   hostile = await HostileServer.start();
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await fx.cleanup();
   await hostile.close();
 });
@@ -104,6 +114,22 @@ function expectAcceptedThenError(seen: Array<number | Error>, atLeast: number): 
   return delivered;
 }
 
+/**
+ * Connects `client` to the hostile server with its key agreement held: `connected` has been
+ * sent, and frames sent now wait behind it until `release()`.
+ */
+async function connectHeld(
+  client: EncryptedWebSocketClient,
+): Promise<{ conn: HostileConn; aesKey: CryptoKey; connecting: Promise<void>; release: () => void }> {
+  const connecting = client.connect();
+  const conn = await hostile.nextConnection();
+  const { aesKey, connected } = await serverOffer(conn);
+  const { started, release } = holdSubtle('deriveBits');
+  conn.send('connected', connected);
+  await started;
+  return { conn, aesKey, connecting, release };
+}
+
 describe('bounded incoming backlog', () => {
   it('a burst past maxBacklogFrames: frames accepted are delivered in order, then close 1008, QueueFullError, reconnect', async () => {
     const client = fx.client(hostile.url, {
@@ -111,17 +137,20 @@ describe('bounded incoming backlog', () => {
       reconnect: { interval: 1, maxInterval: 2 },
       maxBacklogFrames: 64,
     });
-    const { conn, aesKey } = await connectHostile(client, hostile);
     const seen = record(client);
     const failed = nextEvent(client, 'error');
-    // 3000 small frames in one write: each read of the socket hands the client hundreds at once.
+    const { conn, aesKey, connecting, release } = await connectHeld(client);
+    // 3000 small frames in one write, queued behind `connected`, whose key agreement is held.
     const sent = await flood(conn, aesKey, { count: 3000, batch: 3000, pad: 0 });
     expect(await conn.closed).toBe(1008);
+    release();
+    await connecting;
     expect(await failed).toMatchObject({
       code: 'ERR_QUEUE_FULL',
       message: expect.stringContaining('maxBacklogFrames 64'),
     });
-    const delivered = expectAcceptedThenError(seen, 64);
+    // `connected` took one place of the 64.
+    const delivered = expectAcceptedThenError(seen, 63);
     expect(delivered.length).toBeLessThan(sent);
     await expectReconnected(client);
   });
@@ -133,9 +162,9 @@ describe('bounded incoming backlog', () => {
       maxFrameSize: 16 * 1024,
       maxBacklogBytes: 32 * 1024,
     });
-    const { conn, aesKey } = await connectHostile(client, hostile);
     const seen = record(client);
     const failed = nextEvent(client, 'error');
+    const { conn, aesKey, connecting, release } = await connectHeld(client);
     const baseline = retained();
     let peak = 0;
     // Up to 10,000 frames of about 13 KB (130 MB): what a client that kept up with it all would have held.
@@ -148,6 +177,8 @@ describe('bounded incoming backlog', () => {
       },
     });
     expect(await conn.closed).toBe(1008);
+    release();
+    await connecting;
     expect(await failed).toBeInstanceOf(QueueFullError);
     expectAcceptedThenError(seen, 2);
     expect(sent).toBeLessThan(10_000);
@@ -162,7 +193,9 @@ describe('bounded outgoing sends', () => {
   it('a send past maxPendingSends rejects at once with QueueFullError; the others go out in order, and later sends work', async () => {
     const client = fx.client(hostile.url, { token: 't', maxPendingSends: 8 });
     const { conn, aesKey } = await connectHostile(client, hostile);
-    const sends = Array.from({ length: 9 }, (_, n) => client.send('out', n));
+    // The first is too large for Node's synchronous cipher: WebCrypto encrypts it off the event loop, and the sends behind it wait.
+    const large = 'l'.repeat(SYNC_AES_GCM_LIMIT);
+    const sends = Array.from({ length: 9 }, (_, n) => client.send('out', n === 0 ? large : n));
     await expect(sends[8]).rejects.toMatchObject({
       code: 'ERR_QUEUE_FULL',
       message: expect.stringContaining('maxPendingSends'),
@@ -174,7 +207,7 @@ describe('bounded outgoing sends', () => {
       const frame = await conn.nextOf('encrypted');
       received.push(JSON.parse(await decrypt({ payload: frame.data, aesKey })).data);
     }
-    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 'later']);
+    expect(received).toEqual([large, 1, 2, 3, 4, 5, 6, 7, 'later']);
   });
 });
 
@@ -187,6 +220,26 @@ describe('concurrent decryption, ordered delivery', () => {
     const pads = Array.from({ length: 400 }, (_, i) => (i % 9 === 0 ? 200_000 - i * 400 : (i * 7919) % 3000));
     const frames = await Promise.all(pads.map((pad, n) => floodFrame(aesKey, n, pad)));
     for (const frame of frames) conn.ws.send(frame);
+    await barrier(client, conn, aesKey);
+    expect(seen).toEqual(pads.map((_, n) => n));
+  });
+
+  it('frames behind one that WebCrypto decrypts (over 1 MiB) wait for it, and all are delivered in arrival order', async () => {
+    const client = fx.client(hostile.url, { token: 't', maxFrameSize: 4 * 2 ** 20, WebSocket: RecordingWebSocket });
+    const { conn, aesKey } = await connectHostile(client, hostile);
+    const seen = record(client);
+    const pads = [0, SYNC_AES_GCM_LIMIT, 10, 20_000, SYNC_AES_GCM_LIMIT + 5000, 30, 0];
+    const frames = await Promise.all(pads.map((pad, n) => floodFrame(aesKey, n, pad)));
+    // WebCrypto's decryption of frame 1 waits at a gate until every frame has reached the client.
+    const { started, release } = holdSubtle('decrypt');
+    let arrived = 0;
+    const allArrived = new Promise<void>((resolve) => {
+      RecordingWebSocket.onReceive = () => ++arrived === frames.length && resolve();
+    });
+    for (const frame of frames) conn.ws.send(frame);
+    await Promise.all([started, allArrived]);
+    expect(seen).toEqual([0]);
+    release();
     await barrier(client, conn, aesKey);
     expect(seen).toEqual(pads.map((_, n) => n));
   });

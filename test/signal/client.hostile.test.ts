@@ -20,6 +20,7 @@ import {
   envelope,
   honestHandshake,
   HostileServer,
+  holdSubtle,
   nextEvent,
   recordingLogger,
   serverOffer,
@@ -249,20 +250,7 @@ describe('stale connections', () => {
     const { aesKey, connected: offer } = await serverOffer(conn);
     const late = await envelope(aesKey, 'late', 'from the old connection');
     // The client's key agreement waits at a gate, so the frame right behind `connected` cannot be decrypted yet.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const realDeriveBits = crypto.subtle.deriveBits.bind(crypto.subtle);
-    const started = new Promise<void>((resolve) => {
-      vi.spyOn(crypto.subtle, 'deriveBits').mockImplementationOnce(
-        async (...args: Parameters<SubtleCrypto['deriveBits']>) => {
-          resolve();
-          await gate;
-          return realDeriveBits(...args);
-        },
-      );
-    });
+    const { started, release } = holdSubtle('deriveBits');
     // Both frames reach the client in one read, before its key agreement can have finished.
     conn.send('connected', { ...offer, id: 'old' });
     conn.send('encrypted', late);

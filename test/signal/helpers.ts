@@ -1,5 +1,6 @@
 /** Shared helpers of the Signal tests: tokens, servers, clients, a recording WebSocket and a hostile server. */
 import { SignJWT } from 'jose';
+import { vi } from 'vitest';
 import { encrypt } from '../../src/crypto/index.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
@@ -41,6 +42,8 @@ export class RecordingWebSocket implements WebSocketLike {
   static readonly instances: RecordingWebSocket[] = [];
   static readonly sent: string[] = [];
   static onSend: ((frame: string) => void) | null = null;
+  /** Called with each frame a RecordingWebSocket receives, before the client sees it. */
+  static onReceive: ((frame: unknown) => void) | null = null;
   readonly inner: WebSocket;
   // Forwarded to `inner` by the accessors defined below the class.
   declare onopen: WebSocketLike['onopen'];
@@ -56,6 +59,7 @@ export class RecordingWebSocket implements WebSocketLike {
     RecordingWebSocket.instances.length = 0;
     RecordingWebSocket.sent.length = 0;
     RecordingWebSocket.onSend = null;
+    RecordingWebSocket.onReceive = null;
   }
   get readyState(): number {
     return this.inner.readyState;
@@ -75,7 +79,13 @@ for (const handler of ['onopen', 'onmessage', 'onclose', 'onerror'] as const) {
       return this.inner[handler];
     },
     set(this: RecordingWebSocket, value: unknown) {
-      (this.inner as unknown as Record<string, unknown>)[handler] = value;
+      const inner = this.inner as unknown as Record<string, unknown>;
+      if (handler !== 'onmessage' || typeof value !== 'function') inner[handler] = value;
+      else
+        inner[handler] = (event: { data: unknown }) => {
+          RecordingWebSocket.onReceive?.(event.data);
+          value(event);
+        };
     },
   });
 }
@@ -273,4 +283,29 @@ export async function barrier(client: EncryptedWebSocketClient, conn: HostileCon
   const seen = nextEvent(client, 'barrier');
   conn.send('encrypted', await envelope(aesKey, 'barrier', null));
   await seen;
+}
+
+/**
+ * Holds the next call of `crypto.subtle[method]` in this process at a gate:
+ * `started` resolves once it is waiting there, `release()` lets it finish.
+ * Holding `deriveBits` (the key agreement) makes frames that reach a client
+ * meanwhile wait behind its `connected`; holding `decrypt`, frames behind one
+ * that WebCrypto decrypts (on Node, only frames over 1 MiB: the others are
+ * decrypted synchronously as they arrive). Undone by `vi.restoreAllMocks()`.
+ */
+export function holdSubtle(method: 'deriveBits' | 'decrypt'): { started: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const subtle = crypto.subtle as unknown as Record<typeof method, (...args: unknown[]) => Promise<ArrayBuffer>>;
+  const real = subtle[method].bind(subtle);
+  const started = new Promise<void>((resolve) => {
+    vi.spyOn(subtle, method).mockImplementationOnce(async (...args: unknown[]) => {
+      resolve();
+      await gate;
+      return real(...args);
+    });
+  });
+  return { started, release };
 }

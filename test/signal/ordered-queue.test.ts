@@ -91,6 +91,23 @@ describe('OrderedQueue', () => {
     expect(order).toEqual(['first starts', 'first ends', 'second']);
   });
 
+  it('a settled job runs at once only on an idle queue; behind a pending turn it is counted and waits', async () => {
+    const queue = new OrderedQueue(() => {});
+    const order: string[] = [];
+    queue.add('at once', (v) => order.push(v), undefined, 7);
+    expect(order).toEqual(['at once']);
+    expect([queue.length, queue.size]).toEqual([0, 0]);
+    const handler = deferred<void>();
+    queue.add('busy', () => handler.promise);
+    queue.add('waits', (v) => order.push(v), undefined, 7);
+    expect(order).toEqual(['at once']);
+    expect([queue.length, queue.size]).toEqual([1, 7]);
+    handler.resolve();
+    await settled();
+    expect(order).toEqual(['at once', 'waits']);
+    expect([queue.length, queue.size]).toEqual([0, 0]);
+  });
+
   it('clear() drops every job: their turns never run, even when their work settles later', async () => {
     const queue = new OrderedQueue(() => {});
     const turn = vi.fn();

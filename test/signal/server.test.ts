@@ -12,6 +12,7 @@ import {
   verify,
 } from '../../src/crypto/index.js';
 import { createServer, type WssSessionsServer } from '../../src/server/index.js';
+import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
 import { signalTranscript } from '../../src/signal/index.js';
 import { RawClient } from '../server/helpers.js';
 import { ECDH_INFO, makeToken, nextEvent, SECRET, signalFixture, signalUrl } from './helpers.js';
@@ -284,6 +285,33 @@ describe('concurrent decryption, ordered handling', () => {
     await all;
     expect(handled).toEqual(pads.map((_, n) => n));
     expect(overlapped).toBe(false);
+  });
+});
+
+describe('echo order across the two AES-GCM paths', () => {
+  it('echoes frames over 1 MiB (WebCrypto, off the event loop) and small ones (node:crypto, at once) in arrival order', async () => {
+    const server = await fx.server({}, { maxPayload: 8 * 2 ** 20 });
+    const a = await authed(server);
+    const pads = [0, SYNC_AES_GCM_LIMIT, 5, 10_000, SYNC_AES_GCM_LIMIT + 100, 7, 0];
+    const frames = await Promise.all(
+      pads.map(async (pad, n) =>
+        JSON.stringify({
+          event: 'encrypted',
+          data: await encrypt({
+            plaintext: JSON.stringify({ event: 'echo', data: { n, pad: 'p'.repeat(pad) } }),
+            aesKey: a.aesKey,
+          }),
+        }),
+      ),
+    );
+    for (const frame of frames) a.raw.sendRaw(frame);
+    const echoed: number[] = [];
+    for (const _ of pads) {
+      const reply = await a.nextDecrypted();
+      expect(reply.event).toBe('echo');
+      echoed.push(reply.data.n);
+    }
+    expect(echoed).toEqual(pads.map((_, n) => n));
   });
 });
 

@@ -3,8 +3,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EncryptedWebSocketClient, ReplayGuard, reconnectDelay, signalClientDefaults } from '../../src/signal/index.js';
 import type { WebSocketLike } from '../../src/transport/websocket.js';
 import type { IEncryptedWSClientOptions } from '../../src/signal/options.js';
-import { encodeFrame, parseConnected, parseEnvelope, parseFrame, parseInner } from '../../src/signal/frames.js';
-import { ProtocolError } from '../../src/errors.js';
+import {
+  encodeEnvelope,
+  encodeFrame,
+  matchEnvelope,
+  parseConnected,
+  parseEnvelope,
+  parseFrame,
+  parseInner,
+} from '../../src/signal/frames.js';
+import { InvalidArgumentError, ProtocolError } from '../../src/errors.js';
 import { recordingLogger } from './helpers.js';
 
 afterEach(() => {
@@ -33,26 +41,71 @@ describe('reconnectDelay', () => {
 });
 
 describe('ReplayGuard', () => {
+  /** IV number `n`: 16 characters of base64, as IVs travel. */
+  const iv = (n: number): string => n.toString(36).padStart(16, 'A');
+
   it('remembers at most its capacity, evicting the oldest first', () => {
     const guard = new ReplayGuard(3);
-    for (const iv of ['a', 'b', 'c']) guard.add(iv);
-    expect(['a', 'b', 'c'].every((iv) => guard.has(iv))).toBe(true);
-    guard.add('d');
+    const [a, b, c, d] = [iv(1), iv(2), iv(3), iv(4)];
+    for (const x of [a, b, c]) guard.add(x);
+    expect([a, b, c].every((x) => guard.has(x))).toBe(true);
+    guard.add(d);
     expect(guard.size).toBe(3);
-    expect(guard.has('a')).toBe(false);
-    expect(guard.has('d')).toBe(true);
-    guard.add('b'); // already present: no eviction
-    expect(guard.has('b') && guard.has('c')).toBe(true);
+    expect(guard.has(a)).toBe(false);
+    expect(guard.has(d)).toBe(true);
+    guard.add(b); // already present: no eviction
+    expect(guard.has(b) && guard.has(c)).toBe(true);
     guard.clear();
     expect(guard.size).toBe(0);
+    expect(guard.has(b)).toBe(false);
+    guard.add(a);
+    expect([guard.size, guard.has(a)]).toEqual([1, true]);
   });
 
   it('stays bounded under a long stream of IVs', () => {
     const guard = new ReplayGuard(signalClientDefaults.replayWindow);
-    for (let i = 0; i < 20_000; i++) guard.add(String(i));
+    for (let i = 0; i < 20_000; i++) guard.add(iv(i));
     expect(guard.size).toBe(4096);
-    expect(guard.has('19999')).toBe(true);
-    expect(guard.has(String(20_000 - 4097))).toBe(false);
+    expect(guard.has(iv(19_999))).toBe(true);
+    expect(guard.has(iv(20_000 - 4096))).toBe(true);
+    expect(guard.has(iv(20_000 - 4097))).toBe(false);
+  });
+
+  it('answers as a set of the last `capacity` IVs would, whatever the order and repeats', () => {
+    for (const capacity of [1, 5, 33, 100]) {
+      const guard = new ReplayGuard(capacity);
+      const kept: string[] = [];
+      let seed = capacity;
+      const next = (): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed % (capacity * 3);
+      };
+      for (let step = 0; step < 5000; step++) {
+        const x = iv(next());
+        expect(guard.has(x)).toBe(kept.includes(x));
+        if (!kept.includes(x)) {
+          kept.push(x);
+          if (kept.length > capacity) kept.shift();
+        }
+        guard.add(x);
+        expect(guard.size).toBe(kept.length);
+      }
+      expect(Array.from({ length: capacity * 3 }, (_, n) => guard.has(iv(n)))).toEqual(
+        Array.from({ length: capacity * 3 }, (_, n) => kept.includes(iv(n))),
+      );
+    }
+  });
+
+  it('tells base64 IVs that differ in one character apart, and refuses what is not 16 characters', () => {
+    const guard = new ReplayGuard(10);
+    const x = 'AAECAwQFBgcICQoL';
+    guard.add(x);
+    for (let i = 0; i < 16; i++) expect(guard.has(`${x.slice(0, i)}+${x.slice(i + 1)}`)).toBe(false);
+    expect(guard.has(x)).toBe(true);
+    for (const bad of ['', 'AAAA', `${x}A`, 5 as never]) {
+      expect(() => guard.add(bad)).toThrow(InvalidArgumentError);
+      expect(() => guard.has(bad)).toThrow(/16 characters of base64/);
+    }
   });
 });
 
@@ -96,6 +149,40 @@ describe('frame validation', () => {
       expect(() => parseEnvelope(bad)).toThrow(ProtocolError);
     }
     expect(() => parseInner('{"event":"connected"}')).toThrow(/reserved event 'connected'/);
+  });
+
+  it('reads an envelope written as encodeEnvelope writes it without JSON.parse, to what the general path gives', () => {
+    const payload = { iv: 'AAECAwQFBgcICQoL', ct: 'q83vASNFZ4mrze8BI0VniQ==' };
+    const text = encodeEnvelope(payload);
+    expect(text).toBe(JSON.stringify({ event: 'encrypted', data: payload }));
+    const general = parseFrame(text, text.length);
+    expect(general.event).toBe('encrypted');
+    expect(matchEnvelope(text)).toEqual(parseEnvelope(general.data));
+    expect(matchEnvelope(text)?.iv).toBe(payload.iv);
+  });
+
+  it('leaves every other text to the general path: other spelling, extra members, escapes, bad base64 or lengths', () => {
+    const { iv, ct } = { iv: 'AAECAwQFBgcICQoL', ct: 'q83vASNFZ4mrze8BI0VniQ==' };
+    const others = [
+      // The same JSON spelled differently: the general path reads these.
+      `{"event":"encrypted","data":{"ct":"${ct}","iv":"${iv}"}}`,
+      `{"event": "encrypted", "data": {"iv": "${iv}", "ct": "${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"\\u0041${iv.slice(1)}","ct":"${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct}","x":"1"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","x":"","ct":"${ct}"}}`,
+      // Not a valid envelope at all.
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"AAAA"}}`,
+      `{"event":"encrypted","data":{"iv":"AAAA","ct":"${ct}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct.slice(1)}"}}`,
+      `{"event":"encrypted","data":{"iv":"${iv}","ct":"${ct}"}} `,
+      '{"event":"encrypted","data":{"iv":"","ct":""}}',
+      '{"event":"encrypted","data":{"iv":"}}',
+      '{"event":"echo","data":{"iv":"","ct":""}}',
+    ];
+    for (const text of others) expect(matchEnvelope(text)).toBeUndefined();
+    // What the general path makes of the first four: the same envelope.
+    for (const text of others.slice(0, 4)) expect(parseEnvelope(parseFrame(text, 1000).data).iv).toBe(iv);
   });
 });
 

@@ -1,6 +1,6 @@
 /** One socket on the Signal endpoint: its session key, rooms, timers and ordered output. */
 import type { WebSocket } from 'ws';
-import { type IEncryptedPayload, seal } from '../../crypto/signal-crypto.js';
+import { type IEncryptedPayload, sealNow } from '../../crypto/signal-crypto.js';
 import { encodeEnvelope, encodeFrame } from '../../signal/frames.js';
 import { OrderedQueue } from '../../signal/ordered-queue.js';
 import { ReplayGuard } from '../../signal/replay-guard.js';
@@ -13,6 +13,7 @@ export interface SignalSession {
   readonly aesKey: CryptoKey;
 }
 
+const SENT = Promise.resolve(true);
 const NOT_SENT = Promise.resolve(false);
 
 // setTimeout refuses longer delays (they fire at once).
@@ -74,12 +75,29 @@ export class SignalConnection {
    * the connection is not authenticated or closed before it could be sent.
    */
   sendEncrypted(event: string, data: unknown): Promise<boolean> {
+    const sent = this.sendEncryptedNow(event, data);
+    return sent === true ? SENT : sent === false ? NOT_SENT : sent;
+  }
+
+  /**
+   * {@link sendEncrypted}, with the outcome at once where there is no wait:
+   * where the platform encrypts synchronously (Node) and no earlier frame is
+   * waiting, the frame leaves now.
+   */
+  sendEncryptedNow(event: string, data: unknown): boolean | Promise<boolean> {
     const aesKey = this.session?.aesKey;
-    if (!aesKey || this.closed) return NOT_SENT;
-    // Encryption starts now, in parallel with earlier frames; frames still leave in call order.
-    const sealing = seal(encodeFrame(event, data), aesKey);
+    if (!aesKey || this.closed) return false;
+    const text = encodeFrame(event, data);
+    let sealed: IEncryptedPayload | Promise<IEncryptedPayload>;
+    try {
+      // Encryption starts now, in parallel with earlier frames; frames still leave in call order.
+      sealed = sealNow(text, aesKey);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#outbox.length === 0 && !(sealed instanceof Promise)) return this.#write(sealed);
     return new Promise((resolve, reject) => {
-      this.#outbox.add(sealing, (payload: IEncryptedPayload) => resolve(this.#write(payload)), reject);
+      this.#outbox.add(sealed, (payload: IEncryptedPayload) => resolve(this.#write(payload)), reject);
     });
   }
 

@@ -4,11 +4,12 @@
  * handlers). Every problem becomes an `error` event to that client only.
  */
 import { InvalidArgumentError, KeyFormatError } from '../../errors.js';
-import { aesGcm } from '../../crypto/aead.js';
+import { aesGcmNow } from '../../crypto/aead.js';
 import { decodeUtf8 } from '../../crypto/bytes.js';
 import { isRecord } from '../../protocol/guards.js';
 import {
   isEventName,
+  matchEnvelope,
   parseEnvelope,
   parseFrame,
   parseInner,
@@ -47,31 +48,43 @@ export interface SignalState {
  */
 export function acceptFrame(state: SignalState, conn: SignalConnection, raw: string): void {
   const inbox = conn.inbox;
-  let frame: SignalFrame;
-  let envelope: ParsedEnvelope;
   try {
-    frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
     const session = conn.session;
-    if (frame.event !== 'encrypted' || !session) {
-      inbox.add(frame, (f) => handleFrame(state, conn, f));
+    // The common frame, an envelope as every sender writes it, is read without JSON.parse.
+    const envelope = session && matchEnvelope(raw);
+    if (envelope) {
+      acceptEnvelope(state, conn, session.aesKey, envelope);
       return;
     }
-    envelope = parseEnvelope(frame.data);
-    const iv = envelope.iv;
-    inbox.add(
-      decryptEnvelope(session.aesKey, envelope),
-      (bytes) => encrypted(state, conn, iv, textOrNull(bytes)),
-      () => encrypted(state, conn, iv, null),
-    );
+    const frame = parseFrame(raw, Number.MAX_SAFE_INTEGER);
+    if (frame.event !== 'encrypted' || !session) inbox.add(frame, (f) => handleFrame(state, conn, f));
+    else acceptEnvelope(state, conn, session.aesKey, parseEnvelope(frame.data));
   } catch (err) {
     inbox.add(err as Error, (e) => conn.sendError(SIGNAL_ERRORS.badFrame, e.message));
   }
 }
 
-/** The plaintext bytes; rejects when authentication fails. */
-function decryptEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Promise<Uint8Array> {
+/**
+ * Starts decrypting an envelope and queues its turn. Where the platform
+ * decrypts synchronously (Node) the turn runs at once when no earlier frame is waiting.
+ */
+function acceptEnvelope(state: SignalState, conn: SignalConnection, key: CryptoKey, envelope: ParsedEnvelope): void {
+  const iv = envelope.iv;
+  conn.inbox.add(
+    decryptEnvelope(key, envelope),
+    (bytes) => encrypted(state, conn, iv, textOrNull(bytes)),
+    () => encrypted(state, conn, iv, null),
+  );
+}
+
+/** The plaintext bytes, or their promise; a failed authentication throws or rejects. */
+function decryptEnvelope(key: CryptoKey, envelope: ParsedEnvelope): Uint8Array | Promise<Uint8Array> {
   // parseEnvelope checked the IV and ciphertext lengths, and the key is the session's own AES-GCM key.
-  return aesGcm('decrypt', key, envelope.ivBytes, envelope.ct);
+  try {
+    return aesGcmNow('decrypt', key, envelope.ivBytes, envelope.ct);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** The text of decrypted bytes, or `null` when they are not UTF-8 (reported as a failed decryption). */
@@ -191,7 +204,8 @@ function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknow
   } catch (err) {
     return conn.sendError(SIGNAL_ERRORS.badFrame, (err as Error).message);
   }
-  return decryptEnvelope(session.aesKey, envelope).then(
+  // Rare (the frame came while `authenticate` was being handled): the turn may as well wait for a promise.
+  return Promise.resolve(decryptEnvelope(session.aesKey, envelope)).then(
     (bytes) => encrypted(state, conn, envelope.iv, textOrNull(bytes)),
     () => encrypted(state, conn, envelope.iv, null),
   );
@@ -226,7 +240,8 @@ function encrypted(state: SignalState, conn: SignalConnection, iv: string, text:
 function route(state: SignalState, conn: SignalConnection, inner: SignalFrame): Promise<void> | void {
   // Built-in routes do not wait for their sends: each recipient's frames still leave in order.
   if (inner.event === 'echo') {
-    conn.sendEncrypted('echo', inner.data).catch((err: unknown) => state.logger.error('signal: echo failed', err));
+    const sent = conn.sendEncryptedNow('echo', inner.data);
+    if (typeof sent !== 'boolean') sent.catch((err: unknown) => state.logger.error('signal: echo failed', err));
     return;
   }
   if (inner.event === 'publish') return publishFromClient(state, conn, inner.data);

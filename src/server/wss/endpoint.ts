@@ -1,26 +1,40 @@
 /**
- * The WSS protocol endpoint: WebSockets on '/', the HTTP POST handshake on
- * '/', session pushes on close, and the test hooks on every frame.
+ * The WSS protocol endpoint: WebSockets and the HTTP POST handshake on '/'.
+ * Frames in (hooks, rate limit, one request at a time per socket), answers
+ * and pushes out through each socket's {@link Outbox} (one write per turn,
+ * bounded by `maxBufferedBytes`). What the calls mean is the session logic's
+ * (the method handlers); where sessions live is the {@link Broker}'s.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { listenToSocket } from '../socket-events.js';
 import { snippet } from '../../protocol/guards.js';
 import type { Logger } from '../../util/logger.js';
-import { CORS_HEADERS, readBody, reply } from '../http.js';
+import type { ServerMetrics } from '../ops/metrics.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
-import { WssConnection } from './connection.js';
+import { clientOf } from '../transport/client.js';
+import { DeadlineQueue } from '../transport/deadlines.js';
+import { Frame } from '../transport/frame.js';
+import type { FlushScheduler, Overflow } from '../transport/outbox.js';
+import type { TrafficStats } from '../transport/stats.js';
+import type { Broker } from './broker.js';
+import { type ConnectionContext, WssConnection } from './connection.js';
+import { applyIncoming, applyOutgoing } from './hooks.js';
+import { answerPost } from './http-handshake.js';
 import { WSS_ERRORS } from './messages.js';
 import { disconnectPush } from './push.js';
-import { ipKeyOf, SessionRegistry } from './registry.js';
-import { WssRpc } from './rpc.js';
-import type { CallContext, WssState } from './state.js';
+import { type Answer, WssRpc } from './rpc.js';
+import type { WssState } from './state.js';
 
 /** The WSS path on the shared port. */
 export const WSS_PATH = '/';
 
-const JSON_RPC_TYPE = 'application/json-rpc';
+/** Frames one socket may have waiting for their turn before reading from it pauses. */
+const MAX_INBOX = 64;
+
+/** Rate-limited requests in a row after which the socket is closed (1008). */
+export const RATE_LIMIT_CLOSE_AFTER = 50;
 
 function rawToText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
@@ -28,142 +42,233 @@ function rawToText(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-function clientOf(req: IncomingMessage): { ipKey: string; label: string } {
-  const address = req.socket.remoteAddress ?? 'unknown';
-  const family = req.socket.remoteFamily ?? 'unknown';
-  return { ipKey: ipKeyOf({ family, address }), label: `${address}:${req.socket.remotePort ?? '?'}` };
+function rawSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data.byteLength;
+}
+
+const frameOf = (answer: Exclude<Answer, null>): Frame =>
+  typeof answer === 'string' ? Frame.text(answer) : Frame.parts(answer.parts);
+
+/** The id a rate-limited frame is answered with: `undefined` for a notification (no answer). */
+function requestIdOf(text: string): string | number | null | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    const id = (value as { id?: unknown }).id;
+    return typeof id === 'string' || typeof id === 'number' || id === null || id === undefined ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the endpoint needs from the server around it. */
+export interface WssEndpointContext {
+  readonly options: ResolvedServerOptions;
+  readonly broker: Broker;
+  readonly metrics: ServerMetrics;
+  readonly scheduler: FlushScheduler;
 }
 
 /** The WSS protocol as a server component. */
 export class WssEndpoint implements ServerComponent, UpgradeRoute {
   readonly #options: ResolvedServerOptions;
   readonly #logger: Logger;
-  readonly #registry = new SessionRegistry<WssConnection>();
+  readonly #state: WssState;
   readonly #rpc: WssRpc;
+  readonly #stats: TrafficStats;
+  readonly #scheduler: FlushScheduler;
+  readonly #connections = new Set<WssConnection>();
+  /** Sockets without a session yet, closed when `connectTimeout` passes. */
+  readonly #noSession: DeadlineQueue<WssConnection>;
+  readonly #connectionContext: ConnectionContext;
 
-  constructor(options: ResolvedServerOptions) {
+  constructor(context: WssEndpointContext) {
+    const { options, broker, metrics, scheduler } = context;
     this.#options = options;
     this.#logger = options.logger;
-    const state: WssState = {
-      registry: this.#registry,
-      options,
-      logger: this.#logger,
-      deliver: (conn, frame) => this.#send(conn, frame),
+    this.#scheduler = scheduler;
+    this.#stats = metrics.endpoint('wss');
+    this.#state = { broker, local: new Map(), options, logger: this.#logger, metrics, draining: false };
+    this.#rpc = new WssRpc(this.#state);
+    this.#noSession = new DeadlineQueue(options.connectTimeout, (conn) => {
+      this.#logger.info(`wss: ${conn.label} made no WSS_Connect within ${options.connectTimeout} ms; closing`);
+      this.#close(conn, 1008, 'no session (connectTimeout)');
+    });
+    metrics.countSessions('wss', () => this.#state.local.size);
+    this.#connectionContext = {
+      scheduler,
+      stats: this.#stats,
+      maxBufferedBytes: options.maxBufferedBytes,
+      requestRate: options.requestRate,
+      requestBurst: options.requestBurst,
+      send: (conn, frame) => this.#send(conn, frame),
+      overflowed: (conn, overflow) => this.#overflowed(conn, overflow),
     };
-    this.#rpc = new WssRpc(state);
   }
 
   mount(routes: RouteTable): void {
     routes.addUpgrade(WSS_PATH, this);
-    routes.addHttp('POST', WSS_PATH, (req, res) => this.#handleHttp(req, res));
+    routes.addHttp('POST', WSS_PATH, (req, res) => answerPost(this.#rpc, this.#options, req, res));
   }
 
-  /** Private IDs of the connected sessions, in connection order. */
+  /** Private IDs of the sessions on this node, in connection order. */
   sessionIds(): string[] {
-    return Array.from(this.#registry.sessions(), (s) => s.privateId);
+    return [...this.#state.local.keys()];
   }
 
   /** Sends a frame to a session as is, bypassing the outgoing hook. */
   sendRaw(privateId: string, frame: string): boolean {
-    const session = this.#registry.findSession(privateId);
-    if (!session || session.conn.ws.readyState !== session.conn.ws.OPEN) return false;
-    session.conn.ws.send(frame);
-    return true;
+    const conn = this.#state.local.get(privateId);
+    if (!conn || conn.ws.readyState !== conn.ws.OPEN) return false;
+    return conn.outbox.push(Frame.text(frame), true);
   }
 
-  onConnection(ws: WebSocket, req: IncomingMessage): void {
+  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
     const { ipKey, label } = clientOf(req);
-    const conn = new WssConnection(ws, ipKey, label);
-    const call: CallContext = { transport: 'socket', ipKey, conn };
-    listenToSocket(ws, {
-      message: (data) => this.#onFrame(conn, call, rawToText(data)),
-      error: (err) => this.#logger.warn(`wss: socket ${label} error: ${err.message}`),
-      close: (code) => this.#onClose(conn, code),
+    const conn = new WssConnection(ws, socket, this.#connectionContext, ipKey, label);
+    this.#connections.add(conn);
+    this.#noSession.add(conn);
+    // Three listeners sharing one small context: the least a socket can cost here.
+    const onMessage = (data: RawData): void => this.#onMessage(conn, data);
+    const onError = (err: Error): void => this.#logger.warn(`wss: socket ${conn.label} error: ${err.message}`);
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.once('close', (code: number) => {
+      ws.off('message', onMessage);
+      ws.off('error', onError);
+      this.#onClose(conn, code);
     });
     this.#logger.debug(`wss: socket opened from ${label}`);
   }
 
-  close(): void {
-    this.#registry.clear();
+  /**
+   * Starts draining: sessions that end from now on are not announced to
+   * their peers (every peer is leaving too), and every socket gets `code`
+   * after what is queued for it.
+   */
+  closeAll(code: number, reason: string): void {
+    this.#state.draining = true;
+    this.#scheduler.flushAll(true);
+    for (const conn of this.#connections) this.#close(conn, code, reason);
   }
 
-  #onFrame(conn: WssConnection, call: CallContext, raw: string): void {
-    const text = this.#applyIncoming(conn, raw);
-    if (text === null) return;
-    this.#rpc.handle(text, call).then(
-      (answer) => {
-        if (answer !== null) this.#send(conn, answer);
-      },
-      (err: unknown) => this.#logger.error(`wss: request from ${conn.label} failed inside the server`, err),
+  async close(): Promise<void> {
+    this.#noSession.clear();
+    this.#scheduler.close();
+    await this.#state.broker.close();
+  }
+
+  #onMessage(conn: WssConnection, data: RawData): void {
+    this.#stats.framesIn++;
+    this.#stats.bytesIn += rawSize(data);
+    const text = applyIncoming(this.#options.hooks, this.#logger, conn, rawToText(data));
+    if (text === null || conn.closed) return;
+    if (conn.inbox) {
+      conn.inbox.push(text);
+      if (conn.inbox.length >= MAX_INBOX) conn.ws.pause();
+      return;
+    }
+    conn.inbox = [];
+    this.#drainInbox(conn, text).catch((err: unknown) =>
+      this.#logger.error(`wss: request from ${conn.label} failed inside the server`, err),
     );
   }
 
-  #applyIncoming(conn: WssConnection, raw: string): string | null {
-    const hook = this.#options.hooks.incoming;
-    if (!hook) return raw;
+  /** Answers `first` and then every frame that queued meanwhile, one at a time, so answers keep request order. */
+  async #drainInbox(conn: WssConnection, first: string): Promise<void> {
     try {
-      const out = hook(raw, { privateId: conn.privateId });
-      if (out === null) this.#logger.debug(`wss: incoming hook dropped a frame from ${conn.label}`);
-      return out;
-    } catch (err) {
-      this.#logger.error('wss: incoming hook threw; frame dropped', err);
-      return null;
+      for (let text: string | undefined = first; text !== undefined && !conn.closed; text = conn.inbox?.shift()) {
+        await this.#answer(conn, text);
+      }
+    } finally {
+      conn.inbox = null;
+      if (conn.ws.isPaused) conn.ws.resume();
     }
   }
 
-  #send(conn: WssConnection, frame: string): void {
-    const frames = this.#applyOutgoing(conn, frame);
-    const ws = conn.ws;
-    if (ws.readyState !== ws.OPEN) {
-      if (frames.length > 0)
-        this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame, 80)}`);
+  async #answer(conn: WssConnection, text: string): Promise<void> {
+    if (!conn.bucket.take()) {
+      this.#rateLimited(conn, text);
       return;
     }
-    for (const out of frames) ws.send(out);
+    try {
+      const answer = await this.#rpc.handle(text, { transport: 'socket', ipKey: conn.ipKey, conn });
+      if (answer !== null) this.#send(conn, frameOf(answer), true);
+    } finally {
+      conn.release();
+    }
+    if (conn.session) this.#noSession.delete(conn);
   }
 
-  #applyOutgoing(conn: WssConnection, frame: string): string[] {
-    const hook = this.#options.hooks.outgoing;
-    if (!hook) return [frame];
-    try {
-      const out = hook(frame, { privateId: conn.privateId });
-      if (out === null) this.#logger.debug(`wss: outgoing hook dropped a frame to ${conn.label}`);
-      return out === null ? [] : Array.isArray(out) ? out : [out];
-    } catch (err) {
-      this.#logger.error('wss: outgoing hook threw; frame dropped', err);
-      return [];
+  #rateLimited(conn: WssConnection, text: string): void {
+    this.#stats.rateLimited++;
+    const id = requestIdOf(text);
+    this.#logger.debug(`wss: request from ${conn.label} refused by the rate limit: ${snippet(text, 80)}`);
+    if (id !== undefined) {
+      const { code, message } = WSS_ERRORS.rateLimited;
+      this.#send(conn, Frame.text(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })), true);
     }
+    if (conn.bucket.refusedInARow >= RATE_LIMIT_CLOSE_AFTER) {
+      this.#logger.warn(`wss: ${conn.label} kept sending over the rate limit; closing`);
+      this.#close(conn, 1008, 'request rate limit exceeded');
+    }
+  }
+
+  /** Queues a frame for the socket (through the outgoing hook); `urgent` for answers, which never wait for a pause. */
+  #send(conn: WssConnection, frame: Frame, urgent = false): void {
+    // The path of every push: no hook, no allocation.
+    if (!this.#options.hooks.outgoing && !conn.closed) {
+      if (!conn.outbox.push(frame, urgent)) this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent`);
+      return;
+    }
+    const frames = applyOutgoing(this.#options.hooks, this.#logger, conn, frame);
+    if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) {
+      if (frames.length > 0)
+        this.#logger.debug(`wss: socket ${conn.label} is closing; frame not sent: ${snippet(frame.text(), 80)}`);
+      return;
+    }
+    for (const out of frames) conn.outbox.push(out, urgent);
+  }
+
+  #overflowed(conn: WssConnection, overflow: Overflow): void {
+    this.#stats.backpressureCloses++;
+    this.#logger.warn(
+      `wss: ${conn.label} is not reading: ${overflow.buffered} bytes would wait, over maxBufferedBytes ${overflow.limit}; closing (1013)`,
+    );
+    this.#endSession(conn, 1013);
+    this.#close(conn, 1013, 'outbound buffer full (maxBufferedBytes)');
+  }
+
+  /** Writes what is queued for `conn`, then starts the closing handshake. */
+  #close(conn: WssConnection, code: number, reason: string): void {
+    if (conn.ws.readyState === conn.ws.OPEN && !conn.outbox.closed) conn.outbox.flush();
+    conn.outbox.close();
+    if (conn.ws.readyState === conn.ws.OPEN || conn.ws.readyState === conn.ws.CONNECTING) conn.ws.close(code, reason);
   }
 
   #onClose(conn: WssConnection, code: number): void {
     conn.closed = true;
-    for (const record of conn.pendingHandshakes) this.#registry.removeHandshake(record);
-    conn.pendingHandshakes.clear();
-    const session = conn.session;
-    conn.session = null;
-    if (session) {
-      this.#registry.removeHandshake(session.handshake);
-      const frame = disconnectPush(session.privateId);
-      for (const peer of this.#registry.sessions()) this.#send(peer.conn, frame);
-    }
-    this.#logger.debug(
-      `wss: socket ${conn.label} closed (${code})${session ? `, session ${session.privateId} ended` : ''}`,
-    );
+    conn.outbox.close();
+    conn.inbox = null;
+    this.#connections.delete(conn);
+    this.#noSession.delete(conn);
+    this.#endSession(conn, code);
+    this.#logger.debug(`wss: socket ${conn.label} closed (${code})`);
   }
 
-  async #handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const headers: Record<string, string> = { 'Content-Type': JSON_RPC_TYPE };
-    if (this.#options.cors) Object.assign(headers, CORS_HEADERS);
-    const body = await readBody(req, this.#options.maxPayload);
-    if (!body.ok) {
-      if (body.reason === 'aborted') return;
-      const error = { code: WSS_ERRORS.tooLarge.code, message: WSS_ERRORS.tooLarge.message };
-      reply(res, 413, JSON.stringify({ jsonrpc: '2.0', id: null, error }), headers, true);
-      return;
-    }
-    const { ipKey } = clientOf(req);
-    const answer = await this.#rpc.handle(body.text, { transport: 'http', ipKey, conn: null });
-    if (answer === null) reply(res, 204, '', headers);
-    else reply(res, 200, answer, headers);
+  /** Ends the socket's session and pending handshakes, for the whole deployment. */
+  #endSession(conn: WssConnection, code: number): void {
+    const { broker, local, draining } = this.#state;
+    const fail = (err: unknown): void => this.#logger.error(`wss: ending ${conn.label}'s session failed`, err);
+    for (const token of conn.pendingHandshakes ?? []) broker.dropHandshake(conn.ipKey, token).catch(fail);
+    conn.pendingHandshakes = null;
+    const session = conn.session;
+    conn.session = null;
+    if (!session) return;
+    const privateId = session.privateId;
+    if (local.get(privateId) === conn) local.delete(privateId);
+    broker.leave(privateId, draining ? null : disconnectPush(privateId)).catch(fail);
+    this.#logger.info(`wss: ${privateId.slice(0, 12)}… disconnected (${code}; ${local.size} sessions here)`);
   }
 }

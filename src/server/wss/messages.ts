@@ -1,10 +1,17 @@
 /**
  * Every error the WSS endpoint sends, in one table: JSON-RPC code and exact
- * message text. Texts the legacy 0.4.1 server used (and PROTOCOL.md quotes)
- * are kept byte for byte, because clients in the field show or log them;
- * the rest are this server's own choice.
+ * message text. The texts PROTOCOL.md quotes are the original CypherPoker.JS
+ * server's, byte for byte, because clients in the field show or log them, and
+ * so are the unknown-method and "rpc:" texts; the rest are this server's own
+ * wording (README, "Wire compatibility", lists where the original's differ).
  */
 import { WssErrorCodes } from '../../protocol/wss.js';
+
+/** Error codes this server adds to PROTOCOL.md's table. */
+export const SERVER_ERROR_CODES = Object.freeze({
+  /** A request over the connection's rate limit (`requestRate`, `requestBurst`). */
+  RATE_LIMITED: -32005,
+});
 
 /** One error as it goes on the wire (`data` is added per call where needed). */
 export interface WssErrorEntry {
@@ -29,10 +36,16 @@ export const WSS_ERRORS = Object.freeze({
   badId: entry(C.REQUEST_ERROR, 'Property "id" must be a string, a number or null.'),
   badParams: entry(C.REQUEST_ERROR, 'Property "params" must be an object or an array.'),
   tooLarge: entry(C.REQUEST_ERROR, "Request body exceeds the server's size limit (maxPayload)."),
+  systemExtension: entry(C.REQUEST_ERROR, 'System extensions ("rpc:") are not implemented.'),
+  rateLimited: entry(
+    SERVER_ERROR_CODES.RATE_LIMITED,
+    'Too many requests on this connection (requestRate / requestBurst); slow down and retry.',
+  ),
   internal: entry(C.INTERNAL_ERROR, 'An internal server error occurred while processing your request.'),
 
   // Method-independent parameter checks.
   paramsNotObject: entry(C.INVALID_PARAMS_ERROR, 'Parameters must be a JSON object.'),
+  // tooDeep: see tooDeepMessage() below (code -32602).
 
   // WSS_Handshake
   badUserToken: entry(
@@ -58,6 +71,7 @@ export const WSS_ERRORS = Object.freeze({
   unknownType: entry(C.INVALID_PARAMS_ERROR, 'Unrecognized message "type".'),
   missingTo: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to" not specified.'),
   toNotObject: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to" must be an object.'),
+  // dataTooLarge: see dataTooLargeMessage() below (code -32602).
   rcpNotArray: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to.rcp" must be an array.'),
   rcpNotStrings: entry(C.INVALID_PARAMS_ERROR, 'Recipient(s) "to.rcp" must contain only private ID strings.'),
   badExclude: entry(
@@ -85,7 +99,17 @@ export function methodNotFoundMessage(method: string): string {
   return `Method "${method.slice(0, 64)}" does not exist.`;
 }
 
-/** `-32600` text for a batch over the size limit (the legacy server's wording). */
+/** `-32600` text for a batch over the size limit (the original sent -32603 without a message). */
 export function batchTooLargeMessage(max: number, got: number): string {
   return `No more than ${max} batched requests allowed. Request has ${got} methods.`;
+}
+
+/** `-32602` text for params nested deeper than `maxDepth`. */
+export function tooDeepMessage(maxDepth: number): string {
+  return `Parameters are nested deeper than the server allows (maxDepth: ${maxDepth} levels).`;
+}
+
+/** `-32602` text for `WSS_Send` data whose message to peers would pass `maxPayload`. */
+export function dataTooLargeMessage(maxPayload: number, size: number): string {
+  return `Parameter "data" is too large: the message to peers would be ${size} bytes, over the server's maxPayload of ${maxPayload} bytes.`;
 }

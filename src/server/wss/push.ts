@@ -1,23 +1,30 @@
 /**
  * Server pushes. On the WSS wire a push is `{"jsonrpc":"2.0","result":{...}}`
  * with no `id` member at all (not a JSON-RPC notification), so they are
- * built here rather than by the JSON-RPC library.
+ * built here rather than by the JSON-RPC library, each serialised and framed
+ * once for all of its recipients.
  */
-import type { PushResult } from '../../protocol/wss.js';
+import { Frame } from '../transport/frame.js';
 
-/** Serialises one push frame. */
-export function pushFrame(result: PushResult): string {
-  return JSON.stringify({ jsonrpc: '2.0', result });
+/** A push frame around an already serialised `result` object. */
+function pushOf(resultJson: string): Frame {
+  return Frame.text(`{"jsonrpc":"2.0","result":${resultJson}}`);
 }
 
-export const connectPush = (privateId: string, options: Record<string, unknown>): string =>
-  pushFrame({ type: 'session', connect: privateId, options });
+/** `session`/`connect`: `optionsJson` is the peer's connect options, serialised once at connect. */
+export const connectPush = (privateId: string, optionsJson: string): Frame =>
+  pushOf(`{"type":"session","connect":${JSON.stringify(privateId)},"options":${optionsJson}}`);
 
-export const disconnectPush = (privateId: string): string => pushFrame({ type: 'session', disconnect: privateId });
+export const disconnectPush = (privateId: string): Frame =>
+  pushOf(JSON.stringify({ type: 'session', disconnect: privateId }));
 
-export const changePush = (oldPrivateID: string, newPrivateID: string): string =>
-  pushFrame({ type: 'session', change: { oldPrivateID, newPrivateID } });
+export const changePush = (oldPrivateID: string, newPrivateID: string): Frame =>
+  pushOf(JSON.stringify({ type: 'session', change: { oldPrivateID, newPrivateID } }));
 
-/** A peer message; a missing `data` travels as `null` so the member is always present. */
-export const messagePush = (type: 'broadcast' | 'direct', from: string, data: unknown): string =>
-  pushFrame({ type, from, data: data === undefined ? null : data });
+/**
+ * A peer message; a missing `data` travels as `null` so the member is always
+ * present. Serialised in one go: `data` may be large, and splicing it into a
+ * template would make a second copy.
+ */
+export const messagePush = (type: 'broadcast' | 'direct', from: string, data: unknown): Frame =>
+  Frame.text(JSON.stringify({ jsonrpc: '2.0', result: { type, from, data: data === undefined ? null : data } }));

@@ -1,7 +1,7 @@
 /**
  * The JSON-RPC 2.0 layer of the WSS endpoint: parses a frame or HTTP body,
- * checks the envelope, splits batches and dispatches to the method handlers
- * through `json-rpc-2.0`'s `JSONRPCServer`.
+ * checks the envelope and the nesting depth, splits batches and dispatches to
+ * the method handlers through `json-rpc-2.0`'s `JSONRPCServer`.
  *
  * Glue around the library, and why: it answers bad JSON, bad envelopes and
  * unknown methods with its own texts ("Parse error", "Invalid Request",
@@ -21,9 +21,17 @@ import {
 } from 'json-rpc-2.0';
 import { isRecord, snippet } from '../../protocol/guards.js';
 import { WssErrorCodes, WssMethods } from '../../protocol/wss.js';
+import { nestsDeeperThan } from '../transport/depth.js';
 import { handleConnect } from './connect.js';
+import { EncodedJson } from './encoded.js';
 import { handleHandshake } from './handshake.js';
-import { batchTooLargeMessage, methodNotFoundMessage, WSS_ERRORS, type WssErrorEntry } from './messages.js';
+import {
+  batchTooLargeMessage,
+  methodNotFoundMessage,
+  tooDeepMessage,
+  WSS_ERRORS,
+  type WssErrorEntry,
+} from './messages.js';
 import { handleSend } from './send.js';
 import { handleSession } from './session.js';
 import { failure, type CallContext, type MethodHandler, type Outcome, type WssState } from './state.js';
@@ -35,6 +43,12 @@ const METHODS: Readonly<Record<string, MethodHandler>> = {
   [WssMethods.SESSION]: handleSession,
 };
 
+/** The WSS method names (for metrics labels). */
+export const WSS_METHOD_NAMES: readonly string[] = Object.keys(METHODS);
+
+/** What a frame or body is answered with: JSON text, JSON in parts (see {@link EncodedJson}), or nothing. */
+export type Answer = string | EncodedJson | null;
+
 type Envelope = { readonly request: JSONRPCRequest } | { readonly response: JSONRPCResponse };
 
 const isId = (id: unknown): id is JSONRPCID => typeof id === 'string' || typeof id === 'number' || id === null;
@@ -43,8 +57,8 @@ function errorResponse(id: JSONRPCID, error: WssErrorEntry, data?: unknown): JSO
   return createJSONRPCErrorResponse(id, error.code, error.message, data);
 }
 
-/** Checks one request object against JSON-RPC 2.0; invalid ones get their error response. */
-function checkEnvelope(value: unknown): Envelope {
+/** Checks one request object against JSON-RPC 2.0 and the depth limit; invalid ones get their error response. */
+function checkEnvelope(value: unknown, maxDepth: number): Envelope {
   if (!isRecord(value)) return { response: errorResponse(null, WSS_ERRORS.notAnObject) };
   const id = isId(value.id) ? value.id : null;
   const invalid = (error: WssErrorEntry): Envelope => ({ response: errorResponse(id, error) });
@@ -55,6 +69,9 @@ function checkEnvelope(value: unknown): Envelope {
   if (value.id !== undefined && !isId(value.id)) return invalid(WSS_ERRORS.badId);
   if (value.params !== undefined && typeof value.params !== 'object') return invalid(WSS_ERRORS.badParams);
   if (value.params === null) return invalid(WSS_ERRORS.badParams);
+  if (nestsDeeperThan(value.params, maxDepth)) {
+    return invalid({ code: WssErrorCodes.INVALID_PARAMS_ERROR, message: tooDeepMessage(maxDepth) });
+  }
   return { request: value as unknown as JSONRPCRequest };
 }
 
@@ -67,6 +84,27 @@ function parse(text: string): { readonly ok: true; readonly value: unknown } | {
   }
 }
 
+/** Serialises a response; a result that is already JSON is spliced in as it is. */
+function encode(response: JSONRPCResponse): string | EncodedJson {
+  const result: unknown = response.result;
+  if (!(result instanceof EncodedJson)) return JSON.stringify(response);
+  return new EncodedJson([`{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":`, ...result.parts, '}']);
+}
+
+/** Serialises a batch answer (an array), splicing in results that are already JSON. */
+function encodeBatch(responses: readonly JSONRPCResponse[]): string | EncodedJson {
+  const encoded = responses.map(encode);
+  if (encoded.every((item) => typeof item === 'string')) return `[${encoded.join(',')}]`;
+  const parts: (string | Buffer)[] = ['['];
+  encoded.forEach((item, i) => {
+    if (i > 0) parts.push(',');
+    if (typeof item === 'string') parts.push(item);
+    else parts.push(...item.parts);
+  });
+  parts.push(']');
+  return new EncodedJson(parts);
+}
+
 /** Answers WSS JSON-RPC traffic for one endpoint. */
 export class WssRpc {
   readonly #server: JSONRPCServer<CallContext>;
@@ -77,24 +115,23 @@ export class WssRpc {
     this.#server = new JSONRPCServer<CallContext>({
       errorListener: (message, data) => state.logger.error(`wss: ${message}`, data),
     });
-    this.#server.handleMethodNotFound = async (request) =>
-      request.id === undefined
-        ? null
-        : createJSONRPCErrorResponse(
-            request.id,
-            WssErrorCodes.METHOD_NOT_FOUND_ERROR,
-            methodNotFoundMessage(request.method),
-          );
+    this.#server.handleMethodNotFound = async (request) => {
+      if (request.id === undefined) return null;
+      // The original server's answer for the reserved "rpc:" prefix (JSON-RPC system extensions).
+      if (request.method.trim().startsWith('rpc:')) return errorResponse(request.id, WSS_ERRORS.systemExtension);
+      return createJSONRPCErrorResponse(
+        request.id,
+        WssErrorCodes.METHOD_NOT_FOUND_ERROR,
+        methodNotFoundMessage(request.method),
+      );
+    };
     for (const [name, handler] of Object.entries(METHODS)) {
-      this.#server.addMethodAdvanced(name, async (request, call) => this.#respond(request, handler, call));
+      this.#server.addMethodAdvanced(name, (request, call) => this.#respond(request, handler, call));
     }
   }
 
-  /**
-   * Answers one frame or HTTP body. Resolves with the text to send back, or
-   * `null` when nothing is due (notifications only).
-   */
-  async handle(text: string, call: CallContext): Promise<string | null> {
+  /** Answers one frame or HTTP body: the text to send back, or `null` when nothing is due (notifications only). */
+  async handle(text: string, call: CallContext): Promise<Answer> {
     const parsed = parse(text);
     if (!parsed.ok) {
       this.#state.logger.debug(`wss: unparsable request from ${call.ipKey}: ${snippet(text, 80)}`);
@@ -102,25 +139,29 @@ export class WssRpc {
     }
     if (!Array.isArray(parsed.value)) {
       const response = await this.#handleOne(parsed.value, call);
-      return response === null ? null : JSON.stringify(response);
+      return response === null ? null : encode(response);
     }
     return this.#handleBatch(parsed.value, call);
   }
 
-  async #handleBatch(batch: unknown[], call: CallContext): Promise<string | null> {
+  async #handleBatch(batch: unknown[], call: CallContext): Promise<Answer> {
     const max = this.#state.options.maxBatch;
     if (batch.length === 0) return JSON.stringify(errorResponse(null, WSS_ERRORS.emptyBatch));
     if (batch.length > max) {
       const message = batchTooLargeMessage(max, batch.length);
       return JSON.stringify(createJSONRPCErrorResponse(null, WssErrorCodes.REQUEST_ERROR, message));
     }
-    const responses = await Promise.all(batch.map((item) => this.#handleOne(item, call)));
-    const due = responses.filter((r): r is JSONRPCResponse => r !== null);
-    return due.length === 0 ? null : JSON.stringify(due);
+    // One after another: a batch's sends keep their order, and two connects in one batch cannot race.
+    const due: JSONRPCResponse[] = [];
+    for (const item of batch) {
+      const response = await this.#handleOne(item, call);
+      if (response !== null) due.push(response);
+    }
+    return due.length === 0 ? null : encodeBatch(due);
   }
 
   async #handleOne(value: unknown, call: CallContext): Promise<JSONRPCResponse | null> {
-    const envelope = checkEnvelope(value);
+    const envelope = checkEnvelope(value, this.#state.options.maxDepth);
     if ('response' in envelope) {
       this.#state.logger.debug(`wss: invalid request from ${call.ipKey}: ${envelope.response.error?.message}`);
       return envelope.response;
@@ -128,8 +169,10 @@ export class WssRpc {
     return this.#server.receive(envelope.request, call);
   }
 
-  #respond(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): JSONRPCResponse | null {
-    const outcome = this.#run(request, handler, call);
+  async #respond(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): Promise<JSONRPCResponse | null> {
+    const started = performance.now();
+    const outcome = await this.#run(request, handler, call);
+    this.#state.metrics.observeRequest(request.method, outcome.ok, (performance.now() - started) / 1000);
     if (!outcome.ok) {
       this.#state.logger.debug(`wss: ${request.method} from ${call.ipKey} refused: ${outcome.error.message}`);
     }
@@ -139,9 +182,9 @@ export class WssRpc {
       : errorResponse(request.id, outcome.error, outcome.data);
   }
 
-  #run(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): Outcome {
+  async #run(request: JSONRPCRequest, handler: MethodHandler, call: CallContext): Promise<Outcome> {
     try {
-      return handler(request.params, call, this.#state);
+      return await handler(request.params, call, this.#state);
     } catch (err) {
       this.#state.logger.error(`wss: ${request.method} failed inside the server`, err);
       return failure(WSS_ERRORS.internal);
