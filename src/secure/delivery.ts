@@ -118,13 +118,16 @@ export class Delivery {
     stopContact(c);
     const session = c.session;
     if (session?.contact !== c) return;
+    session.name = c.peer.id;
     session.contact = undefined;
     stopSession(session);
     session.out.rewind();
   }
 
-  /** A peer's private ID changed: messages waiting for it follow. */
+  /** A peer's private ID changed: its session is known by the new one, and messages waiting for it follow. */
   renamed(oldPrivateId: string, newPrivateId: string): void {
+    for (const c of this.#contacts.values())
+      if (c.peer.id === newPrivateId && c.session?.contact === c) c.session.name = newPrivateId;
     const waiting = this.#waiting.get(oldPrivateId);
     if (!waiting) return;
     this.#waiting.delete(oldPrivateId);

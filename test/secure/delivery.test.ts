@@ -113,6 +113,27 @@ describe('receipts', () => {
       expect(got.data).toEqual(range(200));
       expect(tracked.sockets.length).toBeGreaterThan(1);
     });
+
+  it('a peer renamed after its session was known is reached under its new private ID while this session reconnects', async () => {
+    const tracked = trackedWebSocket();
+    const [a, b] = await sessions({ ...RELIABLE, WebSocket: tracked.WebSocket }, RELIABLE);
+    const [sender, peer] = [a as SecureSession, b as SecureSession];
+    await sender.send(pid(peer), 'hello', { await: 'delivered' });
+    await peer.setPrivateId('renamed');
+    await untilPeer(sender, () => 'renamed');
+    const got = receive(peer, 1);
+    // Sent once the peer is reported gone, while the session is reconnecting and lists no peer.
+    const sent = new Promise<void>((resolve, reject) => {
+      sender.once('peerdisconnect', () => {
+        expect([sender.state, sender.peers.size]).toEqual(['reconnecting', 0]);
+        sender.send('renamed', 'while away', { await: 'delivered' }).then(resolve, reject);
+      });
+    });
+    tracked.sockets[0]?.terminate();
+    await sent;
+    await got.done;
+    expect(got.data).toEqual(['while away']);
+  });
 });
 
 describe('bounds', () => {
