@@ -5,10 +5,11 @@
  * peer"), §5 and "Renames".
  */
 import { KeyFormatError } from '../errors.js';
+import { isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { PeerKeyEvent, SecurePeer } from './events.js';
 import { type Counter, ReplayLedger } from './replay.js';
-import { keyId, type LocalKeys, type PeerKeys, unusable } from './scheme.js';
+import { type DeliveryLetter, keyId, type LocalKeys, type PeerKeys, unusable } from './scheme.js';
 
 /** A current peer. */
 export interface PeerEntry {
@@ -38,6 +39,10 @@ export interface Announced {
 export type Renamed = 'renamed' | 'taken' | 'unknown';
 
 /** The peers of one session; its entries are per connection (cleared when one ends), its view is the session's `peers`. */
+/** Whether a peer's advert says it runs this delivery (`'r'` reliable, `'a'` at most once with requests). */
+export const advertises = (options: ConnectOptions, letter: DeliveryLetter): boolean =>
+  isRecord(options.e2e) && options.e2e.d === letter;
+
 export class PeerTable {
   readonly #entries = new Map<string, PeerEntry>();
   /** What `SecureSession.peers` shows: a frozen summary of each entry. */
@@ -143,6 +148,7 @@ export class PeerTable {
         verified,
         identityFingerprint,
         usable: !this.#encrypted || !!entry.counter,
+        delivery: advertises(options, 'r') ? 'reliable' : 'at-most-once',
       }),
     );
   }

@@ -14,6 +14,9 @@ import type { PushMessage } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { CloseInfo } from '../transport/transport.js';
 import type { Logger } from '../util/logger.js';
+import { wssClientDefaults } from '../client/options.js';
+import { Delivery } from './delivery.js';
+import { type DeliveredBroadcast, Dispatch, type SecureSendOptions } from './dispatch.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { Inbox } from './inbox.js';
 import { type Emit, Link, type LinkHost } from './link.js';
@@ -25,9 +28,18 @@ import {
 } from './options.js';
 import { type BroadcastResult, Outbox } from './outbox.js';
 import { PeerTable } from './peers.js';
-import { createLocalKeys, type LocalIdentity, loadIdentity, type TypeLetter } from './scheme.js';
+import { type PeerRequestOptions, type RequestHandler, Requests } from './requests.js';
+import {
+  createLocalKeys,
+  createSessionKey,
+  type LocalIdentity,
+  loadIdentity,
+  proveSession,
+  type SessionKey,
+} from './scheme.js';
 
 export type { BroadcastResult } from './outbox.js';
+export type { DeliveredBroadcast, SecureSendOptions } from './dispatch.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -44,7 +56,7 @@ export interface SecureConnectOptions {
 }
 
 /** Options of `broadcast()`. */
-export interface SecureBroadcastOptions extends RequestOptions {
+export interface SecureBroadcastOptions extends SecureSendOptions {
   /** Private IDs that must not receive the broadcast (they get nothing they could decrypt). */
   exclude?: readonly string[];
 }
@@ -79,6 +91,13 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   readonly #table: PeerTable;
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
+  /** With `delivery: 'reliable'`: receipts and retransmission. */
+  readonly #delivery: Delivery | undefined;
+  readonly #requests: Requests;
+  /** Where sends, requests and extended envelopes go. */
+  readonly #dispatch: Dispatch;
+  /** With reliable delivery: the session key, created on the first connect and kept (its public key is the session ID). */
+  #sessionKey: SessionKey | undefined;
   /** What each connection is given of this session. */
   readonly #host: LinkHost;
   #state: SecureSessionState = 'disconnected';
@@ -104,8 +123,35 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     this.#inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
       this.#logger.error('wss-sessions: event failed', error),
     );
-    this.#outbox = new Outbox(this.#table, o.queueSize, () => (this.#state === 'connected' ? this.#link : undefined));
     const emit: Emit = (event, ...args) => this.#emit(event, ...args);
+    const dispatch = (): Dispatch => this.#dispatch;
+    this.#delivery = o.delivery
+      ? new Delivery(o.delivery, {
+          logger: o.logger,
+          emit,
+          kick: () => void this.#outbox.pump(),
+          item: (peer, session, item, raw) => dispatch().item(peer, session, item, raw),
+          lost: (msg, to, error) => dispatch().lost(msg, to, error),
+          assigned: (msg, session) => dispatch().assigned(msg, session),
+        })
+      : undefined;
+    this.#outbox = new Outbox(
+      this.#table,
+      o.queueSize,
+      () => (this.#state === 'connected' ? this.#link : undefined),
+      this.#delivery,
+    );
+    const timeout = o.client.requestTimeout ?? wssClientDefaults.requestTimeout;
+    this.#requests = new Requests(o.maxPendingRequests, timeout, o.logger);
+    this.#dispatch = new Dispatch({
+      table: this.#table,
+      outbox: this.#outbox,
+      delivery: this.#delivery,
+      requests: this.#requests,
+      emit,
+      logger: o.logger,
+      encryption: o.encryption,
+    });
     this.#host = {
       options: o,
       logger: o.logger,
@@ -114,6 +160,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       emit,
       deliver: (from, type, items, raw, encrypted) => this.#deliver(from, type, items, raw, encrypted),
       lost: (link, info, failure) => this.#lost(link, info, failure),
+      extended: (peer, frame, raw) => this.#dispatch.extended(peer, frame, raw),
+      keyed: (peer) => this.#dispatch.keyed(peer),
+      gone: (peer) => this.#delivery?.gone(peer),
+      renamed: (oldPrivateId, newPrivateId) => this.#delivery?.renamed(oldPrivateId, newPrivateId),
     };
   }
 
@@ -199,21 +249,31 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /**
    * Sends to one or more peers, encrypted for each. Resolves when the server
-   * accepted it (not delivered). While reconnecting it waits in the queue and
-   * is encrypted with the new keys.
+   * accepted it (not delivered), or with `{ await: 'delivered' }` when every
+   * recipient's session confirmed it (`delivery: 'reliable'`). While reconnecting
+   * it waits and is encrypted with the new keys. With reliable delivery, a peer
+   * that runs it too gets it exactly once, re-sent across reconnects until it
+   * confirms or `deliveryTimeout` passes (`undelivered`); other peers at most once.
    * @throws (rejects) {InvalidArgumentError} for an unknown peer or data that is not JSON,
-   *   {AuthenticationError} for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
+   *   {AuthenticationError} for a peer without a usable key, {QueueFullError}, {NotConnectedError},
+   *   {DeliveryTimeoutError} when a receipt it awaits did not come in time.
+   * @example
+   * await session.send('bob', { text: 'hi' }, { await: 'delivered' }); // Bob's session confirmed it
    */
-  async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
+  async send(to: string | readonly string[], data: unknown, options: SecureSendOptions = {}): Promise<void> {
     await this.#submit('send', 'd', checkRecipients('to', to, false), data, options);
   }
 
   /**
    * Sends to every usable peer but those in `exclude`. Encrypted, it travels
    * as one direct `WSS_Send` to exactly the recipients, each able to decrypt
-   * only its own key wrap; receivers see `type: 'broadcast'`.
-   * @returns who it went to and which peers were skipped (no usable key).
+   * only its own key wrap; receivers see `type: 'broadcast'`. With reliable delivery,
+   * as `send()`; while reconnecting it goes to the peers connected before the drop.
+   * @returns who it went to and which peers were skipped (no usable key); with
+   *   `{ await: 'delivered' }` also who `confirmed` it and who did not (`unconfirmed`) in time.
    */
+  async broadcast(data: unknown, options: SecureBroadcastOptions & { await: 'delivered' }): Promise<DeliveredBroadcast>;
+  async broadcast(data: unknown, options?: SecureBroadcastOptions): Promise<BroadcastResult>;
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const { exclude } = options;
     return this.#submit(
@@ -223,6 +283,34 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       data,
       options,
     );
+  }
+
+  /**
+   * Asks one peer and resolves with its answer: the value its `handle()` handler returned,
+   * encrypted both ways. On a reliable pair the request and its answer are delivered
+   * exactly once across reconnects.
+   * @throws (rejects) {PeerError} when the peer's handler threw (its message only) or it has none;
+   *   {TimeoutError} after `timeoutMs` (default: `requestTimeout`); {AbortError} on `signal`;
+   *   {InvalidArgumentError} for an unknown peer or one that does not answer requests (an older
+   *   version); {QueueFullError} past `maxPendingRequests`; {DeliveryTimeoutError}; {NotConnectedError}.
+   * @example
+   * const price = await session.request('bob', { item: 'sword' }, { timeoutMs: 5000 });
+   */
+  async request(to: string, data: unknown, options: PeerRequestOptions = {}): Promise<unknown> {
+    const state = this.#state;
+    if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError('request', state);
+    return this.#dispatch.request(to, data, options, state === 'connected');
+  }
+
+  /**
+   * Sets the handler that answers peers' requests (`null` removes it): what it returns
+   * (or resolves with) goes back as the answer; what it throws goes back as its message only,
+   * never its stack, and rejects the peer's `request()` with `PeerError`.
+   * @example
+   * session.handle(async (data, { from }) => ({ price: await priceOf(data.item), for: from }));
+   */
+  handle(handler: RequestHandler | null): void {
+    this.#requests.handle(handler);
   }
 
   /**
@@ -265,14 +353,14 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   #submit(
     operation: string,
-    kind: TypeLetter,
+    kind: 'b' | 'd',
     ids: string[],
     data: unknown,
-    options: RequestOptions,
+    options: SecureSendOptions,
   ): Promise<BroadcastResult> {
     const state = this.#state;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    return this.#outbox.submit(kind, ids, data, options, this.#options.encryption, state !== 'connected');
+    return this.#dispatch.submit(kind, ids, data, options, state === 'connected');
   }
 
   async #shutdown(): Promise<void> {
@@ -349,9 +437,13 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     const { encryption, info, identity } = this.#options;
     // The identity's public half is exported once, on the first connect that gets that far, and kept.
     if (encryption && identity) this.#identity ??= await loadIdentity(identity);
-    const keys = encryption ? await createLocalKeys(info, this.#identity) : null;
+    const reliable = !!this.#delivery;
+    const keys = encryption ? await createLocalKeys(info, this.#identity, reliable ? 'r' : 'a') : null;
+    if (reliable) this.#sessionKey ??= await createSessionKey();
+    const key = this.#sessionKey;
+    const proof = key && keys ? { s: key.s, g: await proveSession(key, info, keys.pk) } : undefined;
     if (epoch !== this.#epoch) throw stale();
-    const link = new Link(this.#host, keys, reconnecting);
+    const link = new Link(this.#host, keys, reconnecting, proof);
     this.#link = link;
     const { client } = link;
     // After each wait: disconnect() may have made this attempt stale, or the connection ended.
@@ -445,6 +537,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
         owner: this.#host,
         size: 0,
         commit: () => {
+          this.#delivery?.ended();
           for (const privateId of this.#table.clear()) if (announce) this.#emit('peerdisconnect', { privateId });
         },
       },
@@ -452,9 +545,10 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     );
   }
 
-  /** Ends the session: queued sends reject. */
+  /** Ends the session: queued sends reject; reliable messages not yet confirmed and waiting requests fail. */
   #stop(error: Error): void {
     this.#outbox.stop(error);
+    this.#dispatch.stop(error);
     this.#setState('disconnected');
   }
 
