@@ -126,7 +126,6 @@ describe('links in the shipped Markdown', () => {
     for (const href of relativeLinks(text)) {
       const [path = '', anchor] = href.split('#');
       const target = path ? join(ROOT, dirname(doc), decodeURI(path)) : join(ROOT, doc);
-      const key = relative(ROOT, target) + (anchor ? `#${anchor}` : '');
       if (!existsSync(target)) broken.push(`${href}: no such file`);
       else if (anchor && !anchors(readFileSync(target, 'utf8')).has(anchor)) {
         broken.push(`${href}: no heading with that anchor in ${relative(ROOT, target)}`);
