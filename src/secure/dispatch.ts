@@ -184,6 +184,14 @@ export class Dispatch {
   }
 
   /**
+   * The messages of one plain envelope, in order: authenticated (or, on a plaintext
+   * session, plain). Extended envelopes' messages come through {@link item}.
+   */
+  deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void {
+    for (const data of items) this.#host.emit('message', { type, from, data, encrypted, raw });
+  }
+
+  /**
    * An extended envelope from `peer`, authenticated: a session that runs reliable
    * delivery hands it to delivery; one that does not reads unsequenced items only.
    * @returns why it is dropped after all, or nothing.
