@@ -8,7 +8,7 @@
 import type { CloseEvent } from '../client/events.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { CloseInfo } from '../transport/transport.js';
-import type { Delivery, Proof } from './delivery.js';
+import type { Delivery } from './delivery.js';
 import type { Dispatch } from './dispatch.js';
 import type { SecureSessionState } from './events.js';
 import { Link, type LinkHost } from './link.js';
@@ -17,14 +17,13 @@ import {
   createLocalKeys,
   createSessionKey,
   type LocalIdentity,
-  type LocalKeys,
   loadIdentity,
   proveSession,
   type SessionKey,
 } from './scheme.js';
 
 /** What the lifecycle needs of its session: what each connection is given, and the parts a connection's end reaches. */
-export interface LifecycleHost extends Omit<LinkHost, 'lost'> {
+export interface LifecycleHost extends LinkHost {
   readonly outbox: Outbox;
   readonly dispatch: Dispatch;
   /** With `delivery: 'reliable'`. */
@@ -43,8 +42,6 @@ export interface End {
 /** One session's connections, one after another. */
 export class Lifecycle {
   readonly #host: LifecycleHost;
-  /** What each connection is given: the session's parts, and this lifecycle to hear of its end. */
-  readonly #links: LinkHost;
   #state: SecureSessionState = 'disconnected';
   /** The current connection; a reconnect makes a new one. */
   #link: Link | undefined;
@@ -57,16 +54,10 @@ export class Lifecycle {
 
   constructor(host: LifecycleHost) {
     this.#host = host;
-    this.#links = { ...host, lost: (link, info, failure) => this.#lost(link, info, failure) };
   }
 
   get state(): SecureSessionState {
     return this.#state;
-  }
-
-  /** The current connection; while the state still reads `'connected'` in a `close` listener, already none. */
-  get link(): Link | undefined {
-    return this.#link;
   }
 
   /**
@@ -109,9 +100,16 @@ export class Lifecycle {
    * @returns the private ID.
    */
   async establish(assertCurrent: () => void, reconnecting: boolean): Promise<string> {
-    const [keys, proof] = await this.#keys();
+    const { options, delivery } = this.#host;
+    const { encryption, info, identity } = options;
+    // The identity's public half is exported once, on the first connect that gets that far, and kept.
+    if (encryption && identity) this.#identity ??= await loadIdentity(identity);
+    const keys = encryption ? await createLocalKeys(info, this.#identity, delivery ? 'r' : 'a') : null;
+    if (delivery) this.#sessionKey ??= await createSessionKey();
+    const key = this.#sessionKey;
+    const proof = key && keys ? { s: key.s, g: await proveSession(key, info, keys.pk) } : undefined;
     assertCurrent();
-    const link = new Link(this.#links, keys, reconnecting, proof);
+    const link = new Link(this.#host, keys, reconnecting, proof);
     this.#link = link;
     const { client } = link;
     // After each wait: the attempt may have become stale, or the connection ended.
@@ -168,25 +166,13 @@ export class Lifecycle {
     if (wasUp) this.#host.emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
   }
 
-  /** A connection's keys (none on a plaintext session) and, with reliable delivery, its proof of the session. */
-  async #keys(): Promise<[LocalKeys | null, Proof | undefined]> {
-    const { options, delivery } = this.#host;
-    const { encryption, info, identity } = options;
-    // The identity's public half is exported once, on the first connect that gets that far, and kept.
-    if (encryption && identity) this.#identity ??= await loadIdentity(identity);
-    const keys = encryption ? await createLocalKeys(info, this.#identity, delivery ? 'r' : 'a') : null;
-    if (delivery) this.#sessionKey ??= await createSessionKey();
-    const key = this.#sessionKey;
-    return [keys, key && keys ? { s: key.s, g: await proveSession(key, info, keys.pk) } : undefined];
-  }
-
   /**
    * A connection is over: its socket closed (`info`), or it went past a bound
    * (`failure`), in which case it is closed here (1008) with its backlog dropped.
    * A connected session then reconnects or ends (the host decides); while
    * connecting, the attempt fails.
    */
-  #lost(link: Link, info: CloseEvent | null, failure?: Error): void {
+  lost(link: Link, info: CloseEvent | null, failure?: Error): void {
     if (link !== this.#link) return;
     const { emit, logger } = this.#host;
     const close = info ?? { code: 1008, reason: 'client limit exceeded', requested: false };

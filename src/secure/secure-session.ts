@@ -3,7 +3,6 @@ import { checkRecipients } from '../client/args.js';
 import { wssClientDefaults } from '../client/options.js';
 import { AbortError, InvalidArgumentError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import type { Logger } from '../util/logger.js';
 import { Delivery } from './delivery.js';
 import { type DeliveredBroadcast, Dispatch, type SecureSendOptions } from './dispatch.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
@@ -39,6 +38,11 @@ export interface SecureBroadcastOptions extends SecureSendOptions {
   exclude?: readonly string[];
 }
 
+/** What the session keeps of its parts: what the lifecycle is given, and the requests. */
+interface Parts extends LifecycleHost {
+  readonly requests: Requests;
+}
+
 /**
  * End-to-end encrypted peer messaging over any WebSocket Sessions server, with
  * reconnect and session restore. Each connection publishes a fresh ECDH P-256
@@ -55,15 +59,8 @@ export interface SecureBroadcastOptions extends SecureSendOptions {
  * console.log(s.fingerprint(somePeer)); // compare out of band
  */
 export class SecureSession extends EventEmitter<SecureSessionEvents> {
-  readonly #options: ResolvedSecureOptions;
-  /** The client's logger (silent by default). */
-  readonly #logger: Logger;
-  /** Peers by private ID; changed only by inbox tasks, in arrival order. */
-  readonly #table: PeerTable;
-  readonly #inbox: Inbox;
-  readonly #requests: Requests;
-  /** Where sends, requests and extended envelopes go. */
-  readonly #dispatch: Dispatch;
+  /** The parts between the API and the wire (peer table, inbox, outbox, delivery, dispatch, requests). */
+  readonly #parts: Parts;
   /** The state and the current connection. */
   readonly #life: Lifecycle;
   /** When to connect and reconnect. */
@@ -73,19 +70,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   /** @throws {InvalidArgumentError} for a bad option or combination, naming it. */
   constructor(options: SecureSessionOptions) {
     super();
-    const o = resolveSecureOptions(options);
-    this.#options = o;
-    this.#logger = o.logger;
-    this.#table = new PeerTable(o.encryption, o.maxRetiredPeerKeys);
-    this.#inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
-      this.#logger.error('wss-sessions: event failed', error),
-    );
-    const timeout = o.client.requestTimeout ?? wssClientDefaults.requestTimeout;
-    this.#requests = new Requests(o.maxPendingRequests, timeout, o.logger);
-    const host = this.#wire(o);
-    this.#dispatch = host.dispatch;
-    this.#life = new Lifecycle(host);
-    this.#schedule = new Schedule(host, this.#life);
+    this.#parts = this.#assemble(resolveSecureOptions(options));
+    this.#life = new Lifecycle(this.#parts);
+    this.#schedule = new Schedule(this.#parts, this.#life);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
@@ -100,12 +87,12 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
 
   /** Connected peers with their safety numbers: private ID → {@link SecurePeer}. Live, read-only. */
   get peers(): ReadonlyMap<string, SecurePeer> {
-    return this.#table.view;
+    return this.#parts.table.view;
   }
 
   /** Whether messages are end-to-end encrypted. */
   get encrypted(): boolean {
-    return this.#options.encryption;
+    return this.#parts.options.encryption;
   }
 
   /** Safety number of this session's identity key (with `identity`), once connected. */
@@ -118,7 +105,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * checked or their decryption, bounded by `maxBacklogFrames` and `maxBacklogBytes`.
    */
   get backlog(): { frames: number; bytes: number } {
-    return { frames: this.#inbox.frames, bytes: this.#inbox.bytes };
+    return { frames: this.#parts.inbox.frames, bytes: this.#parts.inbox.bytes };
   }
 
   /**
@@ -129,8 +116,8 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   fingerprint(privateId?: string): string | null {
     if (this.#life.state !== 'connected') return null;
-    if (privateId === undefined) return this.#life.link?.keys?.fingerprint ?? null;
-    return this.#table.get(privateId)?.keys.fingerprint ?? null;
+    if (privateId === undefined) return this.#life.open?.keys?.fingerprint ?? null;
+    return this.#parts.table.get(privateId)?.keys.fingerprint ?? null;
   }
 
   /**
@@ -149,7 +136,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${state}'`);
     if (signal?.aborted) throw new AbortError('connect', { cause: signal.reason });
     const privateId = await this.#schedule.connect(signal);
-    return { privateId, peers: [...this.#table.view.keys()] };
+    return { privateId, peers: [...this.#parts.table.view.keys()] };
   }
 
   /**
@@ -167,7 +154,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async send(to: string | readonly string[], data: unknown, options: SecureSendOptions = {}): Promise<void> {
     const ids = checkRecipients('to', to, false);
-    await this.#dispatch.submit('d', ids, data, options, this.#sending('send'));
+    await this.#parts.dispatch.submit('d', ids, data, options, this.#sending('send'));
   }
 
   /**
@@ -183,7 +170,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const { exclude } = options;
     const ids = exclude === undefined ? [] : checkRecipients('exclude', exclude, true);
-    return this.#dispatch.submit('b', ids, data, options, this.#sending('broadcast'));
+    return this.#parts.dispatch.submit('b', ids, data, options, this.#sending('broadcast'));
   }
 
   /**
@@ -198,7 +185,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * const price = await session.request('bob', { item: 'sword' }, { timeoutMs: 5000 });
    */
   async request(to: string, data: unknown, options: PeerRequestOptions = {}): Promise<unknown> {
-    return this.#dispatch.request(to, data, options, this.#sending('request'));
+    return this.#parts.dispatch.request(to, data, options, this.#sending('request'));
   }
 
   /**
@@ -209,7 +196,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * session.handle(async (data, { from }) => ({ price: await priceOf(data.item), for: from }));
    */
   handle(handler: RequestHandler | null): void {
-    this.#requests.handle(handler);
+    this.#parts.requests.handle(handler);
   }
 
   /**
@@ -237,7 +224,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
   disconnect(): Promise<void> {
     const { state } = this.#life;
     // 'disconnecting' is this session's state exactly while a shutdown runs.
-    if (state === 'disconnected') this.#closing = this.#inbox.idle();
+    if (state === 'disconnected') this.#closing = this.#parts.inbox.idle();
     else if (state !== 'disconnecting') {
       this.#schedule.halt();
       this.#closing = this.#life.shutdown();
@@ -245,14 +232,15 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     return this.#closing;
   }
 
-  /**
-   * The outbox, delivery and dispatch between the API and the wire, wired to each
-   * other and to this session's events. @returns what the lifecycle is given.
-   */
-  #wire(o: ResolvedSecureOptions): LifecycleHost {
+  /** The parts between the API and the wire, wired to each other, to this session's events and to its lifecycle. */
+  #assemble(o: ResolvedSecureOptions): Parts {
     const { logger } = o;
     const emit: Emit = (event, ...args) => this.#emit(event, ...args);
-    const table = this.#table;
+    // Peers by private ID; changed only by inbox tasks, in arrival order.
+    const table = new PeerTable(o.encryption, o.maxRetiredPeerKeys);
+    const inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
+      logger.error('wss-sessions: event failed', error),
+    );
     // Delivery and the dispatch call each other: delivery's calls go through closures, which run once both exist.
     const delivery = o.delivery
       ? new Delivery(o.delivery, {
@@ -265,15 +253,17 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
         })
       : undefined;
     const outbox = new Outbox(table, o.queueSize, () => this.#life.open, delivery);
-    const requests = this.#requests;
+    const timeout = o.client.requestTimeout ?? wssClientDefaults.requestTimeout;
+    const requests = new Requests(o.maxPendingRequests, timeout, logger);
     const dispatch = new Dispatch({ table, outbox, delivery, requests, emit, logger, encryption: o.encryption });
     return {
       options: o,
       logger,
       table,
-      inbox: this.#inbox,
+      inbox,
       emit,
       outbox,
+      requests,
       dispatch,
       delivery,
       deliver: (from, type, items, raw, encrypted) => dispatch.deliver(from, type, items, raw, encrypted),
@@ -281,6 +271,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       keyed: (peer) => dispatch.keyed(peer),
       gone: (peer) => delivery?.gone(peer),
       renamed: (oldPrivateId, newPrivateId) => delivery?.renamed(oldPrivateId, newPrivateId),
+      lost: (link, info, failure) => this.#life.lost(link, info, failure),
       dropped: (close) => this.#schedule.dropped(close),
     };
   }
@@ -307,7 +298,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     try {
       (this.emit as (event: E, ...args: Parameters<SecureSessionEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.#logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
+      this.#parts.logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
     }
   }
 }
