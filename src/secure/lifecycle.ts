@@ -22,7 +22,10 @@ import {
   type SessionKey,
 } from './scheme.js';
 
-/** What the lifecycle needs of its session: what each connection is given, and the parts a connection's end reaches. */
+/**
+ * What the lifecycle needs of its session: what each connection is given (the
+ * connection's `lost` is the lifecycle's own), and the parts a connection's end reaches.
+ */
 export interface LifecycleHost extends LinkHost {
   readonly outbox: Outbox;
   readonly dispatch: Dispatch;
