@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { Emit } from './link.js';
 import type { ResolvedDelivery } from './options.js';
 import { type Entry, encodeEntry, encodePayload, type Item, type ItemKind, itemJson } from './frames.js';
+import { BATCH_CHARS, BATCH_MESSAGES } from './outbox.js';
 import type { PeerEntry } from './peers.js';
 import type { Extended, Refusal } from './receive.js';
 import {
@@ -27,9 +28,6 @@ import {
 import { type Outgoing, Store } from './store.js';
 import type { Run } from './streams.js';
 
-/** Most messages one envelope carries, and most JSON characters (as the outbox's batches). */
-const FRAME_MESSAGES = 64;
-const FRAME_CHARS = 64 * 1024;
 /** How long a receipt may wait for an envelope to ride on, and how many deliveries make it go at once. */
 const RECEIPT_DELAY = 10;
 const RECEIPT_EVERY = 256;
@@ -351,7 +349,7 @@ export class Delivery {
   /** The envelope for `c` (and the contacts that have the same messages next), if it has anything to send. */
   #frame(c: Contact, proof: Proof): Frame | undefined {
     const session = c.session;
-    const run = session?.out.take(this.#window, FRAME_MESSAGES, FRAME_CHARS);
+    const run = session?.out.take(this.#window, BATCH_MESSAGES, BATCH_CHARS);
     const receipt = !!session?.in.owed && (c.receipt || c.urgent);
     if (!run && !receipt && !c.urgent && !(c.hello && !c.knowsUs)) return undefined;
     const group: Array<[Contact, Run<Outgoing<Target>> | undefined]> = [[c, run]];

@@ -7,7 +7,6 @@
  */
 import {
   AbortError,
-  AuthenticationError,
   ConnectionClosedError,
   InvalidArgumentError,
   InvalidStateError,
@@ -19,10 +18,10 @@ import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Logger } from '../util/logger.js';
 import type { Delivery } from './delivery.js';
 import type { UndeliveredEvent } from './events.js';
-import { type Item, type ItemKind, itemJson } from './frames.js';
+import { type Item, type ItemKind, itemJson, toJson } from './frames.js';
 import type { Emit } from './link.js';
 import type { BroadcastResult, Outbox } from './outbox.js';
-import { advertises, type PeerEntry, type PeerTable } from './peers.js';
+import { advertises, noPeer, type PeerEntry, type PeerTable, usable } from './peers.js';
 import type { Extended, Refusal } from './receive.js';
 import type { PeerRequestOptions, Requests } from './requests.js';
 import type { PeerSession, Target } from './sessions.js';
@@ -74,20 +73,6 @@ const UNDELIVERED_TYPE: Record<ItemKind, UndeliveredEvent['type']> = {
   r: 'answer',
   e: 'answer',
 };
-
-const usable = (peer: PeerEntry): boolean => !!(peer.keys.send && peer.kid);
-
-/** The JSON of a message's data. @throws {InvalidArgumentError} when it has none. */
-function toJson(data: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(data ?? null);
-  } catch {
-    // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
-  }
-  if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
-  return json;
-}
 
 /** The `await` option, checked. */
 function awaitOf(options: SecureSendOptions): 'accepted' | 'delivered' {
@@ -161,12 +146,10 @@ export class Dispatch {
     if (typeof to !== 'string' || !to) throw new InvalidArgumentError("request() needs a peer's private ID");
     if (!encryption) throw new InvalidStateError('request() needs encryption: true (requests travel encrypted)');
     const json = toJson(data);
-    const peer = table.get(to);
-    if (peer && !usable(peer))
-      throw new AuthenticationError(`peer ${to}: no usable key`, { cause: peer.keys.error ?? undefined });
+    const peer = table.sendable(to);
     const target = delivery?.route(to, peer);
     if (!target) {
-      if (!peer && connected) throw new InvalidArgumentError(`no peer '${to}'`);
+      if (!peer && connected) throw noPeer(to);
       if (peer && !advertises(peer.options, 'a') && !advertises(peer.options, 'r'))
         throw new InvalidArgumentError(`peer ${to} does not answer requests (it runs an older version)`);
     }
@@ -181,6 +164,14 @@ export class Dispatch {
       requests.fail(id, error as Error);
     }
     return answer;
+  }
+
+  /**
+   * The messages of one plain envelope, in order: authenticated (or, on a plaintext
+   * session, plain). Extended envelopes' messages come through {@link item}.
+   */
+  deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void {
+    for (const data of items) this.#host.emit('message', { type, from, data, encrypted, raw });
   }
 
   /**
@@ -251,14 +242,12 @@ export class Dispatch {
     const { table, delivery } = this.#host;
     const plan: Plan = { targets: [], names: [], atMostOnce: [], skipped: [] };
     for (const id of ids) {
-      const peer = table.get(id);
-      if (peer && !usable(peer))
-        throw new AuthenticationError(`peer ${id}: no usable key`, { cause: peer.keys.error ?? undefined });
+      const peer = table.sendable(id);
       const target = delivery?.route(id, peer);
       if (target) {
         plan.targets.push(target);
         plan.names.push(id);
-      } else if (!peer && connected) throw new InvalidArgumentError(`no peer '${id}'`);
+      } else if (!peer && connected) throw noPeer(id);
       else plan.atMostOnce.push(id);
     }
     return plan;

@@ -3,6 +3,7 @@
  * (items, and the sender's session proof) and the per-recipient entry carried
  * in each wrap. Pure encoding and validation; spec "Delivery", D.3 and D.5.
  */
+import { InvalidArgumentError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 
 /** Kinds of items: broadcast and direct messages, requests, answers, failed answers. */
@@ -44,7 +45,8 @@ export const MAX_ERROR_TEXT = 1024;
 /** Largest epoch (epochs are 32-bit). */
 const MAX_EPOCH = 2 ** 32 - 1;
 
-const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+/** A sequence number (or an envelope's counter): a positive safe integer. */
+export const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 const isEpoch = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_EPOCH;
 
@@ -104,6 +106,23 @@ export function encodeEntry(entry: Entry): string {
 export function encodePayload(items: readonly string[], proof?: { s: string; g: string }): string {
   const credentials = proof ? `,"s":${JSON.stringify(proof.s)},"g":${JSON.stringify(proof.g)}` : '';
   return `{"i":[${items.join(',')}]${credentials}}`;
+}
+
+/** `value` as JSON (`undefined` as `null`), or `undefined` when it has none. */
+export function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value ?? null);
+  } catch {
+    // BigInt and cycles throw; functions and symbols give undefined. Both are answered alike.
+    return undefined;
+  }
+}
+
+/** The JSON of a message's data. @throws {InvalidArgumentError} when it has none. */
+export function toJson(data: unknown): string {
+  const json = jsonOf(data);
+  if (json === undefined) throw new InvalidArgumentError('data must be JSON-serialisable');
+  return json;
 }
 
 /** The JSON of one item from its kind, its request id (requests and answers) and its data's JSON. */

@@ -121,15 +121,18 @@ export class Link implements Receiver {
     client.on('peerdisconnect', ({ privateId }) => this.#left(privateId));
     client.on('peerpid', ({ oldPrivateId, newPrivateId, raw }) => this.#renamed(oldPrivateId, newPrivateId, raw));
     client.on('message', (e) => this.#push(messageTask(this, this, e)));
-    client.on('update', (e) =>
-      this.#push({ owner: this, size: sizeOf(e.data), commit: () => void host.emit('update', e) }),
-    );
+    client.on('update', (e) => this.#queue(sizeOf(e.data), () => void host.emit('update', e)));
     client.on('close', (e) => host.lost(this, e));
     client.on('error', (e) => host.emit('error', e));
   }
 
   #push(task: InboxTask): void {
     if (!this.#host.inbox.push(task)) this.#host.lost(this, null, this.#overflow());
+  }
+
+  /** Queues what a frame leads to, with no work to wait for; `size`: the frame's share of the bytes bound. */
+  #queue(size: number, commit: InboxTask['commit']): void {
+    this.#push({ owner: this, size, commit });
   }
 
   #overflow(): Error {
@@ -194,17 +197,13 @@ export class Link implements Receiver {
 
   #left(privateId: string): void {
     this.#routing.delete(privateId);
-    this.#push({
-      owner: this,
-      size: 0,
-      commit: () => {
-        const entry = this.#host.table.get(privateId);
-        if (entry) this.#host.gone(entry);
-        const { listed, overflow } = this.#host.table.remove(privateId);
-        if (!listed) this.#host.logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
-        else this.#host.emit('peerdisconnect', { privateId });
-        if (overflow) this.#host.lost(this, null, this.#retiredOverflow());
-      },
+    this.#queue(0, () => {
+      const entry = this.#host.table.get(privateId);
+      if (entry) this.#host.gone(entry);
+      const { listed, overflow } = this.#host.table.remove(privateId);
+      if (!listed) this.#host.logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
+      else this.#host.emit('peerdisconnect', { privateId });
+      if (overflow) this.#host.lost(this, null, this.#retiredOverflow());
     });
   }
 
@@ -217,23 +216,19 @@ export class Link implements Receiver {
       routing.set(newPrivateId, moved);
     }
     const { emit, logger, table } = this.#host;
-    this.#push({
-      owner: this,
-      size: 0,
-      commit: () => {
-        const result = table.rename(oldPrivateId, newPrivateId);
-        if (result === 'taken') {
-          const error = new ProtocolError(
-            `peer rename ${oldPrivateId} -> ${newPrivateId} refused: ${newPrivateId} is another peer's; both left unchanged`,
-            { frame: JSON.stringify(raw) },
-          );
-          logger.warn(`wss-sessions: ${error.message}`);
-          return void emit('error', error);
-        }
-        if (result === 'unknown') logger.debug(`wss-sessions: peer ${oldPrivateId} renamed, but was not listed`);
-        else this.#host.renamed(oldPrivateId, newPrivateId);
-        emit('peerpid', { oldPrivateId, newPrivateId });
-      },
+    this.#queue(0, () => {
+      const result = table.rename(oldPrivateId, newPrivateId);
+      if (result === 'taken') {
+        const error = new ProtocolError(
+          `peer rename ${oldPrivateId} -> ${newPrivateId} refused: ${newPrivateId} is another peer's; both left unchanged`,
+          { frame: JSON.stringify(raw) },
+        );
+        logger.warn(`wss-sessions: ${error.message}`);
+        return void emit('error', error);
+      }
+      if (result === 'unknown') logger.debug(`wss-sessions: peer ${oldPrivateId} renamed, but was not listed`);
+      else this.#host.renamed(oldPrivateId, newPrivateId);
+      emit('peerpid', { oldPrivateId, newPrivateId });
     });
   }
 

@@ -8,10 +8,11 @@
  */
 import type { WSSClient } from '../client/wss-client.js';
 import { utf8Encode } from '../crypto/bytes.js';
-import { AuthenticationError, InvalidArgumentError, QueueFullError, toError } from '../errors.js';
+import { QueueFullError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Frame, Proof } from './delivery.js';
-import type { PeerEntry, PeerTable } from './peers.js';
+import { toJson } from './frames.js';
+import { noPeer, noUsableKey, type PeerEntry, type PeerTable, usable } from './peers.js';
 import { type LocalKeys, type SealFor, seal, type TypeLetter } from './scheme.js';
 
 /** What a broadcast went to. */
@@ -54,11 +55,22 @@ export interface OutboxLink {
   readonly proof: Proof | undefined;
 }
 
-/** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
-const BATCH_MESSAGES = 64;
-const BATCH_CHARS = 64 * 1024;
+/**
+ * Most messages one envelope carries, and most JSON characters, so envelopes stay far
+ * below relay frame limits (reliable delivery's envelopes too).
+ */
+export const BATCH_MESSAGES = 64;
+export const BATCH_CHARS = 64 * 1024;
 
 type Write = () => Promise<BroadcastResult>;
+
+/** A usable peer as a recipient of {@link seal}, with its entry (`extra`) for an extended envelope. */
+const sealFor = (peer: PeerEntry, extra?: Uint8Array): SealFor => ({
+  pk: peer.keys.pk as string,
+  kid: peer.kid as string,
+  send: peer.keys.send as CryptoKey,
+  extra,
+});
 
 /** Whether `next` may share `first`'s envelope: neither goes alone, same kind, same private IDs in the same order. */
 function joins(first: Job, next: Job): boolean {
@@ -102,23 +114,14 @@ export class Outbox {
     encrypted: boolean,
     queueing: boolean,
   ): Promise<BroadcastResult> {
-    const size = this.#queueSize;
-    if (queueing && this.#queue.length >= size)
-      return Promise.reject(
-        new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
-      );
-    let json: string | undefined;
-    try {
-      json = encrypted ? JSON.stringify(data ?? null) : '';
-    } catch {
-      // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
-    }
-    if (json === undefined) return Promise.reject(new InvalidArgumentError('data must be JSON-serialisable'));
-    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encrypted;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, alone, resolve, reject });
-      void this.pump();
-    });
+    return this.#enqueue(queueing, () => ({
+      kind,
+      ids,
+      data,
+      json: encrypted ? toJson(data) : '',
+      options,
+      alone: options.signal !== undefined || options.timeoutMs !== undefined || !encrypted,
+    }));
   }
 
   /**
@@ -132,25 +135,15 @@ export class Outbox {
     queueing: boolean,
     writing?: (peers: PeerEntry[]) => void,
   ): Promise<BroadcastResult> {
-    const size = this.#queueSize;
-    if (queueing && this.#queue.length >= size)
-      return Promise.reject(
-        new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
-      );
-    return new Promise((resolve, reject) => {
-      this.#queue.push({
-        kind: 'x',
-        ids: [to],
-        data: null,
-        json: item,
-        options: {},
-        alone: false,
-        resolve,
-        reject,
-        writing,
-      });
-      void this.pump();
-    });
+    return this.#enqueue(queueing, () => ({
+      kind: 'x',
+      ids: [to],
+      data: null,
+      json: item,
+      options: {},
+      alone: false,
+      writing,
+    }));
   }
 
   /** Rejects every queued send. */
@@ -199,14 +192,25 @@ export class Outbox {
     this.#pumping = false;
   }
 
+  /**
+   * Queues the send `make` gives, unless the session is reconnecting (`queueing`) and
+   * the queue is at its bound. What `make` throws (data that is not JSON) rejects this send only.
+   */
+  #enqueue(queueing: boolean, make: () => Omit<Job, 'resolve' | 'reject'>): Promise<BroadcastResult> {
+    const size = this.#queueSize;
+    if (queueing && this.#queue.length >= size)
+      return Promise.reject(
+        new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
+      );
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...make(), resolve, reject });
+      void this.pump();
+    });
+  }
+
   /** Seals a reliable delivery envelope and writes it to the recipients still current (a drop or a key change may have come meanwhile). */
   async #frame(link: OutboxLink, frame: Frame): Promise<void> {
-    const recipients: SealFor[] = frame.recipients.map(({ peer, extra }) => ({
-      pk: peer.keys.pk as string,
-      kid: peer.kid as string,
-      send: peer.keys.send as CryptoKey,
-      extra,
-    }));
+    const recipients = frame.recipients.map(({ peer, extra }) => sealFor(peer, extra));
     try {
       const envelope = await seal(link.keys as LocalKeys, recipients, 'x', frame.plaintext);
       const live = frame.live();
@@ -240,26 +244,27 @@ export class Outbox {
     const { kind, ids, data, options } = batch[0] as Job;
     if (!keys) return this.#plain(client, kind, ids, data, options);
     const targets = kind === 'b' ? this.#others(ids) : ids.map((id) => this.#peer(id));
-    const usable: PeerEntry[] = [];
+    const sendable: PeerEntry[] = [];
     const skipped: string[] = [];
     for (const peer of targets) {
-      if (peer.keys.send && peer.kid) usable.push(peer);
-      else if (kind !== 'b')
-        throw new AuthenticationError(`peer ${peer.id}: no usable key`, { cause: peer.keys.error ?? undefined });
+      if (usable(peer)) sendable.push(peer);
+      else if (kind !== 'b') throw noUsableKey(peer);
       else skipped.push(peer.id);
     }
-    const recipients = usable.map(({ keys, kid }) => ({
-      pk: keys.pk as string,
-      kid: kid as string,
-      send: keys.send as CryptoKey,
-    }));
     const list = batch.length === 1 ? (batch[0] as Job).json : batch.map((job) => job.json).join(',');
     const plaintext = utf8Encode(kind === 'x' ? `{"i":[${list}]}` : `[${list}]`);
-    const envelope = usable.length ? await seal(keys, recipients, kind, plaintext) : undefined;
+    const envelope = sendable.length
+      ? await seal(
+          keys,
+          sendable.map((peer) => sealFor(peer)),
+          kind,
+          plaintext,
+        )
+      : undefined;
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
-      const to = usable.map((p) => p.id);
-      for (const job of batch) job.writing?.(usable);
+      const to = sendable.map((p) => p.id);
+      for (const job of batch) job.writing?.(sendable);
       if (envelope) await client.send(to, envelope, options);
       return { recipients: to, skipped };
     };
@@ -282,7 +287,7 @@ export class Outbox {
 
   #peer(id: string): PeerEntry {
     const peer = this.#table.get(id);
-    if (!peer) throw new InvalidArgumentError(`no peer '${id}'`);
+    if (!peer) throw noPeer(id);
     return peer;
   }
 

@@ -12,7 +12,7 @@ import { hasOwn, isRecord } from '../protocol/guards.js';
 import type { PushMessage } from '../protocol/wss.js';
 import { andThen, type Soon } from '../util/soon.js';
 import type { DecryptErrorEvent, DecryptErrorReason } from './events.js';
-import { type Entry, type Payload, parseEntry, parsePayload } from './frames.js';
+import { type Entry, isSeq, type Payload, parseEntry, parsePayload } from './frames.js';
 import { type InboxTask, sizeOf } from './inbox.js';
 import type { PeerEntry, PeerTable } from './peers.js';
 import { checkSessionProof, open, openExtended, type PeerKeys, type TypeLetter, VERSION } from './scheme.js';
@@ -60,7 +60,15 @@ interface Opened {
   error?: DecryptError;
 }
 
-const isCounter = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+/**
+ * What decryption gave, parsed: at once where it was synchronous. A decryption that
+ * failed is an authentication failure (`error`); any other failure, malformed.
+ */
+function parsed<T>(opened: Soon<T>, pk: string | null, parse: (value: T) => Soon<Opened>): Soon<Opened> {
+  return opened instanceof Promise
+    ? opened.then(parse, (error: unknown) => (error instanceof DecryptError ? { pk, error } : { pk }))
+    : parse(opened);
+}
 
 /** Decrypts and parses an envelope's payload: at once where decryption is synchronous (Node). Never rejects. */
 function openItems(keys: PeerKeys, t: TypeLetter, n: number, ct: string, wrap: string): Soon<Opened> {
@@ -74,10 +82,7 @@ function openItems(keys: PeerKeys, t: TypeLetter, n: number, ct: string, wrap: s
       return { pk };
     }
   };
-  const opened = open(keys.receive as CryptoKey, t, n, ct, wrap);
-  return opened instanceof Promise
-    ? opened.then(parse, (error: unknown) => (error instanceof DecryptError ? { pk, error } : { pk }))
-    : parse(opened);
+  return parsed(open(keys.receive as CryptoKey, t, n, ct, wrap), pk, parse);
 }
 
 /**
@@ -101,10 +106,7 @@ function openFrame(r: Receiver, keys: PeerKeys, n: number, ct: string, wrap: str
     if (!s || !g || !r.reliable) return { pk, frame: content };
     return checkSessionProof(s, g, r.info, pk).then((proven) => ({ pk, frame: { ...content, proven } }));
   };
-  const opened = openExtended(keys.receive as CryptoKey, n, ct, wrap);
-  return opened instanceof Promise
-    ? opened.then(parse, (error: unknown) => (error instanceof DecryptError ? { pk, error } : { pk }))
-    : parse(opened);
+  return parsed(openExtended(keys.receive as CryptoKey, n, ct, wrap), pk, parse);
 }
 
 /** The inbox task of one pushed message, owned by `owner` (its connection). */
@@ -116,13 +118,7 @@ export function messageTask(r: Receiver, owner: object, { type, from, data, raw 
     void r.reject({ reason, from, type, error, raw });
   if (!isRecord(data) || !hasOwn(data, 'e2e')) return { owner, size, commit: () => drop('plaintext') };
   const { e2e, t, n, ct, k } = data;
-  if (
-    e2e !== VERSION ||
-    (t !== 'b' && t !== 'd' && t !== 'x') ||
-    !isCounter(n) ||
-    typeof ct !== 'string' ||
-    !isRecord(k)
-  )
+  if (e2e !== VERSION || (t !== 'b' && t !== 'd' && t !== 'x') || !isSeq(n) || typeof ct !== 'string' || !isRecord(k))
     return { owner, size, commit: () => drop('malformed') };
   // A key id is base64, so it never names an inherited member of a parsed object.
   const wrap = k[r.kid];

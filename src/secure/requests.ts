@@ -5,7 +5,7 @@
  */
 import { AbortError, InvalidArgumentError, PeerError, QueueFullError, TimeoutError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { MAX_ERROR_TEXT } from './frames.js';
+import { jsonOf, MAX_ERROR_TEXT } from './frames.js';
 
 /** What a request handler is told besides the data. */
 export interface RequestContext {
@@ -147,12 +147,7 @@ export class Requests {
     } finally {
       this.#handling--;
     }
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(value ?? null);
-    } catch {
-      // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
-    }
+    const json = jsonOf(value);
     if (json !== undefined) return { kind: 'r', data: value, json };
     this.#logger.warn('wss-sessions: a request handler returned something that is not JSON; the peer gets an error');
     return failed('the answer is not JSON');

@@ -103,10 +103,6 @@ export class PeerSessions {
     this.#max = max;
   }
 
-  values(): IterableIterator<PeerSession> {
-    return this.#all.values();
-  }
-
   /** The most recently active session last known under `privateId`. */
   named(privateId: string): PeerSession | undefined {
     let found: PeerSession | undefined;
