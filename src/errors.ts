@@ -24,7 +24,9 @@ export type WssErrorCode =
   | 'ERR_REPLAY'
   | 'ERR_AUTHENTICATION'
   | 'ERR_QUEUE_FULL'
-  | 'ERR_CLUSTER_UNAVAILABLE';
+  | 'ERR_CLUSTER_UNAVAILABLE'
+  | 'ERR_DELIVERY_TIMEOUT'
+  | 'ERR_PEER';
 
 /** Options shared by every error constructor. */
 export interface WssErrorOptions {
@@ -212,6 +214,36 @@ export class ClusterUnavailableError extends /* @__PURE__ */ errorClass(
   'ClusterUnavailableError',
   'ERR_CLUSTER_UNAVAILABLE',
 ) {}
+
+/**
+ * A reliable message got no receipt from some recipients within `deliveryTimeout`
+ * and was given up for them (an `undelivered` event reports each).
+ */
+export class DeliveryTimeoutError extends /* @__PURE__ */ errorClass('DeliveryTimeoutError', 'ERR_DELIVERY_TIMEOUT') {
+  constructor(
+    /** The timeout that passed, in milliseconds. */
+    readonly deliveryTimeout: number,
+    /** Private IDs (as last known) of the recipients that did not confirm it. */
+    readonly recipients: string[],
+  ) {
+    super(
+      `no receipt from ${recipients.join(', ')} within ${deliveryTimeout} ms (deliveryTimeout): the message was given up; ` +
+        'the peer may be gone for good, or raise deliveryTimeout',
+    );
+  }
+}
+
+/** A peer answered a request with an error. Only its message crosses, never its stack. */
+export class PeerError extends /* @__PURE__ */ errorClass('PeerError', 'ERR_PEER') {
+  constructor(
+    /** Private ID of the peer that answered. */
+    readonly peer: string,
+    /** The message the peer's handler failed with. */
+    readonly peerMessage: string,
+  ) {
+    super(`peer ${peer} answered the request with an error: ${peerMessage}`);
+  }
+}
 
 /** Wraps any thrown value as an `Error`, so rejections are always `Error` objects. */
 export function toError(value: unknown): Error {

@@ -112,6 +112,18 @@ export interface ReconnectFailedEvent {
   error: Error;
 }
 
+/** A reliable message was given up for one recipient (one event per message and recipient). */
+export interface UndeliveredEvent {
+  /** The recipient's private ID, as last known. */
+  to: string;
+  /** What it was: a message (`'broadcast'`, `'direct'`), a request, or an answer to one. */
+  type: 'broadcast' | 'direct' | 'request' | 'answer';
+  /** The message's data (a request's data, an answer's value or error text). */
+  data: unknown;
+  /** `DeliveryTimeoutError` after `deliveryTimeout`; `ConnectionClosedError` when the session ended. */
+  error: Error;
+}
+
 /** Events of `SecureSession`: one payload object each. */
 export interface SecureSessionEvents {
   message: (event: SecureMessageEvent) => void;
@@ -129,6 +141,8 @@ export interface SecureSessionEvents {
   reconnected: (event: ReconnectedEvent) => void;
   reconnect_failed: (event: ReconnectFailedEvent) => void;
   decrypt_error: (event: DecryptErrorEvent) => void;
+  /** With `delivery: 'reliable'`: a message was given up for a recipient. Never a silent loss: every message is confirmed or reported here. */
+  undelivered: (event: UndeliveredEvent) => void;
 }
 
 /** A peer as `SecureSession.peers` lists it. */
@@ -142,4 +156,6 @@ export interface SecurePeer {
   readonly identityFingerprint: string | null;
   /** Whether messages can be encrypted for (or, with `encryption: false`, sent to) this peer. */
   readonly usable: boolean;
+  /** The delivery the peer advertised: `'reliable'` confirms receipt; `'at-most-once'` (or an older version) does not. */
+  readonly delivery: 'reliable' | 'at-most-once';
 }

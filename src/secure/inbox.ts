@@ -4,6 +4,7 @@
  * arrival order. Bounded in frames and bytes; past the bound a frame is refused
  * and its owner decides (SecureSession ends the connection). Spec §5 "Backlog".
  */
+import { advance } from '../util/front.js';
 
 /** One frame's work. */
 export interface InboxTask<T = unknown> {
@@ -36,9 +37,6 @@ interface Slot {
   /** Its owner was dropped while it committed: it must not wait again. */
   dropped?: boolean;
 }
-
-/** Committed slots are cleared out of the array once this many have gathered at its front. */
-const COMPACT_AFTER = 1024;
 
 /** The incoming backlog of one session: tasks in arrival order, within {@link InboxLimits}. */
 export class Inbox {
@@ -132,14 +130,7 @@ export class Inbox {
 
   #advance(slot: Slot): void {
     this.#release(slot);
-    this.#slots[this.#head++] = undefined as unknown as Slot;
-    if (this.#head === this.#slots.length) {
-      this.#slots = [];
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#slots.length) {
-      this.#slots = this.#slots.slice(this.#head);
-      this.#head = 0;
-    }
+    [this.#slots, this.#head] = advance(this.#slots, this.#head) as [Slot[], number];
   }
 
   #commit(slot: Slot): InboxTask | undefined {

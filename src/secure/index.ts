@@ -17,8 +17,11 @@ export type {
   SecureConnectInfo,
   SecureConnectOptions,
   SecureBroadcastOptions,
+  SecureSendOptions,
   BroadcastResult,
+  DeliveredBroadcast,
 } from './secure-session.js';
+export type { RequestHandler, RequestContext, PeerRequestOptions } from './requests.js';
 export { secureSessionDefaults, backoffDelay } from './options.js';
 export type { SecureSessionOptions, ReconnectOptions, ResolvedReconnect, PeerIdentityInfo } from './options.js';
 export type * from './events.js';

@@ -13,8 +13,9 @@ import type { Soon } from '../util/soon.js';
 import type { DecryptErrorEvent, SecureSessionEvents } from './events.js';
 import { type Inbox, type InboxTask, sizeOf } from './inbox.js';
 import type { ResolvedSecureOptions } from './options.js';
-import type { PeerTable } from './peers.js';
 import { messageTask, type Receiver } from './receive.js';
+import type { PeerEntry, PeerTable } from './peers.js';
+import type { Proof } from './delivery.js';
 import { checkPeer, keyId, type LocalKeys, type PeerKeys, unusable } from './scheme.js';
 
 /** The session's guarded emit. */
@@ -34,6 +35,14 @@ export interface LinkHost {
    * (`failure`: the backlog, or the retired keys), and the session must end it.
    */
   lost(link: Link, info: CloseEvent | null, failure?: Error): void;
+  /** Where extended envelopes go, in order (see {@link Receiver.extended}). */
+  readonly extended: Receiver['extended'];
+  /** A peer entry joined the table (a new peer, or a known private ID with another key), in arrival order. */
+  keyed(peer: PeerEntry): void;
+  /** A peer entry left the table (the peer left, or its private ID got another key). */
+  gone(peer: PeerEntry): void;
+  /** A peer's private ID changed. */
+  renamed(oldPrivateId: string, newPrivateId: string): void;
 }
 
 /** Where a private ID's messages will be opened: its published key, and its check (`checked` once done). */
@@ -52,6 +61,11 @@ export class Link implements Receiver {
   readonly kid: string;
   readonly table: PeerTable;
   readonly deliver: Receiver['deliver'];
+  readonly extended: Receiver['extended'];
+  readonly info: string;
+  readonly reliable: boolean;
+  /** This connection's proof of the session, with reliable delivery (spec §11). */
+  readonly proof: Proof | undefined;
   /** Why the session ended this connection, when it did (a bound). */
   failure: Error | undefined;
   readonly #host: LinkHost;
@@ -62,14 +76,18 @@ export class Link implements Receiver {
   readonly #routing = new Map<string, Route>();
 
   /** `reconnecting`: the peers the server lists on connecting are announced (`peerconnect`), as after a drop. */
-  constructor(host: LinkHost, keys: LocalKeys | null, reconnecting: boolean) {
-    const { client } = host.options;
+  constructor(host: LinkHost, keys: LocalKeys | null, reconnecting: boolean, proof?: Proof) {
+    const { client, info, delivery } = host.options;
     this.#host = host;
     this.keys = keys;
     this.encrypted = !!keys;
     this.kid = keys ? keyId(keys.pk) : '';
     this.table = host.table;
     this.deliver = host.deliver;
+    this.extended = host.extended;
+    this.info = info;
+    this.reliable = !!delivery;
+    this.proof = proof;
     this.client = new WSSClient({
       ...client,
       connectOptions: { ...client.connectOptions, ...(keys && { e2e: keys.advert }) },
@@ -103,15 +121,18 @@ export class Link implements Receiver {
     client.on('peerdisconnect', ({ privateId }) => this.#left(privateId));
     client.on('peerpid', ({ oldPrivateId, newPrivateId, raw }) => this.#renamed(oldPrivateId, newPrivateId, raw));
     client.on('message', (e) => this.#push(messageTask(this, this, e)));
-    client.on('update', (e) =>
-      this.#push({ owner: this, size: sizeOf(e.data), commit: () => void host.emit('update', e) }),
-    );
+    client.on('update', (e) => this.#queue(sizeOf(e.data), () => void host.emit('update', e)));
     client.on('close', (e) => host.lost(this, e));
     client.on('error', (e) => host.emit('error', e));
   }
 
   #push(task: InboxTask): void {
     if (!this.#host.inbox.push(task)) this.#host.lost(this, null, this.#overflow());
+  }
+
+  /** Queues what a frame leads to, with no work to wait for; `size`: the frame's share of the bytes bound. */
+  #queue(size: number, commit: InboxTask['commit']): void {
+    this.#push({ owner: this, size, commit });
   }
 
   #overflow(): Error {
@@ -157,13 +178,17 @@ export class Link implements Receiver {
 
   /** One announced peer takes its place in the table. */
   #apply(privateId: string, options: ConnectOptions, keys: PeerKeys, announce: boolean): void {
-    const { emit, logger, table } = this.#host;
+    const host = this.#host;
+    const { emit, logger, table } = host;
+    const before = table.get(privateId);
     const changed = table.announce(this.keys, privateId, options, keys);
     // The same key announced again changes nothing.
     if (!changed) {
       logger.debug(`wss-sessions: peer ${privateId} announced again, same key`);
       return;
     }
+    if (before) host.gone(before);
+    host.keyed(table.get(privateId) as PeerEntry);
     if (changed.refused) logger.warn(`wss-sessions: ${changed.key?.error?.message}`);
     if (announce && changed.joined) emit('peerconnect', { privateId, options });
     if (changed.key) emit('peerkey', changed.key);
@@ -172,15 +197,13 @@ export class Link implements Receiver {
 
   #left(privateId: string): void {
     this.#routing.delete(privateId);
-    this.#push({
-      owner: this,
-      size: 0,
-      commit: () => {
-        const { listed, overflow } = this.#host.table.remove(privateId);
-        if (!listed) this.#host.logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
-        else this.#host.emit('peerdisconnect', { privateId });
-        if (overflow) this.#host.lost(this, null, this.#retiredOverflow());
-      },
+    this.#queue(0, () => {
+      const entry = this.#host.table.get(privateId);
+      if (entry) this.#host.gone(entry);
+      const { listed, overflow } = this.#host.table.remove(privateId);
+      if (!listed) this.#host.logger.debug(`wss-sessions: peer ${privateId} left, but was not listed`);
+      else this.#host.emit('peerdisconnect', { privateId });
+      if (overflow) this.#host.lost(this, null, this.#retiredOverflow());
     });
   }
 
@@ -193,22 +216,19 @@ export class Link implements Receiver {
       routing.set(newPrivateId, moved);
     }
     const { emit, logger, table } = this.#host;
-    this.#push({
-      owner: this,
-      size: 0,
-      commit: () => {
-        const result = table.rename(oldPrivateId, newPrivateId);
-        if (result === 'taken') {
-          const error = new ProtocolError(
-            `peer rename ${oldPrivateId} -> ${newPrivateId} refused: ${newPrivateId} is another peer's; both left unchanged`,
-            { frame: JSON.stringify(raw) },
-          );
-          logger.warn(`wss-sessions: ${error.message}`);
-          return void emit('error', error);
-        }
-        if (result === 'unknown') logger.debug(`wss-sessions: peer ${oldPrivateId} renamed, but was not listed`);
-        emit('peerpid', { oldPrivateId, newPrivateId });
-      },
+    this.#queue(0, () => {
+      const result = table.rename(oldPrivateId, newPrivateId);
+      if (result === 'taken') {
+        const error = new ProtocolError(
+          `peer rename ${oldPrivateId} -> ${newPrivateId} refused: ${newPrivateId} is another peer's; both left unchanged`,
+          { frame: JSON.stringify(raw) },
+        );
+        logger.warn(`wss-sessions: ${error.message}`);
+        return void emit('error', error);
+      }
+      if (result === 'unknown') logger.debug(`wss-sessions: peer ${oldPrivateId} renamed, but was not listed`);
+      else this.#host.renamed(oldPrivateId, newPrivateId);
+      emit('peerpid', { oldPrivateId, newPrivateId });
     });
   }
 

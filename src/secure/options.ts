@@ -97,6 +97,51 @@ export interface SecureSessionOptions extends WSSClientOptions {
    * Default: every validly signed identity is accepted.
    */
   verifyPeerIdentity?: (peer: PeerIdentityInfo) => boolean | Promise<boolean>;
+  /**
+   * `'reliable'`: every message to a peer that runs reliable delivery too carries a
+   * sequence number inside the encryption, is kept until that peer's session confirms
+   * it (an encrypted receipt), re-sent under the new keys after either side reconnected,
+   * and delivered exactly once and in order, across reconnects and relay restarts.
+   * Messages to other peers go at most once. `'at-most-once'`: each message is sealed
+   * once and never re-sent; a relay that loses it loses it. Needs `encryption`.
+   * Default: 'at-most-once'.
+   */
+  delivery?: 'at-most-once' | 'reliable';
+  /**
+   * Milliseconds a reliable message is kept for a recipient that has not confirmed it;
+   * then it is given up (`undelivered`, `DeliveryTimeoutError`). Needs `delivery: 'reliable'`.
+   * Default: 60000.
+   */
+  deliveryTimeout?: number;
+  /**
+   * Most reliable messages kept unconfirmed (each counts once, whatever its number of
+   * recipients); one more makes `send()`, `broadcast()` or `request()` reject with
+   * `QueueFullError`. Needs `delivery: 'reliable'`. Default: 4096.
+   */
+  maxUnackedMessages?: number;
+  /**
+   * Most characters of JSON those messages may hold; past it: as past `maxUnackedMessages`.
+   * Needs `delivery: 'reliable'`. Default: 16 MiB.
+   */
+  maxUnackedBytes?: number;
+  /**
+   * Most messages sent to one peer session and not yet confirmed by its receipt; later
+   * ones wait unsent until receipts come back. Needs `delivery: 'reliable'`. Default: 1024.
+   */
+  receiptWindow?: number;
+  /**
+   * Peer sessions remembered for delivery (their sequence numbers, both ways). One more
+   * forgets the least recently active one that is not connected and has nothing
+   * unconfirmed; with none such, the new session is refused until one frees.
+   * Needs `delivery: 'reliable'`. Default: 4096.
+   */
+  maxPeerSessions?: number;
+  /**
+   * Most requests waiting for answers, and most peers' requests being handled at once.
+   * One more `request()` rejects with `QueueFullError`; one more incoming request is
+   * answered with an error at once. Needs `encryption`. Default: 1024.
+   */
+  maxPendingRequests?: number;
 }
 
 /** Defaults of {@link SecureSessionOptions} (the `WSSClient` defaults apply to the rest). */
@@ -117,7 +162,24 @@ export const secureSessionDefaults = Object.freeze({
   /** 16 MiB (or `maxFrameSize` when that is larger). */
   maxBacklogBytes: 2 ** 24,
   maxRetiredPeerKeys: 4096,
+  delivery: 'at-most-once',
+  deliveryTimeout: 60_000,
+  maxUnackedMessages: 4096,
+  /** 16 MiB. */
+  maxUnackedBytes: 2 ** 24,
+  receiptWindow: 1024,
+  maxPeerSessions: 4096,
+  maxPendingRequests: 1024,
 });
+
+/** The reliable delivery settings, resolved. */
+export interface ResolvedDelivery {
+  deliveryTimeout: number;
+  maxUnackedMessages: number;
+  maxUnackedBytes: number;
+  receiptWindow: number;
+  maxPeerSessions: number;
+}
 
 /** Reconnect settings with every member filled in. */
 export type ResolvedReconnect = Required<ReconnectOptions>;
@@ -138,6 +200,9 @@ export interface ResolvedSecureOptions {
   identity: CryptoKeyPair | undefined;
   requirePeerIdentity: boolean;
   verifyPeerIdentity: SecureSessionOptions['verifyPeerIdentity'];
+  /** With `delivery: 'reliable'`; `null` for at most once. */
+  delivery: ResolvedDelivery | null;
+  maxPendingRequests: number;
 }
 
 /** Longest timer delay (ms) the platforms honour; also bounds the multiplier and the queue. */
@@ -198,6 +263,44 @@ function resolveReconnect(reconnect: unknown): ResolvedReconnect {
   return r as ResolvedReconnect;
 }
 
+const DELIVERY_KEYS = [
+  'deliveryTimeout',
+  'maxUnackedMessages',
+  'maxUnackedBytes',
+  'receiptWindow',
+  'maxPeerSessions',
+] as const;
+
+/** Fills in and checks the delivery and request options, against each other and against `encryption`. */
+function resolveDelivery(
+  options: SecureSessionOptions,
+  encryption: boolean,
+): Pick<ResolvedSecureOptions, 'delivery' | 'maxPendingRequests'> {
+  const { delivery = secureSessionDefaults.delivery, maxPendingRequests = secureSessionDefaults.maxPendingRequests } =
+    options;
+  must('delivery', delivery === 'reliable' || delivery === 'at-most-once', "'at-most-once' or 'reliable'");
+  if (delivery === 'reliable' && !encryption) fail("option 'delivery: reliable' needs 'encryption: true'");
+  range('maxPendingRequests', maxPendingRequests, 1, LIMIT, true);
+  if (options.maxPendingRequests !== undefined && !encryption)
+    fail("option 'maxPendingRequests' needs 'encryption: true'");
+  const resolved = {} as ResolvedDelivery;
+  for (const key of DELIVERY_KEYS) {
+    const value = options[key];
+    if (value !== undefined && delivery !== 'reliable') fail(`option '${key}' needs 'delivery: reliable'`);
+    resolved[key] = value ?? secureSessionDefaults[key];
+    range(key, resolved[key], 1, key === 'maxUnackedBytes' ? Number.MAX_SAFE_INTEGER : LIMIT, true);
+  }
+  return { delivery: delivery === 'reliable' ? resolved : null, maxPendingRequests };
+}
+
+/** The client's options: what is left of a SecureSession's once its delivery and request options are taken out. */
+function clientPart(rest: WSSClientOptions): WSSClientOptions {
+  const client = { ...rest };
+  for (const key of ['delivery', 'maxPendingRequests', ...DELIVERY_KEYS])
+    delete (client as Record<string, unknown>)[key];
+  return client;
+}
+
 /** Checks the identity options against each other and against `encryption`. */
 function checkIdentity(options: SecureSessionOptions, encryption: boolean, requirePeerIdentity: unknown): void {
   const { identity, verifyPeerIdentity } = options;
@@ -238,8 +341,9 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     identity,
     requirePeerIdentity = !!identity,
     verifyPeerIdentity,
-    ...client
+    ...rest
   } = options;
+  const client = clientPart(rest);
   const r = resolveReconnect(reconnect);
   const { logger, maxFrameSize } = resolveClientOptions(client);
   must('info', typeof info === 'string' && info.length > 0 && info.length <= 1024, 'a string of 1 to 1024 characters');
@@ -268,6 +372,7 @@ export function resolveSecureOptions(options: SecureSessionOptions): ResolvedSec
     identity,
     requirePeerIdentity,
     verifyPeerIdentity,
+    ...resolveDelivery(options, encryption),
   };
 }
 

@@ -2,14 +2,18 @@
  * The outbox: sends wait here in submission order (while reconnecting, up to
  * `queueSize` of them), are grouped into batches for the same recipients, sealed
  * as one envelope per batch for the current connection, and written one batch at
- * a time. Spec §6 and §9 "Queue".
+ * a time. Envelopes of reliable delivery (a {@link FrameSource}) are sealed and
+ * written by the same loop, in turn with the batches, so that every envelope of
+ * a connection reaches the relay in counter order. Spec §6, §9 "Queue" and §11.
  */
 import type { WSSClient } from '../client/wss-client.js';
 import { utf8Encode } from '../crypto/bytes.js';
-import { AuthenticationError, InvalidArgumentError, QueueFullError, toError } from '../errors.js';
+import { QueueFullError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import type { PeerEntry, PeerTable } from './peers.js';
-import { type LocalKeys, seal, type TypeLetter } from './scheme.js';
+import type { Frame, Proof } from './delivery.js';
+import { toJson } from './frames.js';
+import { noPeer, noUsableKey, type PeerEntry, type PeerTable, usable } from './peers.js';
+import { type LocalKeys, type SealFor, seal, type TypeLetter } from './scheme.js';
 
 /** What a broadcast went to. */
 export interface BroadcastResult {
@@ -32,6 +36,14 @@ interface Job {
   alone: boolean;
   resolve: (result: BroadcastResult) => void;
   reject: (error: Error) => void;
+  /** Told which peers it goes to, just before it is written (extended items: whose answer to expect). */
+  writing?: ((peers: PeerEntry[]) => void) | undefined;
+}
+
+/** Envelopes of reliable delivery, made when the outbox can write them (so that they carry the latest receipts). */
+export interface FrameSource {
+  /** The next envelope's content for a connection with this proof, if there is one. */
+  next(proof: Proof): Frame | undefined;
 }
 
 /** The connection the outbox writes to. */
@@ -39,13 +51,26 @@ export interface OutboxLink {
   readonly client: WSSClient;
   /** `null` on a plaintext session. */
   readonly keys: LocalKeys | null;
+  /** With reliable delivery: the connection's session proof. */
+  readonly proof: Proof | undefined;
 }
 
-/** Most messages one envelope carries, and most JSON characters, so batches stay far below relay frame limits. */
-const BATCH_MESSAGES = 64;
-const BATCH_CHARS = 64 * 1024;
+/**
+ * Most messages one envelope carries, and most JSON characters, so envelopes stay far
+ * below relay frame limits (reliable delivery's envelopes too).
+ */
+export const BATCH_MESSAGES = 64;
+export const BATCH_CHARS = 64 * 1024;
 
 type Write = () => Promise<BroadcastResult>;
+
+/** A usable peer as a recipient of {@link seal}, with its entry (`extra`) for an extended envelope. */
+const sealFor = (peer: PeerEntry, extra?: Uint8Array): SealFor => ({
+  pk: peer.keys.pk as string,
+  kid: peer.kid as string,
+  send: peer.keys.send as CryptoKey,
+  extra,
+});
 
 /** Whether `next` may share `first`'s envelope: neither goes alone, same kind, same private IDs in the same order. */
 function joins(first: Job, next: Job): boolean {
@@ -65,13 +90,15 @@ export class Outbox {
   readonly #queueSize: number;
   /** The connection to write to, while the session is connected. */
   readonly #link: () => OutboxLink | undefined;
+  readonly #source: FrameSource | undefined;
   #queue: Job[] = [];
   #pumping = false;
 
-  constructor(table: PeerTable, queueSize: number, link: () => OutboxLink | undefined) {
+  constructor(table: PeerTable, queueSize: number, link: () => OutboxLink | undefined, source?: FrameSource) {
     this.#table = table;
     this.#queueSize = queueSize;
     this.#link = link;
+    this.#source = source;
   }
 
   /**
@@ -87,23 +114,36 @@ export class Outbox {
     encrypted: boolean,
     queueing: boolean,
   ): Promise<BroadcastResult> {
-    const size = this.#queueSize;
-    if (queueing && this.#queue.length >= size)
-      return Promise.reject(
-        new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
-      );
-    let json: string | undefined;
-    try {
-      json = encrypted ? JSON.stringify(data ?? null) : '';
-    } catch {
-      // BigInt and cycles throw; functions and symbols give undefined. Both are reported below.
-    }
-    if (json === undefined) return Promise.reject(new InvalidArgumentError('data must be JSON-serialisable'));
-    const alone = options.signal !== undefined || options.timeoutMs !== undefined || !encrypted;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ kind, ids, data, json, options, alone, resolve, reject });
-      void this.pump();
-    });
+    return this.#enqueue(queueing, () => ({
+      kind,
+      ids,
+      data,
+      json: encrypted ? toJson(data) : '',
+      options,
+      alone: options.signal !== undefined || options.timeoutMs !== undefined || !encrypted,
+    }));
+  }
+
+  /**
+   * Queues unsequenced extended items (requests and answers to a peer that is not
+   * reached reliably) for private ID `to`; `item` is the items' JSON. Resolves on
+   * the server's acceptance. `writing` is told the peer it goes to.
+   */
+  submitItem(
+    to: string,
+    item: string,
+    queueing: boolean,
+    writing?: (peers: PeerEntry[]) => void,
+  ): Promise<BroadcastResult> {
+    return this.#enqueue(queueing, () => ({
+      kind: 'x',
+      ids: [to],
+      data: null,
+      json: item,
+      options: {},
+      alone: false,
+      writing,
+    }));
   }
 
   /** Rejects every queued send. */
@@ -120,7 +160,16 @@ export class Outbox {
   async pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
-    for (let link = this.#link(); link && this.#queue.length; link = this.#link()) {
+    let turn = false;
+    for (let link = this.#link(); link; link = this.#link()) {
+      // Batches and reliable delivery's envelopes take turns, so neither waits long behind the other.
+      turn = !turn;
+      const frame = link.proof && (turn || !this.#queue.length) ? this.#source?.next(link.proof) : undefined;
+      if (frame) {
+        await this.#frame(link, frame);
+        continue;
+      }
+      if (!this.#queue.length) break;
       const batch = this.#nextBatch();
       let write: Write;
       try {
@@ -141,6 +190,35 @@ export class Outbox {
       );
     }
     this.#pumping = false;
+  }
+
+  /**
+   * Queues the send `make` gives, unless the session is reconnecting (`queueing`) and
+   * the queue is at its bound. What `make` throws (data that is not JSON) rejects this send only.
+   */
+  #enqueue(queueing: boolean, make: () => Omit<Job, 'resolve' | 'reject'>): Promise<BroadcastResult> {
+    const size = this.#queueSize;
+    if (queueing && this.#queue.length >= size)
+      return Promise.reject(
+        new QueueFullError(`send queue full (queueSize ${size}): wait for the reconnect or raise queueSize`),
+      );
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...make(), resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** Seals a reliable delivery envelope and writes it to the recipients still current (a drop or a key change may have come meanwhile). */
+  async #frame(link: OutboxLink, frame: Frame): Promise<void> {
+    const recipients = frame.recipients.map(({ peer, extra }) => sealFor(peer, extra));
+    try {
+      const envelope = await seal(link.keys as LocalKeys, recipients, 'x', frame.plaintext);
+      const live = frame.live();
+      if (this.#link() !== link || !live.length) return;
+      link.client.send(live, envelope).then(frame.written, (error: unknown) => frame.failed(toError(error)));
+    } catch (error) {
+      frame.failed(toError(error));
+    }
   }
 
   /** The first queued send and those after it that may join it, at most BATCH_MESSAGES of them and BATCH_CHARS of JSON. */
@@ -165,27 +243,28 @@ export class Outbox {
   async #prepare({ client, keys }: OutboxLink, batch: Job[]): Promise<Write> {
     const { kind, ids, data, options } = batch[0] as Job;
     if (!keys) return this.#plain(client, kind, ids, data, options);
-    const targets = kind === 'd' ? ids.map((id) => this.#peer(id)) : this.#others(ids);
-    const usable: PeerEntry[] = [];
+    const targets = kind === 'b' ? this.#others(ids) : ids.map((id) => this.#peer(id));
+    const sendable: PeerEntry[] = [];
     const skipped: string[] = [];
     for (const peer of targets) {
-      if (peer.keys.send && peer.kid) usable.push(peer);
-      else if (kind === 'd')
-        throw new AuthenticationError(`peer ${peer.id}: no usable key`, { cause: peer.keys.error ?? undefined });
+      if (usable(peer)) sendable.push(peer);
+      else if (kind !== 'b') throw noUsableKey(peer);
       else skipped.push(peer.id);
     }
-    const recipients = usable.map(({ keys, kid }) => ({
-      pk: keys.pk as string,
-      kid: kid as string,
-      send: keys.send as CryptoKey,
-    }));
-    const plaintext = utf8Encode(
-      batch.length === 1 ? `[${(batch[0] as Job).json}]` : `[${batch.map((job) => job.json).join(',')}]`,
-    );
-    const envelope = usable.length ? await seal(keys, recipients, kind, plaintext) : undefined;
+    const list = batch.length === 1 ? (batch[0] as Job).json : batch.map((job) => job.json).join(',');
+    const plaintext = utf8Encode(kind === 'x' ? `{"i":[${list}]}` : `[${list}]`);
+    const envelope = sendable.length
+      ? await seal(
+          keys,
+          sendable.map((peer) => sealFor(peer)),
+          kind,
+          plaintext,
+        )
+      : undefined;
     return async () => {
       // Private IDs are read at write time: a peer may have been renamed while this was sealed.
-      const to = usable.map((p) => p.id);
+      const to = sendable.map((p) => p.id);
+      for (const job of batch) job.writing?.(sendable);
       if (envelope) await client.send(to, envelope, options);
       return { recipients: to, skipped };
     };
@@ -208,7 +287,7 @@ export class Outbox {
 
   #peer(id: string): PeerEntry {
     const peer = this.#table.get(id);
-    if (!peer) throw new InvalidArgumentError(`no peer '${id}'`);
+    if (!peer) throw noPeer(id);
     return peer;
   }
 

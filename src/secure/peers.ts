@@ -4,11 +4,12 @@
  * changed and the connection turns that into events. Spec §2 ("One key, one
  * peer"), §5 and "Renames".
  */
-import { KeyFormatError } from '../errors.js';
+import { AuthenticationError, InvalidArgumentError, KeyFormatError } from '../errors.js';
+import { isRecord } from '../protocol/guards.js';
 import type { ConnectOptions } from '../protocol/wss.js';
 import type { PeerKeyEvent, SecurePeer } from './events.js';
 import { type Counter, ReplayLedger } from './replay.js';
-import { keyId, type LocalKeys, type PeerKeys, unusable } from './scheme.js';
+import { type DeliveryLetter, keyId, type LocalKeys, type PeerKeys, unusable } from './scheme.js';
 
 /** A current peer. */
 export interface PeerEntry {
@@ -37,6 +38,20 @@ export interface Announced {
 /** How a rename went: done, refused (the new private ID is another peer's), or about no listed peer. */
 export type Renamed = 'renamed' | 'taken' | 'unknown';
 
+/** Whether a peer's advert says it runs this delivery (`'r'` reliable, `'a'` at most once with requests). */
+export const advertises = (options: ConnectOptions, letter: DeliveryLetter): boolean =>
+  isRecord(options.e2e) && options.e2e.d === letter;
+
+/** Whether messages can be sealed for a peer: it has a pair key to send with, and a key id. */
+export const usable = (peer: PeerEntry): boolean => !!(peer.keys.send && peer.kid);
+
+/** Why nothing can be sent to a peer without a usable key (its key's own error as the cause). */
+export const noUsableKey = (peer: PeerEntry): AuthenticationError =>
+  new AuthenticationError(`peer ${peer.id}: no usable key`, { cause: peer.keys.error ?? undefined });
+
+/** Why nothing can be sent to a private ID no peer holds. */
+export const noPeer = (privateId: string): InvalidArgumentError => new InvalidArgumentError(`no peer '${privateId}'`);
+
 /** The peers of one session; its entries are per connection (cleared when one ends), its view is the session's `peers`. */
 export class PeerTable {
   readonly #entries = new Map<string, PeerEntry>();
@@ -52,6 +67,16 @@ export class PeerTable {
 
   get(privateId: string): PeerEntry | undefined {
     return this.#entries.get(privateId);
+  }
+
+  /**
+   * The peer listed under `privateId`, if any, for sending to.
+   * @throws {AuthenticationError} when it is listed without a usable key.
+   */
+  sendable(privateId: string): PeerEntry | undefined {
+    const peer = this.#entries.get(privateId);
+    if (peer && !usable(peer)) throw noUsableKey(peer);
+    return peer;
   }
 
   values(): IterableIterator<PeerEntry> {
@@ -143,6 +168,7 @@ export class PeerTable {
         verified,
         identityFingerprint,
         usable: !this.#encrypted || !!entry.counter,
+        delivery: advertises(options, 'r') ? 'reliable' : 'at-most-once',
       }),
     );
   }

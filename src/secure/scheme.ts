@@ -19,9 +19,13 @@ import { andThen, type Soon } from '../util/soon.js';
 export const VERSION = 2;
 
 const NO_SALT = new Uint8Array(0);
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
 
-/** Wire letter of a message type: `'b'` broadcast, `'d'` direct. */
-export type TypeLetter = 'b' | 'd';
+/** Wire letter of an envelope: `'b'` broadcast, `'d'` direct, `'x'` extended (delivery: items and per-recipient entries). */
+export type TypeLetter = 'b' | 'd' | 'x';
+
+/** What a session's advert says of its delivery: `'r'` reliable, `'a'` at most once (with requests). */
+export type DeliveryLetter = 'r' | 'a';
 
 /** The `e2e` member of the `WSS_Connect` options, as published to peers. */
 export interface E2eAdvert {
@@ -33,6 +37,8 @@ export interface E2eAdvert {
   idk?: string;
   /** Standard base64 of the 64-byte ECDSA signature of the binding input (with `identity`). */
   sig?: string;
+  /** Its delivery (absent: an older version, which reads `b` and `d` envelopes only). */
+  d?: DeliveryLetter;
 }
 
 /** An encrypted message: the `data` of one `WSS_Send`. */
@@ -98,20 +104,25 @@ export interface LocalKeys {
   messageKeys: Map<string, MessageKey>;
 }
 
-/** A fresh ECDH key pair (private key non-extractable) and its advert, signed with the identity if there is one. */
-export async function createLocalKeys(info: string, identity?: LocalIdentity): Promise<LocalKeys> {
+/**
+ * A fresh ECDH key pair (private key non-extractable) and its advert, signed
+ * with the identity if there is one, saying what delivery the session runs.
+ */
+export async function createLocalKeys(
+  info: string,
+  identity?: LocalIdentity,
+  delivery: DeliveryLetter = 'a',
+): Promise<LocalKeys> {
   const subtle = getSubtle();
   const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
     'deriveBits',
   ]);
   const pk = bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey)));
-  const advert: E2eAdvert = { v: VERSION, pk };
+  const advert: E2eAdvert = { v: VERSION, pk, d: delivery };
   if (identity) {
     advert.idk = identity.idk;
     advert.sig = bytesToBase64(
-      new Uint8Array(
-        await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, identity.privateKey, input('binding', info, pk)),
-      ),
+      new Uint8Array(await subtle.sign(ECDSA_SHA256, identity.privateKey, input('binding', info, pk))),
     );
   }
   const fingerprint = await safetyNumber('key fingerprint', info, pk);
@@ -305,11 +316,22 @@ function messageKeyFor(own: LocalKeys, recipients: ReadonlyArray<{ pk: string }>
   return fresh;
 }
 
-/** A recipient of {@link seal}: its published key, its key id and the pair key for sending to it. */
+/**
+ * A recipient of {@link seal}: its published key, its key id and the pair key for
+ * sending to it, and (type `x`) its entry, carried after the message key.
+ */
 export interface SealFor {
   pk: string;
   kid: string;
   send: CryptoKey;
+  extra?: Uint8Array | undefined;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -351,8 +373,8 @@ function wrapAll(
   const aad = wrapAad(t, payload);
   const k: Record<string, string> = {};
   const pending: Array<Promise<void>> = [];
-  for (const { kid, send } of recipients) {
-    const wrapped = gcm('encrypt', send, null, iv, raw, aad);
+  for (const { kid, send, extra } of recipients) {
+    const wrapped = gcm('encrypt', send, null, iv, extra?.length ? concat(raw, extra) : raw, aad);
     if (!(wrapped instanceof Promise)) k[kid] = bytesToBase64(wrapped);
     else
       pending.push(
@@ -392,11 +414,47 @@ async function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): Prom
 /** A failure of {@link open}, as the DecryptError it rejects with. */
 const decryptFailed = (cause: unknown): Promise<never> => Promise.reject(new DecryptError({ cause }));
 
+/** An opened envelope: its payload, and the entry its wrap carried (empty but for type `x`). */
+export interface Opened {
+  plaintext: Uint8Array<ArrayBuffer>;
+  extra: Uint8Array;
+}
+
+/**
+ * This recipient's part of an envelope, opened: at once where AES-GCM is
+ * synchronous (Node), else a promise. A `b` or `d` wrap holds the message key
+ * alone; an `x` wrap the key, then the recipient's entry.
+ * @throws never: whatever fails (bad base64, a wrong tag, a wrong key length)
+ *   rejects with a DecryptError, the failure as its cause.
+ */
+function unwrap(receive: CryptoKey, t: TypeLetter, n: number, ct: string, wrap: string): Soon<Opened> {
+  try {
+    const iv = counterIv(n);
+    const payload = base64ToBytes(ct);
+    const opened = andThen(gcm('decrypt', receive, null, iv, base64ToBytes(wrap), wrapAad(t, payload)), (raw) => {
+      // Checked before use: node:crypto would take 16 or 24 bytes as an AES-128 or AES-192 key.
+      if (raw.length !== MESSAGE_KEY_LENGTH && (t !== 'x' || raw.length < MESSAGE_KEY_LENGTH))
+        throw new KeyFormatError('bad message key');
+      const key = raw.length === MESSAGE_KEY_LENGTH ? raw : raw.slice(0, MESSAGE_KEY_LENGTH);
+      const extra = raw.subarray(MESSAGE_KEY_LENGTH);
+      return andThen(
+        gcm('decrypt', key, () => openedKey(receive, key), iv, payload),
+        (plaintext) => ({
+          plaintext,
+          extra,
+        }),
+      );
+    });
+    return opened instanceof Promise ? opened.catch(decryptFailed) : opened;
+  } catch (cause) {
+    return decryptFailed(cause);
+  }
+}
+
 /**
  * Authenticates and decrypts this recipient's part of an envelope.
  * @returns the plaintext at once where AES-GCM is synchronous (Node), else a promise of it.
- * @throws never: whatever fails (bad base64, a wrong tag, a wrong key length)
- *   rejects with a DecryptError, the failure as its cause.
+ * @throws never: failures reject with a DecryptError, as {@link unwrap}.
  */
 export function open(
   receive: CryptoKey,
@@ -405,16 +463,38 @@ export function open(
   ct: string,
   wrap: string,
 ): Soon<Uint8Array<ArrayBuffer>> {
+  return andThen(unwrap(receive, t, n, ct, wrap), (opened) => opened.plaintext);
+}
+
+/** {@link open} for an extended (`x`) envelope: also gives the entry its wrap carried. */
+export const openExtended = (receive: CryptoKey, n: number, ct: string, wrap: string): Soon<Opened> =>
+  unwrap(receive, 'x', n, ct, wrap);
+
+/** A session's key for delivery: its public key, in base64, is the session ID (spec §11). */
+export interface SessionKey {
+  privateKey: CryptoKey;
+  s: string;
+}
+
+/** A new session key: ECDSA P-256, its private key non-extractable. */
+export async function createSessionKey(): Promise<SessionKey> {
+  const subtle = getSubtle();
+  const { privateKey, publicKey } = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  return { privateKey, s: bytesToBase64(new Uint8Array(await subtle.exportKey('raw', publicKey))) };
+}
+
+/** A connection's proof that it speaks for the session: the session key's signature over the connection's key `pk`. */
+export async function proveSession(key: SessionKey, info: string, pk: string): Promise<string> {
+  const signed = await getSubtle().sign(ECDSA_SHA256, key.privateKey, input('session', info, key.s, pk));
+  return bytesToBase64(new Uint8Array(signed));
+}
+
+/** Whether `g` proves that the holder of connection key `pk` speaks for session `s`. Never rejects. */
+export async function checkSessionProof(s: string, g: string, info: string, pk: string): Promise<boolean> {
   try {
-    const iv = counterIv(n);
-    const payload = base64ToBytes(ct);
-    const opened = andThen(gcm('decrypt', receive, null, iv, base64ToBytes(wrap), wrapAad(t, payload)), (raw) => {
-      // Checked before use: node:crypto would take 16 or 24 bytes as an AES-128 or AES-192 key.
-      if (raw.length !== MESSAGE_KEY_LENGTH) throw new KeyFormatError('bad message key');
-      return gcm('decrypt', raw, () => openedKey(receive, raw), iv, payload);
-    });
-    return opened instanceof Promise ? opened.catch(decryptFailed) : opened;
-  } catch (cause) {
-    return decryptFailed(cause);
+    const key = await importRawP256(base64ToBytes(s, 'session ID'), 'session ID', true);
+    return await verifySignature(key, base64ToBytes(g, 'session proof'), input('session', info, s, pk));
+  } catch {
+    return false;
   }
 }

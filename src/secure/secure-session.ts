@@ -1,33 +1,22 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkRecipients } from '../client/args.js';
-import type { CloseEvent } from '../client/events.js';
-import {
-  AbortError,
-  ConnectionClosedError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotConnectedError,
-  toError,
-  UnsupportedEnvironmentError,
-} from '../errors.js';
-import type { PushMessage } from '../protocol/wss.js';
+import { wssClientDefaults } from '../client/options.js';
+import { AbortError, InvalidArgumentError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
-import type { CloseInfo } from '../transport/transport.js';
-import type { Logger } from '../util/logger.js';
+import { Delivery } from './delivery.js';
+import { type DeliveredBroadcast, Dispatch, type SecureSendOptions } from './dispatch.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
 import { Inbox } from './inbox.js';
-import { type Emit, Link, type LinkHost } from './link.js';
-import {
-  backoffDelay,
-  type ResolvedSecureOptions,
-  resolveSecureOptions,
-  type SecureSessionOptions,
-} from './options.js';
+import { Lifecycle, type LifecycleHost } from './lifecycle.js';
+import type { Emit, Link } from './link.js';
+import { type ResolvedSecureOptions, resolveSecureOptions, type SecureSessionOptions } from './options.js';
 import { type BroadcastResult, Outbox } from './outbox.js';
 import { PeerTable } from './peers.js';
-import { createLocalKeys, type LocalIdentity, loadIdentity, type TypeLetter } from './scheme.js';
+import { type PeerRequestOptions, type RequestHandler, Requests } from './requests.js';
+import { Schedule } from './schedule.js';
 
 export type { BroadcastResult } from './outbox.js';
+export type { DeliveredBroadcast, SecureSendOptions } from './dispatch.js';
 
 /** What `connect()` resolves with. */
 export interface SecureConnectInfo {
@@ -44,17 +33,15 @@ export interface SecureConnectOptions {
 }
 
 /** Options of `broadcast()`. */
-export interface SecureBroadcastOptions extends RequestOptions {
+export interface SecureBroadcastOptions extends SecureSendOptions {
   /** Private IDs that must not receive the broadcast (they get nothing they could decrypt). */
   exclude?: readonly string[];
 }
 
-/** How a run of connect attempts ended: connected after `attempts` retries, or given up with the last error. */
-type Attempted = { privateId: string; attempts: number } | { privateId?: undefined; attempts: number; error: Error };
-
-/** Thrown inside a connect attempt that `disconnect()` (or an abort) made stale. */
-const stale = (): ConnectionClosedError =>
-  new ConnectionClosedError('connect', undefined, 'disconnect() was called while connecting');
+/** What the session keeps of its parts: what the lifecycle is given, and the requests. */
+interface Parts extends LifecycleHost {
+  readonly requests: Requests;
+}
 
 /**
  * End-to-end encrypted peer messaging over any WebSocket Sessions server, with
@@ -72,74 +59,45 @@ const stale = (): ConnectionClosedError =>
  * console.log(s.fingerprint(somePeer)); // compare out of band
  */
 export class SecureSession extends EventEmitter<SecureSessionEvents> {
-  readonly #options: ResolvedSecureOptions;
-  /** The client's logger (silent by default). */
-  readonly #logger: Logger;
-  /** Peers by private ID; changed only by inbox tasks, in arrival order. */
-  readonly #table: PeerTable;
-  readonly #inbox: Inbox;
-  readonly #outbox: Outbox;
-  /** What each connection is given of this session. */
-  readonly #host: LinkHost;
-  #state: SecureSessionState = 'disconnected';
-  /** The current connection; a reconnect makes a new one. */
-  #link: Link | undefined;
-  #identity: LocalIdentity | undefined;
-  /** The private ID last set with `setPrivateId`, restored on every connect. */
-  #desiredPrivateId: string | undefined;
-  #privateId: string | null = null;
-  /** Ends the current wait between connect attempts early. */
-  #wake: (() => void) | undefined;
-  /** Bumped by `disconnect()` and aborts: a connect attempt of an older epoch is stale. */
-  #epoch = 0;
+  /** The parts between the API and the wire (peer table, inbox, outbox, delivery, dispatch, requests). */
+  readonly #parts: Parts;
+  /** The state and the current connection. */
+  readonly #life: Lifecycle;
+  /** When to connect and reconnect. */
+  readonly #schedule: Schedule;
   #closing: Promise<void> = Promise.resolve();
 
   /** @throws {InvalidArgumentError} for a bad option or combination, naming it. */
   constructor(options: SecureSessionOptions) {
     super();
-    const o = resolveSecureOptions(options);
-    this.#options = o;
-    this.#logger = o.logger;
-    this.#table = new PeerTable(o.encryption, o.maxRetiredPeerKeys);
-    this.#inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
-      this.#logger.error('wss-sessions: event failed', error),
-    );
-    this.#outbox = new Outbox(this.#table, o.queueSize, () => (this.#state === 'connected' ? this.#link : undefined));
-    const emit: Emit = (event, ...args) => this.#emit(event, ...args);
-    this.#host = {
-      options: o,
-      logger: o.logger,
-      table: this.#table,
-      inbox: this.#inbox,
-      emit,
-      deliver: (from, type, items, raw, encrypted) => this.#deliver(from, type, items, raw, encrypted),
-      lost: (link, info, failure) => this.#lost(link, info, failure),
-    };
+    this.#parts = this.#assemble(resolveSecureOptions(options));
+    this.#life = new Lifecycle(this.#parts);
+    this.#schedule = new Schedule(this.#parts, this.#life);
   }
 
   /** Session state; `'connected'` only while the session is usable (keys agreed, private ID restored). */
   get state(): SecureSessionState {
-    return this.#state;
+    return this.#life.state;
   }
 
   /** This session's private ID; `null` before the first connect. */
   get privateId(): string | null {
-    return this.#privateId;
+    return this.#life.privateId;
   }
 
   /** Connected peers with their safety numbers: private ID → {@link SecurePeer}. Live, read-only. */
   get peers(): ReadonlyMap<string, SecurePeer> {
-    return this.#table.view;
+    return this.#parts.table.view;
   }
 
   /** Whether messages are end-to-end encrypted. */
   get encrypted(): boolean {
-    return this.#options.encryption;
+    return this.#parts.options.encryption;
   }
 
   /** Safety number of this session's identity key (with `identity`), once connected. */
   get identityFingerprint(): string | null {
-    return this.#identity?.fingerprint ?? null;
+    return this.#life.identity?.fingerprint ?? null;
   }
 
   /**
@@ -147,7 +105,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * checked or their decryption, bounded by `maxBacklogFrames` and `maxBacklogBytes`.
    */
   get backlog(): { frames: number; bytes: number } {
-    return { frames: this.#inbox.frames, bytes: this.#inbox.bytes };
+    return { frames: this.#parts.inbox.frames, bytes: this.#parts.inbox.bytes };
   }
 
   /**
@@ -157,9 +115,9 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * unusable peer, and on a plaintext session.
    */
   fingerprint(privateId?: string): string | null {
-    if (this.#state !== 'connected') return null;
-    if (privateId === undefined) return this.#link?.keys?.fingerprint ?? null;
-    return this.#table.get(privateId)?.keys.fingerprint ?? null;
+    if (this.#life.state !== 'connected') return null;
+    if (privateId === undefined) return this.#life.open?.keys?.fingerprint ?? null;
+    return this.#parts.table.get(privateId)?.keys.fingerprint ?? null;
   }
 
   /**
@@ -173,56 +131,72 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    */
   async connect(options: SecureConnectOptions = {}): Promise<SecureConnectInfo> {
     const signal = connectSignal(options);
-    if (this.#state !== 'disconnected')
-      throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${this.#state}'`);
+    const { state } = this.#life;
+    if (state !== 'disconnected')
+      throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${state}'`);
     if (signal?.aborted) throw new AbortError('connect', { cause: signal.reason });
-    const epoch = this.#epoch;
-    this.#setState('connecting');
-    let onAbort = (): void => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        if (this.#cancel(epoch)) reject(new AbortError('connect', { cause: signal?.reason }));
-      };
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = await Promise.race([this.#attempts(epoch, false), aborted]);
-      if (result.privateId === undefined) throw result.error;
-      return { privateId: result.privateId, peers: [...this.#table.view.keys()] };
-    } catch (error) {
-      this.#cancel(epoch);
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    const privateId = await this.#schedule.connect(signal);
+    return { privateId, peers: [...this.#parts.table.view.keys()] };
   }
 
   /**
    * Sends to one or more peers, encrypted for each. Resolves when the server
-   * accepted it (not delivered). While reconnecting it waits in the queue and
-   * is encrypted with the new keys.
+   * accepted it (not delivered), or with `{ await: 'delivered' }` when every
+   * recipient's session confirmed it (`delivery: 'reliable'`). While reconnecting
+   * it waits and is encrypted with the new keys. With reliable delivery, a peer
+   * that runs it too gets it exactly once, re-sent across reconnects until it
+   * confirms or `deliveryTimeout` passes (`undelivered`); other peers at most once.
    * @throws (rejects) {InvalidArgumentError} for an unknown peer or data that is not JSON,
-   *   {AuthenticationError} for a peer without a usable key, {QueueFullError}, {NotConnectedError}.
+   *   {AuthenticationError} for a peer without a usable key, {QueueFullError}, {NotConnectedError},
+   *   {DeliveryTimeoutError} when a receipt it awaits did not come in time.
+   * @example
+   * await session.send('bob', { text: 'hi' }, { await: 'delivered' }); // Bob's session confirmed it
    */
-  async send(to: string | readonly string[], data: unknown, options: RequestOptions = {}): Promise<void> {
-    await this.#submit('send', 'd', checkRecipients('to', to, false), data, options);
+  async send(to: string | readonly string[], data: unknown, options: SecureSendOptions = {}): Promise<void> {
+    const ids = checkRecipients('to', to, false);
+    await this.#parts.dispatch.submit('d', ids, data, options, this.#sending('send'));
   }
 
   /**
    * Sends to every usable peer but those in `exclude`. Encrypted, it travels
    * as one direct `WSS_Send` to exactly the recipients, each able to decrypt
-   * only its own key wrap; receivers see `type: 'broadcast'`.
-   * @returns who it went to and which peers were skipped (no usable key).
+   * only its own key wrap; receivers see `type: 'broadcast'`. With reliable delivery,
+   * as `send()`; while reconnecting it goes to the peers connected before the drop.
+   * @returns who it went to and which peers were skipped (no usable key); with
+   *   `{ await: 'delivered' }` also who `confirmed` it and who did not (`unconfirmed`) in time.
    */
+  async broadcast(data: unknown, options: SecureBroadcastOptions & { await: 'delivered' }): Promise<DeliveredBroadcast>;
+  async broadcast(data: unknown, options?: SecureBroadcastOptions): Promise<BroadcastResult>;
   async broadcast(data: unknown, options: SecureBroadcastOptions = {}): Promise<BroadcastResult> {
     const { exclude } = options;
-    return this.#submit(
-      'broadcast',
-      'b',
-      exclude === undefined ? [] : checkRecipients('exclude', exclude, true),
-      data,
-      options,
-    );
+    const ids = exclude === undefined ? [] : checkRecipients('exclude', exclude, true);
+    return this.#parts.dispatch.submit('b', ids, data, options, this.#sending('broadcast'));
+  }
+
+  /**
+   * Asks one peer and resolves with its answer: the value its `handle()` handler returned,
+   * encrypted both ways. On a reliable pair the request and its answer are delivered
+   * exactly once across reconnects.
+   * @throws (rejects) {PeerError} when the peer's handler threw (its message only) or it has none;
+   *   {TimeoutError} after `timeoutMs` (default: `requestTimeout`); {AbortError} on `signal`;
+   *   {InvalidArgumentError} for an unknown peer or one that does not answer requests (an older
+   *   version); {QueueFullError} past `maxPendingRequests`; {DeliveryTimeoutError}; {NotConnectedError}.
+   * @example
+   * const price = await session.request('bob', { item: 'sword' }, { timeoutMs: 5000 });
+   */
+  async request(to: string, data: unknown, options: PeerRequestOptions = {}): Promise<unknown> {
+    return this.#parts.dispatch.request(to, data, options, this.#sending('request'));
+  }
+
+  /**
+   * Sets the handler that answers peers' requests (`null` removes it): what it returns
+   * (or resolves with) goes back as the answer; what it throws goes back as its message only,
+   * never its stack, and rejects the peer's `request()` with `PeerError`.
+   * @example
+   * session.handle(async (data, { from }) => ({ price: await priceOf(data.item), for: from }));
+   */
+  handle(handler: RequestHandler | null): void {
+    this.#parts.requests.handle(handler);
   }
 
   /**
@@ -234,8 +208,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     // The client checks the ID.
     const link = this.#connected('setPrivateId');
     const result = await link.client.setPrivateId(privateId, options);
-    this.#desiredPrivateId = result;
-    if (this.#link === link) this.#setPrivateIdValue(result);
+    this.#life.named(link, result);
     return result;
   }
 
@@ -249,235 +222,75 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * left. Queued sends reject with `ConnectionClosedError`. Safe in any state.
    */
   disconnect(): Promise<void> {
+    const { state } = this.#life;
     // 'disconnecting' is this session's state exactly while a shutdown runs.
-    if (this.#state !== 'disconnecting')
-      this.#closing = this.#state === 'disconnected' ? this.#inbox.idle() : this.#shutdown();
+    if (state === 'disconnected') this.#closing = this.#parts.inbox.idle();
+    else if (state !== 'disconnecting') {
+      this.#schedule.halt();
+      this.#closing = this.#life.shutdown();
+    }
     return this.#closing;
+  }
+
+  /** The parts between the API and the wire, wired to each other, to this session's events and to its lifecycle. */
+  #assemble(o: ResolvedSecureOptions): Parts {
+    const { logger } = o;
+    const emit: Emit = (event, ...args) => this.#emit(event, ...args);
+    // Peers by private ID; changed only by inbox tasks, in arrival order.
+    const table = new PeerTable(o.encryption, o.maxRetiredPeerKeys);
+    const inbox = new Inbox({ frames: o.maxBacklogFrames, bytes: o.maxBacklogBytes }, (error) =>
+      logger.error('wss-sessions: event failed', error),
+    );
+    // Delivery and the dispatch call each other: delivery's calls go through closures, which run once both exist.
+    const delivery = o.delivery
+      ? new Delivery(o.delivery, {
+          logger,
+          emit,
+          kick: () => void outbox.pump(),
+          item: (peer, session, item, raw) => dispatch.item(peer, session, item, raw),
+          lost: (msg, to, error) => dispatch.lost(msg, to, error),
+          assigned: (msg, session) => dispatch.assigned(msg, session),
+        })
+      : undefined;
+    const outbox = new Outbox(table, o.queueSize, () => this.#life.open, delivery);
+    const timeout = o.client.requestTimeout ?? wssClientDefaults.requestTimeout;
+    const requests = new Requests(o.maxPendingRequests, timeout, logger);
+    const dispatch = new Dispatch({ table, outbox, delivery, requests, emit, logger, encryption: o.encryption });
+    return {
+      options: o,
+      logger,
+      table,
+      inbox,
+      emit,
+      outbox,
+      requests,
+      dispatch,
+      delivery,
+      deliver: (from, type, items, raw, encrypted) => dispatch.deliver(from, type, items, raw, encrypted),
+      extended: (peer, frame, raw) => dispatch.extended(peer, frame, raw),
+      keyed: (peer) => dispatch.keyed(peer),
+      gone: (peer) => delivery?.gone(peer),
+      renamed: (oldPrivateId, newPrivateId) => delivery?.renamed(oldPrivateId, newPrivateId),
+      lost: (link, info, failure) => this.#life.lost(link, info, failure),
+      dropped: (close) => this.#schedule.dropped(close),
+    };
   }
 
   /** The current connection, for an operation that needs state `'connected'`. */
   #connected(operation: string): Link {
-    // A 'close' listener runs while the state still reads 'connected' but the connection is already let go of.
-    const link = this.#link;
-    if (this.#state !== 'connected' || !link) throw new NotConnectedError(operation, this.#state);
+    const link = this.#life.open;
+    if (!link) throw new NotConnectedError(operation, this.#life.state);
     return link;
   }
 
-  #submit(
-    operation: string,
-    kind: TypeLetter,
-    ids: string[],
-    data: unknown,
-    options: RequestOptions,
-  ): Promise<BroadcastResult> {
-    const state = this.#state;
+  /**
+   * For an operation that sends: whether the session is connected (else it is
+   * reconnecting, and what is sent waits). @throws {NotConnectedError} in other states.
+   */
+  #sending(operation: string): boolean {
+    const { state } = this.#life;
     if (state !== 'connected' && state !== 'reconnecting') throw new NotConnectedError(operation, state);
-    return this.#outbox.submit(kind, ids, data, options, this.#options.encryption, state !== 'connected');
-  }
-
-  async #shutdown(): Promise<void> {
-    this.#epoch++;
-    const wasUp = this.#state === 'connected';
-    this.#setState('disconnecting');
-    this.#wake?.();
-    await this.#discard(false);
-    await this.#inbox.idle();
-    // Nothing was written meanwhile (the state is not 'connected'), so the queue is still what it was.
-    this.#stop(new ConnectionClosedError('send', 1000, 'disconnect() was called'));
-    if (wasUp) this.#emit('close', { code: 1000, reason: 'Session terminated by client', requested: true });
-  }
-
-  /**
-   * Ends a connect in progress, making it stale: no timer, no connection, no
-   * backlog of it; state `'disconnected'`. @returns false when it had ended already.
-   */
-  #cancel(epoch: number): boolean {
-    if (epoch !== this.#epoch) return false;
-    this.#epoch++;
-    this.#wake?.();
-    void this.#discard(true, { drop: true });
-    this.#setState('disconnected');
-    return true;
-  }
-
-  /**
-   * Connect attempts until one succeeds: after a drop (`reconnecting`) on the reconnect
-   * schedule, a first connect once, or on the schedule with `retryFirstConnect`. Never rejects.
-   */
-  async #attempts(epoch: number, reconnecting: boolean, lastError?: Error): Promise<Attempted> {
-    const { reconnect } = this.#options;
-    const retries = reconnecting || reconnect.retryFirstConnect ? reconnect.maxRetries : 0;
-    let error = lastError;
-    for (let attempt = reconnecting ? 1 : 0; ; attempt++) {
-      if (attempt > retries) return { attempts: attempt - 1, error: error ?? stale() };
-      try {
-        if (attempt > 0) await this.#backoff(attempt, epoch);
-        return { privateId: await this.#establish(epoch, reconnecting), attempts: attempt };
-      } catch (caught) {
-        error = toError(caught);
-        if (epoch !== this.#epoch || error instanceof UnsupportedEnvironmentError) return { attempts: attempt, error };
-        void this.#discard();
-        this.#logger.debug('wss-sessions: connect attempt failed', error);
-      }
-    }
-  }
-
-  /** Announces retry `attempt` and waits its backoff delay. @throws when `disconnect()` or an abort made the attempts stale. */
-  async #backoff(attempt: number, epoch: number): Promise<void> {
-    const delay = backoffDelay(attempt, this.#options.reconnect);
-    this.#emit('reconnecting', { attempt, delay });
-    // A listener may have called disconnect().
-    if (epoch !== this.#epoch) throw stale();
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, delay);
-      this.#wake = wake;
-    });
-    if (epoch !== this.#epoch) throw stale();
-  }
-
-  /**
-   * Connects one client with fresh keys, restores the private ID and waits
-   * until every peer it listed has been checked; then the session is usable.
-   * @returns the private ID.
-   */
-  async #establish(epoch: number, reconnecting: boolean): Promise<string> {
-    const { encryption, info, identity } = this.#options;
-    // The identity's public half is exported once, on the first connect that gets that far, and kept.
-    if (encryption && identity) this.#identity ??= await loadIdentity(identity);
-    const keys = encryption ? await createLocalKeys(info, this.#identity) : null;
-    if (epoch !== this.#epoch) throw stale();
-    const link = new Link(this.#host, keys, reconnecting);
-    this.#link = link;
-    const { client } = link;
-    // After each wait: disconnect() may have made this attempt stale, or the connection ended.
-    const check = (): void => {
-      if (epoch !== this.#epoch) throw stale();
-      if (this.#link !== link || client.state !== 'connected')
-        throw link.failure ?? new ConnectionClosedError('connect', undefined, 'closed while connecting');
-    };
-    await client.connect();
-    check();
-    const desired = this.#desiredPrivateId;
-    if (desired && client.privateId !== desired) {
-      await client.setPrivateId(desired);
-      check();
-    }
-    // Every peer known so far has a task in the inbox that waits for its keys.
-    await this.#inbox.idle();
-    check();
-    this.#setState('connected');
-    this.#setPrivateIdValue(client.privateId as string);
-    void this.#outbox.pump();
-    return client.privateId as string;
-  }
-
-  /**
-   * A connection is over: its socket closed (`info`), or it went past a bound
-   * (`failure`), in which case it is closed here (1008) with its backlog dropped.
-   * A connected session then reconnects (or ends, without `reconnect.enabled`);
-   * while connecting, the attempt fails.
-   */
-  #lost(link: Link, info: CloseEvent | null, failure?: Error): void {
-    if (link !== this.#link) return;
-    const close = info ?? { code: 1008, reason: 'client limit exceeded', requested: false };
-    if (failure) {
-      link.failure = failure;
-      this.#logger.warn(`wss-sessions: ${failure.message}`);
-      this.#emit('error', failure);
-    }
-    if (this.#state !== 'connected') {
-      if (failure) void this.#discard(true, { ...close, drop: true });
-      return;
-    }
-    void this.#release({ ...close, drop: !!failure });
-    this.#emit('close', { code: close.code, reason: close.reason, requested: false });
-    if (this.#options.reconnect.enabled) this.#reconnect(close);
-    else this.#stop(new ConnectionClosedError('send', close.code, close.reason));
-    // Peers leave once the state says why (reconnecting or disconnected), as listeners expect.
-    this.#depart(true);
-  }
-
-  /** A connected session lost its connection: reconnect on the schedule, or give up (`reconnect_failed`). */
-  #reconnect({ code, reason }: CloseInfo): void {
-    const epoch = this.#epoch;
-    this.#setState('reconnecting');
-    void this.#attempts(epoch, true, new ConnectionClosedError('connect', code, reason)).then((result) => {
-      if (epoch !== this.#epoch) return;
-      const { attempts } = result;
-      if (result.privateId !== undefined) this.#emit('reconnected', { attempts, privateId: result.privateId });
-      else {
-        this.#stop(new ConnectionClosedError('send', undefined, 'reconnecting gave up'));
-        this.#emit('reconnect_failed', { attempts, error: result.error });
-      }
-    });
-  }
-
-  /**
-   * Lets go of the current connection (listeners off, socket closed with `code`) and
-   * of its peers, announcing their departure unless `announce` is false. With `drop`,
-   * what of it still waits in the backlog is dropped, with a log line.
-   */
-  #discard(announce = true, end: { code?: number; reason?: string; drop?: boolean } = {}): Promise<void> | undefined {
-    const closed = this.#release(end);
-    this.#depart(announce);
-    return closed;
-  }
-
-  /** Lets go of the current connection only: its peers stay listed until {@link #depart}. */
-  #release(end: { code?: number; reason?: string; drop?: boolean }): Promise<void> | undefined {
-    const link = this.#link;
-    if (!link) return;
-    this.#link = undefined;
-    const dropped = end.drop ? this.#inbox.drop(link) : 0;
-    if (dropped) this.#logger.warn(`wss-sessions: ${dropped} incoming frames dropped with their connection`);
-    return link.close(end.code, end.reason);
-  }
-
-  /** Every listed peer leaves, after what the inbox holds already, announced unless `announce` is false. */
-  #depart(announce: boolean): void {
-    this.#inbox.push(
-      {
-        owner: this.#host,
-        size: 0,
-        commit: () => {
-          for (const privateId of this.#table.clear()) if (announce) this.#emit('peerdisconnect', { privateId });
-        },
-      },
-      true,
-    );
-  }
-
-  /** Ends the session: queued sends reject. */
-  #stop(error: Error): void {
-    this.#outbox.stop(error);
-    this.#setState('disconnected');
-  }
-
-  /**
-   * Authenticated (or, on a plaintext session, plain) messages from one envelope, in order.
-   * The one way in for messages, as the outbox's `submit` is the one way out: end-to-end
-   * delivery (receipts, retransmission) goes between the two and these events.
-   */
-  #deliver(from: string, type: 'broadcast' | 'direct', items: unknown[], raw: PushMessage, encrypted: boolean): void {
-    for (const data of items) this.#emit('message', { type, from, data, encrypted, raw });
-  }
-
-  #setPrivateIdValue(privateId: string): void {
-    if (privateId === this.#privateId) return;
-    this.#privateId = privateId;
-    this.#emit('privateid', { privateId });
-  }
-
-  #setState(state: SecureSessionState): void {
-    const previous = this.#state;
-    if (previous === state) return;
-    this.#state = state;
-    this.#emit('state', { state, previous });
+    return state === 'connected';
   }
 
   /** Listener exceptions must not unwind into the socket's event loop. */
@@ -485,7 +298,7 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
     try {
       (this.emit as (event: E, ...args: Parameters<SecureSessionEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.#logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
+      this.#parts.logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
     }
   }
 }

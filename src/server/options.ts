@@ -61,7 +61,7 @@ export interface ServerOptions {
   /**
    * Deepest nesting of objects and arrays allowed in a request's params
    * (deeper: error -32602) and in a Signal event's data (deeper: an `error`
-   * event `TOO_DEEP`). Default: 32.
+   * event `TOO_DEEP`). From 2 to 1000. Default: 32.
    */
   maxDepth?: number;
   /**
@@ -228,7 +228,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     );
   }
   checkInt('maxBatch', o.maxBatch, 1, 1000);
-  checkInt('maxDepth', o.maxDepth, 2, 10_000);
+  // Deeper than about 4,000 levels, serialising what was accepted overflows the stack.
+  checkInt('maxDepth', o.maxDepth, 2, 1000);
   checkInt('requestRate', o.requestRate, 1, 1_000_000_000);
   checkInt('requestBurst', o.requestBurst, 1, 1_000_000_000);
   checkBool('cors', o.cors);

@@ -17,12 +17,14 @@ function instance(Class: ErrorClass): errors.WssError {
   if (Class === errors.ConnectionClosedError) return new make('WSS_Send', 1006, 'gone');
   if (Class === errors.NotConnectedError) return new make('send', 'disconnected');
   if (Class === errors.AbortError || Class === errors.DecryptError) return new make('send');
+  if (Class === errors.DeliveryTimeoutError) return new make(60_000, ['bob']);
+  if (Class === errors.PeerError) return new make('bob', 'no such item');
   return new make('something was wrong');
 }
 
 describe('the error family', () => {
-  it('has fifteen classes, each named as exported, with a distinct ERR_ code', () => {
-    expect(classes).toHaveLength(15);
+  it('has seventeen classes, each named as exported, with a distinct ERR_ code', () => {
+    expect(classes).toHaveLength(17);
     const codes = new Set<string>();
     for (const [exported, Class] of classes) {
       const error = instance(Class);
@@ -58,6 +60,15 @@ describe('the error family', () => {
       "send needs a connected session, but the state is 'connecting'; await connect() first",
     );
     expect(new errors.AbortError('connect').message).toBe('connect was aborted by its AbortSignal');
+    expect(new errors.DeliveryTimeoutError(500, ['bob', 'carol'])).toMatchObject({
+      deliveryTimeout: 500,
+      recipients: ['bob', 'carol'],
+    });
+    expect(new errors.PeerError('bob', 'no such item')).toMatchObject({
+      peer: 'bob',
+      peerMessage: 'no such item',
+      message: 'peer bob answered the request with an error: no such item',
+    });
     expect(new errors.KeyFormatError('bad key').cause).toBeUndefined();
     expect('cause' in new errors.KeyFormatError('bad key')).toBe(false);
   });

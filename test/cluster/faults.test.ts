@@ -10,7 +10,7 @@ import { RawClient } from '../server/helpers.js';
 import { useCluster } from './cluster-fixture.js';
 
 /** The default node heartbeat (ms); peers must hear of a dead node within twice that. */
-const HEARTBEAT_MS = 1000;
+const HEARTBEAT_MS = 2000;
 const cluster = useCluster();
 
 const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';

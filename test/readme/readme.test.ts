@@ -46,10 +46,6 @@ const NOT_RUNNABLE: Record<string, string> = {
     'installs wss-sessions from the npm registry, which this test cannot reach for the version being tested; ' +
     'test/package/consumers.test.ts installs the packed tarball instead',
 };
-/** Links whose anchor belongs to a section that other work in progress adds, and which that work. */
-const PENDING_ANCHORS: Record<string, string> = {
-  'docs/secure-session-spec.md#delivery': 'the delivery section of the spec comes with reliable delivery (issue 16)',
-};
 const PROXIES: readonly ProxyKind[] = [HAPROXY, NGINX];
 const RUNNABLE = new Set(['js', 'sh', 'sh cluster', ...PROXIES.map((p) => p.info)]);
 
@@ -130,11 +126,9 @@ describe('links in the shipped Markdown', () => {
     for (const href of relativeLinks(text)) {
       const [path = '', anchor] = href.split('#');
       const target = path ? join(ROOT, dirname(doc), decodeURI(path)) : join(ROOT, doc);
-      const key = relative(ROOT, target) + (anchor ? `#${anchor}` : '');
       if (!existsSync(target)) broken.push(`${href}: no such file`);
       else if (anchor && !anchors(readFileSync(target, 'utf8')).has(anchor)) {
-        if (key in PENDING_ANCHORS) console.info(`${doc}: link allowed to wait: ${href} (${PENDING_ANCHORS[key]})`);
-        else broken.push(`${href}: no heading with that anchor in ${relative(ROOT, target)}`);
+        broken.push(`${href}: no heading with that anchor in ${relative(ROOT, target)}`);
       }
     }
     expect(broken).toEqual([]);

@@ -35,6 +35,9 @@ async function setup(keys: 'checked' | 'checking') {
     keysOf: (id) => (id !== 'alice' ? undefined : keys === 'checked' ? fromAlice : Promise.resolve(fromAlice)),
     deliver: (_from, _type, items) => void delivered.push(...items),
     reject: (event) => void dropped.push(event),
+    info: 'app',
+    reliable: false,
+    extended: () => undefined,
   };
   const recipient = { pk: toUs.pk as string, kid: keyId(toUs.pk as string), send: toUs.send as CryptoKey };
   const envelope = async (text: string): Promise<Envelope> => seal(alice, [recipient], 'd', utf8Encode(text));

@@ -57,6 +57,7 @@ describe('options', () => {
       [{ maxSocketsPerIp: 0 }, "'maxSocketsPerIp'"],
       [{ maxBufferedBytes: 2048 }, "'maxBufferedBytes'"],
       [{ maxDepth: 1 }, "'maxDepth'"],
+      [{ maxDepth: 1001 }, "'maxDepth'"],
       [{ requestRate: 0 }, "'requestRate'"],
       [{ requestBurst: 0.5 }, "'requestBurst'"],
       [{ allowedOrigins: 'https://x' }, "'allowedOrigins'"],

@@ -176,6 +176,16 @@ describe('deep and huge data', () => {
     expect(tooDeep.error.code).toBe(-32602);
   });
 
+  it('relays data as deep as the highest maxDepth allowed (1000) without overflowing the stack', async () => {
+    const server = await fx.start({ maxDepth: 1000 });
+    const a = await fx.joined(server);
+    const b = await fx.joined(server);
+    await a.until((m) => m.result?.connect === b.privateId);
+    const ok = await a.request('WSS_Send', a.tokens({ type: 'broadcast', data: nested(999) }));
+    expect(ok.result).toEqual({ message: 'ok' });
+    expect((await b.nextMessage()).result.data).toEqual(nested(999));
+  });
+
   it('answers -32602 naming maxPayload when the message to peers would pass it', async () => {
     const server = await fx.start({ maxPayload: 4096 });
     const a = await fx.joined(server);

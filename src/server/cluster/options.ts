@@ -18,7 +18,9 @@ export interface ClusterOptions {
   /**
    * Milliseconds between two heartbeats of a node. A node whose heartbeat has
    * been missing for 1.5 × this long is dead: its sessions leave the cluster
-   * and every peer gets their `disconnect` within 2 × this. Default: 1000.
+   * and every peer gets their `disconnect` within 2 × this. Default: 2000 (a beat
+   * may then be a second late, for a GC pause or a loaded machine, before the node
+   * is taken for dead).
    */
   heartbeat?: number;
   /**
@@ -35,7 +37,7 @@ export interface ClusterOptions {
 
 /** The defaults of every optional {@link ClusterOptions} member. */
 export const clusterDefaults = Object.freeze({
-  heartbeat: 1000,
+  heartbeat: 2000,
   prefix: 'wss:',
   commandTimeout: 2000,
 });
