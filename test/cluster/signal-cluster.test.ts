@@ -65,13 +65,15 @@ describe('Signal rooms across nodes', () => {
     const a = await connect(local.url, 'ann', ['lobby']);
     const b = await connect(n1!.url, 'bob', ['lobby']);
     const c = await connect(n2!.url, 'cat', []);
+    // A member on c's node: once it has 'hi', that node has handled the publish, so c's later join cannot catch it.
+    const d = await connect(n2!.url, 'dee', ['lobby']);
     const got = { a: [] as unknown[], c: [] as unknown[] };
     a.on('chat', (data) => got.a.push(data));
     c.on('chat', (data) => got.c.push(data));
 
-    const toB = nextEvent(b, 'chat');
+    const [toB, toD] = [nextEvent(b, 'chat'), nextEvent(d, 'chat')];
     await a.send('publish', { room: 'lobby', event: 'chat', data: { text: 'hi' } });
-    expect(await toB).toEqual({ text: 'hi' });
+    expect([await toB, await toD]).toEqual([{ text: 'hi' }, { text: 'hi' }]);
 
     c.joinRooms(['lobby']);
     await barrier(c);
@@ -86,10 +88,10 @@ describe('Signal rooms across nodes', () => {
 
     b.leaveRooms(['lobby']);
     await barrier(b);
-    await roomHas('lobby', 2);
-    const notice = [nextEvent(a, 'notice'), nextEvent(c, 'notice')];
-    expect(await local.signal!.publish('lobby', 'notice', 'from the server')).toBe(2);
-    expect(await Promise.all(notice)).toEqual(['from the server', 'from the server']);
+    await roomHas('lobby', 3);
+    const notice = [nextEvent(a, 'notice'), nextEvent(c, 'notice'), nextEvent(d, 'notice')];
+    expect(await local.signal!.publish('lobby', 'notice', 'from the server')).toBe(3);
+    expect(await Promise.all(notice)).toEqual(['from the server', 'from the server', 'from the server']);
     await Promise.all([barrier(a), barrier(c)]);
     expect(got.a).toEqual(['from bob']);
     expect(got.c).toEqual([2, 'from bob']);
