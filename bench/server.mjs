@@ -3,10 +3,11 @@
 // its own and the receiving clients in two more (bench/server-clients.mjs, cheap
 // clients that count frames without parsing them); the sender sits in this process.
 // All of them share the machine's cores, so the figures compare variants measured
-// in the same run, never absolute speeds. Run alone with `node bench/server.mjs`.
+// in the same run, never absolute speeds. Run alone with `node bench/server.mjs`, or some of its
+// parts with `node bench/server.mjs slow` (parts: fanout, connects, slow).
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { alternate, median, perRound, result } from './measure.mjs';
+import { alternate, median, perRound, result, spread } from './measure.mjs';
 import { figure } from './util.mjs';
 import { WireClient } from './server-wire.mjs';
 
@@ -291,7 +292,7 @@ async function relayPeak(stalled) {
 async function slowConsumer() {
   console.log(`\nSlow consumer: ${(SLOW_MESSAGES * SLOW_DATA.length) / MiB} MiB broadcast in 512 KiB messages`);
   const peaks = await alternate({ stalled: () => relayPeak(true), reading: () => relayPeak(false) }, { warmup: false });
-  figure('control: the same with a receiver that reads, peak RSS growth', median(peaks.reading).toFixed(1), 'MB');
+  figure('control: the same with a receiver that reads, peak RSS growth', spread(peaks.reading), 'MB');
   return result({
     id: 'S6-slow-consumer-peak-mb',
     label: 'slow consumer: server peak RSS growth',
@@ -308,4 +309,13 @@ export async function benchServer() {
   return [...(await fanout()), ...(await connects()), await slowConsumer()];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchServer();
+/** The parts `node bench/server.mjs [part ...]` can run on their own (all of them without an argument). */
+const PARTS = { fanout, connects, slow: slowConsumer };
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const parts = process.argv.slice(2);
+  const unknown = parts.filter((part) => !(part in PARTS));
+  if (unknown.length) throw new Error(`no part ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+  if (parts.length === 0) await benchServer();
+  for (const part of parts) await PARTS[part]();
+}

@@ -67,6 +67,30 @@ describe('helpers', () => {
     expect(parts.text()).toBe('{"a":[1,2]}');
     expect(parts.payloadSize).toBe(11);
   });
+
+  it('frames a body between a head and a tail: a large body from its own buffer, anything else copied', () => {
+    const wire = (frame: Frame) => Buffer.concat([...frame.chunks]);
+    const small = Frame.around('{"d":', Buffer.from('"é"'), '}');
+    expect(small.chunks).toHaveLength(1);
+    expect(small.text()).toBe('{"d":"é"}');
+    expect(wire(small)).toEqual(wire(Frame.text('{"d":"é"}')));
+
+    const message = Buffer.alloc(200_000, 0x78);
+    const body = message.subarray(10, 150_010);
+    body[0] = 0x22;
+    body[body.length - 1] = 0x22;
+    const shared = Frame.around('{"d":', body, '}');
+    expect(shared.chunks[1]).toBe(body);
+    expect(shared.text()).toBe(`{"d":${body.toString()}}`);
+    expect(wire(shared)).toEqual(wire(Frame.text(`{"d":${body.toString()}}`)));
+
+    // A body holding on to a buffer more than twice its size is copied, so a queued frame never pins more than it carries.
+    const sliver = message.subarray(0, 70_000);
+    const copied = Frame.around('[', sliver, ']');
+    expect(copied.chunks).toHaveLength(1);
+    expect(copied.chunks[0]!.buffer).not.toBe(message.buffer);
+    expect(copied.text()).toBe(`[${sliver.toString()}]`);
+  });
 });
 
 describe('LocalBroker', () => {

@@ -193,9 +193,13 @@ describe('deep and huge data', () => {
   it('answers -32602 naming maxPayload when the message to peers would pass it', async () => {
     const server = await fx.start({ maxPayload: 4096 });
     const a = await fx.joined(server);
-    // "1e9" is re-serialised as "1000000000": the relayed message grows past maxPayload.
-    const frame = `{"jsonrpc":"2.0","method":"WSS_Send","id":"big","params":${JSON.stringify(a.tokens({ type: 'broadcast' })).slice(0, -1)},"data":[${Array(900).fill('1e9').join(',')}]}}`;
-    expect(frame.length).toBeLessThan(4096);
+    // Data is relayed as sent; a private ID of 128 three-byte characters makes the push larger than the request.
+    const privateID = '€'.repeat(128);
+    expect((await a.request('WSS_Session', a.tokens({ action: 'setPID', privateID }))).result).toEqual({ privateID });
+    const request = (data: string) =>
+      JSON.stringify({ jsonrpc: '2.0', method: 'WSS_Send', id: 'big', params: a.tokens({ type: 'broadcast', data }) });
+    const frame = request('x'.repeat(4096 - 16 - Buffer.byteLength(request(''))));
+    expect(Buffer.byteLength(frame)).toBeLessThan(4096);
     a.sendRaw(frame);
     const res = await a.until((m) => m.id === 'big');
     expect(res.error.code).toBe(-32602);

@@ -131,6 +131,57 @@ describe('WSS_Send', () => {
     });
   });
 
+  it('relays data as the sender wrote it, byte for byte: spacing, numbers and escapes kept', async () => {
+    const [a, b, c] = await three();
+    const data = '[ 1e2, 1.50 ,"\\u00e9\\n", {"k" :-0, "k": null}, 123456789012345678901234567890 ]';
+    const tokens = JSON.stringify(a.tokens({ type: 'broadcast' })).slice(0, -1);
+    a.sendRaw(`{"jsonrpc":"2.0","method":"WSS_Send","id":"raw","params":${tokens},"data": ${data} }}`);
+    expect((await a.until((m) => m.id === 'raw')).result).toEqual({ message: 'ok' });
+    const push = `{"jsonrpc":"2.0","result":{"type":"broadcast","from":"${a.privateId}","data":${data}}}`;
+    expect(await b.nextFrame()).toBe(push);
+    expect(await c.nextFrame()).toBe(push);
+  });
+
+  it('relays large data to every peer intact, from batches too', async () => {
+    const [a, b, c] = await three();
+    const big = { text: 'é'.repeat(150_000), list: Array.from({ length: 1000 }, (_, i) => i) };
+    const batch = [1, 2].map((n) => ({
+      jsonrpc: '2.0',
+      method: 'WSS_Send',
+      id: `big${n}`,
+      params: a.tokens({ type: 'broadcast', data: { n, big } }),
+    }));
+    a.sendRaw(JSON.stringify(batch));
+    const answer = await a.until(Array.isArray);
+    expect(answer.map((r: { id: string; result: unknown }) => [r.id, r.result])).toEqual([
+      ['big1', { message: 'ok' }],
+      ['big2', { message: 'ok' }],
+    ]);
+    for (const peer of [b, c]) {
+      for (const n of [1, 2]) {
+        expect(await peer.nextMessage()).toEqual({
+          jsonrpc: '2.0',
+          result: { type: 'broadcast', from: a.privateId, data: { n, big } },
+        });
+      }
+    }
+  });
+
+  it('relays a binary frame that is not UTF-8 as valid UTF-8, each bad byte as U+FFFD', async () => {
+    const [a, b] = await three();
+    const request = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'WSS_Send',
+      id: 'bin',
+      params: a.tokens({ type: 'broadcast', data: 'a@b' }),
+    });
+    const bytes = Buffer.from(request);
+    bytes[bytes.indexOf('a@b') + 1] = 0xff;
+    a.ws.send(bytes, { binary: true });
+    expect((await a.until((m) => m.id === 'bin')).result).toEqual({ message: 'ok' });
+    expect((await b.nextMessage()).result.data).toBe('a\ufffdb');
+  });
+
   it('answers every refusal with the protocol code and message', async () => {
     const [a, b] = await three();
     const err = async (params: unknown) => (await a.request('WSS_Send', params)).error;

@@ -5,6 +5,8 @@
  */
 
 const OPCODE_TEXT = 0x81; // FIN + text
+/** Bodies from this size on are written from the buffer they came in, not copied (see {@link Frame.around}). */
+const SHARE_BYTES = 64 * 1024;
 
 /** The RFC 6455 header of an unmasked, unfragmented text frame carrying `length` bytes. */
 function header(length: number): Buffer {
@@ -62,12 +64,35 @@ export class Frame {
     return new Frame([header(length), ...buffers], length);
   }
 
+  /**
+   * A frame whose payload is `head`, then the bytes of `body`, then `tail`
+   * (a relayed message around the data it carries). A large body goes out
+   * from its own buffer, uncopied, when it fills at least half of the memory
+   * that buffer holds on to; anything else is copied into one buffer.
+   */
+  static around(head: string, body: Buffer, tail: string): Frame {
+    const headBytes = Buffer.byteLength(head);
+    const length = headBytes + body.length + Buffer.byteLength(tail);
+    const prefix = header(length);
+    if (body.length >= SHARE_BYTES && body.length * 2 >= body.buffer.byteLength) {
+      const front = Buffer.allocUnsafe(prefix.length + headBytes);
+      prefix.copy(front, 0);
+      front.write(head, prefix.length, 'utf8');
+      return new Frame([front, body, Buffer.from(tail, 'utf8')], length);
+    }
+    const bytes = Buffer.allocUnsafe(prefix.length + length);
+    let at = prefix.copy(bytes, 0);
+    at += bytes.write(head, at, 'utf8');
+    at += body.copy(bytes, at);
+    bytes.write(tail, at, 'utf8');
+    return new Frame([bytes], length);
+  }
+
   /** The payload as text (for hooks and logs; this copies). */
   text(): string {
-    const [first, ...rest] = this.chunks;
-    if (first === undefined) return '';
-    const head = first.length - (rest.length === 0 ? this.payloadSize : 0);
-    if (rest.length === 0) return first.toString('utf8', head);
-    return Buffer.concat(rest).toString('utf8');
+    const header = this.size - this.payloadSize;
+    const [first] = this.chunks;
+    if (this.chunks.length === 1 && first !== undefined) return first.toString('utf8', header);
+    return Buffer.concat(this.chunks).toString('utf8', header);
   }
 }

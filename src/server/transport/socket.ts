@@ -1,4 +1,5 @@
-/** What every endpoint does with a `ws` socket: read a message's text and size, and close after what is queued. */
+/** What every endpoint does with a `ws` socket: read a message's text, bytes and size, and close after what is queued. */
+import { isUtf8 } from 'node:buffer';
 import type { RawData, WebSocket } from 'ws';
 import type { Outbox } from './outbox.js';
 
@@ -7,6 +8,16 @@ export function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+/**
+ * A received message as UTF-8 bytes. Text messages are valid UTF-8 (`ws`
+ * closes the socket with 1007 otherwise); a binary one that is not is decoded
+ * as {@link rawText} would, each bad sequence becoming U+FFFD, so what is relayed is always valid.
+ */
+export function rawBytes(data: RawData, isBinary: boolean): Buffer {
+  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  return isBinary && !isUtf8(bytes) ? Buffer.from(bytes.toString('utf8'), 'utf8') : bytes;
 }
 
 /** A received message's size in bytes (for the traffic counters). */

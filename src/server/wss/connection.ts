@@ -40,7 +40,7 @@ export class WssConnection implements Mailbox, OutboxOwner {
   /** Set once the socket closed or was given up; nothing is bound to it after that. */
   closed = false;
   /** Frames that arrived while an earlier one is still being answered (handled in order). */
-  inbox: string[] | null = null;
+  inbox: Buffer[] | null = null;
   /** Pushes held back until the answer being prepared has been queued (see {@link WssConnection.hold}). */
   #held: Frame[] | null = null;
   #heldBytes = 0;

@@ -18,7 +18,7 @@ import { DeadlineQueue } from '../transport/deadlines.js';
 import { Frame } from '../transport/frame.js';
 import type { FlushScheduler, Overflow } from '../transport/outbox.js';
 import { RATE_LIMIT_CLOSE_AFTER } from '../transport/rate.js';
-import { closeAfterQueued, rawSize, rawText } from '../transport/socket.js';
+import { closeAfterQueued, rawBytes, rawSize } from '../transport/socket.js';
 import type { TrafficStats } from '../transport/stats.js';
 import type { Broker } from './broker.js';
 import { type ConnectionContext, WssConnection } from './connection.js';
@@ -26,6 +26,7 @@ import { applyIncoming, applyOutgoing } from './hooks.js';
 import { answerPost } from './http-handshake.js';
 import { WSS_ERRORS } from './messages.js';
 import { disconnectPush } from './push.js';
+import { frameStart, parseFrame, requestIdOf } from './request-parse.js';
 import { type Answer, WssRpc } from './rpc.js';
 import type { WssState } from './state.js';
 
@@ -37,18 +38,6 @@ const MAX_INBOX = 64;
 
 const frameOf = (answer: Exclude<Answer, null>): Frame =>
   typeof answer === 'string' ? Frame.text(answer) : Frame.parts(answer.parts);
-
-/** The id a rate-limited frame is answered with: `undefined` for a notification (no answer). */
-function requestIdOf(text: string): string | number | null | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-    const id = (value as { id?: unknown }).id;
-    return typeof id === 'string' || typeof id === 'number' || id === null || id === undefined ? id : null;
-  } catch {
-    return null;
-  }
-}
 
 /** What the endpoint needs from the server around it. */
 export interface WssEndpointContext {
@@ -118,7 +107,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     this.#connections.add(conn);
     this.#noSession.add(conn);
     // Three listeners sharing one small context: the least a socket can cost here.
-    const onMessage = (data: RawData): void => this.#onMessage(conn, data);
+    const onMessage = (data: RawData, isBinary: boolean): void => this.#onMessage(conn, data, isBinary);
     const onError = (err: Error): void => this.#logger.warn(`wss: socket ${conn.label} error: ${err.message}`);
     ws.on('message', onMessage);
     ws.on('error', onError);
@@ -162,27 +151,27 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     await this.#state.broker.close();
   }
 
-  #onMessage(conn: WssConnection, data: RawData): void {
+  #onMessage(conn: WssConnection, data: RawData, isBinary: boolean): void {
     this.#stats.framesIn++;
     this.#stats.bytesIn += rawSize(data);
-    const text = applyIncoming(this.#options.hooks, this.#logger, conn, rawText(data));
-    if (text === null || conn.closed) return;
+    const bytes = applyIncoming(this.#options.hooks, this.#logger, conn, rawBytes(data, isBinary));
+    if (bytes === null || conn.closed) return;
     if (conn.inbox) {
-      conn.inbox.push(text);
+      conn.inbox.push(bytes);
       if (conn.inbox.length >= MAX_INBOX) conn.ws.pause();
       return;
     }
     conn.inbox = [];
-    this.#drainInbox(conn, text).catch((err: unknown) =>
+    this.#drainInbox(conn, bytes).catch((err: unknown) =>
       this.#logger.error(`wss: request from ${conn.label} failed inside the server`, err),
     );
   }
 
   /** Answers `first` and then every frame that queued meanwhile, one at a time, so answers keep request order. */
-  async #drainInbox(conn: WssConnection, first: string): Promise<void> {
+  async #drainInbox(conn: WssConnection, first: Buffer): Promise<void> {
     try {
-      for (let text: string | undefined = first; text !== undefined && !conn.closed; text = conn.inbox?.shift()) {
-        await this.#answer(conn, text);
+      for (let frame: Buffer | undefined = first; frame !== undefined && !conn.closed; frame = conn.inbox?.shift()) {
+        await this.#answer(conn, frame);
       }
     } finally {
       conn.inbox = null;
@@ -190,13 +179,13 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     }
   }
 
-  async #answer(conn: WssConnection, text: string): Promise<void> {
+  async #answer(conn: WssConnection, bytes: Buffer): Promise<void> {
     if (!conn.bucket.take()) {
-      this.#rateLimited(conn, text);
+      this.#rateLimited(conn, bytes);
       return;
     }
     try {
-      const answer = await this.#rpc.handle(text, { transport: 'socket', ipKey: conn.ipKey, conn });
+      const answer = await this.#rpc.handle(bytes, { transport: 'socket', ipKey: conn.ipKey, conn });
       if (answer !== null) this.#send(conn, frameOf(answer), true);
     } finally {
       conn.release();
@@ -204,10 +193,10 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     if (conn.session) this.#noSession.delete(conn);
   }
 
-  #rateLimited(conn: WssConnection, text: string): void {
+  #rateLimited(conn: WssConnection, bytes: Buffer): void {
     this.#stats.rateLimited++;
-    const id = requestIdOf(text);
-    this.#logger.debug(`wss: request from ${conn.label} refused by the rate limit: ${snippet(text, 80)}`);
+    const id = requestIdOf(parseFrame(bytes));
+    this.#logger.debug(`wss: request from ${conn.label} refused by the rate limit: ${frameStart(bytes)}`);
     if (id !== undefined) {
       const { code, message } = WSS_ERRORS.rateLimited;
       this.#send(conn, Frame.text(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })), true);

@@ -4,14 +4,14 @@ import type { ServerHooks } from '../options.js';
 import { Frame } from '../transport/frame.js';
 import type { WssConnection } from './connection.js';
 
-/** A frame the socket sent, after `hooks.incoming`: the text to handle, or `null` (dropped, and logged). */
-export function applyIncoming(hooks: ServerHooks, logger: Logger, conn: WssConnection, raw: string): string | null {
+/** A frame the socket sent, after `hooks.incoming`: the bytes to handle, or `null` (dropped, and logged). */
+export function applyIncoming(hooks: ServerHooks, logger: Logger, conn: WssConnection, raw: Buffer): Buffer | null {
   const hook = hooks.incoming;
   if (!hook) return raw;
   try {
-    const out = hook(raw, { privateId: conn.privateId });
+    const out = hook(raw.toString('utf8'), { privateId: conn.privateId });
     if (out === null) logger.debug(`wss: incoming hook dropped a frame from ${conn.label}`);
-    return out;
+    return out === null ? null : Buffer.from(out, 'utf8');
   } catch (err) {
     logger.error('wss: incoming hook threw; frame dropped', err);
     return null;

@@ -25,7 +25,7 @@ export async function answerPost(
     return;
   }
   const { ipKey } = clientOf(req, options.trustProxy);
-  const answer = await rpc.handle(body.text, { transport: 'http', ipKey, conn: null });
+  const answer = await rpc.handle(Buffer.from(body.text, 'utf8'), { transport: 'http', ipKey, conn: null });
   if (answer === null) reply(res, 204, '', headers);
   else reply(res, 200, answer.toString(), headers);
 }

@@ -5,6 +5,7 @@
  * once for all of its recipients.
  */
 import { Frame } from '../transport/frame.js';
+import { RawJson } from '../transport/raw-json.js';
 
 /** A push frame around an already serialised `result` object. */
 function pushOf(resultJson: string): Frame {
@@ -23,8 +24,16 @@ export const changePush = (oldPrivateID: string, newPrivateID: string): Frame =>
 
 /**
  * A peer message; a missing `data` travels as `null` so the member is always
- * present. Serialised in one go: `data` may be large, and splicing it into a
- * template would make a second copy.
+ * present. Data received over a socket ({@link RawJson}) goes out as the
+ * sender's bytes, unparsed; any other value is serialised.
  */
-export const messagePush = (type: 'broadcast' | 'direct', from: string, data: unknown): Frame =>
-  Frame.text(JSON.stringify({ jsonrpc: '2.0', result: { type, from, data: data === undefined ? null : data } }));
+export function messagePush(type: 'broadcast' | 'direct', from: string, data: unknown): Frame {
+  if (data instanceof RawJson) {
+    return Frame.around(
+      `{"jsonrpc":"2.0","result":{"type":"${type}","from":${JSON.stringify(from)},"data":`,
+      data.bytes,
+      '}}',
+    );
+  }
+  return Frame.text(JSON.stringify({ jsonrpc: '2.0', result: { type, from, data: data === undefined ? null : data } }));
+}

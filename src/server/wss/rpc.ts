@@ -1,7 +1,8 @@
 /**
- * The JSON-RPC 2.0 layer of the WSS endpoint: parses a frame or HTTP body,
- * checks the envelope and the nesting depth, splits batches and dispatches to
- * the method handlers through `json-rpc-2.0`'s `JSONRPCServer`.
+ * The JSON-RPC 2.0 layer of the WSS endpoint: parses a frame or HTTP body
+ * (`params.data` kept as bytes: request-parse.ts), checks the envelope and
+ * the nesting depth, splits batches and dispatches to the method handlers
+ * through `json-rpc-2.0`'s `JSONRPCServer`.
  *
  * Glue around the library, and why: it answers bad JSON, bad envelopes and
  * unknown methods with its own texts ("Parse error", "Invalid Request",
@@ -20,7 +21,7 @@ import {
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
 import { ClusterUnavailableError } from '../../errors.js';
-import { isRecord, snippet } from '../../protocol/guards.js';
+import { isRecord } from '../../protocol/guards.js';
 import { WssErrorCodes, WssMethods } from '../../protocol/wss.js';
 import { nestsDeeperThan } from '../transport/depth.js';
 import { handleConnect } from './connect.js';
@@ -33,6 +34,7 @@ import {
   WSS_ERRORS,
   type WssErrorEntry,
 } from './messages.js';
+import { frameStart, parseFrame } from './request-parse.js';
 import { handleSend } from './send.js';
 import { handleSession } from './session.js';
 import { failure, type CallContext, type MethodHandler, type Outcome, type WssState } from './state.js';
@@ -74,15 +76,6 @@ function checkEnvelope(value: unknown, maxDepth: number): Envelope {
     return invalid({ code: WssErrorCodes.INVALID_PARAMS_ERROR, message: tooDeepMessage(maxDepth) });
   }
   return { request: value as unknown as JSONRPCRequest };
-}
-
-function parse(text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } {
-  if (text.trim() === '') return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
 }
 
 /** Serialises a response; a result that is already JSON is spliced in as it is. */
@@ -131,11 +124,11 @@ export class WssRpc {
     }
   }
 
-  /** Answers one frame or HTTP body: the text to send back, or `null` when nothing is due (notifications only). */
-  async handle(text: string, call: CallContext): Promise<Answer> {
-    const parsed = parse(text);
+  /** Answers one frame or HTTP body (UTF-8): the text to send back, or `null` when nothing is due (notifications only). */
+  async handle(bytes: Buffer, call: CallContext): Promise<Answer> {
+    const parsed = parseFrame(bytes);
     if (!parsed.ok) {
-      this.#state.logger.debug(`wss: unparsable request from ${call.ipKey}: ${snippet(text, 80)}`);
+      this.#state.logger.debug(`wss: unparsable request from ${call.ipKey}: ${frameStart(bytes)}`);
       return JSON.stringify(errorResponse(null, WSS_ERRORS.parse));
     }
     if (!Array.isArray(parsed.value)) {

@@ -20,6 +20,10 @@ export const handleSend: MethodHandler = async (raw, call, state) => {
   const from = session.privateId;
   // Serialised and framed once, whatever the number of recipients.
   const frame = messagePush(target.value.type, from, params.data);
+  // From here on only the frame holds the data's buffer, so it is freed as soon as the frame is written, not
+  // after the JSON-RPC layer is done: a large buffer still held at two young-generation collections moves to
+  // the old generation, and waits there for a full collection.
+  params.data = null;
   const max = state.options.maxPayload;
   if (frame.payloadSize > max) {
     return failure({ code: WssErrorCodes.INVALID_PARAMS_ERROR, message: dataTooLargeMessage(max, frame.payloadSize) });
