@@ -8,7 +8,8 @@
  *   announce, in order (or check itself with node:assert).
  * - `sh`: the `wss-sessions serve` command line, run through `npx` with `--port 0` added (no fixed
  *   ports in tests) until it prints its addresses, then stopped with SIGTERM, which must drain it.
- * - `haproxy`, `nginx`: TLS proxy configurations, run in front of that server with their public
+ * - `haproxy`, `nginx` (the latter in docs/server.md, where the README points): TLS proxy
+ *   configurations, run in front of that server with their public
  *   address, certificate paths and backend port replaced, each with clients going through it. A
  *   proxy that is not installed here is listed as not runnable, with the reason.
  * - `sh cluster`: `npm run cluster`, run from the repository (it is a script of the repository, not of
@@ -36,6 +37,8 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const BLOCKS = codeBlocks(README);
+/** docs/server.md holds the nginx configuration the README points to; it is run as the README's are. */
+const SERVER_DOC_BLOCKS = codeBlocks(readFileSync(join(ROOT, 'docs/server.md'), 'utf8'));
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
 };
@@ -251,7 +254,7 @@ async function throughProxy(
   }
 }
 
-describe('the server command, behind each TLS proxy of the README', () => {
+describe('the server command, behind each TLS proxy of the README and docs/server.md', () => {
   let serve: ChildProcess;
   let output: Output;
   let httpUrl = '';
@@ -288,13 +291,15 @@ describe('the server command, behind each TLS proxy of the README', () => {
   });
 
   for (const proxy of PROXIES) {
-    const block = of(proxy.info)[0];
+    const [block, file] = of(proxy.info).length
+      ? [of(proxy.info)[0], 'README']
+      : [SERVER_DOC_BLOCKS.find((b) => b.info === proxy.info), 'docs/server.md'];
     const binary = findBinary(proxy.binary);
     const why = binary
       ? ''
       : ` — not runnable here: ${proxy.binary} is not installed (apt-get install ${proxy.binary})`;
     it.skipIf(!binary || !block)(
-      `${proxy.info} (README line ${block?.line}) terminates TLS in front of it${why}`,
+      `${proxy.info} (${file} line ${block?.line}) terminates TLS in front of it${why}`,
       async () => {
         if (!block || !binary) return;
         const { seen, log } = await throughProxy(proxy, block, binary, Number(new URL(httpUrl).port), certificate);
