@@ -79,6 +79,15 @@ afterAll(async () => {
   if (consumer) await rm(consumer, { recursive: true, force: true });
 });
 
+describe('README.md bundle size', () => {
+  it('names every budget scripts/size.mjs enforces', () => {
+    const budgets = [...readFileSync(join(ROOT, 'scripts/size.mjs'), 'utf8').matchAll(/budget: ([\d.]+) \* KB/g)];
+    const section = README.slice(README.indexOf('## Bundle size'), README.indexOf('## Where next'));
+    expect(budgets.length).toBeGreaterThan(0);
+    for (const [, kb] of budgets) expect(section).toContain(` ${kb} KB`);
+  });
+});
+
 describe('README.md code blocks', () => {
   it('are each runnable here or listed with the reason they are not', () => {
     const unknown = BLOCKS.filter((b) => !RUNNABLE.has(b.info) && !(b.info in NOT_RUNNABLE)).map(named);
