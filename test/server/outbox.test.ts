@@ -70,6 +70,33 @@ describe('Outbox', () => {
     expect(stats.bytesOut).toBe(6 * shared.size + Frame.text('last').size);
   });
 
+  it('never reuses the gathering buffer under a write a socket still holds', async () => {
+    const scheduler = new FlushScheduler();
+    /** Holds on to the very chunks it is given, as a socket does while the kernel has not taken them. */
+    class HoldingStream extends RecordingStream {
+      readonly held: Buffer[] = [];
+      override _write(chunk: Buffer, enc: BufferEncoding, done: () => void): void {
+        this.held.push(chunk);
+        super._write(chunk, enc, done);
+      }
+    }
+    const streams = Array.from({ length: 40 }, () => new HoldingStream());
+    for (const stream of streams) stream.stalled = true;
+    const outboxes = streams.map((s) => new Outbox(s, scheduler, 1 << 20, trafficStats(), { overflowed: () => {} }));
+    // 40 batches of about 3 KB: more than one gathering buffer's worth, all held at once.
+    const batch = (i: number) => [Frame.text(`${i}:${'a'.repeat(1500)}`), Frame.text(`${i}:${'b'.repeat(1500)}`)];
+    outboxes.forEach((outbox, i) => {
+      for (const frame of batch(i)) outbox.push(frame);
+    });
+    await turn();
+    const wire = (frames: Frame[]) => Buffer.concat(frames.flatMap((f) => [...f.chunks]));
+    streams.forEach((stream, i) => {
+      expect(stream.held).toHaveLength(1);
+      expect(stream.held[0]).toEqual(wire(batch(i)));
+    });
+    for (const stream of streams) stream.unstall();
+  });
+
   it('writes a batch larger than the gathering buffer as one writev', async () => {
     const stream = new RecordingStream();
     const outbox = new Outbox(stream, new FlushScheduler(), 1 << 20, trafficStats(), { overflowed: () => {} });

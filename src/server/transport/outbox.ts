@@ -18,7 +18,7 @@ const MAX_PAUSE_MS = 1000;
 const PAUSE_PER_FLUSH = 3;
 /** Fewer busy sockets than this are light traffic: no pause. */
 const LARGE_FLUSH = 64;
-/** Batches up to this size are copied into one reusable buffer and written with one plain write. */
+/** Batches up to this size are copied into a shared slab and written with one plain write. */
 const SCRATCH_BYTES = 64 * 1024;
 /** Queued bytes that are written at once, however recent the last write. */
 const COALESCE_BYTES = 64 * 1024;
@@ -47,11 +47,18 @@ export class FlushScheduler {
   /** CPU microseconds one socket write costs (a running average over large flushes). */
   #writeCost = 0;
   /**
-   * Where small batches are gathered for their write. A socket that takes the
-   * whole write at once (the usual case) leaves it free for the next socket;
-   * one that keeps part of it keeps the buffer, and a new one is made.
+   * Where small batches are gathered for their write, one after another. A
+   * socket that takes the whole write at once (the usual case) leaves its
+   * bytes free for the next socket's batch; one that keeps part of it keeps
+   * just its batch's bytes of the slab, and the next batch goes after them
+   * (a new slab once this one is full). So under a storm, when thousands of
+   * sockets hold a write each, they share slabs: memory follows the bytes
+   * they hold, not a whole slab per socket, and the allocator is asked for
+   * far fewer buffers, which it can give back once they drain.
    */
-  #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  #slab = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  /** Bytes of the slab still held by sockets' pending writes. */
+  #held = 0;
 
   /** Asks for `outbox` to be flushed at the end of this turn (or after the pause). */
   schedule(outbox: Outbox): void {
@@ -109,11 +116,16 @@ export class FlushScheduler {
       socket.uncork();
       return;
     }
-    let offset = 0;
-    for (const chunk of chunks) offset += chunk.copy(this.#scratch, offset);
-    socket.write(this.#scratch.subarray(0, bytes));
-    // Still queued in the stream: the buffer is the socket's now.
-    if (socket.writableLength > 0) this.#scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    if (bytes > SCRATCH_BYTES - this.#held) {
+      this.#slab = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+      this.#held = 0;
+    }
+    const start = this.#held;
+    let offset = start;
+    for (const chunk of chunks) offset += chunk.copy(this.#slab, offset);
+    socket.write(this.#slab.subarray(start, offset));
+    // Still queued in the stream: those bytes are the socket's until it drains.
+    if (socket.writableLength > 0) this.#held = offset;
   }
 
   /** Writes everything queued and stops the timers. */
