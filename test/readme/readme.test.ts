@@ -30,6 +30,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WSSClient } from '../../src/index.js';
+import { USAGE } from '../../src/server/cli.js';
+import { serverDefaults } from '../../src/server/options.js';
 import { announcedOutput, anchors, type CodeBlock, codeBlocks, relativeLinks } from './markdown.js';
 import { findBinary, HAPROXY, NGINX, type ProxyKind, selfSignedCertificate } from './proxies.js';
 
@@ -77,6 +79,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (consumer) await rm(consumer, { recursive: true, force: true });
+});
+
+describe('README.md server reference', () => {
+  const section = README.slice(README.indexOf('## Run the server'), README.indexOf('### Behind a TLS proxy'));
+
+  it('documents every createServer option', () => {
+    const options = [...Object.keys(serverDefaults), 'signal', 'cluster'];
+    expect(options.filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it('documents every CLI flag and endpoint', () => {
+    const flags = [...new Set(USAGE.match(/--[a-z][a-z-]+/g))].filter((flag) => flag !== '--help');
+    expect(flags.length).toBeGreaterThan(10);
+    expect(flags.filter((flag) => !section.includes(flag))).toEqual([]);
+    for (const endpoint of ['`/`', '`/stream`', '`GET /healthz`', '`GET /metrics`'])
+      expect(section).toContain(endpoint);
+  });
 });
 
 describe('README.md bundle size', () => {
