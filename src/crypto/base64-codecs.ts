@@ -15,6 +15,12 @@ export interface Base64Codec {
   encode(bytes: Uint8Array): string;
   /** The decoded bytes, or `undefined` when `text` is not canonical standard base64. */
   decode(text: string): Uint8Array<ArrayBuffer> | undefined;
+  /**
+   * {@link decode} without its copy where the codec has one to spare: the
+   * bytes may be a view into memory shared with other buffers, so they are for
+   * reading at once, never for keeping or handing out. Absent: use `decode`.
+   */
+  readonly decodeView?: (text: string) => Uint8Array<ArrayBuffer> | undefined;
 }
 
 /**
@@ -89,26 +95,32 @@ export const base64Fallback: Base64Codec = strictCodec(
 /** The part of Node's `Buffer` this module uses (reached through `globalThis`, never imported). */
 export interface BufferLike {
   from(arrayBuffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'base64'): string };
-  from(text: string, encoding: 'base64'): Uint8Array;
-  byteLength(text: string, encoding: 'utf8'): number;
+  from(text: string, encoding: 'base64'): Uint8Array<ArrayBuffer> & { toString(encoding: 'base64'): string };
 }
 
 /**
- * A codec on Node's `Buffer`. `Buffer.from(text, 'base64')` also accepts '-'
- * and '_' and reads only the low byte of non-Latin-1 characters, so the text
- * must be ASCII and free of '-'/'_' before it gets there. Its result may be a
- * view into a shared pool, so it is copied into a plain `Uint8Array`.
+ * A codec on Node's `Buffer`. Its decoder is lenient (it skips unknown
+ * characters, takes '-' and '_', reads the low byte of wider characters) but
+ * its encoder is canonical, so text is canonical standard base64 exactly when
+ * the bytes it decodes to encode back to it: one comparison, cheaper than
+ * scanning the text for what the decoder would forgive. Small results are
+ * views into Buffer's shared pool: `decode` copies them into a plain
+ * `Uint8Array`, `decodeView` hands them out as they are.
  */
 export function createBufferBase64(buffer: BufferLike): Base64Codec {
-  return strictCodec(
-    'buffer',
-    (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-    // includes() twice is several times faster than one /[-_]/ test on large text.
-    (text) =>
-      buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_')
-        ? null
-        : new Uint8Array(buffer.from(text, 'base64')),
-  );
+  const decodeView = (text: string): Uint8Array<ArrayBuffer> | undefined => {
+    const bytes = buffer.from(text, 'base64');
+    return bytes.toString('base64') === text ? bytes : undefined;
+  };
+  return {
+    name: 'buffer',
+    encode: (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    decode: (text) => {
+      const bytes = decodeView(text);
+      return bytes && new Uint8Array(bytes);
+    },
+    decodeView,
+  };
 }
 
 /** The static side of a `Uint8Array` with native base64. */

@@ -283,9 +283,12 @@ export class Link {
   #decryptLater(envelope: ParsedEnvelope): Promise<Uint8Array<ArrayBuffer>> {
     const handshake = this.#handshake;
     need(handshake && !this.session, NO_KEY);
+    // Copies: the decoded bytes may be views into a shared pool, which a waiting frame must not hold on to.
+    const iv = envelope.ivBytes.slice();
+    const ct = envelope.ct.slice();
     return handshake.then(({ key }) => {
       need(key, NO_KEY);
-      return aesGcmNow('decrypt', key, envelope.ivBytes, envelope.ct);
+      return aesGcmNow('decrypt', key, iv, ct);
     });
   }
 
