@@ -294,8 +294,7 @@ export class Link {
 
   /** The turn of a decrypted frame: the replay check (the IV is remembered only now), then delivery. */
   #decrypted(iv: string, plaintext: Uint8Array): void {
-    need(!this.#replay.has(iv), "replayed 'encrypted' frame", ReplayError);
-    this.#replay.add(iv);
+    need(this.#replay.admit(iv), "replayed 'encrypted' frame", ReplayError);
     const inner = parseInner(plaintext);
     this.#host.deliver(inner.event, inner.data);
   }
