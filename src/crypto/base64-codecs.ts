@@ -15,6 +15,12 @@ export interface Base64Codec {
   encode(bytes: Uint8Array): string;
   /** The decoded bytes, or `undefined` when `text` is not canonical standard base64. */
   decode(text: string): Uint8Array<ArrayBuffer> | undefined;
+  /**
+   * {@link decode} without its copy where the codec has one to spare: the
+   * bytes may be a view into memory shared with other buffers, so they are for
+   * reading at once, never for keeping or handing out. Absent: use `decode`.
+   */
+  readonly decodeView?: (text: string) => Uint8Array<ArrayBuffer> | undefined;
 }
 
 /**
@@ -35,8 +41,9 @@ function expectedLength(text: string): number {
  * A codec around a platform decoder that may be lenient in one way only: it
  * skips characters (whitespace; Buffer skips any unknown one). Each skipped
  * character shortens the output, so the output must have exactly the length
- * the text promises. `decode` returns a plain `Uint8Array` owning its whole
- * `ArrayBuffer`, or null, or throws, for text it refuses.
+ * the text promises. `decode` returns the bytes, or null, or throws, for
+ * text it refuses; bytes that do not own their whole `ArrayBuffer` (Buffer's
+ * pool) are for `decodeView`, and the Buffer codec copies them for `decode`.
  */
 function strictCodec(
   name: Base64Codec['name'],
@@ -89,7 +96,7 @@ export const base64Fallback: Base64Codec = strictCodec(
 /** The part of Node's `Buffer` this module uses (reached through `globalThis`, never imported). */
 export interface BufferLike {
   from(arrayBuffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'base64'): string };
-  from(text: string, encoding: 'base64'): Uint8Array;
+  from(text: string, encoding: 'base64'): Uint8Array<ArrayBuffer>;
   byteLength(text: string, encoding: 'utf8'): number;
 }
 
@@ -97,18 +104,27 @@ export interface BufferLike {
  * A codec on Node's `Buffer`. `Buffer.from(text, 'base64')` also accepts '-'
  * and '_' and reads only the low byte of non-Latin-1 characters, so the text
  * must be ASCII and free of '-'/'_' before it gets there. Its result may be a
- * view into a shared pool, so it is copied into a plain `Uint8Array`.
+ * view into a shared pool: `decode` copies it into a plain `Uint8Array`,
+ * `decodeView` hands it out as it is.
  */
 export function createBufferBase64(buffer: BufferLike): Base64Codec {
-  return strictCodec(
+  const views = strictCodec(
     'buffer',
     (bytes) => buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     // includes() twice is several times faster than one /[-_]/ test on large text.
     (text) =>
       buffer.byteLength(text, 'utf8') !== text.length || text.includes('-') || text.includes('_')
         ? null
-        : new Uint8Array(buffer.from(text, 'base64')),
+        : buffer.from(text, 'base64'),
   );
+  return {
+    ...views,
+    decode: (text) => {
+      const bytes = views.decode(text);
+      return bytes && new Uint8Array(bytes);
+    },
+    decodeView: views.decode,
+  };
 }
 
 /** The static side of a `Uint8Array` with native base64. */

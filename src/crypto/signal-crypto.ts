@@ -128,6 +128,30 @@ const envelopeOf = (iv: Uint8Array, ct: Uint8Array): IEncryptedPayload => ({
 });
 
 /**
+ * AES-GCM encryption of `text`'s UTF-8 bytes under a 12-byte IV, returned as
+ * standard base64 of ciphertext ‖ 16-byte tag (an envelope's `ct`), done at
+ * once; `undefined` for what it does not take. Installed by a platform module
+ * (src/node/setup.ts) with {@link useSyncSeal}.
+ * @internal
+ */
+export type SyncSeal = (key: CryptoKey, iv: Uint8Array<ArrayBuffer>, text: string) => string | undefined;
+
+/**
+ * The platform's {@link SyncSeal}, if any. Where there is one (Node), an
+ * envelope's text goes to the cipher and its ciphertext to base64 without the
+ * intermediate byte arrays `aesGcmNow` needs, each a buffer to allocate and collect.
+ */
+let syncSeal: SyncSeal | undefined;
+
+/**
+ * Installs a {@link SyncSeal} under {@link sealNow}; for the platform modules, once, before any use.
+ * @internal
+ */
+export function useSyncSeal(seal: SyncSeal): void {
+  syncSeal = seal;
+}
+
+/**
  * {@link encrypt} without the argument checks, for callers whose key is known
  * to be an AES-GCM encryption key; the envelope itself where the platform
  * encrypts synchronously (Node: see `aesGcmNow`), else its promise. A failure
@@ -136,6 +160,8 @@ const envelopeOf = (iv: Uint8Array, ct: Uint8Array): IEncryptedPayload => ({
  */
 export function sealNow(plaintext: string, aesKey: CryptoKey): IEncryptedPayload | Promise<IEncryptedPayload> {
   const iv = freshIv();
+  const sealed = syncSeal?.(aesKey, iv, plaintext);
+  if (sealed !== undefined) return { iv: bytesToBase64(iv), ct: sealed };
   const ct = aesGcmNow('encrypt', aesKey, iv, utf8Encode(plaintext));
   return ct instanceof Promise ? ct.then((bytes) => envelopeOf(iv, bytes)) : envelopeOf(iv, ct);
 }

@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, KeyObject, type CipherGCMTypes } from 'node:crypto';
 import type { SyncAesGcm } from '../crypto/aead.js';
+import type { SyncSeal } from '../crypto/signal-crypto.js';
 import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
 
 /**
@@ -62,13 +63,16 @@ function nodeKey(key: CryptoKey | Uint8Array): NodeKey | null {
   return found;
 }
 
+/** node:crypto's cipher options: the tag length every path here uses (made once, not per message). */
+const GCM_OPTIONS = { authTagLength: TAG_LENGTH };
+
 function seal(
   key: NodeKey,
   iv: Uint8Array,
   plaintext: Uint8Array,
   additionalData: Uint8Array | undefined,
 ): Uint8Array<ArrayBuffer> {
-  const cipher = createCipheriv(key.cipher, key.object, iv, { authTagLength: TAG_LENGTH });
+  const cipher = createCipheriv(key.cipher, key.object, iv, GCM_OPTIONS);
   if (additionalData) cipher.setAAD(additionalData);
   const out = new Uint8Array(plaintext.length + TAG_LENGTH);
   const body = cipher.update(plaintext);
@@ -86,7 +90,7 @@ function open(
 ): Uint8Array<ArrayBuffer> {
   if (sealed.length < TAG_LENGTH) throw new KeyFormatError(`ciphertext is shorter than the ${TAG_LENGTH}-byte tag`);
   const end = sealed.length - TAG_LENGTH;
-  const decipher = createDecipheriv(key.cipher, key.object, iv, { authTagLength: TAG_LENGTH });
+  const decipher = createDecipheriv(key.cipher, key.object, iv, GCM_OPTIONS);
   if (additionalData) decipher.setAAD(additionalData);
   decipher.setAuthTag(sealed.subarray(end));
   const body = decipher.update(sealed.subarray(0, end));
@@ -134,5 +138,31 @@ export const nodeAesGcm: SyncAesGcm = (op, key, iv, data, additionalData) => {
     return open(found, iv, data, additionalData);
   } catch (cause) {
     throw new DecryptError({ cause });
+  }
+};
+
+/**
+ * Text whose UTF-8 may exceed {@link SYNC_AES_GCM_LIMIT} bytes (3 bytes at
+ * most per UTF-16 unit) goes the general way, which hands large inputs to WebCrypto.
+ */
+const SYNC_TEXT_LIMIT = Math.floor(SYNC_AES_GCM_LIMIT / 3);
+
+/**
+ * {@link SyncSeal} on node:crypto: the cipher takes the string itself (encoded
+ * to UTF-8 natively, as TextEncoder would: lone surrogates become U+FFFD) and
+ * ciphertext ‖ tag are joined in Buffer's pool, only to be read as base64.
+ * Same bytes as {@link nodeAesGcm} of the text's UTF-8; `undefined` for what
+ * it does not take (as nodeAesGcm).
+ */
+export const nodeSealText: SyncSeal = (key, iv, text) => {
+  const found = iv.length === IV_LENGTH && text.length <= SYNC_TEXT_LIMIT ? nodeKey(key) : null;
+  if (!found?.usages.includes('encrypt')) return undefined;
+  try {
+    const cipher = createCipheriv(found.cipher, found.object, iv, GCM_OPTIONS);
+    const body = cipher.update(text, 'utf8');
+    cipher.final();
+    return Buffer.concat([body, cipher.getAuthTag()]).toString('base64');
+  } catch (cause) {
+    throw new InvalidArgumentError('AES-GCM encryption failed in node:crypto (see cause)', { cause });
   }
 };

@@ -8,10 +8,11 @@
 import { useSyncAesGcm } from '../crypto/aead.js';
 import { createBufferBase64, type BufferLike } from '../crypto/base64-codecs.js';
 import { base64Implementation, useBase64Codec } from '../crypto/base64.js';
+import { useSyncSeal } from '../crypto/signal-crypto.js';
 import { UnsupportedEnvironmentError } from '../errors.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import { platform } from '../util/platform.js';
-import { nodeAesGcm } from './aes-gcm.js';
+import { nodeAesGcm, nodeSealText } from './aes-gcm.js';
 
 /**
  * Imported by a name held in a variable, so that a bundler given the CommonJS
@@ -21,6 +22,7 @@ const WS_PACKAGE: string = 'ws';
 
 if (base64Implementation === 'fallback') useBase64Codec(createBufferBase64(Buffer as unknown as BufferLike));
 useSyncAesGcm(nodeAesGcm);
+useSyncSeal(nodeSealText);
 
 platform.loadWebSocket = async () => {
   try {

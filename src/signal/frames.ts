@@ -23,7 +23,7 @@ export interface SignalFrame {
   data: unknown;
 }
 
-/** A decoded, well-formed `encrypted` payload. */
+/** A decoded, well-formed `encrypted` payload; its bytes may be views into a shared pool (see `decodeBase64`). */
 export interface ParsedEnvelope {
   /** The IV as sent (canonical base64, so usable as a replay key). */
   iv: string;

@@ -283,16 +283,18 @@ export class Link {
   #decryptLater(envelope: ParsedEnvelope): Promise<Uint8Array<ArrayBuffer>> {
     const handshake = this.#handshake;
     need(handshake && !this.session, NO_KEY);
+    // Copies: the decoded bytes may be views into a shared pool, which a waiting frame must not hold on to.
+    const iv = envelope.ivBytes.slice();
+    const ct = envelope.ct.slice();
     return handshake.then(({ key }) => {
       need(key, NO_KEY);
-      return aesGcmNow('decrypt', key, envelope.ivBytes, envelope.ct);
+      return aesGcmNow('decrypt', key, iv, ct);
     });
   }
 
   /** The turn of a decrypted frame: the replay check (the IV is remembered only now), then delivery. */
   #decrypted(iv: string, plaintext: Uint8Array): void {
-    need(!this.#replay.has(iv), "replayed 'encrypted' frame", ReplayError);
-    this.#replay.add(iv);
+    need(this.#replay.admit(iv), "replayed 'encrypted' frame", ReplayError);
     const inner = parseInner(plaintext);
     this.#host.deliver(inner.event, inner.data);
   }

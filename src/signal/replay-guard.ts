@@ -24,22 +24,29 @@ const KEY = new Int32Array(WORDS);
  * another connection, because every connection derives a new key. The IVs are
  * random 96-bit values, so an honest peer repeating one is not a practical concern.
  *
- * Memory: the IVs' characters in typed arrays, 24 to 32 bytes per IV
- * remembered (96 KiB for the default 4096), grown as IVs come; no object per
+ * Memory: the IVs' characters and hashes in typed arrays, 28 to 36 bytes per IV
+ * remembered (112 KiB for the default 4096), grown as IVs come; no object per
  * IV, so a busy connection gives the garbage collector nothing to trace or move.
  *
- * @throws InvalidArgumentError from `has` and `add` for a string that is not 16 characters.
+ * @throws InvalidArgumentError from `has`, `add` and `admit` for a string that is not 16 characters.
  */
 export class ReplayGuard {
   readonly #capacity: number;
   /** The IVs, 4 words each, in the order added; once `#count` reaches the capacity, a ring whose slot `#next` is the oldest. */
   #ring = new Int32Array(0);
+  /**
+   * The hash of the IV in each ring slot: eviction moves entries back to
+   * their home positions, which it would otherwise hash anew, one by one.
+   */
+  #hashes = new Int32Array(0);
   /** Open addressing with linear probing: 1 + the ring slot of an IV, 0 for an empty slot; at most half full. */
   #table = new Int32Array(0);
   #count = 0;
   #next = 0;
   /** Keys the hash, so that a peer choosing IVs cannot aim them at one stretch of the table; drawn anew with each table. */
   #seed = 0;
+  /** The hash of the IV last loaded into {@link KEY}. */
+  #hash = 0;
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -58,8 +65,17 @@ export class ReplayGuard {
 
   /** Remembers `iv`, evicting the oldest IV when full. */
   add(iv: string): this {
+    this.admit(iv);
+    return this;
+  }
+
+  /**
+   * Remembers `iv` unless it is remembered already (evicting the oldest IV
+   * when full); whether it was new. One lookup where `has` then `add` take two.
+   */
+  admit(iv: string): boolean {
     this.#load(iv);
-    if (this.#find() >= 0) return this;
+    if (this.#find() >= 0) return false;
     let slot = this.#count;
     if (slot < this.#capacity) {
       if (slot * WORDS === this.#ring.length) this.#grow();
@@ -70,18 +86,20 @@ export class ReplayGuard {
       this.#next = (slot + 1) % this.#capacity;
     }
     this.#ring.set(KEY, slot * WORDS);
+    this.#hashes[slot] = this.#hash;
     this.#insert(slot);
-    return this;
+    return true;
   }
 
   /** Forgets every IV and releases the memory. */
   clear(): void {
     this.#ring = new Int32Array(0);
+    this.#hashes = new Int32Array(0);
     this.#table = new Int32Array(0);
     this.#count = this.#next = 0;
   }
 
-  /** Puts `iv`'s characters into {@link KEY}. */
+  /** Puts `iv`'s characters into {@link KEY} and their hash into `#hash`. */
   #load(iv: string): void {
     if (typeof iv !== 'string' || iv.length !== IV_CHARS)
       throw new InvalidArgumentError(`ReplayGuard: an IV is ${IV_CHARS} characters of base64 (12 bytes)`);
@@ -91,18 +109,7 @@ export class ReplayGuard {
         ((iv.charCodeAt(c + 1) & 255) << 8) |
         ((iv.charCodeAt(c + 2) & 255) << 16) |
         ((iv.charCodeAt(c + 3) & 255) << 24);
-  }
-
-  /** The home table position of the IV in ring slot `slot`, or of {@link KEY} when `slot` is -1. */
-  #home(slot: number): number {
-    const words = slot < 0 ? KEY : this.#ring;
-    const at = slot < 0 ? 0 : slot * WORDS;
-    let h = this.#seed;
-    for (let w = 0; w < WORDS; w++) {
-      h = Math.imul(h ^ (words[at + w] as number), 0x5bd1e995);
-      h ^= h >>> 15;
-    }
-    return h & (this.#table.length - 1);
+    this.#hash = this.#hashOf(-1);
   }
 
   /** The table position holding {@link KEY}, or -1. */
@@ -110,7 +117,8 @@ export class ReplayGuard {
     const table = this.#table;
     if (!table.length) return -1;
     const ring = this.#ring;
-    for (let i = this.#home(-1); ; i = (i + 1) & (table.length - 1)) {
+    const mask = table.length - 1;
+    for (let i = this.#hash & mask; ; i = (i + 1) & mask) {
       const entry = table[i] as number;
       if (!entry) return -1;
       const at = (entry - 1) * WORDS;
@@ -121,19 +129,21 @@ export class ReplayGuard {
 
   #insert(slot: number): void {
     const table = this.#table;
-    let i = this.#home(slot);
-    while (table[i]) i = (i + 1) & (table.length - 1);
+    const mask = table.length - 1;
+    let i = (this.#hashes[slot] as number) & mask;
+    while (table[i]) i = (i + 1) & mask;
     table[i] = slot + 1;
   }
 
   /** Takes ring slot `slot` out of the table, moving back the entries after it (no tombstones). */
   #remove(slot: number): void {
     const table = this.#table;
+    const hashes = this.#hashes;
     const mask = table.length - 1;
-    let hole = this.#home(slot);
+    let hole = (hashes[slot] as number) & mask;
     while (table[hole] !== slot + 1) hole = (hole + 1) & mask;
     for (let i = (hole + 1) & mask; table[i]; i = (i + 1) & mask) {
-      const home = this.#home((table[i] as number) - 1);
+      const home = (hashes[(table[i] as number) - 1] as number) & mask;
       // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
       if (((i - home) & mask) >= ((i - hole) & mask)) {
         table[hole] = table[i] as number;
@@ -143,16 +153,35 @@ export class ReplayGuard {
     table[hole] = 0;
   }
 
-  /** Doubles the ring (up to the capacity) and rebuilds the table at twice its size. */
+  /** Doubles the ring (up to the capacity) and rebuilds the table at twice its size, under a new seed. */
   #grow(): void {
-    const ring = new Int32Array(Math.min(Math.max(INITIAL, this.#count * 2), this.#capacity) * WORDS);
+    const slots = Math.min(Math.max(INITIAL, this.#count * 2), this.#capacity);
+    const ring = new Int32Array(slots * WORDS);
     ring.set(this.#ring);
     this.#ring = ring;
+    this.#hashes = new Int32Array(slots);
     let size = INITIAL * 2;
-    while (size < (ring.length / WORDS) * 2) size *= 2;
+    while (size < slots * 2) size *= 2;
     this.#table = new Int32Array(size);
     // Whoever has IVs to remember has WebCrypto.
     this.#seed = crypto.getRandomValues(new Int32Array(1))[0] as number;
-    for (let slot = 0; slot < this.#count; slot++) this.#insert(slot);
+    for (let slot = 0; slot < this.#count; slot++) {
+      this.#hashes[slot] = this.#hashOf(slot);
+      this.#insert(slot);
+    }
+    // KEY's hash under the new seed, for the IV being added.
+    this.#hash = this.#hashOf(-1);
+  }
+
+  /** The hash of the IV in ring slot `slot`, or of {@link KEY} when `slot` is -1, under the current seed. */
+  #hashOf(slot: number): number {
+    const words = slot < 0 ? KEY : this.#ring;
+    const at = slot < 0 ? 0 : slot * WORDS;
+    let h = this.#seed;
+    for (let w = 0; w < WORDS; w++) {
+      h = Math.imul(h ^ (words[at + w] as number), 0x5bd1e995);
+      h ^= h >>> 15;
+    }
+    return h;
   }
 }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { aesGcm, aesGcmSync, decryptBytes, importAesGcmKey } from '../../src/crypto/aead.js';
 import { hkdfAesGcmKey } from '../../src/crypto/hkdf.js';
 import { DecryptError } from '../../src/errors.js';
-import { nodeAesGcm, SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
+import { nodeAesGcm, nodeSealText, SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
 import { type AeadGroup, hex, loadVectors, toHex } from './vectors.js';
 
 const random = (n: number) => new Uint8Array(nodeRandom(n));
@@ -186,6 +186,33 @@ describe('AES-GCM on node:crypto, installed by the Node setup', () => {
       await expect(aesGcm('decrypt', key, iv, random(32))).rejects.toBeInstanceOf(DecryptError);
     }
     expect(nodeAesGcm('encrypt', encryptOnly, iv, random(5))).toBeInstanceOf(Uint8Array);
+  });
+});
+
+describe('nodeSealText: text to the base64 of ciphertext ‖ tag, installed under sealNow', () => {
+  it('gives the base64 of what WebCrypto seals of the text’s UTF-8 (a lone surrogate as U+FFFD, as TextEncoder)', async () => {
+    const key = await importAesGcmKey(random(32));
+    const texts = [
+      '',
+      'hello',
+      '{"event":"chat","data":"h\u00e9llo \u2603 \ud83d\ude00"}',
+      'lone \ud800 surrogate',
+      'x'.repeat(70_000),
+    ];
+    for (const text of texts) {
+      const iv = random(12);
+      const expected = await web.seal(key, iv, new TextEncoder().encode(text));
+      expect(nodeSealText(key, iv, text)).toBe(Buffer.from(expected).toString('base64'));
+    }
+  });
+
+  it('declines what nodeAesGcm declines (another IV length, a key without encrypt) and text that may exceed the limit', async () => {
+    const key = await importAesGcmKey(random(32));
+    const decryptOnly = await importKey(random(32), ['decrypt']);
+    expect(nodeSealText(key, random(16), 'x')).toBeUndefined();
+    expect(nodeSealText(decryptOnly, random(12), 'x')).toBeUndefined();
+    expect(nodeSealText(key, random(12), 'x'.repeat(Math.floor(SYNC_AES_GCM_LIMIT / 3) + 1))).toBeUndefined();
+    expect(nodeSealText(key, random(12), 'x'.repeat(Math.floor(SYNC_AES_GCM_LIMIT / 3)))).toEqual(expect.any(String));
   });
 });
 

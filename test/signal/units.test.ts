@@ -62,6 +62,16 @@ describe('ReplayGuard', () => {
     expect([guard.size, guard.has(a)]).toEqual([1, true]);
   });
 
+  it('admit remembers a new IV and says so; a known one it leaves alone and refuses', () => {
+    const guard = new ReplayGuard(2);
+    expect([guard.admit(iv(1)), guard.admit(iv(2)), guard.admit(iv(1))]).toEqual([true, true, false]);
+    expect(guard.size).toBe(2);
+    expect(guard.admit(iv(3))).toBe(true); // evicts iv(1), the oldest
+    expect([guard.has(iv(1)), guard.has(iv(2)), guard.has(iv(3))]).toEqual([false, true, true]);
+    expect(guard.admit(iv(1))).toBe(true);
+    expect(() => guard.admit('short')).toThrow(InvalidArgumentError);
+  });
+
   it('stays bounded under a long stream of IVs', () => {
     const guard = new ReplayGuard(signalClientDefaults.replayWindow);
     for (let i = 0; i < 20_000; i++) guard.add(iv(i));

@@ -231,7 +231,8 @@ function encryptedFrame(state: SignalState, conn: SignalConnection, data: unknow
 /** The turn of a decrypted frame (`text` null: it failed authentication): replay check, then routing. */
 function encrypted(state: SignalState, conn: SignalConnection, iv: string, text: string | null): Promise<void> | void {
   if (conn.closed) return;
-  if (conn.replay.has(iv)) {
+  // Only a frame that authenticated is remembered (admit: checked and remembered in one lookup).
+  if (text === null ? conn.replay.has(iv) : !conn.replay.admit(iv)) {
     return conn.sendError(
       SIGNAL_ERRORS.replay,
       "'encrypted' frame with an IV already seen on this connection (replayed or reflected); dropped",
@@ -243,7 +244,6 @@ function encrypted(state: SignalState, conn: SignalConnection, iv: string, text:
       "'encrypted' frame failed authentication (wrong key or tampered); dropped",
     );
   }
-  conn.replay.add(iv);
   let inner: SignalFrame;
   try {
     inner = parseInner(text);
