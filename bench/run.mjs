@@ -25,7 +25,7 @@ const MODULES = {
   cluster: benchCluster,
 };
 
-/** The targets a full run must report (issues 12 and 16); a module that stops reporting one fails the run. */
+/** The targets a full run must report (issues 12, 14, 15 and 16); a module that stops reporting one fails the run. */
 const REQUIRED = [
   'P1-direct',
   'P2-inflight',
@@ -36,6 +36,14 @@ const REQUIRED = [
   'P5-base64-encode',
   'P5-base64-decode',
   'R1-reliable-vs-at-most-once',
+  'S1-fanout-vs-sio',
+  'S2-fanout-vs-raw',
+  'S3-fanout-p99-ms',
+  'S4-connect-10k-s',
+  'S5-rss-per-session-kb',
+  'S6-slow-consumer-peak-mb',
+  'C1-cross-node-p99-ratio',
+  'C2-redis-ops-per-broadcast',
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
