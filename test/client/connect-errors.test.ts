@@ -4,18 +4,9 @@
  * every request, upgrades included, with an HTTP error.
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, WSSClient, type WSSClientOptions } from '../../src/index.js';
-
-/** A loopback port that nothing listens on: bound on port 0, then released. */
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-}
+import { freePort } from '../../scripts/cluster/processes.mjs';
 
 const servers: Server[] = [];
 

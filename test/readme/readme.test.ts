@@ -24,7 +24,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +33,7 @@ import { USAGE } from '../../src/server/cli.js';
 import { serverDefaults } from '../../src/server/options.js';
 import { announcedOutput, anchors, type CodeBlock, codeBlocks, relativeLinks } from './markdown.js';
 import { findBinary, HAPROXY, NGINX, type ProxyKind, selfSignedCertificate } from './proxies.js';
+import { freePort } from '../../scripts/cluster/processes.mjs';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -193,16 +193,6 @@ class Output {
       check();
     });
   }
-}
-
-/** A free loopback port: one the system hands out and that is closed again at once. */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** The HTTP status of GET `url` over TLS trusting `ca`, or the error code when it could not connect. */

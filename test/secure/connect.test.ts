@@ -1,6 +1,5 @@
 /** connect(): its AbortSignal, and retrying a failed first connect (reconnect.retryFirstConnect). */
 import { getEventListeners, once } from 'node:events';
-import { createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AbortError,
@@ -11,18 +10,10 @@ import {
 } from '../../src/secure/index.js';
 import { createServer } from '../../src/server/index.js';
 import { activeResources, collect, Harness, next, trackedWebSocket } from './helpers.js';
+import { freePort } from '../../scripts/cluster/processes.mjs';
 
 const h = new Harness();
 afterEach(() => h.stop());
-
-/** A loopback port nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** A session of the harness (closed after the test) at `url`. */
 function sessionAt(url: string, options: Partial<SecureSessionOptions>): SecureSession {
