@@ -10,6 +10,7 @@ import { AES_GCM_IV_LENGTH, aesGcmNow, decryptBytes } from './aead.js';
 import { assertRawP256PublicKey, ecdhBits, importRawP256 } from './ecdh.js';
 import { hkdfAesGcmKey } from './hkdf.js';
 import { assertKey } from './keys.js';
+import { andThen } from '../util/soon.js';
 
 /** An AES-GCM envelope as it travels in an `encrypted` event. */
 export interface IEncryptedPayload {
@@ -122,11 +123,6 @@ export function freshIv(): Uint8Array<ArrayBuffer> {
   return ivBlock.subarray(start, ivNext);
 }
 
-const envelopeOf = (iv: Uint8Array, ct: Uint8Array): IEncryptedPayload => ({
-  iv: bytesToBase64(iv),
-  ct: bytesToBase64(ct),
-});
-
 /**
  * AES-GCM encryption of `text`'s UTF-8 bytes under a 12-byte IV, returned as
  * standard base64 of ciphertext ‖ 16-byte tag (an envelope's `ct`), done at
@@ -162,8 +158,10 @@ export function sealNow(plaintext: string, aesKey: CryptoKey): IEncryptedPayload
   const iv = freshIv();
   const sealed = syncSeal?.(aesKey, iv, plaintext);
   if (sealed !== undefined) return { iv: bytesToBase64(iv), ct: sealed };
-  const ct = aesGcmNow('encrypt', aesKey, iv, utf8Encode(plaintext));
-  return ct instanceof Promise ? ct.then((bytes) => envelopeOf(iv, bytes)) : envelopeOf(iv, ct);
+  return andThen(aesGcmNow('encrypt', aesKey, iv, utf8Encode(plaintext)), (ct) => ({
+    iv: bytesToBase64(iv),
+    ct: bytesToBase64(ct),
+  }));
 }
 
 /**

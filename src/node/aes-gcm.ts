@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, KeyObject, type CipherGCMTypes } from 'node:crypto';
 import type { SyncAesGcm } from '../crypto/aead.js';
+import { concatBytes } from '../crypto/bytes.js';
 import type { SyncSeal } from '../crypto/signal-crypto.js';
 import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
 
@@ -96,7 +97,7 @@ function open(
   const body = decipher.update(sealed.subarray(0, end));
   // Throws when the tag does not authenticate; `body` is then never returned. GCM gives nothing more here.
   const rest = decipher.final();
-  return rest.length ? concat(body, rest) : own(body);
+  return rest.length ? concatBytes(body, rest) : own(body);
 }
 
 /**
@@ -109,13 +110,6 @@ function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return buffer instanceof ArrayBuffer && byteOffset === 0 && buffer.byteLength === length
     ? new Uint8Array(buffer, 0, length)
     : new Uint8Array(bytes);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
