@@ -92,7 +92,7 @@ export class Delivery {
     this.#timeout = options.deliveryTimeout;
     this.#store = new Store(
       { messages: options.maxUnackedMessages, bytes: options.maxUnackedBytes, timeout: options.deliveryTimeout },
-      (msg) => this.#expire(msg, options.deliveryTimeout),
+      (msg) => this.#expire(msg),
     );
     this.#sessions = new PeerSessions(options.maxPeerSessions);
   }
@@ -438,8 +438,8 @@ export class Delivery {
   }
 
   /** A message's deadline passed: given up for every recipient still open. */
-  #expire(msg: Outgoing<Target>, timeout: number): void {
-    this.#giveUp(msg, new DeliveryTimeoutError(timeout, [...msg.open].map(nameOf)), false);
+  #expire(msg: Outgoing<Target>): void {
+    this.#giveUp(msg, new DeliveryTimeoutError(this.#timeout, [...msg.open].map(nameOf)), false);
   }
 
   #giveUp(msg: Outgoing<Target>, error: WssError, clear: boolean): void {

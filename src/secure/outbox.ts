@@ -11,7 +11,7 @@ import { utf8Encode } from '../crypto/bytes.js';
 import { QueueFullError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
 import type { Frame, Proof } from './delivery.js';
-import { toJson } from './frames.js';
+import { encodePayload, toJson } from './frames.js';
 import { noPeer, noUsableKey, type PeerEntry, type PeerTable, usable } from './peers.js';
 import { type LocalKeys, type SealFor, seal, type TypeLetter } from './scheme.js';
 
@@ -252,7 +252,7 @@ export class Outbox {
       else skipped.push(peer.id);
     }
     const list = batch.length === 1 ? (batch[0] as Job).json : batch.map((job) => job.json).join(',');
-    const plaintext = utf8Encode(kind === 'x' ? `{"i":[${list}]}` : `[${list}]`);
+    const plaintext = utf8Encode(kind === 'x' ? encodePayload([list]) : `[${list}]`);
     const envelope = sendable.length
       ? await seal(
           keys,

@@ -5,7 +5,7 @@
  */
 import { aesGcm, aesGcmSync } from '../crypto/aead.js';
 import { base64ToBytes, bytesToBase64 } from '../crypto/base64.js';
-import { utf8Encode } from '../crypto/bytes.js';
+import { concatBytes, timingSafeEqual, utf8Encode } from '../crypto/bytes.js';
 import { ecdhBits, importRawP256 } from '../crypto/ecdh.js';
 import { getSubtle } from '../crypto/env.js';
 import { hkdfAesGcmKey } from '../crypto/hkdf.js';
@@ -327,13 +327,6 @@ export interface SealFor {
   extra?: Uint8Array | undefined;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * Encrypts once under the recipient set's message key and wraps that key for
  * each recipient under its pair key. Each wrap authenticates the whole payload
@@ -374,7 +367,7 @@ function wrapAll(
   const k: Record<string, string> = {};
   const pending: Array<Promise<void>> = [];
   for (const { kid, send, extra } of recipients) {
-    const wrapped = gcm('encrypt', send, null, iv, extra?.length ? concat(raw, extra) : raw, aad);
+    const wrapped = gcm('encrypt', send, null, iv, extra?.length ? concatBytes(raw, extra) : raw, aad);
     if (!(wrapped instanceof Promise)) k[kid] = bytesToBase64(wrapped);
     else
       pending.push(
@@ -392,17 +385,10 @@ const openedKeys = new WeakMap<CryptoKey, Array<{ raw: Uint8Array; key: CryptoKe
 /** How many a receive key keeps: a sender alternating between a few recipient sets costs no imports. */
 const OPENED_KEPT = 4;
 
-/** Equal bytes, compared without an early exit. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-  return diff === 0;
-}
-
 /** The key for unwrapped message key bytes, imported once while the sender keeps using them. */
 async function openedKey(receive: CryptoKey, raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   const kept = openedKeys.get(receive) ?? [];
-  const found = kept.find((entry) => sameBytes(entry.raw, raw));
+  const found = kept.find((entry) => timingSafeEqual(entry.raw, raw));
   if (found) return found.key;
   const key = await importMessageKey(raw);
   kept.push({ raw, key });

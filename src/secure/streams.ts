@@ -197,14 +197,12 @@ export class OutStream<M extends Sendable> {
     return slot;
   }
 
-  /** Removes every message (the session ended). @returns them, in order. */
-  clear(): M[] {
-    const all = this.#slots.slice(this.#head).map((s) => (s as Slot<M>).msg);
+  /** Removes every message (the session ended). */
+  clear(): void {
     this.#slots = [];
     this.#head = 0;
     this.#expired = 0;
     this.sent = this.settled - 1;
-    return all;
   }
 }
 

@@ -10,6 +10,7 @@
  * responses pass unchanged.
  */
 import { createServer } from '../../src/server/index.js';
+import { prng } from './prng.js';
 
 interface RelayOptions {
   port?: number;
@@ -19,18 +20,6 @@ interface RelayOptions {
 }
 
 const { port = 0, drop = 0, duplicate = 0, seed = 1 }: RelayOptions = JSON.parse(process.argv[2] ?? '{}');
-
-/** mulberry32: small, seeded, good enough to pick frames. */
-function prng(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(seed);
 /** A message push carries a `result` with type direct or broadcast and no `id`. */

@@ -1,20 +1,10 @@
 /** The two ends of a delivery stream, driven without sockets: go-back-N, receipts, epochs, give-ups. */
 import { describe, expect, it } from 'vitest';
 import { InStream, OutStream } from '../../src/secure/streams.js';
+import { prng } from './prng.js';
 
 type M = { item: string; size: number; order: number; n: number };
 const msg = (n: number, item = 'x'): M => ({ item, size: item.length, order: n, n });
-
-/** A seeded PRNG (mulberry32), so a failing run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('OutStream', () => {
   it('numbers messages, sends within the window and confirms cumulatively', () => {
