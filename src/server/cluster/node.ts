@@ -122,7 +122,7 @@ export class ClusterNode {
 
   /** Other nodes this node hears from. */
   get peers(): number {
-    return this.#watch.nodes.length;
+    return this.#watch.size;
   }
 
   /** Publishes on the bus or an inbox. @throws ClusterUnavailableError while the link is down. */
