@@ -6,15 +6,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from '@redis/client';
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../server/helpers.js';
+import { pushOf, RawClient } from '../server/helpers.js';
 import { useCluster } from './cluster-fixture.js';
 
 /** The default node heartbeat (ms); peers must hear of a dead node within twice that. */
 const HEARTBEAT_MS = 2000;
 const cluster = useCluster();
-
-const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
-const pushOf = (client: RawClient) => client.until(isPush).then((m) => m.result);
 
 async function health(node: number): Promise<{ status: number; body: any }> {
   const res = await fetch(`${cluster.nodes[node]!.httpUrl}/healthz`);
