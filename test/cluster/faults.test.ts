@@ -3,9 +3,8 @@
  * a node killed with SIGKILL. The order matters: the Redis restart runs with all three nodes, the
  * node is killed last.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from '@redis/client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pushOf, RawClient } from '../server/helpers.js';
 import { useCluster } from './cluster-fixture.js';
 
@@ -20,14 +19,10 @@ async function health(node: number): Promise<{ status: number; body: any }> {
 
 /** Polls `/healthz` of `node` (every 50 ms) until its cluster status is `status`. */
 async function clusterStatus(node: number, status: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await health(node);
-    if (body.cluster?.status === status) return;
-    if (Date.now() > deadline)
-      throw new Error(`node ${node} never reported cluster ${status}: ${JSON.stringify(body)}`);
-    await delay(50);
-  }
+  await vi.waitFor(async () => expect((await health(node)).body.cluster).toMatchObject({ status }), {
+    timeout: timeoutMs,
+    interval: 50,
+  });
 }
 
 /** Every frame queued on `client` after a round trip through its node. */
