@@ -82,7 +82,7 @@ export class FlushScheduler {
     const cpu = busy >= LARGE_FLUSH ? process.cpuUsage() : null;
     const later: Outbox[] = [];
     for (const outbox of this.#dirty) {
-      if (!force && outbox.mayWait(started, pause, COALESCE_BYTES)) later.push(outbox);
+      if (!force && outbox.mayWait(started, pause)) later.push(outbox);
       else outbox.flush(started);
     }
     this.#dirty = later;
@@ -194,9 +194,9 @@ export class Outbox {
     return this.#bytes + this.#socket.writableLength;
   }
 
-  /** Whether the scheduler may hold this outbox back: pushes only, to a busy socket written `pause` ms ago or less, under `bytes`. */
-  mayWait(now: number, pause: number, bytes: number): boolean {
-    return !this.#urgent && this.#busy && now - this.#lastWrite < pause && this.#bytes < bytes;
+  /** Whether the scheduler may hold this outbox back: pushes only, to a busy socket written `pause` ms ago or less, under `COALESCE_BYTES`. */
+  mayWait(now: number, pause: number): boolean {
+    return !this.#urgent && this.#busy && now - this.#lastWrite < pause && this.#bytes < COALESCE_BYTES;
   }
 
   /** `buffered`, or a little more (the socket's bytes as of the last write), without asking the socket. */
