@@ -34,6 +34,8 @@ const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
  * @throws InvalidArgumentError naming `option` when an entry is not an IP address.
  */
 export function trustedProxies(list: readonly string[], option = 'trustProxy'): ReadonlySet<string> {
+  const made = sets.get(list);
+  if (made) return made;
   if (!Array.isArray(list))
     throw new InvalidArgumentError(`Server option '${option}' must be an array of IP addresses`);
   const set = new Set<string>();

@@ -3,18 +3,14 @@
  * a node killed with SIGKILL. The order matters: the Redis restart runs with all three nodes, the
  * node is killed last.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { createClient } from '@redis/client';
-import { describe, expect, it } from 'vitest';
-import { RawClient } from '../server/helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { pushOf, RawClient } from '../server/helpers.js';
 import { useCluster } from './cluster-fixture.js';
 
 /** The default node heartbeat (ms); peers must hear of a dead node within twice that. */
 const HEARTBEAT_MS = 2000;
 const cluster = useCluster();
-
-const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
-const pushOf = (client: RawClient) => client.until(isPush).then((m) => m.result);
 
 async function health(node: number): Promise<{ status: number; body: any }> {
   const res = await fetch(`${cluster.nodes[node]!.httpUrl}/healthz`);
@@ -23,14 +19,10 @@ async function health(node: number): Promise<{ status: number; body: any }> {
 
 /** Polls `/healthz` of `node` (every 50 ms) until its cluster status is `status`. */
 async function clusterStatus(node: number, status: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await health(node);
-    if (body.cluster?.status === status) return;
-    if (Date.now() > deadline)
-      throw new Error(`node ${node} never reported cluster ${status}: ${JSON.stringify(body)}`);
-    await delay(50);
-  }
+  await vi.waitFor(async () => expect((await health(node)).body.cluster).toMatchObject({ status }), {
+    timeout: timeoutMs,
+    interval: 50,
+  });
 }
 
 /** Every frame queued on `client` after a round trip through its node. */

@@ -3,7 +3,6 @@
  * afterAll even when a test failed), node-redis clients for the tests' own looks at it, and a
  * listener that queues what is published on a channel so tests wait for messages.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type RedisClientType } from '@redis/client';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisServer } from '../../scripts/cluster/processes.mjs';
@@ -47,8 +46,6 @@ export interface RedisFixture {
   readonly client: RedisClientType;
   /** Subscribes a fresh client to `channels`; closed in afterAll. */
   tap(channels: string[]): Promise<ChannelTap>;
-  /** Waits until `check` resolves true (re-checked every 20 ms; fails after `timeoutMs`). */
-  until(check: () => Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
 }
 
 export function useRedis(): RedisFixture {
@@ -91,13 +88,6 @@ export function useRedis(): RedisFixture {
       await sub.connect();
       await sub.subscribe(channels, (text, channel) => tap.push(text, channel));
       return tap;
-    },
-    async until(check, what, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await delay(20);
-      }
     },
   };
 }

@@ -2,7 +2,7 @@
  * The cluster's Redis scripts against a real redis-server: each step is atomic, answers what the
  * protocol needs, and publishes its presence event with the next `seq`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterUnavailableError } from '../../src/errors.js';
 import { decodeBusMessage, type BusMessage } from '../../src/server/cluster/bus.js';
 import { RedisLink } from '../../src/server/cluster/link.js';
@@ -10,6 +10,9 @@ import { resolveClusterOptions } from '../../src/server/cluster/options.js';
 import { ClusterStore, handshakeMember } from '../../src/server/cluster/store.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { type ChannelTap, useRedis } from './redis-fixture.js';
+
+/** How long and how often a test polls Redis for a state it waits on. */
+const UNTIL = { timeout: 10_000, interval: 20 };
 
 const redis = useRedis();
 const links: RedisLink[] = [];
@@ -71,7 +74,7 @@ describe('handshakes', () => {
     await a.openHandshake(member('u1'), 'st1', 150, 1);
     expect(await b.findHandshake(member('u1'))).toEqual({ serverToken: 'st1', privateId: null });
     expect(await b.openHandshake(member('u2'), 'st2', 0, 1)).toMatchObject({ ok: false, reason: 'limit' });
-    await redis.until(async () => (await b.findHandshake(member('u1'))) === null, 'the handshake to expire');
+    await vi.waitFor(async () => expect(await b.findHandshake(member('u1'))).toBeNull(), UNTIL);
     expect(await b.openHandshake(member('u2'), 'st2', 0, 1)).toEqual({ ok: true, perIp: 1, total: 1 });
   });
 
@@ -159,7 +162,7 @@ describe('nodes', () => {
     await a.openHandshake(member('u2'), 'st', 60_000, 5);
     const alive = await b.reap('a');
     expect(alive.kind).toBe('alive');
-    await redis.until(async () => (await b.reap('a')).kind !== 'alive', 'node a to expire');
+    await vi.waitFor(async () => expect((await b.reap('a')).kind).not.toBe('alive'), UNTIL);
     const events: BusMessage[] = [await nextEvent(), await nextEvent()];
     expect(events[1]).toEqual({ kind: 'reaped', seq: 2, node: 'b', dead: 'a', pids: ['p1'] });
     expect((await b.snapshot()).sessions).toEqual([]);
@@ -220,7 +223,7 @@ describe('Signal rooms', () => {
     expect(await bus.until((text) => text === 'room message')).toBe('room message');
     await b.roomCount('lobby', 0);
     expect(await b.roomPublish('lobby', 'x')).toBe(2);
-    await redis.until(async () => (await b.reap('a')).kind !== 'alive', 'node a to expire');
+    await vi.waitFor(async () => expect((await b.reap('a')).kind).not.toBe('alive'), UNTIL);
     expect(await b.roomPublish('lobby', 'x')).toBe(0);
     // A node's rooms as it knows them replace what Redis had.
     await b.syncRooms([['lobby', 4]]);

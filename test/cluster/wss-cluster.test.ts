@@ -3,14 +3,11 @@
  * everything a client sees on one node holds for peers on any node.
  */
 import { describe, expect, it } from 'vitest';
-import { privateIdOf, randomToken, type RawClient } from '../server/helpers.js';
+import { privateIdOf, pushOf, randomToken, type RawClient } from '../server/helpers.js';
 import { useCluster } from './cluster-fixture.js';
 
 const HANDSHAKE_TIMEOUT_MS = 1500;
 const cluster = useCluster({ server: { handshakeTimeout: HANDSHAKE_TIMEOUT_MS } });
-
-const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
-const pushOf = (client: RawClient) => client.until(isPush).then((m) => m.result);
 
 async function httpHandshake(node: number, userToken: string): Promise<any> {
   const res = await fetch(cluster.nodes[node]!.httpUrl, {

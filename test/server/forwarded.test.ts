@@ -10,6 +10,11 @@ describe('trustedProxies', () => {
     expect([...trustedProxies(['10.0.0.1', '::FFFF:10.0.0.2', '::1'])]).toEqual(['10.0.0.1', '10.0.0.2', '::1']);
   });
 
+  it('makes the set once per list: every later call with that list returns it', () => {
+    const list = ['10.0.0.1'];
+    expect(trustedProxies(list)).toBe(trustedProxies(list));
+  });
+
   it('refuses anything that is not an IP address, naming the option', () => {
     expect(() => trustedProxies(['localhost'])).toThrow(InvalidArgumentError);
     expect(() => trustedProxies(['10.0.0.0/8'])).toThrow(/trustProxy.*IP addresses/);

@@ -5,6 +5,12 @@ import { createServer, type ServerOptions, type WssSessionsServer } from '../../
 
 export type Json = Record<string, any>;
 
+/** Whether a frame is a push (a `result` with a `type`, and no `id`), not an answer. */
+export const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
+
+/** The `result` of the next push `client` receives (answers before it stay queued). */
+export const pushOf = (client: RawClient): Promise<any> => client.until(isPush).then((m) => m.result);
+
 /** A raw `ws` client that queues every frame it receives. */
 export class RawClient {
   readonly ws: WebSocket;

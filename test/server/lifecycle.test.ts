@@ -3,12 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { createServer, serverDefaults, type FrameParty } from '../../src/server/index.js';
 import type { Logger } from '../../src/util/logger.js';
-import { RawClient, serverFixture } from './helpers.js';
+import { isPush, RawClient, serverFixture } from './helpers.js';
 
 const fx = serverFixture();
 afterEach(() => fx.cleanup());
-
-const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
 
 function recordingLogger(): Logger & { lines: Array<[string, string]> } {
   const lines: Array<[string, string]> = [];

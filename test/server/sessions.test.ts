@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { privateIdOf, serverFixture, type RawClient } from './helpers.js';
+import { isPush, privateIdOf, serverFixture, type RawClient } from './helpers.js';
 
 const fx = serverFixture();
 afterEach(() => fx.cleanup());
-
-const isPush = (m: any): boolean => !Array.isArray(m) && !('id' in m) && typeof m.result?.type === 'string';
 
 describe('WSS_Connect', () => {
   it('derives the private ID, lists earlier peers with their options and announces the newcomer', async () => {

@@ -7,6 +7,7 @@
  * Everything read from Redis is validated here: a node never trusts the bus
  * more than a socket.
  */
+import { isNonEmptyString, isRecord, isStringArray } from '../../protocol/guards.js';
 
 /** A presence event: a session joined, was renamed, left; a node was reaped or came back. */
 export type PresenceEvent =
@@ -56,14 +57,11 @@ export const roomMessage = (node: string, room: string, except: string | null, e
 /** A decoded message, or why it was refused. */
 export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: string };
 
-const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
 const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
 /** JSON text of an object (connect options are objects). */
 function isObjectJson(text: string): boolean {
-  const value = parseJson(text);
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isRecord(parseJson(text));
 }
 
 function split(text: string): [string, string] | null {
@@ -83,12 +81,10 @@ function parseJson(text: string): unknown {
 export function decodeBusMessage(text: string): Decoded {
   const parts = split(text);
   if (!parts) return { ok: false, reason: 'no header line' };
-  const header = parseJson(parts[0]);
-  if (typeof header !== 'object' || header === null || Array.isArray(header))
-    return { ok: false, reason: 'header is not a JSON object' };
-  const h = header as Record<string, unknown>;
+  const h = parseJson(parts[0]);
+  if (!isRecord(h)) return { ok: false, reason: 'header is not a JSON object' };
   const kind = typeof h.k === 'string' ? KINDS[h.k] : undefined;
-  if (!kind || !isString(h.n)) return { ok: false, reason: 'header has no known kind (k) or node (n)' };
+  if (!kind || !isNonEmptyString(h.n)) return { ok: false, reason: 'header has no known kind (k) or node (n)' };
   const message = decodeBody(kind, h, h.n, parts[1]);
   return message ? { ok: true, message } : { ok: false, reason: `malformed '${kind}' message` };
 }
@@ -103,11 +99,11 @@ function decodeBody(
     case 'beat':
       return { kind, node };
     case 'broadcast':
-      return isString(h.f) && isStrings(h.x) ? { kind, node, from: h.f, exclude: h.x, frame: body } : null;
+      return isNonEmptyString(h.f) && isStringArray(h.x) ? { kind, node, from: h.f, exclude: h.x, frame: body } : null;
     case 'direct':
-      return isStrings(h.t) ? { kind, node, to: h.t, frame: body } : null;
+      return isStringArray(h.t) ? { kind, node, to: h.t, frame: body } : null;
     case 'room':
-      return isString(h.r) && (h.x === null || isString(h.x)) && isObjectJson(body)
+      return isNonEmptyString(h.r) && (h.x === null || isNonEmptyString(h.x)) && isObjectJson(body)
         ? { kind, node, room: h.r, except: h.x, event: body }
         : null;
     default:
@@ -124,14 +120,17 @@ function decodePresence(
 ): PresenceEvent | null {
   if (kind === 'join') {
     const parts = split(body);
-    if (!isString(h.p) || !parts || !isObjectJson(parts[0])) return null;
+    if (!isNonEmptyString(h.p) || !parts || !isObjectJson(parts[0])) return null;
     return { kind, seq, node, pid: h.p, options: parts[0], announce: parts[1] };
   }
   if (kind === 'rename')
-    return isString(h.f) && isString(h.t) ? { kind, seq, node, from: h.f, to: h.t, announce: body } : null;
-  if (kind === 'leave') return isString(h.p) ? { kind, seq, node, pid: h.p, announce: body } : null;
+    return isNonEmptyString(h.f) && isNonEmptyString(h.t)
+      ? { kind, seq, node, from: h.f, to: h.t, announce: body }
+      : null;
+  if (kind === 'leave') return isNonEmptyString(h.p) ? { kind, seq, node, pid: h.p, announce: body } : null;
   const list = parseJson(body);
-  if (kind === 'reaped') return isString(h.d) && isStrings(list) ? { kind, seq, node, dead: h.d, pids: list } : null;
+  if (kind === 'reaped')
+    return isNonEmptyString(h.d) && isStringArray(list) ? { kind, seq, node, dead: h.d, pids: list } : null;
   if (kind === 'sync' && Array.isArray(list) && list.every(isSessionPair))
     return { kind, seq, node, sessions: list as Array<[string, string]> };
   return null;
@@ -139,6 +138,10 @@ function decodePresence(
 
 function isSessionPair(value: unknown): boolean {
   return (
-    Array.isArray(value) && value.length === 2 && isString(value[0]) && isString(value[1]) && isObjectJson(value[1])
+    Array.isArray(value) &&
+    value.length === 2 &&
+    isNonEmptyString(value[0]) &&
+    isNonEmptyString(value[1]) &&
+    isObjectJson(value[1])
   );
 }

@@ -45,9 +45,9 @@ export class NodeWatch {
     for (const timer of this.#timers.values()) timer.refresh();
   }
 
-  /** The nodes being watched. */
-  get nodes(): string[] {
-    return [...this.#timers.keys()];
+  /** How many nodes are watched. */
+  get size(): number {
+    return this.#timers.size;
   }
 
   /** Stops every timer. */

@@ -12,7 +12,7 @@ import { NodeWatch } from './node-watch.js';
 import type { ResolvedClusterOptions } from './options.js';
 import { ClusterPresence, type PresenceOutput } from './presence.js';
 import { EventSequencer } from './sequencer.js';
-import { ClusterStore, type OwnSession } from './store.js';
+import { busChannel, ClusterStore, inboxChannel, type OwnSession } from './store.js';
 
 /** A node is dead once its heartbeat has been missing this many heartbeats. */
 export const DEAD_AFTER_HEARTBEATS = 1.5;
@@ -86,7 +86,7 @@ export class ClusterNode {
     // The link reports to the node once it exists; before that (a starting node has no sessions) nothing is lost
     // that the snapshot below does not cover.
     const events: LinkEvents = { message: () => {}, up: () => {}, down: () => {}, refused: () => {} };
-    const channels = [`${options.prefix}bus`, `${options.prefix}inbox:${id}`];
+    const channels = [busChannel(options.prefix), inboxChannel(options.prefix, id)];
     const link = await RedisLink.open(options, channels, events, logger);
     const node = new ClusterNode(id, link, options, logger, hooks);
     events.message = (text) => node.#onMessage(text);
@@ -122,7 +122,7 @@ export class ClusterNode {
 
   /** Other nodes this node hears from. */
   get peers(): number {
-    return this.#watch.nodes.length;
+    return this.#watch.size;
   }
 
   /** Publishes on the bus or an inbox. @throws ClusterUnavailableError while the link is down. */

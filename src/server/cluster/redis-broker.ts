@@ -139,9 +139,7 @@ export class RedisBroker implements Broker {
   }
 
   async broadcast(from: string, frame: Frame, exclude: ReadonlySet<string>): Promise<void> {
-    for (const session of this.#local.values()) {
-      if (session.pid !== from && !exclude.has(session.pid)) session.mailbox.deliver(frame);
-    }
+    this.#deliverBroadcast(from, exclude, frame);
     if (!this.#othersHoldSessions()) return;
     await this.#publish('broadcast', this.node.store.bus, broadcastMessage(this.node.id, from, exclude, frame.text()));
   }
@@ -198,6 +196,13 @@ export class RedisBroker implements Broker {
     for (const session of this.#local.values()) if (session.pid !== except) session.mailbox.deliver(frame);
   }
 
+  /** A broadcast to this node's sessions but its sender and `exclude`. */
+  #deliverBroadcast(from: string, exclude: ReadonlySet<string>, frame: Frame): void {
+    for (const session of this.#local.values()) {
+      if (session.pid !== from && !exclude.has(session.pid)) session.mailbox.deliver(frame);
+    }
+  }
+
   #hooks(): ClusterNodeHooks {
     const metrics = this.#context.metrics;
     return {
@@ -205,12 +210,7 @@ export class RedisBroker implements Broker {
       connectPush: (privateId, optionsJson) => connectPush(privateId, optionsJson).text(),
       disconnectPush: (privateId) => disconnectPush(privateId).text(),
       changed: (peer) => (peer ? this.#peers.added(peer) : this.#peers.invalidate()),
-      broadcast: (from, exclude, text) => {
-        const frame = Frame.text(text);
-        const skip = new Set(exclude);
-        for (const session of this.#local.values())
-          if (session.pid !== from && !skip.has(session.pid)) session.mailbox.deliver(frame);
-      },
+      broadcast: (from, exclude, text) => this.#deliverBroadcast(from, new Set(exclude), Frame.text(text)),
       direct: (to, text) => {
         const frame = Frame.text(text);
         for (const id of to) this.#local.get(id)?.mailbox.deliver(frame);

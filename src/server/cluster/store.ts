@@ -23,6 +23,12 @@ const SCRIPTS = {
   roomPublish: luaScript('ROOM_PUBLISH', lua.ROOM_PUBLISH),
 };
 
+/** The cluster's bus channel (presence events, broadcasts, heartbeats, room events; lua.ts publishes there too). */
+export const busChannel = (prefix: string): string => `${prefix}bus`;
+
+/** Node `node`'s inbox channel (direct messages for its sessions). */
+export const inboxChannel = (prefix: string, node: string): string => `${prefix}inbox:${node}`;
+
 /** A handshake's key in Redis: the client's address key and its user token. */
 export const handshakeMember = (ipKey: string, userToken: string): string => `${ipKey}\n${userToken}`;
 
@@ -82,11 +88,11 @@ export class ClusterStore {
 
   /** Channel names with the prefix. */
   get bus(): string {
-    return `${this.#prefix}bus`;
+    return busChannel(this.#prefix);
   }
 
   inbox(node: string): string {
-    return `${this.#prefix}inbox:${node}`;
+    return inboxChannel(this.#prefix, node);
   }
 
   async openHandshake(member: string, serverToken: string, ttlMs: number, maxPerIp: number): Promise<OpenOutcome> {

@@ -53,12 +53,12 @@ function infoOf(conn: SignalConnection): SignalClientInfo {
   return { id: conn.session?.id ?? '', userId: conn.session?.userId ?? '', rooms: [...conn.rooms] };
 }
 
-/** `{"event","data"}` as another node published it, or `null`. */
-function parseRoomEvent(text: string): { event: string; data: unknown } | null {
+/** `{"event","data"}` as another node published it, encoded again from those two members (`encodeFrame`), or `null`. */
+function roomEventFrame(text: string): string | null {
   try {
     const value: unknown = JSON.parse(text);
     if (isRecord(value) && isEventName(value.event) && !BUILT_IN_EVENTS.has(value.event))
-      return { event: value.event, data: value.data };
+      return encodeFrame(value.event, value.data);
   } catch {
     // Not JSON: refused below.
   }
@@ -147,16 +147,16 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
    * it published; each member here but client `except` gets it encrypted.
    */
   deliverRoom(room: string, except: string | null, event: string): void {
-    const inner = parseRoomEvent(event);
-    if (!inner) {
+    const text = roomEventFrame(event);
+    if (text === null) {
       this.#logger.warn(`signal: dropped a room event for '${room.slice(0, 80)}' from another node: not {event, data}`);
       return;
     }
+    // Serialised once; sealed per member (each has its own key), as #publish does.
     for (const member of this.#rooms.members(room)) {
       if (member.session?.id === except) continue;
-      member
-        .sendEncrypted(inner.event, inner.data)
-        .catch((err: unknown) => this.#logger.error('signal: room event failed', err));
+      const sent = member.sendEncryptedNow(text);
+      if (sent instanceof Promise) sent.catch((err: unknown) => this.#logger.error('signal: room event failed', err));
     }
   }
 

@@ -82,7 +82,7 @@ export class FlushScheduler {
     const cpu = busy >= LARGE_FLUSH ? process.cpuUsage() : null;
     const later: Outbox[] = [];
     for (const outbox of this.#dirty) {
-      if (!force && outbox.mayWait(started, pause, COALESCE_BYTES)) later.push(outbox);
+      if (!force && outbox.mayWait(started, pause)) later.push(outbox);
       else outbox.flush(started);
     }
     this.#dirty = later;
@@ -161,7 +161,7 @@ export class Outbox {
   #scheduled = false;
   #waitingForDrain = false;
   /** `performance.now()` of the last write (for the scheduler's pacing). */
-  lastWrite = Number.NEGATIVE_INFINITY;
+  #lastWrite = Number.NEGATIVE_INFINITY;
   /** An answer is queued: write at the next flush, whatever the pause. */
   #urgent = false;
   /**
@@ -194,9 +194,9 @@ export class Outbox {
     return this.#bytes + this.#socket.writableLength;
   }
 
-  /** Whether the scheduler may hold this outbox back: pushes only, to a busy socket written `pause` ms ago or less, under `bytes`. */
-  mayWait(now: number, pause: number, bytes: number): boolean {
-    return !this.#urgent && this.#busy && now - this.lastWrite < pause && this.#bytes < bytes;
+  /** Whether the scheduler may hold this outbox back: pushes only, to a busy socket written `pause` ms ago or less, under `COALESCE_BYTES`. */
+  mayWait(now: number, pause: number): boolean {
+    return !this.#urgent && this.#busy && now - this.#lastWrite < pause && this.#bytes < COALESCE_BYTES;
   }
 
   /** `buffered`, or a little more (the socket's bytes as of the last write), without asking the socket. */
@@ -254,7 +254,7 @@ export class Outbox {
     this.#stats.framesOut += this.#frames;
     this.#stats.bytesOut += bytes;
     this.#stats.writes++;
-    this.lastWrite = now;
+    this.#lastWrite = now;
     this.#urgent = false;
     this.#chunks = null;
     this.#bytes = 0;

@@ -3,11 +3,14 @@ import { isUtf8 } from 'node:buffer';
 import type { RawData, WebSocket } from 'ws';
 import type { Outbox } from './outbox.js';
 
+/** A received message's bytes in one buffer (copied only when `ws` handed over fragments). */
+function bufferOf(data: RawData): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
 /** A received message as UTF-8 text. */
 export function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+  return bufferOf(data).toString('utf8');
 }
 
 /**
@@ -16,7 +19,7 @@ export function rawText(data: RawData): string {
  * as {@link rawText} would, each bad sequence becoming U+FFFD, so what is relayed is always valid.
  */
 export function rawBytes(data: RawData, isBinary: boolean): Buffer {
-  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  const bytes = bufferOf(data);
   return isBinary && !isUtf8(bytes) ? Buffer.from(bytes.toString('utf8'), 'utf8') : bytes;
 }
 
