@@ -2,8 +2,8 @@
  * Node's share of the client side, run once by every Node entry point
  * (src/node/*.ts, reached through package.json's "node" condition) and by the
  * server: base64 on `Buffer` where the engine has no native base64, AES-GCM on
- * node:crypto's synchronous cipher, and the `ws` package where there is no
- * global WebSocket.
+ * node:crypto's synchronous cipher, the `ws` package where there is no
+ * global WebSocket, and `ws` sockets that write bursts of frames at once.
  */
 import { useSyncAesGcm } from '../crypto/aead.js';
 import { createBufferBase64, type BufferLike } from '../crypto/base64-codecs.js';
@@ -13,6 +13,7 @@ import { UnsupportedEnvironmentError } from '../errors.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
 import { platform } from '../util/platform.js';
 import { nodeAesGcm, nodeSealText } from './aes-gcm.js';
+import { coalescingWebSocket } from './coalesce.js';
 
 /**
  * Imported by a name held in a variable, so that a bundler given the CommonJS
@@ -23,6 +24,7 @@ const WS_PACKAGE: string = 'ws';
 if (base64Implementation === 'fallback') useBase64Codec(createBufferBase64(Buffer as unknown as BufferLike));
 useSyncAesGcm(nodeAesGcm);
 useSyncSeal(nodeSealText);
+platform.adaptWebSocket = coalescingWebSocket;
 
 platform.loadWebSocket = async () => {
   try {

@@ -10,13 +10,14 @@ export type { WebSocketConstructor, WebSocketLike };
 
 /**
  * The injected constructor, else the platform's, else the one the platform
- * entry point can load (Node: the `ws` package, see src/node/setup.ts).
+ * entry point can load (Node: the `ws` package, see src/node/setup.ts), as
+ * the platform adapts it.
  */
 export async function resolveWebSocket(injected?: WebSocketConstructor): Promise<WebSocketConstructor> {
   const ctor =
     injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
   if (!ctor) throw new UnsupportedEnvironmentError('No WebSocket found: pass the `WebSocket` option');
-  return ctor;
+  return platform.adaptWebSocket?.(ctor) ?? ctor;
 }
 
 /** What a WebSocket transport needs: the client's resolved options carry it. */

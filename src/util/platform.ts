@@ -9,4 +9,6 @@ import type { WebSocketConstructor } from '../transport/websocket-like.js';
 export const platform: {
   /** Loads a WebSocket constructor where the runtime has no global one (Node: the `ws` package). */
   loadWebSocket?: () => Promise<WebSocketConstructor>;
+  /** Adapts a resolved WebSocket constructor to the runtime (Node: coalesced writes, see src/node/coalesce.ts). */
+  adaptWebSocket?: (ctor: WebSocketConstructor) => WebSocketConstructor;
 } = {};
