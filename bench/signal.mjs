@@ -21,6 +21,8 @@ const ECDH_INFO = 'wss-sessions-bench';
 const SEQUENTIAL = 1000;
 const PIPELINED = 10_000;
 const WINDOW = 200;
+// Short rounds (a fraction of a second each) on a shared machine: more of them for a steadier median.
+const ROUNDS = 9;
 const PAYLOAD = { text: 'hello, this is a short chat message', n: 0 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -126,14 +128,14 @@ export async function benchSignal() {
   try {
     const plain = await rawEchoer(url);
     const secure = await encryptedEchoer(url);
-    const seq = await alternate({
-      plain: () => sequential(plain, SEQUENTIAL),
-      secure: () => sequential(secure, SEQUENTIAL),
-    });
-    const pipe = await alternate({
-      plain: () => pipelined(plain, PIPELINED),
-      secure: () => pipelined(secure, PIPELINED),
-    });
+    const seq = await alternate(
+      { plain: () => sequential(plain, SEQUENTIAL), secure: () => sequential(secure, SEQUENTIAL) },
+      { rounds: ROUNDS },
+    );
+    const pipe = await alternate(
+      { plain: () => pipelined(plain, PIPELINED), secure: () => pipelined(secure, PIPELINED) },
+      { rounds: ROUNDS },
+    );
     plain.close();
     secure.close();
     rateFigure(`plaintext round trips/s, sequential (${SEQUENTIAL})`, SEQUENTIAL, seq.plain);
