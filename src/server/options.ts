@@ -1,9 +1,9 @@
 /** Options of the reference server, their defaults and their validation. */
-import { InvalidArgumentError } from '../errors.js';
 import { isRecord } from '../protocol/guards.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { type ClusterOptions, resolveClusterOptions } from './cluster/options.js';
 import { trustedProxies } from './forwarded.js';
+import { OptionChecks } from './option-checks.js';
 import type { SignalServerOptions } from './signal/options.js';
 
 /** Who a frame goes to or comes from: the session's current private ID, or `null` before `WSS_Connect`. */
@@ -166,38 +166,26 @@ export type ResolvedServerOptions = { [K in DefaultedOption]-?: NonNullable<Serv
 const MIN_PAYLOAD = 1024;
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
-function fail(name: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  throw new InvalidArgumentError(`Server option '${name}' must be ${expected}; got ${shown}`);
-}
-
-function checkInt(name: string, value: number, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(name, `an integer from ${min} to ${max}`, value);
-  }
-}
-
-function checkBool(name: string, value: unknown): void {
-  if (typeof value !== 'boolean') fail(name, 'true or false', value);
-}
+const check: OptionChecks = new OptionChecks('');
 
 function checkOrigins(value: unknown): void {
   if (value === '*') return;
   const ok = Array.isArray(value) && value.every((origin) => typeof origin === 'string' && origin !== '');
-  if (!ok) fail('allowedOrigins', "'*' or an array of origins such as 'https://chat.example'", value);
+  if (!ok) check.fail('allowedOrigins', "'*' or an array of origins such as 'https://chat.example'", value);
 }
 
 function checkLogger(logger: unknown): void {
   const ok = isRecord(logger) && ['debug', 'info', 'warn', 'error'].every((k) => typeof logger[k] === 'function');
-  if (!ok) fail('logger', 'an object with debug, info, warn and error functions', logger);
+  if (!ok) check.fail('logger', 'an object with debug, info, warn and error functions', logger);
 }
 
 function checkHooks(hooks: unknown): void {
-  if (!isRecord(hooks)) fail('hooks', 'an object', hooks);
+  if (!isRecord(hooks)) check.fail('hooks', 'an object', hooks);
   for (const key of Object.keys(hooks)) {
     if (key !== 'incoming' && key !== 'outgoing')
-      fail(`hooks.${key}`, 'absent (only incoming and outgoing exist)', key);
-    if (hooks[key] !== undefined && typeof hooks[key] !== 'function') fail(`hooks.${key}`, 'a function', hooks[key]);
+      check.fail(`hooks.${key}`, 'absent (only incoming and outgoing exist)', key);
+    if (hooks[key] !== undefined && typeof hooks[key] !== 'function')
+      check.fail(`hooks.${key}`, 'a function', hooks[key]);
   }
 }
 
@@ -206,41 +194,39 @@ function checkHooks(hooks: unknown): void {
  * @throws InvalidArgumentError naming the first bad option.
  */
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
-  if (!isRecord(options)) fail('options', 'an object', options);
-  const known = new Set<string>([...Object.keys(serverDefaults), ...OPTIONAL_OPTIONS]);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) fail(key, `one of ${[...known].join(', ')} (unknown option)`, key);
-  }
+  if (!isRecord(options)) check.fail('options', 'an object', options);
+  check.onlyKnown(options, new Set<string>([...Object.keys(serverDefaults), ...OPTIONAL_OPTIONS]));
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = { ...serverDefaults, ...defined } as ResolvedServerOptions;
-  checkInt('port', o.port, 0, 65535);
-  if (typeof o.host !== 'string' || o.host.trim() === '') fail('host', 'a non-empty host name or address', o.host);
-  checkBool('httpOnlyHandshake', o.httpOnlyHandshake);
-  checkInt('maxConnectionsPerIp', o.maxConnectionsPerIp, 1, 1_000_000);
-  checkInt('maxSocketsPerIp', o.maxSocketsPerIp, 1, 1_000_000);
-  checkInt('maxPayload', o.maxPayload, MIN_PAYLOAD, 2 ** 30);
-  checkInt('maxBufferedBytes', o.maxBufferedBytes, MIN_PAYLOAD, 2 ** 32);
+  check.int('port', o.port, 0, 65535);
+  if (typeof o.host !== 'string' || o.host.trim() === '')
+    check.fail('host', 'a non-empty host name or address', o.host);
+  check.bool('httpOnlyHandshake', o.httpOnlyHandshake);
+  check.int('maxConnectionsPerIp', o.maxConnectionsPerIp, 1, 1_000_000);
+  check.int('maxSocketsPerIp', o.maxSocketsPerIp, 1, 1_000_000);
+  check.int('maxPayload', o.maxPayload, MIN_PAYLOAD, 2 ** 30);
+  check.int('maxBufferedBytes', o.maxBufferedBytes, MIN_PAYLOAD, 2 ** 32);
   if (o.maxBufferedBytes < o.maxPayload) {
-    fail(
+    check.fail(
       'maxBufferedBytes',
       `at least maxPayload (${o.maxPayload}), or no answer that size could be sent`,
       o.maxBufferedBytes,
     );
   }
-  checkInt('maxBatch', o.maxBatch, 1, 1000);
+  check.int('maxBatch', o.maxBatch, 1, 1000);
   // Deeper than about 4,000 levels, serialising what was accepted overflows the stack.
-  checkInt('maxDepth', o.maxDepth, 2, 1000);
-  checkInt('requestRate', o.requestRate, 1, 1_000_000_000);
-  checkInt('requestBurst', o.requestBurst, 1, 1_000_000_000);
-  checkBool('cors', o.cors);
+  check.int('maxDepth', o.maxDepth, 2, 1000);
+  check.int('requestRate', o.requestRate, 1, 1_000_000_000);
+  check.int('requestBurst', o.requestBurst, 1, 1_000_000_000);
+  check.bool('cors', o.cors);
   checkOrigins(o.allowedOrigins);
-  checkInt('handshakeTimeout', o.handshakeTimeout, 0, MAX_TIMEOUT);
-  checkInt('connectTimeout', o.connectTimeout, 0, MAX_TIMEOUT);
-  checkInt('drainMs', o.drainMs, 0, MAX_TIMEOUT);
+  check.int('handshakeTimeout', o.handshakeTimeout, 0, MAX_TIMEOUT);
+  check.int('connectTimeout', o.connectTimeout, 0, MAX_TIMEOUT);
+  check.int('drainMs', o.drainMs, 0, MAX_TIMEOUT);
   trustedProxies(o.trustProxy);
   if (o.cluster !== undefined) resolveClusterOptions(o.cluster);
-  checkBool('metrics', o.metrics);
-  checkBool('demo', o.demo);
+  check.bool('metrics', o.metrics);
+  check.bool('demo', o.demo);
   checkLogger(o.logger);
   checkHooks(o.hooks);
   return o;

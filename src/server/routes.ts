@@ -8,15 +8,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { InvalidArgumentError } from '../errors.js';
+import type { RequestClient } from './transport/client.js';
 
 /** Serves every WebSocket accepted on one path. */
 export interface UpgradeRoute {
   /**
    * Called once per accepted socket; the route owns its listeners from then on.
    * `socket` is the connection under `ws`, for routes that write pre-framed
-   * bytes to it themselves (see transport/outbox.ts).
+   * bytes to it themselves (see transport/outbox.ts). `client` is who sent the
+   * upgrade, as admission resolved it (behind `trustProxy` too), so that a
+   * route keys its limits on the same address the per-IP socket cap counted.
    */
-  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void;
+  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex, client: RequestClient): void;
 }
 
 /** Serves one HTTP method on one path. A rejection or throw becomes a 500 reply and an error log line. */

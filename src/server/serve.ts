@@ -81,13 +81,13 @@ export function serveUpgrades(http: HttpServer, core: ServerCore): void {
     if (core.draining) return refuse(socket, 503, 'The server is shutting down');
     const route = routes.upgradeRoute(pathOf(req));
     if (!route) return refuse(socket, 404, `No WebSocket is served at ${pathOf(req).slice(0, 200)}`);
-    const { ipKey, label } = clientOf(req, options.trustProxy);
-    const refusal = admission.check(req, ipKey);
+    const client = clientOf(req, options.trustProxy);
+    const refusal = admission.check(req, client.ipKey);
     if (refusal) {
-      options.logger.info(`server: socket from ${label} refused (${refusal.status}): ${refusal.reason}`);
+      options.logger.info(`server: socket from ${client.label} refused (${refusal.status}): ${refusal.reason}`);
       return refuse(socket, refusal.status, refusal.reason);
     }
-    countOpen(core, socket, ipKey);
-    sockets.handleUpgrade(req, socket, head, (ws) => route.onConnection(ws, req, socket));
+    countOpen(core, socket, client.ipKey);
+    sockets.handleUpgrade(req, socket, head, (ws) => route.onConnection(ws, req, socket, client));
   });
 }

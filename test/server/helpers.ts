@@ -40,9 +40,10 @@ export class RawClient {
     ws.on('error', () => {});
   }
 
-  static open(url: string): Promise<RawClient> {
+  /** Opens a socket; `headers` go with the upgrade request (an `X-Forwarded-For`, for example). */
+  static open(url: string, headers: Record<string, string> = {}): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, { headers });
       const client = new RawClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
@@ -145,8 +146,8 @@ export function serverFixture() {
       servers.add(server);
       return server;
     },
-    async client(server: WssSessionsServer): Promise<RawClient> {
-      const c = await RawClient.open(server.url);
+    async client(server: WssSessionsServer, headers?: Record<string, string>): Promise<RawClient> {
+      const c = await RawClient.open(server.url, headers);
       clients.add(c);
       return c;
     },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Logger } from '../../src/util/logger.js';
-import { serverFixture } from './helpers.js';
+import { post, serverFixture } from './helpers.js';
 
 const fx = serverFixture();
 afterEach(() => fx.cleanup());
@@ -123,6 +123,41 @@ describe('admission', () => {
     expect(await upgradeStatus(server.url)).toBe(101);
     const open = await fx.start();
     expect(await upgradeStatus(open.url, { Origin: 'http://evil.example' })).toBe(101);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  const from = (ip: string) => ({ 'X-Forwarded-For': ip });
+
+  it('caps sockets, ties socket handshakes and logs sockets by the X-Forwarded-For address alike', async () => {
+    const logger = watchingLogger();
+    const server = await fx.start({ trustProxy: ['127.0.0.1'], maxSocketsPerIp: 2, maxConnectionsPerIp: 1, logger });
+    // The per-IP socket cap counts the forwarded client, not the proxy (every socket here comes from 127.0.0.1).
+    const a = await fx.client(server, from('203.0.113.7'));
+    const b = await fx.client(server, from('203.0.113.7'));
+    expect(await upgradeStatus(server.url, from('203.0.113.7'))).toBe(429);
+    const c = await fx.client(server, from('203.0.113.8'));
+    // The handshake limit on the socket counts that same address.
+    await a.join();
+    expect((await b.request('WSS_Handshake', { user_token: 'second' })).error).toMatchObject({ code: -32001 });
+    expect((await c.request('WSS_Handshake', { user_token: 'other' })).result.numconnections).toBe(1);
+    // And the log lines of the refusal and of the open sockets name it the same way.
+    await logger.seen('server: socket from 203.0.113.7 via 127.0.0.1:');
+    await logger.seen('wss: socket opened from 203.0.113.7 via 127.0.0.1:', 2);
+    await logger.seen('wss: socket opened from 203.0.113.8 via 127.0.0.1:');
+  });
+
+  it('connects an HTTP handshake on a socket from the same forwarded address only', async () => {
+    const server = await fx.start({ trustProxy: ['127.0.0.1'] });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'WSS_Handshake', params: { user_token: 'u' } });
+    const hs = (await (await post(server, body, { headers: from('203.0.113.9') })).json()) as any;
+    const params = { user_token: 'u', server_token: hs.result.server_token, options: {} };
+    const elsewhere = await fx.client(server, from('203.0.113.10'));
+    expect((await elsewhere.request('WSS_Connect', params)).error).toMatchObject({
+      message: 'Session handshake not established.',
+    });
+    const same = await fx.client(server, from('203.0.113.9'));
+    expect((await same.request('WSS_Connect', params)).result).toMatchObject({ message: 'open' });
   });
 });
 

@@ -26,7 +26,11 @@
  * Redis's clock (`TIME`), never from a node's.
  */
 
-/** Helpers every script starts with. */
+/**
+ * Helpers every script starts with. A handshake is counted (per IP and
+ * cluster-wide) with its expiry until a session binds it, then with `inf`;
+ * `bind_handshake` is that step for `JOIN` and `SYNC` alike.
+ */
 const PRELUDE = `
 local P = ARGV[1]
 local function now()
@@ -36,11 +40,24 @@ end
 local function ip_of(member)
   return string.match(member, '^([^\\n]*)\\n')
 end
-local function forget_handshake(member)
-  redis.call('DEL', P .. 'hs:' .. member)
+local function count_handshake(member, expiry)
+  redis.call('ZADD', P .. 'ip:' .. ip_of(member), expiry, member)
+  redis.call('ZADD', P .. 'handshakes', expiry, member)
+end
+local function uncount_handshake(member)
   local ip = ip_of(member)
   if ip then redis.call('ZREM', P .. 'ip:' .. ip, member) end
   redis.call('ZREM', P .. 'handshakes', member)
+end
+local function bind_handshake(member, token, pid, node)
+  local hs = P .. 'hs:' .. member
+  redis.call('HSET', hs, 'st', token, 'pid', pid, 'node', node)
+  redis.call('PERSIST', hs)
+  count_handshake(member, 'inf')
+end
+local function forget_handshake(member)
+  redis.call('DEL', P .. 'hs:' .. member)
+  uncount_handshake(member)
 end
 local function drop_session(pid, entry)
   forget_handshake(entry[2])
@@ -84,8 +101,7 @@ if ttl > 0 then
   redis.call('PEXPIRE', P .. 'hs:' .. member, ttl)
   score = t + ttl
 end
-redis.call('ZADD', ipset, score, member)
-redis.call('ZADD', P .. 'handshakes', score, member)
+count_handshake(member, score)
 redis.call('ZADD', P .. 'node:' .. node .. ':hs', score, member)
 return {'ok', per_ip + 1, redis.call('ZCARD', P .. 'handshakes')}
 `;
@@ -105,18 +121,14 @@ return 1
  * → {'ok', seq} | {'no-handshake'} | {'token-mismatch'} | {'bound'} | {'taken'}
  */
 export const JOIN = `${PRELUDE}
-local member, pid, node = ARGV[2], ARGV[4], ARGV[6]
-local hs = P .. 'hs:' .. member
-local record = redis.call('HMGET', hs, 'st', 'pid', 'node')
+local member, token, pid, node = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
+local record = redis.call('HMGET', P .. 'hs:' .. member, 'st', 'pid', 'node')
 if not record[1] then return {'no-handshake'} end
-if record[1] ~= ARGV[3] then return {'token-mismatch'} end
+if record[1] ~= token then return {'token-mismatch'} end
 if record[2] then return {'bound'} end
 if redis.call('HEXISTS', P .. 'sessions', pid) == 1 then return {'taken'} end
 if record[3] then redis.call('ZREM', P .. 'node:' .. record[3] .. ':hs', member) end
-redis.call('HSET', hs, 'pid', pid, 'node', node)
-redis.call('PERSIST', hs)
-redis.call('ZADD', P .. 'ip:' .. ip_of(member), 'inf', member)
-redis.call('ZADD', P .. 'handshakes', 'inf', member)
+bind_handshake(member, token, pid, node)
 local seq = redis.call('INCR', P .. 'seq')
 redis.call('HSET', P .. 'sessions', pid, cjson.encode({node, member, ARGV[5]}))
 redis.call('ZADD', P .. 'presence', seq, pid)
@@ -166,11 +178,7 @@ export const BEAT = `${PRELUDE}
 local t = now()
 local added = redis.call('ZADD', P .. 'nodes', t + tonumber(ARGV[3]), ARGV[2])
 local expired = redis.call('ZRANGEBYSCORE', P .. 'handshakes', '-inf', t, 'LIMIT', 0, 100)
-for _, member in ipairs(expired) do
-  local ip = ip_of(member)
-  if ip then redis.call('ZREM', P .. 'ip:' .. ip, member) end
-  redis.call('ZREM', P .. 'handshakes', member)
-end
+for _, member in ipairs(expired) do uncount_handshake(member) end
 redis.call('PUBLISH', P .. 'bus', ARGV[4])
 return added
 `;
@@ -248,10 +256,7 @@ for i = 4, #ARGV, 4 do
       redis.call('ZADD', P .. 'presence', seq, pid)
       redis.call('SADD', own, pid)
     end
-    redis.call('HSET', P .. 'hs:' .. member, 'st', token, 'pid', pid, 'node', node)
-    redis.call('PERSIST', P .. 'hs:' .. member)
-    redis.call('ZADD', P .. 'ip:' .. ip_of(member), 'inf', member)
-    redis.call('ZADD', P .. 'handshakes', 'inf', member)
+    bind_handshake(member, token, pid, node)
     kept[#kept + 1] = {pid, options}
   end
 end

@@ -1,6 +1,6 @@
 /** Options of a cluster node (`createServer({ cluster })`), their defaults and their validation. */
-import { InvalidArgumentError } from '../../errors.js';
 import { isRecord } from '../../protocol/guards.js';
+import { OptionChecks } from '../option-checks.js';
 
 /**
  * Makes this server one node of a cluster whose nodes share WSS sessions
@@ -47,27 +47,19 @@ export type ResolvedClusterOptions = Required<ClusterOptions>;
 
 const KNOWN = new Set(['redis', ...Object.keys(clusterDefaults)]);
 
-function fail(name: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value);
-  throw new InvalidArgumentError(`Server option 'cluster.${name}' must be ${expected}; got ${shown}`);
-}
-
-function int(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    fail(name, `an integer from ${min} to ${max}`, value);
-  return value;
-}
+const check: OptionChecks = new OptionChecks('cluster.', { maxChars: 80 });
 
 function redisUrl(value: unknown): string {
-  if (typeof value !== 'string') fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
+  if (typeof value !== 'string') check.fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
+    check.fail('redis', "a Redis URL such as 'redis://127.0.0.1:6379'", value);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') fail('redis', 'a redis:// or rediss:// URL', value);
-  if (url.hostname === '') fail('redis', 'a URL with a host', value);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    check.fail('redis', 'a redis:// or rediss:// URL', value);
+  if (url.hostname === '') check.fail('redis', 'a URL with a host', value);
   return value;
 }
 
@@ -76,17 +68,16 @@ function redisUrl(value: unknown): string {
  * @throws InvalidArgumentError naming the first bad member.
  */
 export function resolveClusterOptions(options: unknown): ResolvedClusterOptions {
-  if (!isRecord(options)) fail('', "an object such as { redis: 'redis://127.0.0.1:6379' }", options);
-  for (const key of Object.keys(options))
-    if (!KNOWN.has(key)) fail(key, `one of ${[...KNOWN].join(', ')} (unknown option)`, key);
+  if (!isRecord(options)) check.fail('', "an object such as { redis: 'redis://127.0.0.1:6379' }", options);
+  check.onlyKnown(options, KNOWN);
   const prefix = options.prefix ?? clusterDefaults.prefix;
   if (typeof prefix !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(prefix))
-    fail('prefix', '1 to 64 printable ASCII characters without spaces', prefix);
+    check.fail('prefix', '1 to 64 printable ASCII characters without spaces', prefix);
   return {
     redis: redisUrl(options.redis),
-    heartbeat: int('heartbeat', options.heartbeat ?? clusterDefaults.heartbeat, 100, 60_000),
+    heartbeat: check.int('heartbeat', options.heartbeat ?? clusterDefaults.heartbeat, 100, 60_000),
     prefix,
-    commandTimeout: int('commandTimeout', options.commandTimeout ?? clusterDefaults.commandTimeout, 50, 60_000),
+    commandTimeout: check.int('commandTimeout', options.commandTimeout ?? clusterDefaults.commandTimeout, 50, 60_000),
   };
 }
 

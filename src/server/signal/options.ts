@@ -1,9 +1,9 @@
 /** Options of the Signal endpoint, their defaults and their validation. */
-import { InvalidArgumentError } from '../../errors.js';
 import { utf8Encode } from '../../crypto/bytes.js';
 import { assertKey } from '../../crypto/keys.js';
 import { importSigningKey } from '../../crypto/signing.js';
 import { isRecord } from '../../protocol/guards.js';
+import { OptionChecks } from '../option-checks.js';
 
 /**
  * Options of the Signal endpoint (`createServer({ signal: { ... } })`),
@@ -71,27 +71,13 @@ export interface ResolvedSignalOptions {
 const MIN_SECRET_BYTES = 32;
 const KNOWN = new Set(['ecdhInfo', 'jwtSecret', 'signingKey', ...Object.keys(signalServerDefaults)]);
 
-function fail(name: string, expected: string, value: unknown): never {
-  const shown =
-    typeof value === 'string'
-      ? JSON.stringify(value.slice(0, 60))
-      : typeof value === 'object'
-        ? typeof value
-        : String(value);
-  throw new InvalidArgumentError(`Server option 'signal.${name}' must be ${expected}; got ${shown}`);
-}
-
-function int(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    fail(name, `an integer from ${min} to ${max}`, value);
-  return value;
-}
+const check: OptionChecks = new OptionChecks('signal.', { maxChars: 60, objectsAsType: true });
 
 function secretBytes(secret: unknown): Uint8Array {
   const bytes = typeof secret === 'string' ? utf8Encode(secret) : secret instanceof Uint8Array ? secret : undefined;
-  if (!bytes) fail('jwtSecret', 'a string or a Uint8Array', secret);
+  if (!bytes) check.fail('jwtSecret', 'a string or a Uint8Array', secret);
   if (bytes.length < MIN_SECRET_BYTES)
-    fail('jwtSecret', `at least ${MIN_SECRET_BYTES} bytes for HS256 (RFC 7518 §3.2)`, `${bytes.length} bytes`);
+    check.fail('jwtSecret', `at least ${MIN_SECRET_BYTES} bytes for HS256 (RFC 7518 §3.2)`, `${bytes.length} bytes`);
   return bytes;
 }
 
@@ -112,23 +98,21 @@ async function loadSigningKey(key: unknown): Promise<CryptoKey | undefined> {
  * @throws InvalidArgumentError naming the first bad option; KeyFormatError for an unusable signing key.
  */
 export async function resolveSignalOptions(options: SignalServerOptions): Promise<ResolvedSignalOptions> {
-  if (!isRecord(options)) fail('', 'an object', options);
-  for (const key of Object.keys(options))
-    if (!KNOWN.has(key)) fail(key, `one of ${[...KNOWN].join(', ')} (unknown option)`, key);
+  if (!isRecord(options)) check.fail('', 'an object', options);
+  check.onlyKnown(options, KNOWN);
   const d = signalServerDefaults;
   const o = options as SignalServerOptions;
-  if (typeof o.ecdhInfo !== 'string') fail('ecdhInfo', 'a string', o.ecdhInfo);
-  const allowPlaintextEcho = o.allowPlaintextEcho ?? d.allowPlaintextEcho;
-  if (typeof allowPlaintextEcho !== 'boolean') fail('allowPlaintextEcho', 'true or false', allowPlaintextEcho);
+  if (typeof o.ecdhInfo !== 'string') check.fail('ecdhInfo', 'a string', o.ecdhInfo);
+  const allowPlaintextEcho = check.bool('allowPlaintextEcho', o.allowPlaintextEcho ?? d.allowPlaintextEcho);
   return {
     ecdhInfo: o.ecdhInfo,
     jwtSecret: secretBytes(o.jwtSecret),
     signingKey: await loadSigningKey(o.signingKey),
-    idleTimeout: int('idleTimeout', o.idleTimeout ?? d.idleTimeout, 1, 2 ** 31 - 1),
-    saltLength: int('saltLength', o.saltLength ?? d.saltLength, 16, 32),
-    replayWindow: int('replayWindow', o.replayWindow ?? d.replayWindow, 1, 1_000_000),
-    maxRoomsPerClient: int('maxRoomsPerClient', o.maxRoomsPerClient ?? d.maxRoomsPerClient, 1, 1_000_000),
-    maxPendingFrames: int('maxPendingFrames', o.maxPendingFrames ?? d.maxPendingFrames, 1, 1_000_000),
+    idleTimeout: check.int('idleTimeout', o.idleTimeout ?? d.idleTimeout, 1, 2 ** 31 - 1),
+    saltLength: check.int('saltLength', o.saltLength ?? d.saltLength, 16, 32),
+    replayWindow: check.int('replayWindow', o.replayWindow ?? d.replayWindow, 1, 1_000_000),
+    maxRoomsPerClient: check.int('maxRoomsPerClient', o.maxRoomsPerClient ?? d.maxRoomsPerClient, 1, 1_000_000),
+    maxPendingFrames: check.int('maxPendingFrames', o.maxPendingFrames ?? d.maxPendingFrames, 1, 1_000_000),
     allowPlaintextEcho,
   };
 }

@@ -14,12 +14,20 @@ export function ipKeyOf(client: ClientAddress): string {
   return mapped ? `IPv4:${mapped[1]}` : `${client.family}:${client.address}`;
 }
 
+/** Who sent a request, as {@link clientOf} resolved it. */
+export interface RequestClient {
+  /** The key of the per-IP limits and of the handshakes (see {@link ipKeyOf}). */
+  readonly ipKey: string;
+  /** `address:port` for log lines; `client via proxy:port` behind a trusted proxy. */
+  readonly label: string;
+}
+
 /**
  * The client of a request: its IP key (for limits and handshakes) and
  * `address:port` (for log lines). Behind a proxy listed in `trustProxy`, the
  * address is the client's from `X-Forwarded-For` (the label names both).
  */
-export function clientOf(req: IncomingMessage, trustProxy: readonly string[] = []): { ipKey: string; label: string } {
+export function clientOf(req: IncomingMessage, trustProxy: readonly string[] = []): RequestClient {
   const peer = { family: req.socket.remoteFamily ?? 'unknown', address: req.socket.remoteAddress ?? 'unknown' };
   const label = `${peer.address}:${req.socket.remotePort ?? '?'}`;
   if (trustProxy.length === 0) return { ipKey: ipKeyOf(peer), label };

@@ -13,7 +13,7 @@ import type { Logger } from '../../util/logger.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
-import { clientOf } from '../transport/client.js';
+import type { RequestClient } from '../transport/client.js';
 import { DeadlineQueue } from '../transport/deadlines.js';
 import { Frame } from '../transport/frame.js';
 import type { FlushScheduler, Overflow } from '../transport/outbox.js';
@@ -101,8 +101,7 @@ export class WssEndpoint implements ServerComponent, UpgradeRoute {
     return conn.outbox.push(Frame.text(frame), true);
   }
 
-  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
-    const { ipKey, label } = clientOf(req, this.#options.trustProxy);
+  onConnection(ws: WebSocket, _req: IncomingMessage, socket: Duplex, { ipKey, label }: RequestClient): void {
     const conn = new WssConnection(ws, socket, this.#connectionContext, ipKey, label);
     this.#connections.add(conn);
     this.#noSession.add(conn);
