@@ -6,7 +6,6 @@
  * settled answers. Spec §6 and §11.
  */
 import {
-  AbortError,
   ConnectionClosedError,
   InvalidArgumentError,
   InvalidStateError,
@@ -15,6 +14,7 @@ import {
 } from '../errors.js';
 import type { PushMessage } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
+import { abortable, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import type { Delivery } from './delivery.js';
 import type { UndeliveredEvent } from './events.js';
@@ -110,7 +110,7 @@ export class Dispatch {
     }
     const json = toJson(data);
     const { signal } = options;
-    if (signal?.aborted) throw new AbortError(kind === 'd' ? 'send' : 'broadcast', { cause: signal.reason });
+    throwIfAborted(signal, kind === 'd' ? 'send' : 'broadcast');
     const plan = kind === 'd' ? this.#direct(ids, connected) : this.#broadcast(ids, connected);
     if (waitFor === 'delivered' && kind === 'd' && plan.atMostOnce[0] !== undefined)
       throw new InvalidArgumentError(
@@ -129,7 +129,7 @@ export class Dispatch {
       return { recipients: plan.names, skipped: plan.skipped };
     }
     const reliable = msg && (waitFor === 'delivered' ? settled(msg) : accepted(msg).then(() => undefined));
-    const [done, other] = await abortable(Promise.all([reliable, rest]), signal);
+    const [done, other] = await abortable(Promise.all([reliable, rest]), signal, 'send');
     const result = {
       recipients: [...new Set([...plan.names, ...(other?.recipients ?? [])])],
       skipped: [...new Set([...plan.skipped, ...(other?.skipped ?? [])])],
@@ -295,16 +295,5 @@ function accepted(msg: Outgoing<Target>): Promise<void> {
 function settled(msg: Outgoing<Target>): Promise<Settled> {
   return new Promise((resolve) => {
     msg.onSettled = resolve;
-  });
-}
-
-/** `promise`, or an `AbortError` when `signal` aborts first (what it waits for goes on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError('send', { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -3,8 +3,10 @@
  * receipts, exactly once in order across cut sockets, the bounds, timeouts and
  * `undelivered`, and peers that do not run it.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AbortError,
   ConnectionClosedError,
   DeliveryTimeoutError,
   InvalidArgumentError,
@@ -133,6 +135,31 @@ describe('receipts', () => {
     await sent;
     await got.done;
     expect(got.data).toEqual(['while away']);
+  });
+});
+
+describe('await with a signal', () => {
+  it('the signal stops the waiting, not the delivery; its listener goes when the wait ends, either way', async () => {
+    const [a, b] = await sessions(RELIABLE, RELIABLE);
+    const [sender, recipient] = [a as SecureSession, b as SecureSession];
+    const kept = new AbortController();
+    await sender.send(pid(recipient), 1, { await: 'delivered', signal: kept.signal });
+    await sender.broadcast(2, { await: 'delivered', signal: kept.signal });
+    expect(getEventListeners(kept.signal, 'abort')).toEqual([]);
+    const got = receive(recipient, 2);
+    // The recipient gets the messages, the sender none of its receipts: both wait until aborted.
+    const release = withhold(sender);
+    const controller = new AbortController();
+    const sending = sender.send(pid(recipient), 3, { await: 'delivered', signal: controller.signal });
+    const casting = sender.broadcast(4, { await: 'delivered', signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(2);
+    controller.abort();
+    await expect(sending).rejects.toBeInstanceOf(AbortError);
+    await expect(casting).rejects.toBeInstanceOf(AbortError);
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    await got.done;
+    expect(got.data).toEqual([3, 4]);
+    release();
   });
 });
 
