@@ -153,9 +153,18 @@ describe('await with a signal', () => {
     const sending = sender.send(pid(recipient), 3, { await: 'delivered', signal: controller.signal });
     const casting = sender.broadcast(4, { await: 'delivered', signal: controller.signal });
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(2);
-    controller.abort();
+    controller.abort(new Error('user left'));
+    // Each error names the call that was aborted.
     await expect(sending).rejects.toBeInstanceOf(AbortError);
+    await expect(sending).rejects.toMatchObject({
+      message: 'send was aborted by its AbortSignal',
+      cause: controller.signal.reason,
+    });
     await expect(casting).rejects.toBeInstanceOf(AbortError);
+    await expect(casting).rejects.toMatchObject({
+      message: 'broadcast was aborted by its AbortSignal',
+      cause: controller.signal.reason,
+    });
     expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
     await got.done;
     expect(got.data).toEqual([3, 4]);
