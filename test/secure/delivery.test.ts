@@ -138,6 +138,74 @@ describe('receipts', () => {
   });
 });
 
+describe('peer sessions by private ID', () => {
+  it('a peer away is reached under the private ID it was last known by, not an earlier one', async () => {
+    const tracked = trackedWebSocket();
+    const [a, b] = await sessions(RELIABLE, { ...RELIABLE, WebSocket: tracked.WebSocket });
+    const [sender, peer] = [a as SecureSession, b as SecureSession];
+    const before = pid(peer);
+    await sender.send(before, 'hello', { await: 'delivered' });
+    await peer.setPrivateId('renamed');
+    await untilPeer(sender, () => 'renamed');
+    await sender.send('renamed', 'known', { await: 'delivered' });
+    // The peer's connection is cut: it is not listed while it reconnects, but its session is expected back.
+    const gone = next(sender, 'peerdisconnect');
+    tracked.sockets[0]?.terminate();
+    await gone;
+    expect(sender.peers.has('renamed')).toBe(false);
+    await expect(sender.send(before, 'old name')).rejects.toBeInstanceOf(InvalidArgumentError);
+    const got = receive(peer, 1);
+    await sender.send('renamed', 'while away', { await: 'delivered' });
+    await got.done;
+    expect(got.data).toEqual(['while away']);
+  });
+
+  it('of two sessions known under one private ID, a peer away is reached through the one active last', async () => {
+    const tracked = trackedWebSocket();
+    // A message that went to the wrong session fails in time, instead of waiting for it.
+    const [a, b] = await sessions({ ...RELIABLE, deliveryTimeout: 5000 }, RELIABLE);
+    const [sender, earlier] = [a as SecureSession, b as SecureSession];
+    await earlier.setPrivateId('shared');
+    await untilPeer(sender, () => 'shared');
+    await sender.send('shared', 'to the earlier', { await: 'delivered' });
+    const left = next(sender, 'peerdisconnect');
+    await earlier.disconnect();
+    await left;
+    const later = h.session({ ...RELIABLE, WebSocket: tracked.WebSocket });
+    await later.connect();
+    await later.setPrivateId('shared');
+    await untilPeer(sender, () => 'shared');
+    await sender.send('shared', 'to the later', { await: 'delivered' });
+    const gone = next(sender, 'peerdisconnect');
+    tracked.sockets[0]?.terminate();
+    await gone;
+    const got = receive(later, 1);
+    await sender.send('shared', 'while away', { await: 'delivered' });
+    await got.done;
+    expect(got.data).toEqual(['while away']);
+  });
+
+  it('a session forgotten past maxPeerSessions is no longer reached under its private ID; the one that took its place is', async () => {
+    const [a, b] = await sessions({ ...RELIABLE, maxPeerSessions: 1, deliveryTimeout: 5000 }, RELIABLE);
+    const [sender, first] = [a as SecureSession, b as SecureSession];
+    const name = pid(first);
+    await sender.send(name, 'hello', { await: 'delivered' });
+    const left = next(sender, 'peerdisconnect');
+    await first.disconnect();
+    await left;
+    // Its session is remembered (nothing unconfirmed), until a new one needs the only place.
+    const second = h.session(RELIABLE);
+    await second.connect();
+    await untilPeer(sender, () => second.privateId);
+    await sender.send(pid(second), 'hello', { await: 'delivered' });
+    await expect(sender.send(name, 'gone')).rejects.toBeInstanceOf(InvalidArgumentError);
+    const got = receive(second, 1);
+    await sender.send(pid(second), 'still', { await: 'delivered' });
+    await got.done;
+    expect(got.data).toEqual(['still']);
+  });
+});
+
 describe('await with a signal', () => {
   it('the signal stops the waiting, not the delivery; its listener goes when the wait ends, either way', async () => {
     const [a, b] = await sessions(RELIABLE, RELIABLE);
