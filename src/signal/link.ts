@@ -23,7 +23,7 @@ import {
 } from './frames.js';
 import { establishClientKey } from './handshake.js';
 import { optionError, WS_URL, type ResolvedClientOptions } from './options.js';
-import { OrderedQueue } from './ordered-queue.js';
+import { OrderedQueue } from '../util/ordered-queue.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData } from './types.js';
 
