@@ -139,25 +139,40 @@ describe('receipts', () => {
 });
 
 describe('peer sessions by private ID', () => {
+  /** `peer` takes `privateId`; resolves once `sender` lists it so and has a message to it confirmed. */
+  async function rename(sender: SecureSession, peer: SecureSession, privateId: string): Promise<void> {
+    await peer.setPrivateId(privateId);
+    await untilPeer(sender, () => privateId);
+    await sender.send(privateId, 'known', { await: 'delivered' });
+  }
+
+  /** Runs `leave` (a peer's connection ends); resolves once `sender` saw the peer leave. */
+  async function away(sender: SecureSession, leave: () => unknown): Promise<void> {
+    const gone = next(sender, 'peerdisconnect');
+    await leave();
+    await gone;
+  }
+
+  /** A message from `sender` to `to` is confirmed, and `recipient` got it. */
+  async function expectReaches(sender: SecureSession, to: string, recipient: SecureSession): Promise<void> {
+    const got = receive(recipient, 1);
+    await sender.send(to, 'reached', { await: 'delivered' });
+    await got.done;
+    expect(got.data).toEqual(['reached']);
+  }
+
   it('a peer away is reached under the private ID it was last known by, not an earlier one', async () => {
     const tracked = trackedWebSocket();
     const [a, b] = await sessions(RELIABLE, { ...RELIABLE, WebSocket: tracked.WebSocket });
     const [sender, peer] = [a as SecureSession, b as SecureSession];
     const before = pid(peer);
     await sender.send(before, 'hello', { await: 'delivered' });
-    await peer.setPrivateId('renamed');
-    await untilPeer(sender, () => 'renamed');
-    await sender.send('renamed', 'known', { await: 'delivered' });
+    await rename(sender, peer, 'renamed');
     // The peer's connection is cut: it is not listed while it reconnects, but its session is expected back.
-    const gone = next(sender, 'peerdisconnect');
-    tracked.sockets[0]?.terminate();
-    await gone;
+    await away(sender, () => tracked.sockets[0]?.terminate());
     expect(sender.peers.has('renamed')).toBe(false);
     await expect(sender.send(before, 'old name')).rejects.toBeInstanceOf(InvalidArgumentError);
-    const got = receive(peer, 1);
-    await sender.send('renamed', 'while away', { await: 'delivered' });
-    await got.done;
-    expect(got.data).toEqual(['while away']);
+    await expectReaches(sender, 'renamed', peer);
   });
 
   it('of two sessions known under one private ID, a peer away is reached through the one active last', async () => {
@@ -165,24 +180,13 @@ describe('peer sessions by private ID', () => {
     // A message that went to the wrong session fails in time, instead of waiting for it.
     const [a, b] = await sessions({ ...RELIABLE, deliveryTimeout: 5000 }, RELIABLE);
     const [sender, earlier] = [a as SecureSession, b as SecureSession];
-    await earlier.setPrivateId('shared');
-    await untilPeer(sender, () => 'shared');
-    await sender.send('shared', 'to the earlier', { await: 'delivered' });
-    const left = next(sender, 'peerdisconnect');
-    await earlier.disconnect();
-    await left;
+    await rename(sender, earlier, 'shared');
+    await away(sender, () => earlier.disconnect());
     const later = h.session({ ...RELIABLE, WebSocket: tracked.WebSocket });
     await later.connect();
-    await later.setPrivateId('shared');
-    await untilPeer(sender, () => 'shared');
-    await sender.send('shared', 'to the later', { await: 'delivered' });
-    const gone = next(sender, 'peerdisconnect');
-    tracked.sockets[0]?.terminate();
-    await gone;
-    const got = receive(later, 1);
-    await sender.send('shared', 'while away', { await: 'delivered' });
-    await got.done;
-    expect(got.data).toEqual(['while away']);
+    await rename(sender, later, 'shared');
+    await away(sender, () => tracked.sockets[0]?.terminate());
+    await expectReaches(sender, 'shared', later);
   });
 
   it('a session forgotten past maxPeerSessions is no longer reached under its private ID; the one that took its place is', async () => {
@@ -190,19 +194,14 @@ describe('peer sessions by private ID', () => {
     const [sender, first] = [a as SecureSession, b as SecureSession];
     const name = pid(first);
     await sender.send(name, 'hello', { await: 'delivered' });
-    const left = next(sender, 'peerdisconnect');
-    await first.disconnect();
-    await left;
+    await away(sender, () => first.disconnect());
     // Its session is remembered (nothing unconfirmed), until a new one needs the only place.
     const second = h.session(RELIABLE);
     await second.connect();
     await untilPeer(sender, () => second.privateId);
     await sender.send(pid(second), 'hello', { await: 'delivered' });
     await expect(sender.send(name, 'gone')).rejects.toBeInstanceOf(InvalidArgumentError);
-    const got = receive(second, 1);
-    await sender.send(pid(second), 'still', { await: 'delivered' });
-    await got.done;
-    expect(got.data).toEqual(['still']);
+    await expectReaches(sender, pid(second), second);
   });
 });
 
