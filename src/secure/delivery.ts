@@ -116,7 +116,7 @@ export class Delivery {
     stopContact(c);
     const session = c.session;
     if (session?.contact !== c) return;
-    session.name = c.peer.id;
+    this.#sessions.rename(session, c.peer.id);
     session.contact = undefined;
     stopSession(session);
     session.out.rewind();
@@ -125,7 +125,7 @@ export class Delivery {
   /** A peer's private ID changed: its session is known by the new one, and messages waiting for it follow. */
   renamed(oldPrivateId: string, newPrivateId: string): void {
     for (const c of this.#contacts.values())
-      if (c.peer.id === newPrivateId && c.session?.contact === c) c.session.name = newPrivateId;
+      if (c.peer.id === newPrivateId && c.session?.contact === c) this.#sessions.rename(c.session, newPrivateId);
     const waiting = this.#waiting.get(oldPrivateId);
     if (!waiting) return;
     this.#waiting.delete(oldPrivateId);
@@ -289,7 +289,7 @@ export class Delivery {
     const { out } = session;
     const confirmed = out.confirm(receipt);
     if (confirmed.length) {
-      session.active = Date.now();
+      this.#sessions.touch(session);
       this.#measure(session);
       for (const msg of confirmed) this.#store.settle(msg, session, session.name, true);
       // Given up already (they settled then): only their places go.
@@ -323,7 +323,7 @@ export class Delivery {
       c.nack = c.urgent = true;
       logger.debug(`wss-sessions: a gap in the messages from ${c.peer.id}: asking for them again`);
     } else if (start) logger.debug(`wss-sessions: ${start} messages from ${c.peer.id} delivered before: skipped`);
-    session.active = Date.now();
+    this.#sessions.touch(session);
     for (let i = start; i < items.length; i++) this.#host.item(c.peer, session, items[i] as Item, raw);
   }
 

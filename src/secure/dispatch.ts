@@ -6,7 +6,6 @@
  * settled answers. Spec §6 and §11.
  */
 import {
-  AbortError,
   ConnectionClosedError,
   InvalidArgumentError,
   InvalidStateError,
@@ -15,6 +14,7 @@ import {
 } from '../errors.js';
 import type { PushMessage } from '../protocol/wss.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
+import { abortable, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import type { Delivery } from './delivery.js';
 import type { UndeliveredEvent } from './events.js';
@@ -110,7 +110,9 @@ export class Dispatch {
     }
     const json = toJson(data);
     const { signal } = options;
-    if (signal?.aborted) throw new AbortError(kind === 'd' ? 'send' : 'broadcast', { cause: signal.reason });
+    // Errors name the call the caller made.
+    const operation = kind === 'd' ? 'send' : 'broadcast';
+    throwIfAborted(signal, operation);
     const plan = kind === 'd' ? this.#direct(ids, connected) : this.#broadcast(ids, connected);
     if (waitFor === 'delivered' && kind === 'd' && plan.atMostOnce[0] !== undefined)
       throw new InvalidArgumentError(
@@ -125,11 +127,11 @@ export class Dispatch {
         : outbox.submit('b', [...ids, ...plan.names], data, options, true, !connected);
     if (waitFor === 'accepted' && !rest && !signal) {
       // The usual case, kept lean: one part to wait for, nothing to merge.
-      if (msg) await accepted(msg);
+      if (msg) await accepted(msg, operation);
       return { recipients: plan.names, skipped: plan.skipped };
     }
-    const reliable = msg && (waitFor === 'delivered' ? settled(msg) : accepted(msg).then(() => undefined));
-    const [done, other] = await abortable(Promise.all([reliable, rest]), signal);
+    const reliable = msg && (waitFor === 'delivered' ? settled(msg) : accepted(msg, operation).then(() => undefined));
+    const [done, other] = await abortable(Promise.all([reliable, rest]), signal, operation);
     const result = {
       recipients: [...new Set([...plan.names, ...(other?.recipients ?? [])])],
       skipped: [...new Set([...plan.skipped, ...(other?.skipped ?? [])])],
@@ -279,14 +281,17 @@ export class Dispatch {
   }
 }
 
-/** Resolves once the relay accepted a transmission of `msg` (or every recipient confirmed it); rejects when it was given up first. */
-function accepted(msg: Outgoing<Target>): Promise<void> {
+/**
+ * Resolves once the relay accepted a transmission of `msg` (or every recipient confirmed it);
+ * rejects when it was given up first (`operation` names the call in the error).
+ */
+function accepted(msg: Outgoing<Target>, operation: 'send' | 'broadcast'): Promise<void> {
   return new Promise((resolve, reject) => {
     if (msg.accepted) return resolve();
     msg.onAccepted = resolve;
     msg.onSettled = ({ unconfirmed }) => {
       if (!unconfirmed.length) resolve();
-      else reject(msg.failure ?? new ConnectionClosedError('send'));
+      else reject(msg.failure ?? new ConnectionClosedError(operation));
     };
   });
 }
@@ -295,16 +300,5 @@ function accepted(msg: Outgoing<Target>): Promise<void> {
 function settled(msg: Outgoing<Target>): Promise<Settled> {
   return new Promise((resolve) => {
     msg.onSettled = resolve;
-  });
-}
-
-/** `promise`, or an `AbortError` when `signal` aborts first (what it waits for goes on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError('send', { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

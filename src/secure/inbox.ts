@@ -3,8 +3,17 @@
  * decryption), and what it leads to (table changes, events) happens strictly in
  * arrival order. Bounded in frames and bytes; past the bound a frame is refused
  * and its owner decides (SecureSession ends the connection). Spec §5 "Backlog".
+ *
+ * The ordering is the {@link OrderedQueue}'s, as in the Signal client. What this
+ * adds is what a session needs and a Signal connection does not: one backlog
+ * outlives the session's connections, so a connection's frames are dropped by
+ * owner while the session's own tasks (peers leaving, {@link Inbox.idle}) stay
+ * and are never dropped; a commit may wait again in its place (a message opened
+ * with a key that changed meanwhile is opened again), keeping its share of the
+ * bounds until its last commit; and the bounds refuse a frame themselves, the
+ * session's own tasks outside them.
  */
-import { advance } from '../util/front.js';
+import { OrderedQueue } from '../util/ordered-queue.js';
 
 /** One frame's work. */
 export interface InboxTask<T = unknown> {
@@ -27,32 +36,34 @@ export interface InboxLimits {
   bytes: number;
 }
 
+/** A task's place in the backlog, kept through the tasks that take its place. */
 interface Slot {
-  task: InboxTask;
+  readonly owner: object;
   /** Its share of the bounds: 0 for the session's own tasks. */
-  size: number;
+  readonly size: number;
+  /** Counted in the bounds: until its last commit, or until dropped. */
   counted: boolean;
-  done: boolean;
-  value: unknown;
-  /** Its owner was dropped while it committed: it must not wait again. */
-  dropped?: boolean;
+  /** Its owner was dropped: it commits nothing more. */
+  dropped: boolean;
 }
 
 /** The incoming backlog of one session: tasks in arrival order, within {@link InboxLimits}. */
 export class Inbox {
   readonly #limits: InboxLimits;
   readonly #onError: (error: unknown) => void;
-  #slots: Slot[] = [];
-  #head = 0;
+  readonly #queue: OrderedQueue;
   #frames = 0;
   #bytes = 0;
-  /** Set while commits run, so a task pushed by an event listener waits its turn. */
-  #busy = false;
+  /** The slot whose commit runs, or whose task waits again in its place, now. */
+  #current: Slot | undefined;
+  /** A commit runs now. */
+  #committing = false;
 
   /** `onError`: a commit that threw (a bug; the backlog goes on). */
   constructor(limits: InboxLimits, onError: (error: unknown) => void) {
     this.#limits = limits;
     this.#onError = onError;
+    this.#queue = new OrderedQueue(onError);
   }
 
   /** Frames waiting now. */
@@ -73,21 +84,23 @@ export class Inbox {
   push(task: InboxTask, force = false): boolean {
     const { frames, bytes } = this.#limits;
     if (!force && (this.#frames >= frames || this.#bytes + task.size > bytes)) return false;
-    const size = force ? 0 : task.size;
-    const slot: Slot = { task, size, counted: !force, done: !task.ready, value: undefined };
-    this.#slots.push(slot);
-    if (task.ready) this.#watch(slot);
+    const slot: Slot = { owner: task.owner, size: force ? 0 : task.size, counted: !force, dropped: false };
     if (!force) {
       this.#frames++;
-      this.#bytes += size;
+      this.#bytes += slot.size;
     }
-    this.#run();
+    const fail = (error: unknown): void => {
+      this.#onError(error);
+      this.#release(slot);
+    };
+    // The session's own tasks have no owner in the queue: no drop removes them.
+    const owner = force ? undefined : task.owner;
+    this.#queue.add(task.ready, (value) => this.#commit(slot, task, value), fail, slot.size, owner);
     return true;
   }
 
   /** Resolves once every task queued so far has committed (or was dropped). */
   idle(): Promise<void> {
-    if (this.#head === this.#slots.length) return Promise.resolve();
     return new Promise((resolve) => {
       this.push({ owner: this, size: 0, commit: () => void resolve() }, true);
     });
@@ -98,63 +111,63 @@ export class Inbox {
    * committing right now finishes its commit. @returns how many frames were dropped.
    */
   drop(owner: object): number {
-    const committing = this.#busy ? this.#slots[this.#head] : undefined;
-    let dropped = 0;
-    this.#slots = this.#slots.slice(this.#head).filter((slot) => {
-      if (slot.task.owner !== owner || slot === committing) return true;
-      if (slot.counted) dropped++;
-      this.#release(slot);
-      return false;
-    });
-    this.#head = 0;
-    if (committing?.task.owner === owner) committing.dropped = true;
-    this.#run();
-    return dropped;
+    const { jobs, size } = this.#queue.drop(owner);
+    this.#frames -= jobs;
+    this.#bytes -= size;
+    const current = this.#current;
+    // Not counted while current: one of the session's own tasks.
+    if (current?.owner !== owner || current.dropped || !current.counted) return jobs;
+    current.dropped = true;
+    if (this.#committing) return jobs;
+    // It waits again in its place: it goes now, and the tasks behind it need not wait for it.
+    this.#release(current);
+    this.#queue.resume();
+    return jobs + 1;
   }
 
-  /** Commits the tasks at the head whose work is done, in order; waits on the first that is not. */
-  #run(): void {
-    if (this.#busy) return;
-    this.#busy = true;
-    for (let slot = this.#slots[this.#head]; slot; slot = this.#slots[this.#head]) {
-      // Its work calls this again when it is done.
-      if (!slot.done) break;
-      const next = this.#commit(slot);
-      if (next && !slot.dropped) {
-        Object.assign(slot, { task: { ...next, owner: slot.task.owner }, done: !next.ready });
-        if (next.ready) this.#watch(slot);
-      } else this.#advance(slot);
+  /**
+   * The turn of `slot`: `task`'s commit with `value`, then those of the tasks it
+   * gives in its place; one with work to wait for holds the backlog until it is done.
+   */
+  #commit(slot: Slot, task: InboxTask, value: unknown): Promise<void> | undefined {
+    this.#current = slot;
+    let next = this.#call(task, value);
+    while (next && !slot.dropped) {
+      if (next.ready) return this.#again(slot, next);
+      next = this.#call(next, value);
     }
-    this.#busy = false;
-  }
-
-  #advance(slot: Slot): void {
     this.#release(slot);
-    [this.#slots, this.#head] = advance(this.#slots, this.#head) as [Slot[], number];
+    return undefined;
   }
 
-  #commit(slot: Slot): InboxTask | undefined {
+  /** `slot` waits in its place for the work of `task`, which took its place. */
+  #again(slot: Slot, task: InboxTask): Promise<void> {
+    return (task.ready as Promise<unknown>).then(
+      (value) => {
+        if (!slot.dropped) return this.#commit(slot, task, value);
+      },
+      (error: unknown) => {
+        this.#onError(error);
+        this.#release(slot);
+      },
+    );
+  }
+
+  #call(task: InboxTask, value: unknown): InboxTask | undefined {
+    this.#committing = true;
     try {
-      return slot.task.commit(slot.value);
+      return task.commit(value);
     } catch (error) {
       this.#onError(error);
       return undefined;
+    } finally {
+      this.#committing = false;
     }
   }
 
-  /** Marks the slot done when its work is; runs the commits if it is at the head. */
-  #watch(slot: Slot): void {
-    const { task } = slot;
-    (task.ready as Promise<unknown>).then((value) => {
-      // A slot whose task was replaced meanwhile is watched by the replacement.
-      if (slot.task !== task) return;
-      slot.value = value;
-      slot.done = true;
-      if (this.#slots[this.#head] === slot) this.#run();
-    });
-  }
-
+  /** `slot` is done, or dropped: its share of the bounds is free. */
   #release(slot: Slot): void {
+    if (this.#current === slot) this.#current = undefined;
     if (!slot.counted) return;
     slot.counted = false;
     this.#frames--;

@@ -3,7 +3,8 @@
  * id, with their timeouts and signals) and the handler that answers the
  * peers' requests. Transport-free: the session sends the items. Spec "Delivery", D.8.
  */
-import { AbortError, InvalidArgumentError, PeerError, QueueFullError, TimeoutError } from '../errors.js';
+import { InvalidArgumentError, PeerError, QueueFullError, TimeoutError } from '../errors.js';
+import { throwIfAborted, watchAbort } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import { jsonOf, MAX_ERROR_TEXT } from './frames.js';
 
@@ -72,23 +73,22 @@ export class Requests {
     const { timeoutMs = this.#timeout, signal } = options;
     if (!(timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1))
       throw new InvalidArgumentError('option timeoutMs of request() must be a number of ms from 1 to 2147483647');
-    if (signal?.aborted) throw new AbortError('request', { cause: signal.reason });
+    throwIfAborted(signal, 'request');
     if (this.#waiting.size >= this.#limit)
       throw new QueueFullError(
         `${this.#waiting.size} requests are waiting for answers (maxPendingRequests ${this.#limit}): await some first or raise maxPendingRequests`,
       );
     const id = ++this.#next;
     const answer = new Promise<unknown>((resolve, reject) => {
-      const onAbort = (): void => done(new AbortError('request', { cause: signal?.reason }));
-      const timer = setTimeout(() => done(new TimeoutError(`request to ${peer}`, timeoutMs)), timeoutMs);
       const done = (error: Error | undefined, value?: unknown): void => {
         this.#waiting.delete(id);
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        unwatch();
         if (error) reject(error);
         else resolve(value);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => done(new TimeoutError(`request to ${peer}`, timeoutMs)), timeoutMs);
+      const unwatch = watchAbort(signal, 'request', done);
       this.#waiting.set(id, { peer, expect: undefined, resolve: (value) => done(undefined, value), reject: done });
     });
     return { id, answer };

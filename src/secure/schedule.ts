@@ -5,8 +5,9 @@
  * gives up, and the epoch that makes the attempts of a connect that
  * `disconnect()` or an abort ended stale. Each attempt is the lifecycle's.
  */
-import { AbortError, ConnectionClosedError, toError, UnsupportedEnvironmentError } from '../errors.js';
+import { ConnectionClosedError, toError, UnsupportedEnvironmentError } from '../errors.js';
 import type { CloseInfo } from '../transport/transport.js';
+import { watchAbort } from '../util/abort.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LinkHost } from './link.js';
 import { backoffDelay } from './options.js';
@@ -43,13 +44,12 @@ export class Schedule {
   async connect(signal: AbortSignal | undefined): Promise<string> {
     const epoch = this.#epoch;
     this.#life.setState('connecting');
-    let onAbort = (): void => {};
+    let unwatch = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        if (this.#cancel(epoch)) reject(new AbortError('connect', { cause: signal?.reason }));
-      };
+      unwatch = watchAbort(signal, 'connect', (error) => {
+        if (this.#cancel(epoch)) reject(error);
+      });
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const result = await Promise.race([this.#attempts(epoch, false), aborted]);
       if (result.privateId === undefined) throw result.error;
@@ -58,7 +58,7 @@ export class Schedule {
       this.#cancel(epoch);
       throw error;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
     }
   }
 

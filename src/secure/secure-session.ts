@@ -1,8 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import { checkRecipients } from '../client/args.js';
 import { wssClientDefaults } from '../client/options.js';
-import { AbortError, InvalidArgumentError, InvalidStateError, NotConnectedError, toError } from '../errors.js';
+import { InvalidStateError, NotConnectedError, toError } from '../errors.js';
 import type { RequestOptions } from '../transport/rpc-channel.js';
+import { signalOf, throwIfAborted } from '../util/abort.js';
 import { Delivery } from './delivery.js';
 import { type DeliveredBroadcast, Dispatch, type SecureSendOptions } from './dispatch.js';
 import type { SecurePeer, SecureSessionEvents, SecureSessionState } from './events.js';
@@ -130,11 +131,11 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
    * await session.connect({ signal: AbortSignal.timeout(10_000) });
    */
   async connect(options: SecureConnectOptions = {}): Promise<SecureConnectInfo> {
-    const signal = connectSignal(options);
+    const signal = signalOf(options, 'connect()');
     const { state } = this.#life;
     if (state !== 'disconnected')
       throw new InvalidStateError(`connect() needs state 'disconnected', but it is '${state}'`);
-    if (signal?.aborted) throw new AbortError('connect', { cause: signal.reason });
+    throwIfAborted(signal, 'connect');
     const privateId = await this.#schedule.connect(signal);
     return { privateId, peers: [...this.#parts.table.view.keys()] };
   }
@@ -301,14 +302,4 @@ export class SecureSession extends EventEmitter<SecureSessionEvents> {
       this.#parts.logger.error(`wss-sessions: a '${event}' listener threw`, toError(error));
     }
   }
-}
-
-/** The `signal` of `connect()`'s options, checked. */
-function connectSignal(options: SecureConnectOptions): AbortSignal | undefined {
-  if (options === null || typeof options !== 'object')
-    throw new InvalidArgumentError('connect() takes an options object { signal }, or nothing');
-  const { signal } = options;
-  if (signal !== undefined && (typeof signal !== 'object' || typeof signal?.addEventListener !== 'function'))
-    throw new InvalidArgumentError("option 'signal' of connect() must be an AbortSignal");
-  return signal;
 }

@@ -18,13 +18,16 @@ export class PeerSession {
   readonly s: string;
   /** The identity key it was first proved under (`null`: none); it never proves itself under another. */
   readonly identity: string | null;
-  /** Its private ID, as last known. */
-  name: string;
+  /** Its private ID, as last known. Sessions are indexed by it: {@link PeerSessions.rename} changes it. */
+  readonly name: string;
   contact: Contact | undefined;
   readonly out = new OutStream<Outgoing<Target>>();
   readonly in = new InStream();
-  /** `Date.now()` of its last activity, for forgetting the least recently active. */
-  active = Date.now();
+  /**
+   * `Date.now()` of its last activity, for forgetting the least recently active and for
+   * finding the latest under a private ID: {@link PeerSessions.touch} changes it.
+   */
+  readonly active: number = Date.now();
   /** Retransmission timeout, smoothed round trip, the transmission being timed, the timer. */
   rto = FIRST_RTO;
   srtt = 0;
@@ -93,10 +96,21 @@ export function stopSession(session: PeerSession): void {
   session.timer = session.timing = undefined;
 }
 
+/** What {@link PeerSessions} alone writes of a session, as it indexes sessions by it. */
+type Indexed = { name: string; active: number };
+
+/** The sessions last known under one private ID, and the most recently active of them. */
+interface Named {
+  latest: PeerSession;
+  readonly all: Set<PeerSession>;
+}
+
 /** Every peer session this session has streams with, bounded by `maxPeerSessions`. */
 export class PeerSessions {
   readonly #max: number;
   readonly #all = new Map<string, PeerSession>();
+  /** The remembered sessions by private ID: {@link named} runs for messages, so it looks up rather than scans. */
+  readonly #byName = new Map<string, Named>();
 
   /** `max`: peer sessions remembered (`maxPeerSessions`). */
   constructor(max: number) {
@@ -105,9 +119,23 @@ export class PeerSessions {
 
   /** The most recently active session last known under `privateId`. */
   named(privateId: string): PeerSession | undefined {
-    let found: PeerSession | undefined;
-    for (const s of this.#all.values()) if (s.name === privateId && (!found || s.active > found.active)) found = s;
-    return found;
+    return this.#byName.get(privateId)?.latest;
+  }
+
+  /** `session` is known under `privateId` from now on. */
+  rename(session: PeerSession, privateId: string): void {
+    if (session.name === privateId) return;
+    const remembered = this.#all.get(session.s) === session;
+    if (remembered) this.#unlist(session);
+    (session as Indexed).name = privateId;
+    if (remembered) this.#list(session);
+  }
+
+  /** `session` was active now: it is the latest under its private ID. */
+  touch(session: PeerSession): void {
+    (session as Indexed).active = Date.now();
+    const named = this.#all.get(session.s) === session ? this.#byName.get(session.name) : undefined;
+    if (named && session.active >= named.latest.active) named.latest = session;
   }
 
   /**
@@ -136,11 +164,12 @@ export class PeerSessions {
         );
       session = new PeerSession(s, identity, peer.id);
       this.#all.set(s, session);
+      this.#list(session);
     }
     if (session.contact) session.contact.session = undefined;
     session.contact = contact;
-    session.name = peer.id;
-    session.active = Date.now();
+    this.rename(session, peer.id);
+    this.touch(session);
     contact.session = session;
     return true;
   }
@@ -150,6 +179,34 @@ export class PeerSessions {
     let oldest: PeerSession | undefined;
     for (const s of this.#all.values())
       if (!s.contact && !s.out.size && (!oldest || s.active < oldest.active)) oldest = s;
-    return !!oldest && this.#all.delete(oldest.s);
+    if (!oldest) return false;
+    this.#all.delete(oldest.s);
+    this.#unlist(oldest);
+    return true;
   }
+
+  /** Indexes a remembered session under its private ID. */
+  #list(session: PeerSession): void {
+    const named = this.#byName.get(session.name);
+    if (!named) this.#byName.set(session.name, { latest: session, all: new Set([session]) });
+    else {
+      named.all.add(session);
+      if (session.active > named.latest.active) named.latest = session;
+    }
+  }
+
+  /** Takes a session out of the index of its private ID; the next most recently active there becomes the latest. */
+  #unlist(session: PeerSession): void {
+    const named = this.#byName.get(session.name);
+    if (!named?.all.delete(session)) return;
+    if (!named.all.size) this.#byName.delete(session.name);
+    else if (named.latest === session) named.latest = mostActive(named.all);
+  }
+}
+
+/** The most recently active of `sessions` (not empty). */
+function mostActive(sessions: Iterable<PeerSession>): PeerSession {
+  let found: PeerSession | undefined;
+  for (const s of sessions) if (!found || s.active > found.active) found = s;
+  return found as PeerSession;
 }

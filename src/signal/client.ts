@@ -1,7 +1,7 @@
 /** The Signal protocol client (PROTOCOL.md §2). */
 import { ConnectionClosedError, InvalidArgumentError, InvalidStateError, NotConnectedError } from '../errors.js';
 import { isStringArray } from '../protocol/guards.js';
-import { abortError, signalOf, watchAbort } from './abort.js';
+import { signalOf, throwIfAborted, watchAbort } from '../util/abort.js';
 import { reconnectDelay } from './backoff.js';
 import { ClientEvents, type SignalClientEvents } from './events.js';
 import { encodeFrame, isEventName, need } from './frames.js';
@@ -107,7 +107,7 @@ export class EncryptedWebSocketClient {
     try {
       need(!this.#destroyed, 'connect() after destroy(): create a new client', InvalidStateError);
       signal = signalOf(options, 'connect()');
-      if (signal?.aborted) throw abortError('connect()', signal);
+      throwIfAborted(signal, 'connect()');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -116,7 +116,7 @@ export class EncryptedWebSocketClient {
     const pending = this.#pendingConnect();
     // Watched before the attempt starts: a state handler may abort at once.
     if (signal) {
-      const unwatch = watchAbort(signal, () => this.#stop(abortError('connect()', signal), 1000, 'connect() aborted'));
+      const unwatch = watchAbort(signal, 'connect()', (error) => this.#stop(error, 1000, 'connect() aborted'));
       pending.then(unwatch, unwatch);
     }
     // No link: 'disconnected', or 'reconnecting' between attempts (then retry at once).
@@ -329,7 +329,7 @@ export class EncryptedWebSocketClient {
   #send(event: string, data: unknown, options: ISignalSendOptions | undefined): Promise<void> {
     need(isEventName(event), 'send: event name must be a string of 1-256 characters', InvalidArgumentError);
     const signal = options === undefined ? undefined : signalOf(options, `send('${event}')`);
-    if (signal?.aborted) throw abortError(`send('${event}')`, signal);
+    throwIfAborted(signal, `send('${event}')`);
     const link = this.#link;
     const control = CONTROL_EVENTS.has(event);
     const ready = control ? link?.socket?.readyState === OPEN : this.#state === 'authenticated';

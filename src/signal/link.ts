@@ -8,7 +8,7 @@ import { aesGcmNow } from '../crypto/aead.js';
 import { generateECDHKeyPair, type IECDHKeyPair } from '../crypto/ecdh.js';
 import { type IEncryptedPayload, sealNow } from '../crypto/signal-crypto.js';
 import { resolveWebSocket, type WebSocketLike } from '../transport/websocket.js';
-import { abortError, watchAbort } from './abort.js';
+import { watchAbort } from '../util/abort.js';
 import {
   encodeEnvelope,
   encodeFrame,
@@ -23,7 +23,7 @@ import {
 } from './frames.js';
 import { establishClientKey } from './handshake.js';
 import { optionError, WS_URL, type ResolvedClientOptions } from './options.js';
-import { OrderedQueue } from './ordered-queue.js';
+import { OrderedQueue } from '../util/ordered-queue.js';
 import { ReplayGuard } from './replay-guard.js';
 import { CONTROL_EVENTS, type ISignalConnectedData } from './types.js';
 
@@ -160,7 +160,7 @@ export class Link {
       return failure ? Promise.reject(failure) : SENT;
     }
     return new Promise((resolve, reject) => {
-      const unwatch = watchAbort(signal, () => reject(abortError(`send('${event}')`, signal as AbortSignal)));
+      const unwatch = watchAbort(signal, `send('${event}')`, reject);
       const write = (payload: IEncryptedPayload): void => {
         unwatch();
         if (signal?.aborted) return;

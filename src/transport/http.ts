@@ -1,5 +1,4 @@
 import {
-  AbortError,
   ConnectionClosedError,
   ProtocolError,
   RpcError,
@@ -7,6 +6,7 @@ import {
   UnsupportedEnvironmentError,
 } from '../errors.js';
 import { parseMessage } from '../protocol/validate.js';
+import { throwIfAborted, watchAbort } from '../util/abort.js';
 
 /** A `fetch` function: the platform's or an injected one. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -36,9 +36,8 @@ export async function postJsonRpc<T>(
 ): Promise<T> {
   const operation = `HTTP POST ${url}`;
   const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  const timer = setTimeout(abort, timeoutMs);
-  signal?.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const unwatch = watchAbort(signal, operation, () => controller.abort());
   let text: string;
   let status: number;
   try {
@@ -51,12 +50,12 @@ export async function postJsonRpc<T>(
     status = response.status;
     text = await response.text();
   } catch (cause) {
-    if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
+    throwIfAborted(signal, operation);
     if (controller.signal.aborted) throw new TimeoutError(operation, timeoutMs);
     throw new ConnectionClosedError(operation, undefined, undefined, { cause, opening: true });
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', abort);
+    unwatch();
   }
   let body: unknown;
   try {

@@ -2,7 +2,6 @@
 // timeouts and closes with untyped error responses, so the channel keeps the one record itself.
 import type { JSONRPCRequest } from 'json-rpc-2.0';
 import {
-  AbortError,
   ConnectionClosedError,
   InvalidArgumentError,
   ProtocolError,
@@ -11,6 +10,7 @@ import {
   toError,
 } from '../errors.js';
 import { parseFrame, type Push } from '../protocol/validate.js';
+import { throwIfAborted, watchAbort } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import type { CloseInfo } from './transport.js';
 
@@ -89,7 +89,7 @@ export class RpcChannel {
       const { signal, timeoutMs = this.#settings.requestTimeout } = options;
       const closed = this.#closed;
       if (closed) throw new ConnectionClosedError(method, closed.code, closed.reason);
-      if (signal?.aborted) throw new AbortError(method, { cause: signal.reason });
+      throwIfAborted(signal, method);
       // The legacy client uses string ids; servers echo them as sent.
       const id = String(++this.#seq);
       // Members in the order json-rpc-2.0's createJSONRPCRequest writes them, so frames stay byte-identical.
@@ -105,12 +105,11 @@ export class RpcChannel {
       }
       const own = timeoutMs !== this.#settings.requestTimeout;
       const timer = own ? setTimeout(() => done(new TimeoutError(method, timeoutMs)), timeoutMs) : undefined;
-      const onAbort = (): void => done(new AbortError(method, { cause: signal?.reason }));
       const done = (error: Error | undefined, result?: unknown): void => {
         const pending = this.#pending;
         pending.delete(id);
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        unwatch();
         if (!pending.size) this.#sweep = void clearTimeout(this.#sweep);
         try {
           if (error) throw error;
@@ -120,8 +119,8 @@ export class RpcChannel {
           reject(toError(failure));
         }
       };
+      const unwatch = watchAbort(signal, method, done);
       this.#pending.set(id, { method, deadline: Date.now() + timeoutMs, own, done });
-      signal?.addEventListener('abort', onAbort, { once: true });
       if (!own) this.#sweep ??= setTimeout(() => this.#expire(), timeoutMs);
       // Recorded before the send: a transport may feed the answer back from within it.
       try {

@@ -1,5 +1,6 @@
-import { AbortError, ConnectionClosedError, UnsupportedEnvironmentError, type ProtocolError } from '../errors.js';
+import { ConnectionClosedError, UnsupportedEnvironmentError, type ProtocolError } from '../errors.js';
 import { textFrame } from '../protocol/validate.js';
+import { throwIfAborted, watchAbort } from '../util/abort.js';
 import { platform } from '../util/platform.js';
 import { watchOpenFailure, type OpenFailure } from './open-failure.js';
 import type { Transport, TransportEvents } from './transport.js';
@@ -49,7 +50,7 @@ export class WebSocketTransport implements Transport {
     return new Promise<void>((resolve, reject) => {
       const { url } = this.#settings;
       const operation = `opening ${url}`;
-      if (signal?.aborted) throw new AbortError(operation, { cause: signal.reason });
+      throwIfAborted(signal, operation);
       let socket: WebSocketLike;
       try {
         socket = this.#socket = new this.#Ctor(url);
@@ -57,23 +58,22 @@ export class WebSocketTransport implements Transport {
         throw new ConnectionClosedError(operation, undefined, undefined, { cause, opening: true });
       }
       let opened = false;
-      const onAbort = (): void => {
-        reject(new AbortError(operation, { cause: signal?.reason }));
+      const unwatchAbort = watchAbort(signal, operation, (error) => {
+        reject(error);
         this.close(1000, 'aborted', true);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      });
       // Errors are always followed by a close event; until the socket opens, what they carry says why it did not.
       const failure: OpenFailure = {};
       const unwatch = watchOpenFailure(socket, failure);
       socket.onopen = () => {
         opened = true;
         unwatch();
-        signal?.removeEventListener('abort', onAbort);
+        unwatchAbort();
         resolve();
       };
       socket.onclose = ({ code, reason }) => {
         unwatch();
-        signal?.removeEventListener('abort', onAbort);
+        unwatchAbort();
         socket.onopen = socket.onmessage = socket.onclose = null;
         // Keep an error handler: Node's `ws` throws on an 'error' event nobody listens to.
         socket.onerror = ignore;

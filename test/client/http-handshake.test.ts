@@ -1,5 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
+  AbortError,
   ProtocolError,
   RpcError,
   TimeoutError,
@@ -78,6 +80,28 @@ describe('HTTP handshake', () => {
       );
     const { client, mock } = clientWithFetch(never, 30);
     await expect(client.connect()).rejects.toBeInstanceOf(TimeoutError);
+    mock.stop();
+  });
+
+  it('an abort cancels the POST: AbortError with the reason as cause, and no listener left on the signal', async () => {
+    let posted = (): void => {};
+    const started = new Promise<void>((resolve) => (posted = resolve));
+    const never: FetchFunction = (_url, init) =>
+      new Promise((_resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        posted();
+      });
+    const { client, mock } = clientWithFetch(never);
+    const controller = new AbortController();
+    const connecting = client.connect({ signal: controller.signal });
+    await started;
+    expect(getEventListeners(controller.signal, 'abort')).not.toEqual([]);
+    const reason = new Error('user left');
+    controller.abort(reason);
+    await expect(connecting).rejects.toBeInstanceOf(AbortError);
+    await expect(connecting).rejects.toMatchObject({ cause: reason });
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    expect(mock.socket).toBeNull();
     mock.stop();
   });
 });

@@ -3,8 +3,10 @@
  * receipts, exactly once in order across cut sockets, the bounds, timeouts and
  * `undelivered`, and peers that do not run it.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AbortError,
   ConnectionClosedError,
   DeliveryTimeoutError,
   InvalidArgumentError,
@@ -133,6 +135,107 @@ describe('receipts', () => {
     await sent;
     await got.done;
     expect(got.data).toEqual(['while away']);
+  });
+});
+
+describe('peer sessions by private ID', () => {
+  /** `peer` takes `privateId`; resolves once `sender` lists it so and has a message to it confirmed. */
+  async function rename(sender: SecureSession, peer: SecureSession, privateId: string): Promise<void> {
+    await peer.setPrivateId(privateId);
+    await untilPeer(sender, () => privateId);
+    await sender.send(privateId, 'known', { await: 'delivered' });
+  }
+
+  /** Runs `leave` (a peer's connection ends); resolves once `sender` saw the peer leave. */
+  async function away(sender: SecureSession, leave: () => unknown): Promise<void> {
+    const gone = next(sender, 'peerdisconnect');
+    await leave();
+    await gone;
+  }
+
+  /** A message from `sender` to `to` is confirmed, and `recipient` got it. */
+  async function expectReaches(sender: SecureSession, to: string, recipient: SecureSession): Promise<void> {
+    const got = receive(recipient, 1);
+    await sender.send(to, 'reached', { await: 'delivered' });
+    await got.done;
+    expect(got.data).toEqual(['reached']);
+  }
+
+  it('a peer away is reached under the private ID it was last known by, not an earlier one', async () => {
+    const tracked = trackedWebSocket();
+    const [a, b] = await sessions(RELIABLE, { ...RELIABLE, WebSocket: tracked.WebSocket });
+    const [sender, peer] = [a as SecureSession, b as SecureSession];
+    const before = pid(peer);
+    await sender.send(before, 'hello', { await: 'delivered' });
+    await rename(sender, peer, 'renamed');
+    // The peer's connection is cut: it is not listed while it reconnects, but its session is expected back.
+    await away(sender, () => tracked.sockets[0]?.terminate());
+    expect(sender.peers.has('renamed')).toBe(false);
+    await expect(sender.send(before, 'old name')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expectReaches(sender, 'renamed', peer);
+  });
+
+  it('of two sessions known under one private ID, a peer away is reached through the one active last', async () => {
+    const tracked = trackedWebSocket();
+    // A message that went to the wrong session fails in time, instead of waiting for it.
+    const [a, b] = await sessions({ ...RELIABLE, deliveryTimeout: 5000 }, RELIABLE);
+    const [sender, earlier] = [a as SecureSession, b as SecureSession];
+    await rename(sender, earlier, 'shared');
+    await away(sender, () => earlier.disconnect());
+    const later = h.session({ ...RELIABLE, WebSocket: tracked.WebSocket });
+    await later.connect();
+    await rename(sender, later, 'shared');
+    await away(sender, () => tracked.sockets[0]?.terminate());
+    await expectReaches(sender, 'shared', later);
+  });
+
+  it('a session forgotten past maxPeerSessions is no longer reached under its private ID; the one that took its place is', async () => {
+    const [a, b] = await sessions({ ...RELIABLE, maxPeerSessions: 1, deliveryTimeout: 5000 }, RELIABLE);
+    const [sender, first] = [a as SecureSession, b as SecureSession];
+    const name = pid(first);
+    await sender.send(name, 'hello', { await: 'delivered' });
+    await away(sender, () => first.disconnect());
+    // Its session is remembered (nothing unconfirmed), until a new one needs the only place.
+    const second = h.session(RELIABLE);
+    await second.connect();
+    await untilPeer(sender, () => second.privateId);
+    await sender.send(pid(second), 'hello', { await: 'delivered' });
+    await expect(sender.send(name, 'gone')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expectReaches(sender, pid(second), second);
+  });
+});
+
+describe('await with a signal', () => {
+  it('the signal stops the waiting, not the delivery; its listener goes when the wait ends, either way', async () => {
+    const [a, b] = await sessions(RELIABLE, RELIABLE);
+    const [sender, recipient] = [a as SecureSession, b as SecureSession];
+    const kept = new AbortController();
+    await sender.send(pid(recipient), 1, { await: 'delivered', signal: kept.signal });
+    await sender.broadcast(2, { await: 'delivered', signal: kept.signal });
+    expect(getEventListeners(kept.signal, 'abort')).toEqual([]);
+    const got = receive(recipient, 2);
+    // The recipient gets the messages, the sender none of its receipts: both wait until aborted.
+    const release = withhold(sender);
+    const controller = new AbortController();
+    const sending = sender.send(pid(recipient), 3, { await: 'delivered', signal: controller.signal });
+    const casting = sender.broadcast(4, { await: 'delivered', signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(2);
+    controller.abort(new Error('user left'));
+    // Each error names the call that was aborted.
+    await expect(sending).rejects.toBeInstanceOf(AbortError);
+    await expect(sending).rejects.toMatchObject({
+      message: 'send was aborted by its AbortSignal',
+      cause: controller.signal.reason,
+    });
+    await expect(casting).rejects.toBeInstanceOf(AbortError);
+    await expect(casting).rejects.toMatchObject({
+      message: 'broadcast was aborted by its AbortSignal',
+      cause: controller.signal.reason,
+    });
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    await got.done;
+    expect(got.data).toEqual([3, 4]);
+    release();
   });
 });
 

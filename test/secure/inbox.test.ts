@@ -93,6 +93,65 @@ describe('Inbox', () => {
     expect([inbox.frames, inbox.bytes]).toEqual([0, 0]);
   });
 
+  it('drop() takes a task waiting again in its place too: what it waits for never commits, the tasks behind it run at once', async () => {
+    const inbox = new Inbox(limits, () => {});
+    const other = {};
+    const seen: string[] = [];
+    const again = deferred<string>();
+    inbox.push({
+      owner,
+      size: 4,
+      commit: () => ({ owner, size: 0, ready: again.promise, commit: () => void seen.push('never') }),
+    });
+    inbox.push({ owner: other, size: 2, commit: () => void seen.push('other') });
+    inbox.push({ owner, size: 3, commit: () => void seen.push('dropped') });
+    expect([inbox.frames, inbox.bytes]).toEqual([3, 9]);
+    expect(inbox.drop(owner)).toBe(2);
+    expect(seen).toEqual(['other']);
+    expect([inbox.frames, inbox.bytes]).toEqual([0, 0]);
+    again.resolve('late');
+    await inbox.idle();
+    expect(seen).toEqual(['other']);
+  });
+
+  it('drop() during a commit: the commit finishes, nothing takes its place, the tasks behind it follow it', async () => {
+    const inbox = new Inbox(limits, () => {});
+    const other = {};
+    const seen: string[] = [];
+    const work = deferred<void>();
+    inbox.push({
+      owner,
+      size: 1,
+      ready: work.promise,
+      commit: () => {
+        seen.push(`dropped ${inbox.drop(owner)}`);
+        return { owner, size: 0, commit: () => void seen.push('never') };
+      },
+    });
+    inbox.push({ owner, size: 1, commit: () => void seen.push('never either') });
+    inbox.push({ owner: other, size: 1, commit: () => void seen.push('other') });
+    work.resolve();
+    await inbox.idle();
+    expect(seen).toEqual(['dropped 1', 'other']);
+    expect([inbox.frames, inbox.bytes]).toEqual([0, 0]);
+  });
+
+  it("the session's own tasks are never dropped; a task whose work rejects (a bug) is reported and frees its share", async () => {
+    const errors: unknown[] = [];
+    const inbox = new Inbox(limits, (e) => errors.push(e));
+    const seen: string[] = [];
+    const hold = deferred<void>();
+    inbox.push({ owner, size: 1, ready: hold.promise, commit: () => void seen.push('frame') });
+    inbox.push({ owner, size: 0, commit: () => void seen.push('own') }, true);
+    expect(inbox.drop(owner)).toBe(1);
+    await inbox.idle();
+    expect(seen).toEqual(['own']);
+    inbox.push({ owner, size: 5, ready: Promise.reject(new Error('bug')), commit: () => void seen.push('never') });
+    await inbox.idle();
+    expect(errors).toEqual([new Error('bug')]);
+    expect([inbox.frames, inbox.bytes]).toEqual([0, 0]);
+  });
+
   it('a long stream that never lets the backlog empty stays within its bounds and in order', async () => {
     const inbox = new Inbox({ frames: 2, bytes: 1e9 }, () => {});
     const committed: number[] = [];

@@ -1,4 +1,5 @@
 /** Encrypted requests between SecureSessions: answers, failures, timeouts, aborts, bounds, and across a reconnect. */
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AbortError,
@@ -94,8 +95,10 @@ for (const delivery of ['at-most-once', 'reliable'] as const)
       await expect(a.request(pid(b), 1, { timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
       const controller = new AbortController();
       const aborted = a.request(pid(b), 2, { signal: controller.signal });
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
       controller.abort();
-      await expect(aborted).rejects.toBeInstanceOf(AbortError);
+      await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED', message: expect.stringMatching(/^request /) });
+      expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
       const early = new AbortController();
       early.abort();
       await expect(a.request(pid(b), 3, { signal: early.signal })).rejects.toBeInstanceOf(AbortError);
@@ -103,7 +106,10 @@ for (const delivery of ['at-most-once', 'reliable'] as const)
       // The answers come after their requests were given up: nothing waits for them, nothing breaks.
       b.handle(() => 'now');
       held.open();
-      expect(await a.request(pid(b), 4)).toBe('now');
+      // An answered request lets its signal go too.
+      const kept = new AbortController();
+      expect(await a.request(pid(b), 4, { signal: kept.signal })).toBe('now');
+      expect(getEventListeners(kept.signal, 'abort')).toEqual([]);
     });
 
     it('maxPendingRequests bounds both ways: QueueFullError for the asker, an error answer from a busy peer', async () => {

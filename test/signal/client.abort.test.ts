@@ -1,30 +1,21 @@
 /** AbortSignal in EncryptedWebSocketClient.connect() and send(): typed rejection, nothing left behind. */
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decrypt } from '../../src/crypto/index.js';
 import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
-import { AbortError, type EncryptedWebSocketClient, type TConnectionState } from '../../src/signal/index.js';
+import { AbortError } from '../../src/signal/index.js';
+import { hostileSetup } from '../helpers/hostile-signal.js';
 import {
   connectHostile,
   type HostileConn,
   HostileServer,
   honestHandshake,
   RecordingWebSocket,
-  signalFixture,
   whenState,
 } from './helpers.js';
 
-const fx = signalFixture();
-let hostile: HostileServer;
-beforeEach(async () => {
-  RecordingWebSocket.reset();
-  hostile = await HostileServer.start();
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await fx.cleanup();
-  await hostile.close();
-});
+const h = hostileSetup({ token: 't', WebSocket: RecordingWebSocket });
+const { fx, client } = h;
 
 /**
  * Watches the timers the client starts: `started(ms)` is the timer started with a delay of
@@ -43,16 +34,6 @@ function watchTimers() {
   };
 }
 const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
-
-function client(options: Parameters<typeof fx.client>[1] = {}): {
-  client: EncryptedWebSocketClient;
-  states: TConnectionState[];
-} {
-  const c = fx.client(hostile.url, { token: 't', WebSocket: RecordingWebSocket, ...options });
-  const states: TConnectionState[] = [];
-  c.onStateChange((s) => states.push(s));
-  return { client: c, states };
-}
 
 /** The next `encrypted` frame the hostile side gets, decrypted. */
 async function nextSent(conn: HostileConn, aesKey: CryptoKey): Promise<{ event: string; data: unknown }> {
@@ -76,7 +57,7 @@ describe('connect({ signal })', () => {
     const { client: c, states } = client({ handshakeTimeout: 61_000 });
     const controller = new AbortController();
     const connecting = c.connect({ signal: controller.signal });
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await conn.nextOf('authenticate');
     await whenState(c, 'authenticating');
     const handshakeTimer = timers.started(61_000);
@@ -90,12 +71,12 @@ describe('connect({ signal })', () => {
     expect(timers.cleared(handshakeTimer)).toBe(true);
     const socket = RecordingWebSocket.instances[0]?.inner;
     expect([socket?.listenerCount('message'), socket?.listenerCount('close')]).toEqual([0, 0]);
-    expect(hostile.connections).toBe(1);
+    expect(h.server.connections).toBe(1);
   });
 
   it('aborting while waiting to retry cancels the retry timer', async () => {
-    const unreachable = hostile.url;
-    await hostile.close();
+    const unreachable = h.server.url;
+    await h.server.close();
     const timers = watchTimers();
     const c = fx.client(unreachable, { token: 't', reconnect: { interval: 70_000, maxInterval: 70_000 } });
     const controller = new AbortController();
@@ -108,7 +89,7 @@ describe('connect({ signal })', () => {
     expect(c.getState()).toBe('disconnected');
     expect(timers.cleared(retryTimer)).toBe(true);
     expect(abortListeners(controller.signal)).toBe(0);
-    hostile = await HostileServer.start();
+    h.server = await HostileServer.start();
   });
 
   it('every connect() waiting on the aborted attempt rejects; a later connect() works', async () => {
@@ -119,7 +100,7 @@ describe('connect({ signal })', () => {
     expect(second).toBe(first);
     controller.abort();
     await expect(second).rejects.toBeInstanceOf(AbortError);
-    await connectHostile(c, hostile);
+    await connectHostile(c, h.server);
     expect(c.isConnected()).toBe(true);
   });
 
@@ -127,7 +108,7 @@ describe('connect({ signal })', () => {
     const { client: c } = client();
     const controller = new AbortController();
     const connecting = c.connect({ signal: controller.signal });
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn);
     await connecting;
     expect(abortListeners(controller.signal)).toBe(0);
@@ -150,7 +131,7 @@ describe('connect({ signal })', () => {
 describe('send(event, data, { signal })', () => {
   it('an aborted signal rejects at once and nothing is sent', async () => {
     const { client: c } = client();
-    const { conn, aesKey } = await connectHostile(c, hostile);
+    const { conn, aesKey } = await connectHostile(c, h.server);
     await expect(c.send('pay', 1, { signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: 'ERR_ABORTED',
       message: expect.stringContaining("send('pay')"),
@@ -161,7 +142,7 @@ describe('send(event, data, { signal })', () => {
 
   it('aborting a send still waiting to go out rejects it, sends nothing of it, and keeps the order of the others', async () => {
     const { client: c } = client();
-    const { conn, aesKey } = await connectHostile(c, hostile);
+    const { conn, aesKey } = await connectHostile(c, h.server);
     const controller = new AbortController();
     // Too large for Node's synchronous cipher: WebCrypto encrypts it off the event loop, and the sends behind it wait.
     const large = 'a'.repeat(SYNC_AES_GCM_LIMIT);
@@ -178,7 +159,7 @@ describe('send(event, data, { signal })', () => {
 
   it('a send that went out lets its signal go', async () => {
     const { client: c } = client();
-    const { conn, aesKey } = await connectHostile(c, hostile);
+    const { conn, aesKey } = await connectHostile(c, h.server);
     const controller = new AbortController();
     await c.send('kept', 1, { signal: controller.signal });
     expect(abortListeners(controller.signal)).toBe(0);

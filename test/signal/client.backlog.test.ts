@@ -12,7 +12,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decrypt } from '../../src/crypto/index.js';
 import { SYNC_AES_GCM_LIMIT } from '../../src/node/aes-gcm.js';
@@ -22,14 +22,13 @@ import {
   connectHostile,
   envelope,
   honestHandshake,
-  HostileServer,
   holdSubtle,
   nextEvent,
   RecordingWebSocket,
   serverOffer,
-  signalFixture,
   type HostileConn,
 } from './helpers.js';
+import { hostileSetup } from '../helpers/hostile-signal.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -42,17 +41,8 @@ function retained(): number {
 }
 
 const MB = 2 ** 20;
-const fx = signalFixture();
-let hostile: HostileServer;
-beforeEach(async () => {
-  RecordingWebSocket.reset();
-  hostile = await HostileServer.start();
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await fx.cleanup();
-  await hostile.close();
-});
+const h = hostileSetup();
+const { fx } = h;
 
 /** What a client delivered, in order: `flood` frames by number, and the errors. */
 function record(client: EncryptedWebSocketClient): Array<number | Error> {
@@ -95,7 +85,7 @@ async function flood(
 
 /** The client comes back on a new connection and delivers there. */
 async function expectReconnected(client: EncryptedWebSocketClient): Promise<void> {
-  const again = await hostile.nextConnection();
+  const again = await h.server.nextConnection();
   const back = nextEvent(client, 'connected');
   const { aesKey } = await honestHandshake(again);
   await back;
@@ -122,7 +112,7 @@ async function connectHeld(
   client: EncryptedWebSocketClient,
 ): Promise<{ conn: HostileConn; aesKey: CryptoKey; connecting: Promise<void>; release: () => void }> {
   const connecting = client.connect();
-  const conn = await hostile.nextConnection();
+  const conn = await h.server.nextConnection();
   const { aesKey, connected } = await serverOffer(conn);
   const { started, release } = holdSubtle('deriveBits');
   conn.send('connected', connected);
@@ -132,7 +122,7 @@ async function connectHeld(
 
 describe('bounded incoming backlog', () => {
   it('a burst past maxBacklogFrames: frames accepted are delivered in order, then close 1008, QueueFullError, reconnect', async () => {
-    const client = fx.client(hostile.url, {
+    const client = fx.client(h.server.url, {
       token: 't',
       reconnect: { interval: 1, maxInterval: 2 },
       maxBacklogFrames: 64,
@@ -156,7 +146,7 @@ describe('bounded incoming backlog', () => {
   });
 
   it('a flood past maxBacklogBytes keeps memory bounded, releases it, and the client reconnects', async () => {
-    const client = fx.client(hostile.url, {
+    const client = fx.client(h.server.url, {
       token: 't',
       reconnect: { interval: 1, maxInterval: 2 },
       maxFrameSize: 16 * 1024,
@@ -191,8 +181,8 @@ describe('bounded incoming backlog', () => {
 
 describe('bounded outgoing sends', () => {
   it('a send past maxPendingSends rejects at once with QueueFullError; the others go out in order, and later sends work', async () => {
-    const client = fx.client(hostile.url, { token: 't', maxPendingSends: 8 });
-    const { conn, aesKey } = await connectHostile(client, hostile);
+    const client = fx.client(h.server.url, { token: 't', maxPendingSends: 8 });
+    const { conn, aesKey } = await connectHostile(client, h.server);
     // The first is too large for Node's synchronous cipher: WebCrypto encrypts it off the event loop, and the sends behind it wait.
     const large = 'l'.repeat(SYNC_AES_GCM_LIMIT);
     const sends = Array.from({ length: 9 }, (_, n) => client.send('out', n === 0 ? large : n));
@@ -213,8 +203,8 @@ describe('bounded outgoing sends', () => {
 
 describe('concurrent decryption, ordered delivery', () => {
   it('delivers 400 frames of very different sizes in arrival order', async () => {
-    const client = fx.client(hostile.url, { token: 't' });
-    const { conn, aesKey } = await connectHostile(client, hostile);
+    const client = fx.client(h.server.url, { token: 't' });
+    const { conn, aesKey } = await connectHostile(client, h.server);
     const seen = record(client);
     // Sizes from 0 to 200,000 characters, large and small interleaved, all written in one go.
     const pads = Array.from({ length: 400 }, (_, i) => (i % 9 === 0 ? 200_000 - i * 400 : (i * 7919) % 3000));
@@ -225,8 +215,8 @@ describe('concurrent decryption, ordered delivery', () => {
   });
 
   it('frames behind one that WebCrypto decrypts (over 1 MiB) wait for it, and all are delivered in arrival order', async () => {
-    const client = fx.client(hostile.url, { token: 't', maxFrameSize: 4 * 2 ** 20, WebSocket: RecordingWebSocket });
-    const { conn, aesKey } = await connectHostile(client, hostile);
+    const client = fx.client(h.server.url, { token: 't', maxFrameSize: 4 * 2 ** 20, WebSocket: RecordingWebSocket });
+    const { conn, aesKey } = await connectHostile(client, h.server);
     const seen = record(client);
     const pads = [0, SYNC_AES_GCM_LIMIT, 10, 20_000, SYNC_AES_GCM_LIMIT + 5000, 30, 0];
     const frames = await Promise.all(pads.map((pad, n) => floodFrame(aesKey, n, pad)));
@@ -245,12 +235,12 @@ describe('concurrent decryption, ordered delivery', () => {
   });
 
   it('frames right behind connected (decrypted once the key is agreed) come after the connected event, in order', async () => {
-    const client = fx.client(hostile.url, { token: 't' });
+    const client = fx.client(h.server.url, { token: 't' });
     const order: string[] = [];
     client.on('connected', () => order.push('connected'));
     client.on<number>('early', (n) => order.push(`early ${n}`));
     const connecting = client.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     const { aesKey, connected } = await serverOffer(conn);
     const frames = await Promise.all([0, 1, 2].map((n) => envelope(aesKey, 'early', n)));
     // One synchronous burst: `connected` and the frames reach the client together.

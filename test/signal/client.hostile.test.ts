@@ -3,7 +3,7 @@
  * attack the original client falls for (downgrade, replay, reflection, forged
  * server, stale decryptions, malformed frames).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bytesToBase64, encrypt, exportVerifyKeyRaw, generateSigningKeyPair } from '../../src/crypto/index.js';
 import {
   AuthenticationError,
@@ -12,45 +12,24 @@ import {
   ReplayError,
   TimeoutError,
   type EncryptedWebSocketClient,
-  type TConnectionState,
 } from '../../src/signal/index.js';
 import {
   barrier,
   connectHostile,
   envelope,
   honestHandshake,
-  HostileServer,
   holdSubtle,
   nextEvent,
   recordingLogger,
   serverOffer,
-  signalFixture,
 } from './helpers.js';
+import { hostileSetup } from '../helpers/hostile-signal.js';
 
-const fx = signalFixture();
-let hostile: HostileServer;
-beforeEach(async () => {
-  hostile = await HostileServer.start();
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await fx.cleanup();
-  await hostile.close();
-});
-
-/** A client whose every state is recorded. */
-function client(options: Parameters<typeof fx.client>[1] = {}): {
-  client: EncryptedWebSocketClient;
-  states: TConnectionState[];
-} {
-  const c = fx.client(hostile.url, { token: 'token', reconnect: { interval: 1, maxInterval: 2 }, ...options });
-  const states: TConnectionState[] = [];
-  c.onStateChange((s) => states.push(s));
-  return { client: c, states };
-}
+const h = hostileSetup({ token: 'token', reconnect: { interval: 1, maxInterval: 2 } });
+const { client } = h;
 
 /** Connects a client through an honest handshake; returns the session key. */
-const connected = (c: EncryptedWebSocketClient) => connectHostile(c, hostile);
+const connected = (c: EncryptedWebSocketClient) => connectHostile(c, h.server);
 
 describe('no downgrade (requireEncryption)', () => {
   it.each([
@@ -78,7 +57,7 @@ describe('no downgrade (requireEncryption)', () => {
     const { client: c, states } = client();
     const error = nextEvent(c, 'error');
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn, tweak);
     await expect(connecting).rejects.toBeInstanceOf(ErrorClass);
     expect(await error).toBeInstanceOf(ErrorClass);
@@ -87,7 +66,7 @@ describe('no downgrade (requireEncryption)', () => {
     expect(c.getState()).toBe('disconnected');
     expect(states).not.toContain('reconnecting');
     expect(states).not.toContain('authenticated');
-    expect(hostile.connections).toBe(1);
+    expect(h.server.connections).toBe(1);
   });
 
   it('a plaintext application event is never delivered once encryption is required', async () => {
@@ -106,7 +85,7 @@ describe('no downgrade (requireEncryption)', () => {
     const logger = recordingLogger();
     const { client: c } = client({ requireEncryption: false, logger });
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn, (d) => ({ id: d.id, userId: d.userId, time: d.time }));
     await connecting;
     expect(c.isEncrypted()).toBe(false);
@@ -129,7 +108,7 @@ describe('no downgrade (requireEncryption)', () => {
   it('with requireEncryption: false, null key material means no encryption, and one missing half is still refused', async () => {
     const { client: c } = client({ requireEncryption: false });
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn, (d) => ({
       id: d.id,
       userId: d.userId,
@@ -141,7 +120,7 @@ describe('no downgrade (requireEncryption)', () => {
     expect(c.isConnected() && !c.isEncrypted()).toBe(true);
     c.disconnect();
     const again = c.connect();
-    const second = await hostile.nextConnection();
+    const second = await h.server.nextConnection();
     await honestHandshake(second, (d) => ({ ...d, salt: null }));
     await expect(again).rejects.toBeInstanceOf(ProtocolError);
     expect(await second.closed).toBe(1008);
@@ -189,7 +168,7 @@ describe('server authentication (serverVerifyKey)', () => {
     const verifyKey = bytesToBase64(await exportVerifyKeyRaw(trusted.publicKey));
     const { client: c, states } = client({ serverVerifyKey: verifyKey });
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn, tweak, signWith ?? trusted.privateKey);
     return { c, states, connecting, conn, trusted };
   }
@@ -227,13 +206,13 @@ describe('server authentication (serverVerifyKey)', () => {
     expect(await conn.closed).toBe(1008);
     expect(states).not.toContain('reconnecting');
     expect(c.getState()).toBe('disconnected');
-    expect(hostile.connections).toBe(1);
+    expect(h.server.connections).toBe(1);
   });
 
   it('without serverVerifyKey a signature changes nothing', async () => {
     const { client: c } = client();
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     await honestHandshake(conn, undefined, (await generateSigningKeyPair()).privateKey);
     await connecting;
     expect(c.isConnected()).toBe(true);
@@ -246,7 +225,7 @@ describe('stale connections', () => {
     const handler = vi.fn();
     c.on('late', handler);
     const connecting = c.connect();
-    const conn = await hostile.nextConnection();
+    const conn = await h.server.nextConnection();
     const { aesKey, connected: offer } = await serverOffer(conn);
     const late = await envelope(aesKey, 'late', 'from the old connection');
     // The client's key agreement waits at a gate, so the frame right behind `connected` cannot be decrypted yet.
@@ -256,7 +235,7 @@ describe('stale connections', () => {
     conn.send('encrypted', late);
     await started;
     conn.ws.terminate();
-    const again = await hostile.nextConnection();
+    const again = await h.server.nextConnection();
     const { aesKey: newKey } = await honestHandshake(again);
     await connecting;
     release();
@@ -269,10 +248,10 @@ describe('stale connections', () => {
     const { client: c } = client({ handshakeTimeout: 50 });
     const error = nextEvent(c, 'error');
     const connecting = c.connect();
-    const silent = await hostile.nextConnection();
+    const silent = await h.server.nextConnection();
     await silent.nextOf('authenticate');
     expect(await error).toBeInstanceOf(TimeoutError);
-    const second = await hostile.nextConnection();
+    const second = await h.server.nextConnection();
     await honestHandshake(second);
     await connecting;
     expect(c.isConnected()).toBe(true);

@@ -1,6 +1,6 @@
 /** OrderedQueue: work runs concurrently, turns run one at a time in the order the jobs were added. */
 import { describe, expect, it, vi } from 'vitest';
-import { OrderedQueue } from '../../src/signal/ordered-queue.js';
+import { OrderedQueue } from '../../src/util/ordered-queue.js';
 
 /** A promise settled from outside. */
 function deferred<T>() {
@@ -139,5 +139,72 @@ describe('OrderedQueue', () => {
     slow.resolve('slow');
     await settled();
     expect(order).toEqual(['slow', 'quick']);
+  });
+
+  it('turns never nest: a job added during a turn runs after it, behind the jobs already queued', async () => {
+    const queue = new OrderedQueue(() => {});
+    const order: string[] = [];
+    queue.add('alone', (v) => {
+      queue.add('added', (w) => order.push(w));
+      order.push(`${v} ends`);
+    });
+    expect(order).toEqual(['alone ends', 'added']);
+    const first = deferred<string>();
+    queue.add(first.promise, (v) => {
+      queue.add('added later', (w) => order.push(w));
+      order.push(`${v} ends`);
+    });
+    queue.add('second', (v) => order.push(v));
+    first.resolve('first');
+    await settled();
+    expect(order).toEqual(['alone ends', 'added', 'first ends', 'second', 'added later']);
+  });
+
+  it("drop(owner) removes only that owner's jobs whose turn has not started, and counts them", async () => {
+    const queue = new OrderedQueue(() => {});
+    const [a, b] = [{}, {}];
+    const order: string[] = [];
+    const head = deferred<string>();
+    const never = deferred<string>();
+    queue.add(head.promise, (v) => order.push(v), undefined, 1, b);
+    queue.add(never.promise, (v) => order.push(`a: ${v}`), undefined, 10, a);
+    queue.add('b1', (v) => order.push(v), undefined, 2, b);
+    queue.add('a2', (v) => order.push(v), undefined, 20, a);
+    queue.add('nobody', (v) => order.push(v), undefined, 3);
+    expect(queue.drop(a)).toEqual({ jobs: 2, size: 30 });
+    expect([queue.length, queue.size]).toEqual([3, 6]);
+    expect(queue.drop({})).toEqual({ jobs: 0, size: 0 });
+    head.resolve('b0');
+    never.resolve('late');
+    await settled();
+    expect(order).toEqual(['b0', 'b1', 'nobody']);
+    expect([queue.length, queue.size]).toEqual([0, 0]);
+    // A drop that removes the head lets the jobs behind it run at once.
+    const stuck = deferred<string>();
+    queue.add(stuck.promise, (v) => order.push(v), undefined, 0, a);
+    queue.add('behind', (v) => order.push(v), undefined, 0, b);
+    queue.drop(a);
+    expect(order.at(-1)).toBe('behind');
+  });
+
+  it('resume() stops waiting for the turn that holds the queue; its promise settling later changes nothing', async () => {
+    const queue = new OrderedQueue(() => {});
+    const order: string[] = [];
+    const handler = deferred<void>();
+    queue.add('holds', () => handler.promise);
+    queue.add('waits', (v) => order.push(v));
+    expect(order).toEqual([]);
+    queue.resume();
+    expect(order).toEqual(['waits']);
+    const next = deferred<void>();
+    queue.add('holds again', () => next.promise);
+    queue.add('after', (v) => order.push(v));
+    handler.resolve();
+    await settled();
+    // The first promise no longer resumes the queue: the second still holds it.
+    expect(order).toEqual(['waits']);
+    next.resolve();
+    await settled();
+    expect(order).toEqual(['waits', 'after']);
   });
 });
