@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { type IEncryptedPayload, sealNow } from '../../crypto/signal-crypto.js';
 import { encodeEnvelope, encodeFrame } from '../../signal/frames.js';
-import { OrderedQueue } from '../../signal/ordered-queue.js';
+import { OrderedQueue } from '../../util/ordered-queue.js';
 import { ReplayGuard } from '../../signal/replay-guard.js';
 import { Frame } from '../transport/frame.js';
 import { type FlushScheduler, Outbox, type OutboxOwner, type Overflow } from '../transport/outbox.js';
