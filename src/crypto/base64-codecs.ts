@@ -84,14 +84,31 @@ export const base64Fallback: Base64Codec = strictCodec(
     }
     return text;
   },
-  (text) => {
-    const binary = atob(text);
-    const out = new Uint8Array(binary.length);
-    // The bound in a local: V8 runs this copy, most of the decode, ~8% faster than with out.length as the bound.
-    for (let i = 0, n = out.length; i < n; i++) out[i] = binary.charCodeAt(i);
-    return out;
-  },
+  (text) => latin1Bytes(atob(text)),
 );
+
+/** Shifts that put four bytes in memory order within one 32-bit word, for this platform's byte order. */
+const [S0, S1, S2, S3] = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? [0, 8, 16, 24] : [24, 16, 8, 0];
+
+/**
+ * The bytes of a binary string (every character below 256). Copying the
+ * string is most of a decode; four characters per 32-bit store run it
+ * about a tenth faster than a store per byte.
+ */
+function latin1Bytes(binary: string): Uint8Array<ArrayBuffer> {
+  const n = binary.length;
+  const out = new Uint8Array(n);
+  const words = new Uint32Array(out.buffer, 0, n >>> 2);
+  for (let w = 0, i = 0, end = words.length; w < end; w++, i += 4) {
+    words[w] =
+      (binary.charCodeAt(i) << S0) |
+      (binary.charCodeAt(i + 1) << S1) |
+      (binary.charCodeAt(i + 2) << S2) |
+      (binary.charCodeAt(i + 3) << S3);
+  }
+  for (let i = n & ~3; i < n; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
 
 /** The part of Node's `Buffer` this module uses (reached through `globalThis`, never imported). */
 export interface BufferLike {
