@@ -79,10 +79,26 @@ const browserPlugins = () => [
 const maps = { sourcemap: true };
 
 export default [
-  // ESM: the portable entries (what bundlers for browsers get), their Node versions under node/, the server and the CLI.
+  // ESM, portable: the entries bundlers for browsers get. Built apart from the Node entries, so that
+  // src/node/setup.ts is not in this build: nothing here installs a platform hook (src/util/platform.ts),
+  // rollup sees each one stay `undefined` and drops every use of it, and Node's fast paths cost these
+  // modules (and so browser bundles) nothing. test/package/portable-build.test.ts checks it.
+  {
+    input: entries,
+    external: isExternal,
+    plugins: [tscSourceMaps],
+    output: {
+      dir: 'dist/esm',
+      format: 'es',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      ...maps,
+    },
+  },
+  // ESM for Node: the same entries with Node's platform module under node/, the server and the CLI,
+  // sharing their chunks (one copy of each class in a Node process), which stay apart from the portable ones.
   {
     input: {
-      ...entries,
       ...Object.fromEntries(Object.entries(nodeEntries).map(([name, file]) => [`node/${name}`, file])),
       ...server,
       ...cli,
@@ -93,7 +109,7 @@ export default [
       dir: 'dist/esm',
       format: 'es',
       entryFileNames: '[name].js',
-      chunkFileNames: 'chunks/[name]-[hash].js',
+      chunkFileNames: 'node/chunks/[name]-[hash].js',
       ...maps,
     },
   },

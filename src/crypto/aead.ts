@@ -1,6 +1,7 @@
 import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
 import { assertBytes, assertOptions, toBufferSource } from './bytes.js';
 import { getSubtle } from './env.js';
+import { syncAesGcm } from '../util/platform.js';
 import { assertKey } from './keys.js';
 
 /** AES-GCM IV length used throughout: 96 bits. */
@@ -48,38 +49,22 @@ export async function importAesGcmKey(raw: Uint8Array): Promise<CryptoKey> {
 }
 
 /**
- * A synchronous AES-GCM with a 128-bit tag, installed by a platform module
- * (src/node/setup.ts: node:crypto). The key is a CryptoKey or raw key bytes
- * (16, 24 or 32). It returns `undefined` for what it does not take (a key it
- * cannot use, an IV other than 12 bytes, a large input), which then goes to
- * WebCrypto, and throws what {@link aesGcm} rejects with when the operation
- * fails: DecryptError when decrypting, InvalidArgumentError when encrypting.
- * @internal
- */
-export type SyncAesGcm = (
-  op: 'encrypt' | 'decrypt',
-  key: CryptoKey | Uint8Array<ArrayBuffer>,
-  iv: Uint8Array<ArrayBuffer>,
-  data: Uint8Array<ArrayBuffer>,
-  additionalData?: Uint8Array<ArrayBuffer>,
-) => Uint8Array<ArrayBuffer> | undefined;
-
-/**
  * AES-GCM with a 128-bit tag and NO argument checks, for callers whose key,
  * 12-byte IV and data are known good (the public functions below check first).
  * Failures are typed: DecryptError when decrypting, InvalidArgumentError when encrypting.
- * WebCrypto, unless a platform module installed a synchronous AES-GCM
- * ({@link useSyncAesGcm}): then that, for what it takes. A replaceable binding
- * rather than a test inside, so that browser bundles, which never install one, carry nothing for it.
+ * The platform's synchronous AES-GCM where it has one for this key and size
+ * (Node: node:crypto, see src/util/platform.ts), else WebCrypto.
  * @internal
  */
-export let aesGcm = async (
+export async function aesGcm(
   op: 'encrypt' | 'decrypt',
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
   additionalData: Uint8Array<ArrayBuffer> = EMPTY,
-): Promise<Uint8Array<ArrayBuffer>> => {
+): Promise<Uint8Array<ArrayBuffer>> {
+  const done = syncAesGcm?.(op, key, iv, data, additionalData);
+  if (done) return done;
   const subtle = getSubtle();
   try {
     // tagLength is left at its default, 128 bits; additionalData is never undefined, which Chromium refuses.
@@ -89,9 +74,7 @@ export let aesGcm = async (
       ? new DecryptError({ cause })
       : new InvalidArgumentError('AES-GCM encryption failed: plaintext too large?', { cause });
   }
-};
-
-let syncGcm: SyncAesGcm | undefined;
+}
 
 /**
  * {@link aesGcm} done at once, with no promise, where the platform has a
@@ -109,7 +92,7 @@ export function aesGcmSync(
   data: Uint8Array<ArrayBuffer>,
   additionalData?: Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> | undefined {
-  return syncGcm?.(op, key, iv, data, additionalData);
+  return syncAesGcm?.(op, key, iv, data, additionalData);
 }
 
 /**
@@ -125,19 +108,7 @@ export function aesGcmNow(
   iv: Uint8Array<ArrayBuffer>,
   data: Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>> {
-  return syncGcm?.(op, key, iv, data) ?? aesGcm(op, key, iv, data);
-}
-
-/**
- * Installs a synchronous AES-GCM under {@link aesGcm} and {@link aesGcmSync};
- * for the platform modules, once, before any use.
- * @internal
- */
-export function useSyncAesGcm(engine: SyncAesGcm): void {
-  const webCrypto = aesGcm;
-  syncGcm = engine;
-  aesGcm = async (op, key, iv, data, additionalData) =>
-    engine(op, key, iv, data, additionalData) ?? webCrypto(op, key, iv, data, additionalData);
+  return syncAesGcm?.(op, key, iv, data) ?? aesGcm(op, key, iv, data);
 }
 
 /** The argument checks encryption and decryption share. */

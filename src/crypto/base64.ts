@@ -1,5 +1,6 @@
 import { KeyFormatError } from '../errors.js';
 import { selectBase64Codec, type Base64Codec } from './base64-codecs.js';
+import { decodeBase64View } from '../util/platform.js';
 import { kindOf } from './bytes.js';
 
 // Native Uint8Array base64 where the engine has it, else atob/btoa; the Node entry points switch the latter to Buffer.
@@ -43,12 +44,13 @@ export function base64ToBytes(base64: string, what = 'base64 text'): Uint8Array<
  * The bytes of strict, canonical base64 text; no bytes for anything else (or
  * for ''), for callers that need at least one byte and name their own failure.
  * The bytes may be a view into memory shared with other buffers (Node's
- * pool: no copy for each envelope of a busy connection), so callers read them
- * at once (decrypt, verify, import) and never hand them out.
+ * pool, see `decodeBase64View` in src/util/platform.ts: no copy for each
+ * envelope of a busy connection), so callers read them at once (decrypt,
+ * verify, import) and never hand them out.
  * @internal
  */
 export function decodeBase64(text: unknown): Uint8Array<ArrayBuffer> {
-  return (typeof text === 'string' && (codec.decodeView ?? codec.decode)(text)) || new Uint8Array();
+  return (typeof text === 'string' && (decodeBase64View ?? codec.decode)(text)) || new Uint8Array();
 }
 
 /**

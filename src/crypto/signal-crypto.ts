@@ -10,6 +10,7 @@ import { AES_GCM_IV_LENGTH, aesGcmNow, decryptBytes } from './aead.js';
 import { assertRawP256PublicKey, ecdhBits, importRawP256 } from './ecdh.js';
 import { hkdfAesGcmKey } from './hkdf.js';
 import { assertKey } from './keys.js';
+import { syncSeal } from '../util/platform.js';
 import { andThen } from '../util/soon.js';
 
 /** An AES-GCM envelope as it travels in an `encrypted` event. */
@@ -124,30 +125,6 @@ export function freshIv(): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * AES-GCM encryption of `text`'s UTF-8 bytes under a 12-byte IV, returned as
- * standard base64 of ciphertext ‖ 16-byte tag (an envelope's `ct`), done at
- * once; `undefined` for what it does not take. Installed by a platform module
- * (src/node/setup.ts) with {@link useSyncSeal}.
- * @internal
- */
-export type SyncSeal = (key: CryptoKey, iv: Uint8Array<ArrayBuffer>, text: string) => string | undefined;
-
-/**
- * The platform's {@link SyncSeal}, if any. Where there is one (Node), an
- * envelope's text goes to the cipher and its ciphertext to base64 without the
- * intermediate byte arrays `aesGcmNow` needs, each a buffer to allocate and collect.
- */
-let syncSeal: SyncSeal | undefined;
-
-/**
- * Installs a {@link SyncSeal} under {@link sealNow}; for the platform modules, once, before any use.
- * @internal
- */
-export function useSyncSeal(seal: SyncSeal): void {
-  syncSeal = seal;
-}
-
-/**
  * {@link encrypt} without the argument checks, for callers whose key is known
  * to be an AES-GCM encryption key; the envelope itself where the platform
  * encrypts synchronously (Node: see `aesGcmNow`), else its promise. A failure
@@ -156,6 +133,7 @@ export function useSyncSeal(seal: SyncSeal): void {
  */
 export function sealNow(plaintext: string, aesKey: CryptoKey): IEncryptedPayload | Promise<IEncryptedPayload> {
   const iv = freshIv();
+  // Node seals the text straight to base64, sparing the byte arrays in between (src/util/platform.ts).
   const sealed = syncSeal?.(aesKey, iv, plaintext);
   if (sealed !== undefined) return { iv: bytesToBase64(iv), ct: sealed };
   return andThen(aesGcmNow('encrypt', aesKey, iv, utf8Encode(plaintext)), (ct) => ({

@@ -1,14 +1,13 @@
 /**
- * AES-GCM on node:crypto's synchronous cipher, installed by ./setup.ts behind
- * `aesGcm` (src/crypto/aead.ts): each WebCrypto call is a round trip through
+ * AES-GCM on node:crypto's synchronous cipher, installed by ./setup.ts as the
+ * platform's `syncAesGcm` (src/util/platform.ts): each WebCrypto call is a round trip through
  * libuv's thread pool and a promise, several times the cost of the cipher
  * itself for chat-sized messages. Same bytes on the wire: ciphertext ‖ 16-byte tag.
  */
 import { createCipheriv, createDecipheriv, KeyObject, type CipherGCMTypes } from 'node:crypto';
-import type { SyncAesGcm } from '../crypto/aead.js';
 import { concatBytes } from '../crypto/bytes.js';
-import type { SyncSeal } from '../crypto/signal-crypto.js';
 import { DecryptError, InvalidArgumentError, KeyFormatError } from '../errors.js';
+import type { SyncAesGcm, SyncSeal } from '../util/platform.js';
 
 /**
  * Largest input done synchronously. Bigger ones go to WebCrypto, which works

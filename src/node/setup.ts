@@ -5,13 +5,11 @@
  * node:crypto's synchronous cipher, the `ws` package where there is no
  * global WebSocket, and `ws` sockets that write bursts of frames at once.
  */
-import { useSyncAesGcm } from '../crypto/aead.js';
 import { createBufferBase64, type BufferLike } from '../crypto/base64-codecs.js';
 import { base64Implementation, useBase64Codec } from '../crypto/base64.js';
-import { useSyncSeal } from '../crypto/signal-crypto.js';
 import { UnsupportedEnvironmentError } from '../errors.js';
 import type { WebSocketConstructor } from '../transport/websocket.js';
-import { platform } from '../util/platform.js';
+import { installPlatform } from '../util/platform.js';
 import { nodeAesGcm, nodeSealText } from './aes-gcm.js';
 import { coalescingWebSocket } from './coalesce.js';
 
@@ -21,12 +19,13 @@ import { coalescingWebSocket } from './coalesce.js';
  */
 const WS_PACKAGE: string = 'ws';
 
-if (base64Implementation === 'fallback') useBase64Codec(createBufferBase64(Buffer as unknown as BufferLike));
-useSyncAesGcm(nodeAesGcm);
-useSyncSeal(nodeSealText);
-platform.adaptWebSocket = coalescingWebSocket;
+/** Where the engine has no native base64: `Buffer`'s, whose decode can also hand out a view without a copy. */
+const bufferBase64 =
+  base64Implementation === 'fallback' ? createBufferBase64(Buffer as unknown as BufferLike) : undefined;
+if (bufferBase64) useBase64Codec(bufferBase64);
 
-platform.loadWebSocket = async () => {
+/** Loads `ws`, with a fix-it message when it is missing. */
+async function loadWs(): Promise<WebSocketConstructor> {
   try {
     const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE)) as {
       WebSocket?: WebSocketConstructor;
@@ -43,4 +42,12 @@ platform.loadWebSocket = async () => {
   throw new UnsupportedEnvironmentError(
     'The `ws` package exports no WebSocket: reinstall it (npm i ws) or pass the `WebSocket` option',
   );
-};
+}
+
+installPlatform({
+  loadWebSocket: loadWs,
+  adaptWebSocket: coalescingWebSocket,
+  syncAesGcm: nodeAesGcm,
+  syncSeal: nodeSealText,
+  decodeBase64View: bufferBase64?.decodeView,
+});

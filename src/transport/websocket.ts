@@ -1,7 +1,7 @@
 import { ConnectionClosedError, UnsupportedEnvironmentError, type ProtocolError } from '../errors.js';
 import { textFrame } from '../protocol/validate.js';
 import { throwIfAborted, watchAbort } from '../util/abort.js';
-import { platform } from '../util/platform.js';
+import { adaptWebSocket, loadWebSocket } from '../util/platform.js';
 import { watchOpenFailure, type OpenFailure } from './open-failure.js';
 import type { Transport, TransportEvents } from './transport.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
@@ -16,9 +16,11 @@ export type { WebSocketConstructor, WebSocketLike };
  */
 export async function resolveWebSocket(injected?: WebSocketConstructor): Promise<WebSocketConstructor> {
   const ctor =
-    injected ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ?? (await platform.loadWebSocket?.());
+    injected ??
+    (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
+    (loadWebSocket ? await loadWebSocket() : undefined);
   if (!ctor) throw new UnsupportedEnvironmentError('No WebSocket found: pass the `WebSocket` option');
-  return platform.adaptWebSocket?.(ctor) ?? ctor;
+  return adaptWebSocket?.(ctor) ?? ctor;
 }
 
 /** What a WebSocket transport needs: the client's resolved options carry it. */
