@@ -19,9 +19,9 @@ import { rateFigure, SHARED_CORES, spawnServer, timed } from './util.mjs';
 const SECRET = 'benchmark-secret-at-least-32-bytes-long';
 const ECDH_INFO = 'wss-sessions-bench';
 const SEQUENTIAL = 1000;
-const PIPELINED = 10_000;
+const PIPELINED = 20_000;
 const WINDOW = 200;
-// Short rounds (a fraction of a second each) on a shared machine: more of them for a steadier median.
+// Short rounds (under a second each) on a shared machine: more of them for a steadier median.
 const ROUNDS = 9;
 const PAYLOAD = { text: 'hello, this is a short chat message', n: 0 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
