@@ -9,7 +9,7 @@ import { WSSClient } from '../dist/esm/node/index.js';
 import { alternate, perRound, result, spread } from './measure.mjs';
 import { figure, rateFigure, SHARED_CORES, spawnServer, timed } from './util.mjs';
 
-const MESSAGES = 10_000;
+const MESSAGES = 20_000;
 const WINDOW = 500;
 
 /** A raw `ws` session: handshake and connect by hand, then frames only. */
