@@ -147,6 +147,14 @@ describe('behind a trusted proxy', () => {
     await logger.seen('wss: socket opened from 203.0.113.8 via 127.0.0.1:');
   });
 
+  it("names the forwarded client in the Signal endpoint's log lines too", async () => {
+    const logger = watchingLogger();
+    const signal = { jwtSecret: 'a-test-secret-of-at-least-32-bytes!!', ecdhInfo: 'limits-test' };
+    const server = await fx.start({ trustProxy: ['127.0.0.1'], signal, logger });
+    expect(await upgradeStatus(`${server.url}/stream`, from('203.0.113.11'))).toBe(101);
+    await logger.seen('signal: socket opened from 203.0.113.11 via 127.0.0.1:');
+  });
+
   it('connects an HTTP handshake on a socket from the same forwarded address only', async () => {
     const server = await fx.start({ trustProxy: ['127.0.0.1'] });
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'WSS_Handshake', params: { user_token: 'u' } });

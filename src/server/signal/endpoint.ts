@@ -17,6 +17,7 @@ import type { Logger } from '../../util/logger.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import type { ResolvedServerOptions } from '../options.js';
 import type { RouteTable, ServerComponent, UpgradeRoute } from '../routes.js';
+import type { RequestClient } from '../transport/client.js';
 import type { FlushScheduler, Overflow } from '../transport/outbox.js';
 import { RATE_LIMIT_CLOSE_AFTER } from '../transport/rate.js';
 import { rawSize, rawText } from '../transport/socket.js';
@@ -164,8 +165,8 @@ export class SignalEndpoint implements ServerComponent, UpgradeRoute, SignalServ
     routes.addUpgrade(SIGNAL_PATH, this);
   }
 
-  onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
-    const label = `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? '?'}`;
+  onConnection(ws: WebSocket, _req: IncomingMessage, socket: Duplex, { label }: RequestClient): void {
+    // The label names the client behind a trusted proxy, as the WSS endpoint's lines do.
     const conn = new SignalConnection(ws, socket, this.#connectionContext, label);
     this.#sockets.add(conn);
     listenToSocket(ws, {
