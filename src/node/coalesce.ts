@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { WebSocketConstructor, WebSocketLike } from '../transport/websocket-like.js';
 
 /** Frames held for one write at most. */
-export const MAX_FRAMES = 8;
+export const MAX_FRAMES = 32;
 /** Characters (about bytes) held for one write at most. */
 export const MAX_CHARS = 16 * 1024;
 
