@@ -78,41 +78,30 @@ const browserPlugins = () => [
  */
 const maps = { sourcemap: true };
 
+/** An ES module build into dist/esm whose shared code goes to `chunks` (a folder under dist/esm). */
+const esm = (input, chunks) => ({
+  input,
+  external: isExternal,
+  plugins: [tscSourceMaps],
+  output: { dir: 'dist/esm', format: 'es', entryFileNames: '[name].js', chunkFileNames: `${chunks}/[name]-[hash].js`, ...maps },
+});
+
 export default [
   // ESM, portable: the entries bundlers for browsers get. Built apart from the Node entries, so that
   // src/node/setup.ts is not in this build: nothing here installs a platform hook (src/util/platform.ts),
   // rollup sees each one stay `undefined` and drops every use of it, and Node's fast paths cost these
   // modules (and so browser bundles) nothing. test/package/portable-build.test.ts checks it.
-  {
-    input: entries,
-    external: isExternal,
-    plugins: [tscSourceMaps],
-    output: {
-      dir: 'dist/esm',
-      format: 'es',
-      entryFileNames: '[name].js',
-      chunkFileNames: 'chunks/[name]-[hash].js',
-      ...maps,
-    },
-  },
+  esm(entries, 'chunks'),
   // ESM for Node: the same entries with Node's platform module under node/, the server and the CLI,
   // sharing their chunks (one copy of each class in a Node process), which stay apart from the portable ones.
-  {
-    input: {
+  esm(
+    {
       ...Object.fromEntries(Object.entries(nodeEntries).map(([name, file]) => [`node/${name}`, file])),
       ...server,
       ...cli,
     },
-    external: isExternal,
-    plugins: [tscSourceMaps],
-    output: {
-      dir: 'dist/esm',
-      format: 'es',
-      entryFileNames: '[name].js',
-      chunkFileNames: 'node/chunks/[name]-[hash].js',
-      ...maps,
-    },
-  },
+    'node/chunks',
+  ),
   // CommonJS is for Node (require): every entry is the Node version.
   {
     input: { ...nodeEntries, ...server },
