@@ -83,7 +83,13 @@ const esm = (input, chunks) => ({
   input,
   external: isExternal,
   plugins: [tscSourceMaps],
-  output: { dir: 'dist/esm', format: 'es', entryFileNames: '[name].js', chunkFileNames: `${chunks}/[name]-[hash].js`, ...maps },
+  output: {
+    dir: 'dist/esm',
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: `${chunks}/[name]-[hash].js`,
+    ...maps,
+  },
 });
 
 export default [
