@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { RedisServer, ServerNode } from '../../scripts/cluster/processes.mjs';
 import { createServer, type ServerOptions, type WssSessionsServer } from '../../src/server/index.js';
-import { RawClient, type Json } from '../server/helpers.js';
+import { isPush, RawClient, type Json } from '../server/helpers.js';
 
 /** What {@link useCluster} starts. */
 export interface ClusterFixtureOptions {
@@ -89,6 +89,18 @@ export function useCluster(options: ClusterFixtureOptions = {}): ClusterFixture 
     },
   };
   return fixture;
+}
+
+/**
+ * Resolves once `client` has been told of each peer's connect. A node learns of another node's
+ * sessions from the bus, and tells its clients when it does; from then on it routes direct messages
+ * to them. A test that knows a peer's private ID without that push must wait for it first, as a
+ * client following the protocol does.
+ */
+export async function announced(client: RawClient, ...peers: RawClient[]): Promise<void> {
+  for (const peer of peers) {
+    await client.until((m) => isPush(m) && m.result.type === 'session' && m.result.connect === peer.privateId);
+  }
 }
 
 function need<T>(value: T | undefined): T {

@@ -6,7 +6,7 @@
 import { createClient } from '@redis/client';
 import { describe, expect, it, vi } from 'vitest';
 import { pushOf, RawClient } from '../server/helpers.js';
-import { useCluster } from './cluster-fixture.js';
+import { announced, useCluster } from './cluster-fixture.js';
 
 /** The default node heartbeat (ms); peers must hear of a dead node within twice that. */
 const HEARTBEAT_MS = 2000;
@@ -39,6 +39,7 @@ describe('Redis restarted under live sessions', () => {
     const near = await cluster.joined(0, { name: 'near' });
     const leaver = await cluster.joined(0, { name: 'leaver' });
     const far = await cluster.joined(1, { name: 'far' });
+    await Promise.all([announced(a, far), announced(near, far)]);
     await Promise.all([a, near, far].map((client) => drained(client)));
     expect((await health(0)).body.cluster).toMatchObject({ status: 'up' });
 
@@ -91,6 +92,7 @@ describe('Redis losing its data under live links', () => {
     const a = await cluster.joined(0);
     const b = await cluster.joined(1);
     const c = await cluster.joined(2);
+    await announced(b, c);
     await Promise.all([a, b, c].map((client) => drained(client)));
     const redis = createClient({ url: cluster.redis.url });
     await redis.connect();

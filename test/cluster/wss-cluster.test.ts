@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { privateIdOf, pushOf, randomToken, type RawClient } from '../server/helpers.js';
-import { useCluster } from './cluster-fixture.js';
+import { announced, useCluster } from './cluster-fixture.js';
 
 const HANDSHAKE_TIMEOUT_MS = 1500;
 const cluster = useCluster({ server: { handshakeTimeout: HANDSHAKE_TIMEOUT_MS } });
@@ -136,6 +136,7 @@ describe('messages across nodes', () => {
     const far2 = await cluster.joined(2);
     const excluded = await cluster.joined(1);
     const recipients = [near, far1, far2];
+    await announced(sender, far1, far2);
     const expected: Array<{ type: string; data: string }> = [];
     const requests: any[] = [];
     for (let i = 0; i < 30; i++) {
@@ -175,6 +176,7 @@ describe('messages across nodes', () => {
   it('a direct message to an unknown private ID is dropped and the sender is told ok, as on one node', async () => {
     const a = await cluster.joined(0);
     const b = await cluster.joined(2);
+    await announced(a, b);
     const sent = await a.request(
       'WSS_Send',
       a.tokens({ type: 'direct', to: { rcp: ['nobody', b.privateId] }, data: 1 }),
